@@ -1,0 +1,36 @@
+# Two entry points, each self-sufficient on a machine with Python 3.11+ and make:
+#   make run   sets up .venv and runs the medecin-ville campaign against the reference candidate
+#   make test  sets up .venv and runs ruff, mypy and the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint typecheck perf clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/segur-bench run --candidate reference --profile medecin-ville --out runs
+
+lint: $(STAMP)
+	$(BIN)/ruff check bench simulators reports tests
+	$(BIN)/ruff format --check bench simulators reports tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+perf: $(STAMP)
+	$(BIN)/segur-bench perf
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

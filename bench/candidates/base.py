@@ -1,0 +1,133 @@
+"""The action vocabulary every candidate adapter implements.
+
+This is the contract between the bench and a candidate software: the runner asks for business actions a
+professional would perform ("register this patient", "look up the INS", "produce the consultation report"),
+and the candidate performs them against the simulators over the network. Read-only queries
+(``read_patient_record``) let the bench see what the software stored. docs/candidate-actions.md documents it.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+IdentityStatus = Literal["provisoire", "recuperee", "validee", "qualifiee"]
+SearchMethod = Literal["traits", "vitale"]
+
+
+class AdapterError(RuntimeError):
+    """The adapter could not get the candidate to perform an action (the bench cannot judge: ``error``)."""
+
+
+@dataclass(frozen=True)
+class VitaleReading:
+    """What the software reads from the patient's Vitale card."""
+
+    beneficiary: str | None = None
+    insured: str | None = None
+    rank: str = "1"
+
+
+@dataclass(frozen=True)
+class HeldIns:
+    """An INS the software already holds for the patient (from an earlier qualification)."""
+
+    matricule: str
+    oid: str
+
+
+@dataclass(frozen=True)
+class PatientInput:
+    """A patient as a professional registers them: traits as typed, optionally a card and a held INS."""
+
+    ref: str
+    birth_name: str
+    first_names: list[str]
+    sex: str
+    birth_date: str
+    birth_place: str | None = None
+    vitale: VitaleReading | None = None
+    held_ins: HeldIns | None = None
+
+
+@dataclass(frozen=True)
+class PatientRecordView:
+    """What the software holds for a patient, as its read-only query answers."""
+
+    ref: str
+    status: IdentityStatus
+    birth_name: str
+    first_name: str
+    first_names: str
+    sex: str
+    birth_date: str
+    birth_place: str | None
+    ins_matricule: str | None = None
+    ins_oid: str | None = None
+    identity_document_checked: bool = False
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """Bytes the candidate produced (a document, a message) and hands to the bench."""
+
+    data: bytes
+    media_type: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where the simulators are and how to reach them, given to the adapter before any action."""
+
+    insi_url: str
+    client_tls: ssl.SSLContext | None
+    ca_file: str
+    client_cert_file: str
+    client_key_file: str
+
+
+class CandidateAdapter(Protocol):
+    """What a candidate adapter must answer. Every method may raise AdapterError."""
+
+    name: str
+
+    def start(self, environment: Environment) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def reset(self) -> None:
+        """Forget every patient (each scenario starts from an empty practice)."""
+        ...
+
+    def register_patient(self, patient: PatientInput) -> None: ...
+
+    def record_identity_document(self, ref: str, document: str) -> None:
+        """The professional checked a high-trust identity document (RNIV: passport, ID card, residence permit)."""
+        ...
+
+    def search_ins(self, ref: str, method: SearchMethod) -> None:
+        """The professional asks for the patient's INS (INSi search by traits or by Vitale card)."""
+        ...
+
+    def verify_ins(self, ref: str) -> None:
+        """The professional asks to verify the INS the software holds (INSi verification)."""
+        ...
+
+    def produce_document(self, ref: str, kind: str) -> Artifact:
+        """The professional produces a document for the patient; the bench gets its bytes."""
+        ...
+
+    def read_patient_record(self, ref: str) -> PatientRecordView: ...
+
+
+ACTIONS: dict[str, str] = {
+    "register_patient": "Créer le dossier du patient avec les traits saisis (et la carte Vitale lue)",
+    "record_identity_document": "Enregistrer le contrôle d'une pièce d'identité à haut niveau de confiance",
+    "search_ins": "Rechercher l'INS du patient via le téléservice INSi",
+    "verify_ins": "Vérifier l'INS détenue via le téléservice INSi",
+    "produce_document": "Produire un document de santé pour le patient",
+    "read_patient_record": "Consulter l'identité enregistrée (statut, INS, traits)",
+}

@@ -1,0 +1,252 @@
+"""The reference candidate: registers patients, calls INSi over mutual TLS, applies the RNIV identity-status
+rules, keeps its patient records and produces documents. Defect switches make it misbehave on purpose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from bench.candidates.base import (
+    AdapterError,
+    Artifact,
+    Environment,
+    IdentityStatus,
+    PatientInput,
+    PatientRecordView,
+    SearchMethod,
+)
+from bench.candidates.reference.defects import unknown_defects
+from bench.candidates.reference.documents import RecordTargetData, build_cda
+from bench.candidates.reference.insi_client import InsiAnswer, InsiClient, InsiUnavailable
+
+_PRODUCTION_OID = {"1.2.250.1.213.1.4.10": "1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.11": "1.2.250.1.213.1.4.9"}
+_TEST_NIR_OID = "1.2.250.1.213.1.4.10"
+
+
+@dataclass
+class _Record:
+    """One patient's identity in the practice software (RNIV: identity status, strict traits, INS)."""
+
+    local_id: str
+    typed: PatientInput
+    birth_name: str
+    first_name: str
+    first_names: str
+    sex: str
+    birth_date: str
+    birth_place: str | None
+    status: IdentityStatus = "provisoire"
+    ins_matricule: str | None = None
+    ins_oid: str | None = None
+    document_checked: bool = False
+    messages: list[str] = field(default_factory=list)
+
+    def refresh_status(self) -> None:
+        """RNIV statuses: an INS from INSi makes the identity 'récupérée', a checked document 'validée', both
+        'qualifiée'."""
+        if self.ins_matricule and self.document_checked:
+            self.status = "qualifiee"
+        elif self.ins_matricule:
+            self.status = "recuperee"
+        elif self.document_checked:
+            self.status = "validee"
+        else:
+            self.status = "provisoire"
+
+
+def _nir_key_without_corsica_rule(nir13: str) -> str:
+    digits = nir13.upper().replace("A", "0").replace("B", "0")
+    return f"{97 - int(digits) % 97:02d}"
+
+
+def _nir_key(nir13: str) -> str:
+    department = {"2A": "19", "2B": "18"}.get(nir13[5:7].upper(), nir13[5:7])
+    return f"{97 - int(nir13[:5] + department + nir13[7:]) % 97:02d}"
+
+
+class ReferenceCandidate:
+    """Adapter and implementation in one: the bench drives it in-process, it talks to simulators over TLS."""
+
+    name = "reference"
+
+    def __init__(self, defects: list[str] | None = None) -> None:
+        unknown = unknown_defects(defects or [])
+        if unknown:
+            raise AdapterError(f"défauts inconnus : {', '.join(unknown)}")
+        self.defects = frozenset(defects or [])
+        self._records: dict[str, _Record] = {}
+        self._insi: InsiClient | None = None
+
+    # lifecycle -----------------------------------------------------------------------------------------
+    def start(self, environment: Environment) -> None:
+        if environment.client_tls is None:
+            raise AdapterError("le candidat de référence exige TLS mutuel")
+        self._insi = InsiClient(environment.insi_url, environment.client_tls)
+
+    def stop(self) -> None:
+        if self._insi is not None:
+            self._insi.close()
+
+    def reset(self) -> None:
+        self._records.clear()
+
+    # actions -------------------------------------------------------------------------------------------
+    def register_patient(self, patient: PatientInput) -> None:
+        record = _Record(
+            local_id=f"REF{len(self._records) + 1:06d}",
+            typed=patient,
+            birth_name=patient.birth_name,
+            first_name=patient.first_names[0] if patient.first_names else "",
+            first_names=" ".join(patient.first_names),
+            sex=patient.sex,
+            birth_date=patient.birth_date,
+            birth_place=patient.birth_place,
+        )
+        if patient.held_ins is not None:
+            record.ins_matricule, record.ins_oid = patient.held_ins.matricule, patient.held_ins.oid
+        record.refresh_status()
+        self._records[patient.ref] = record
+
+    def record_identity_document(self, ref: str, document: str) -> None:
+        record = self._record(ref)
+        record.document_checked = True
+        record.refresh_status()
+
+    def search_ins(self, ref: str, method: SearchMethod) -> None:
+        record = self._record(ref)
+        typed = record.typed
+        if method == "vitale":
+            if typed.vitale is None:
+                raise AdapterError("recherche par carte Vitale demandée pour un patient sans carte")
+            if "ins.qualify_without_insi" in self.defects and typed.vitale.beneficiary:
+                nir = typed.vitale.beneficiary[:13]
+                record.ins_matricule, record.ins_oid = nir + _nir_key(nir), _TEST_NIR_OID
+                record.refresh_status()
+                return
+            fields = []
+            if typed.vitale.beneficiary:
+                fields.append(("MatriculeIndividu/NumIdentifiant", typed.vitale.beneficiary[:13]))
+            if typed.vitale.insured:
+                fields.append(("MatriculeOD/NumIdentifiant", typed.vitale.insured[:13]))
+            fields += [("DateNaissance", typed.birth_date), ("RangNaissance", typed.vitale.rank)]
+        else:
+            fields = [("NomNaissance", typed.birth_name)]
+            fields += [("Prenom", name) for name in typed.first_names[:1]]
+            fields += [("Sexe", typed.sex), ("DateNaissance", typed.birth_date)]
+            if typed.birth_place:
+                fields.append(("LieuNaissance", typed.birth_place))
+        self._apply_insi(record, lambda: self._client().call(method, fields))
+
+    def verify_ins(self, ref: str) -> None:
+        record = self._record(ref)
+        if not record.ins_matricule:
+            raise AdapterError("vérification demandée pour un patient sans INS")
+        if "ins.skip_verify" in self.defects:
+            record.messages.append("INS vérifiée")
+            return
+        fields = [
+            ("NumIdentifiant", record.ins_matricule[:13]),
+            ("Cle", record.ins_matricule[13:]),
+            ("OID", record.ins_oid or ""),
+            ("NomNaissance", record.birth_name),
+            ("Prenom", record.first_name),
+            ("Sexe", record.sex),
+            ("DateNaissance", record.birth_date),
+        ]
+        if record.birth_place:
+            fields.append(("LieuNaissance", record.birth_place))
+        try:
+            answer = self._client().call("verify", fields)
+        except InsiUnavailable as exc:
+            record.messages.append(f"Vérification INSi impossible : {exc}")
+            return
+        if answer.cr != "00":
+            # RNIV: an INS that INSi does not confirm must no longer be used.
+            record.messages.append("INS non confirmée par INSi : identité rétrogradée")
+            record.ins_matricule = record.ins_oid = None
+        record.refresh_status()
+
+    def produce_document(self, ref: str, kind: str) -> Artifact:
+        record = self._record(ref)
+        share_ins = record.status == "qualifiee" or (
+            "ins.share_unqualified" in self.defects and record.ins_matricule is not None
+        )
+        oid = record.ins_oid
+        if oid and "ins.production_oid" in self.defects:
+            oid = _PRODUCTION_OID.get(oid, oid)
+        data = build_cda(
+            kind,
+            RecordTargetData(
+                local_id=record.local_id,
+                ins_matricule=record.ins_matricule if share_ins else None,
+                ins_oid=oid if share_ins else None,
+                birth_name=record.birth_name,
+                first_name=record.first_name,
+                first_names=record.first_names,
+                sex=record.sex,
+                birth_date=record.birth_date,
+                birth_place=record.birth_place,
+            ),
+        )
+        return Artifact(data=data, media_type="application/xml", name=f"{kind}.xml")
+
+    def read_patient_record(self, ref: str) -> PatientRecordView:
+        record = self._record(ref)
+        return PatientRecordView(
+            ref=ref,
+            status=record.status,
+            birth_name=record.birth_name,
+            first_name=record.first_name,
+            first_names=record.first_names,
+            sex=record.sex,
+            birth_date=record.birth_date,
+            birth_place=record.birth_place,
+            ins_matricule=record.ins_matricule,
+            ins_oid=record.ins_oid,
+            identity_document_checked=record.document_checked,
+            messages=list(record.messages),
+        )
+
+    # internals -----------------------------------------------------------------------------------------
+    def _record(self, ref: str) -> _Record:
+        try:
+            return self._records[ref]
+        except KeyError:
+            raise AdapterError(f"patient inconnu du candidat : {ref}") from None
+
+    def _client(self) -> InsiClient:
+        if self._insi is None:
+            raise AdapterError("le candidat n'a pas été démarré")
+        return self._insi
+
+    def _apply_insi(self, record: _Record, call: object) -> None:
+        assert callable(call)
+        try:
+            answer: InsiAnswer = call()
+        except InsiUnavailable as exc:
+            record.messages.append(f"Téléservice INSi indisponible : {exc}")
+            if "ins.ignore_fault" in self.defects and record.typed.vitale and record.typed.vitale.beneficiary:
+                nir = record.typed.vitale.beneficiary[:13]
+                record.ins_matricule, record.ins_oid = nir + _nir_key(nir), _TEST_NIR_OID
+                record.refresh_status()
+            return
+        if answer.cr == "00" and answer.matricule:
+            matricule = answer.matricule
+            if "ins.corsica_key" in self.defects:
+                matricule = matricule[:13] + _nir_key_without_corsica_rule(matricule[:13])
+            record.ins_matricule, record.ins_oid = matricule, answer.oid
+            if "ins.keep_typed_traits" not in self.defects:
+                record.birth_name = answer.birth_name or record.birth_name
+                record.first_name = answer.first_name or record.first_name
+                record.first_names = answer.first_names or record.first_names
+                record.sex = answer.sex or record.sex
+                record.birth_date = answer.birth_date or record.birth_date
+                record.birth_place = answer.birth_place or record.birth_place
+            record.refresh_status()
+        elif answer.cr == "02" and "ins.qualify_on_multiple" in self.defects:
+            record.status = "qualifiee"
+        else:
+            record.messages.append(f"INSi : retour {answer.cr}, identité non qualifiable")
+
+
+def with_messages(view: PatientRecordView, *messages: str) -> PatientRecordView:
+    return replace(view, messages=[*view.messages, *messages])

@@ -1,0 +1,64 @@
+"""Named defect switches of the reference candidate. Each makes it misbehave one way, so that tests can prove
+that the check meant for that behaviour catches it, and that nothing else changes verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    description: str
+    flips: frozenset[str]
+
+
+DEFECTS: dict[str, Defect] = {
+    d.name: d
+    for d in (
+        Defect(
+            "ins.qualify_without_insi",
+            "Qualifie l'identité à partir de la carte Vitale et des traits saisis, sans appeler INSi",
+            frozenset({"INS-001"}),
+        ),
+        Defect(
+            "ins.skip_verify",
+            "Déclare l'INS vérifiée sans appeler l'opération de vérification INSi",
+            frozenset({"INS-002"}),
+        ),
+        Defect(
+            "ins.keep_typed_traits",
+            "Garde les traits saisis au lieu des traits renvoyés par INSi",
+            frozenset({"INS-003"}),
+        ),
+        Defect(
+            "ins.corsica_key",
+            "Recalcule la clé du matricule sans la règle corse (2A/2B)",
+            frozenset({"INS-003", "INS-006"}),
+        ),
+        Defect(
+            "ins.qualify_on_multiple",
+            "Qualifie l'identité sur un retour INSi 02 (plusieurs identités)",
+            frozenset({"INS-004"}),
+        ),
+        Defect(
+            "ins.share_unqualified",
+            "Transmet l'INS dans les documents alors que l'identité n'est que récupérée",
+            frozenset({"INS-005"}),
+        ),
+        Defect(
+            "ins.production_oid",
+            "Émet l'OID de production du NIR/NIA avec des données de test",
+            frozenset({"INS-006"}),
+        ),
+        Defect(
+            "ins.ignore_fault",
+            "Ignore une faute ou une indisponibilité INSi et qualifie avec le numéro de la carte Vitale",
+            frozenset({"INS-007"}),
+        ),
+    )
+}
+
+
+def unknown_defects(names: list[str]) -> list[str]:
+    return [name for name in names if name not in DEFECTS]

@@ -1,0 +1,290 @@
+"""Load and validate the catalogue from YAML, reporting every defect as ``file:line: message``.
+
+YAML is read with a loader that remembers where each mapping, key and list item stands, so that a pydantic
+validation error (unknown key, wrong type, missing field) and a cross-reference error (duplicate id, dangling
+requirement or check id) point at the line to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bench.catalogue.models import (
+    CatalogueHeader,
+    Profile,
+    ProfilesFile,
+    Requirement,
+    RequirementFile,
+    Scenario,
+)
+
+HEADER_FILE = "catalogue.yaml"
+PROFILES_FILE = "profiles.yaml"
+GENERAL_PROFILE = "general"
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Location:
+    path: Path
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+class CatalogueError(Exception):
+    """One or more catalogue defects, each as ``file:line: message``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _LineDict(dict[str, Any]):
+    line: int
+    key_lines: dict[str, int]
+
+
+class _LineList(list[Any]):
+    line: int
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records 1-based lines and refuses duplicate keys (YAML would silently keep the last)."""
+
+    duplicate_problems: list[str]
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = _LineDict()
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in mapping:
+                self.duplicate_problems.append(
+                    f"{self.name}:{key_node.start_mark.line + 1}: clé {key!r} en double "
+                    f"(déjà à la ligne {mapping.key_lines[key]})"
+                )
+            mapping[key] = self.construct_object(value_node, deep=True)
+            mapping.key_lines[key] = key_node.start_mark.line + 1
+        return mapping
+
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> list[Any]:
+        items = _LineList(self.construct_object(child, deep=True) for child in node.value)
+        items.line = node.start_mark.line + 1
+        items.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return items
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _LineLoader.construct_sequence)
+
+
+def _read_yaml(path: Path, problems: list[str]) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{path}:1: fichier illisible : {exc}")
+        return None
+    loader = _LineLoader(text)
+    loader.name = str(path)
+    loader.duplicate_problems = []
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problems.append(f"{path}:{line}: YAML invalide : {exc.problem or exc.context}")
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(f"{path}:1: YAML invalide : {exc}")
+        return None
+    finally:
+        loader.dispose()
+    problems.extend(loader.duplicate_problems)
+    return data
+
+
+def _line_of(data: Any, loc: tuple[int | str, ...]) -> int:
+    """Deepest known line for a pydantic error location."""
+    node, line = data, getattr(data, "line", 1)
+    for part in loc:
+        if isinstance(node, _LineDict) and isinstance(part, str):
+            if part in node.key_lines:
+                line = node.key_lines[part]
+                node = node[part]
+                continue
+            return node.line
+        if isinstance(node, _LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.item_lines[part]
+            node = node[part]
+            continue
+        break
+    return line
+
+
+def _validate(model: type[M], data: Any, path: Path, problems: list[str]) -> M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            where = ".".join(str(part) for part in loc) or "(racine)"
+            message = "clé inconnue" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.append(f"{path}:{_line_of(data, loc)}: {where} : {message}")
+        return None
+
+
+@dataclass
+class Catalogue:
+    header: CatalogueHeader
+    requirements: dict[str, Requirement]
+    profiles: dict[str, Profile]
+    scenarios: dict[str, Scenario]
+    locations: dict[str, Location] = field(default_factory=dict)
+
+    def applies(self, requirement: Requirement, profile: str) -> bool:
+        return GENERAL_PROFILE in requirement.profiles or profile in requirement.profiles
+
+    def scenarios_for(self, profile: str) -> list[Scenario]:
+        return [s for s in self.scenarios.values() if profile in s.profiles or GENERAL_PROFILE in s.profiles]
+
+
+def load_catalogue(
+    root: Path,
+    *,
+    known_checks: set[str] | None = None,
+    validate_fixture: Callable[[str], str | None] | None = None,
+) -> Catalogue:
+    """Load ``root/requirements`` and ``root/scenarios``; raise CatalogueError listing every defect.
+
+    ``known_checks`` are the registered check ids (default: the bench's registry); ``validate_fixture`` answers a
+    problem (or None) for each patient fixture's identity id.
+    """
+    if known_checks is None:
+        from bench.checks import registry
+
+        known_checks = set(registry.all_checks())
+    problems: list[str] = []
+    req_dir, scen_dir = root / "requirements", root / "scenarios"
+    header_data = _read_yaml(req_dir / HEADER_FILE, problems) if (req_dir / HEADER_FILE).exists() else None
+    if header_data is None and not (req_dir / HEADER_FILE).exists():
+        problems.append(f"{req_dir / HEADER_FILE}:1: en-tête de catalogue absent")
+    header = _validate(CatalogueHeader, header_data, req_dir / HEADER_FILE, problems) if header_data else None
+
+    profiles: dict[str, Profile] = {}
+    profiles_data = _read_yaml(req_dir / PROFILES_FILE, problems) if (req_dir / PROFILES_FILE).exists() else None
+    if profiles_data is not None:
+        parsed = _validate(ProfilesFile, profiles_data, req_dir / PROFILES_FILE, problems)
+        for declared in parsed.profiles if parsed else []:
+            profiles[declared.id] = declared
+    else:
+        problems.append(f"{req_dir / PROFILES_FILE}:1: fichier des profils absent")
+    known_profiles = set(profiles) | {GENERAL_PROFILE}
+
+    requirements: dict[str, Requirement] = {}
+    locations: dict[str, Location] = {}
+    for path in sorted(req_dir.glob("*.yaml")):
+        if path.name in (HEADER_FILE, PROFILES_FILE):
+            continue
+        data = _read_yaml(path, problems)
+        if data is None:
+            continue
+        parsed_file = _validate(RequirementFile, data, path, problems)
+        if parsed_file is None:
+            continue
+        for index, requirement in enumerate(parsed_file.requirements):
+            line = data["requirements"].item_lines[index]
+            here = Location(path, line)
+            if requirement.id in requirements:
+                problems.append(f"{here}: exigence {requirement.id} en double (déjà en {locations[requirement.id]})")
+                continue
+            requirements[requirement.id] = requirement
+            locations[requirement.id] = here
+            item = data["requirements"][index]
+            for profile in requirement.profiles:
+                if profile not in known_profiles:
+                    problems.append(f"{path}:{item.key_lines['profiles']}: profil inconnu {profile!r}")
+            for check in requirement.checks:
+                if check not in known_checks:
+                    problems.append(f"{path}:{item.key_lines['checks']}: vérification inconnue {check!r}")
+            if requirement.proof.nature == "automated" and not requirement.checks:
+                pass  # automated in a later issue: reported as Non testé, and visible in `catalogue coverage`
+            if requirement.proof.nature == "operator" and not requirement.operator_checklist:
+                problems.append(f"{here}: {requirement.id} se prouve par l'opérateur mais n'a pas de liste de contrôle")
+
+    scenarios: dict[str, Scenario] = {}
+    for path in sorted(scen_dir.rglob("*.yaml")):
+        data = _read_yaml(path, problems)
+        if data is None:
+            continue
+        scenario = _validate(Scenario, data, path, problems)
+        if scenario is None:
+            continue
+        here = Location(path, getattr(data, "line", 1))
+        if scenario.id in scenarios:
+            problems.append(f"{here}: scénario {scenario.id} en double (déjà en {locations[scenario.id]})")
+            continue
+        scenarios[scenario.id] = scenario
+        locations[scenario.id] = here
+        problems.extend(
+            _scenario_problems(scenario, data, path, requirements, known_checks, known_profiles, validate_fixture)
+        )
+
+    if problems:
+        raise CatalogueError(problems)
+    assert header is not None
+    return Catalogue(
+        header=header, requirements=requirements, profiles=profiles, scenarios=scenarios, locations=locations
+    )
+
+
+def _scenario_problems(
+    scenario: Scenario,
+    data: Any,
+    path: Path,
+    requirements: dict[str, Requirement],
+    known_checks: set[str],
+    known_profiles: set[str],
+    validate_fixture: Callable[[str], str | None] | None,
+) -> list[str]:
+    problems = []
+    for index, req_id in enumerate(scenario.requirements):
+        if req_id not in requirements:
+            problems.append(f"{path}:{data['requirements'].item_lines[index]}: exigence inconnue {req_id!r}")
+    for index, profile in enumerate(scenario.profiles):
+        if profile not in known_profiles:
+            problems.append(f"{path}:{data['profiles'].item_lines[index]}: profil inconnu {profile!r}")
+    patient_refs = {p.ref for p in scenario.fixtures.patients}
+    if "fixtures" in data:
+        for index, patient in enumerate(scenario.fixtures.patients):
+            line = data["fixtures"]["patients"].item_lines[index]
+            if patient.identity and validate_fixture:
+                problem = validate_fixture(patient.identity)
+                if problem:
+                    problems.append(f"{path}:{line}: {problem}")
+    for s_index, step in enumerate(scenario.steps):
+        step_data = data["steps"][s_index]
+        step_line = data["steps"].item_lines[s_index]
+        if step.patient and step.patient not in patient_refs:
+            problems.append(f"{path}:{step_data.key_lines['patient']}: patient inconnu {step.patient!r}")
+        step_checks = [(c, step_data.key_lines.get("checks", step_line)) for c in step.checks]
+        for e_index, expectation in enumerate(step.expect):
+            e_line = step_data["expect"].item_lines[e_index]
+            step_checks += [(c, e_line) for c in expectation.checks]
+            if expectation.patient and expectation.patient not in patient_refs:
+                problems.append(f"{path}:{e_line}: patient inconnu {expectation.patient!r}")
+            if expectation.requirement not in requirements:
+                problems.append(f"{path}:{e_line}: exigence inconnue {expectation.requirement!r}")
+        for check, line in step_checks:
+            if check not in known_checks:
+                problems.append(f"{path}:{line}: vérification inconnue {check!r}")
+    return problems

@@ -1,0 +1,167 @@
+"""Pydantic models of the catalogue. Field names follow the ANS Ségur requirement grid (profil, section, bloc,
+fonction, nature, n° exigence, énoncé, périmètre, criticité, preuve) so that a report reads like the grid."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|min)?$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CatalogueHeader(Strict):
+    """``requirements/catalogue.yaml``: what this catalogue is and which ANS texts it encodes."""
+
+    catalogue_version: str
+    title: str
+    source_specification: str
+    source_version: str
+    date: str
+
+
+class Proof(Strict):
+    """How a requirement is proven (grid columns Référence / Nature / Vérification de la preuve)."""
+
+    reference: str = Field(description="Référence de la preuve (scénario de conformité)")
+    nature: Literal["automated", "operator", "document"]
+    verification: str = Field(description="Ce que l'auditeur vérifie")
+
+
+class Source(Strict):
+    specification: str
+    section: str | None = None
+
+
+class Requirement(Strict):
+    """One requirement (exigence) or recommendation (préconisation) of the catalogue."""
+
+    id: str = Field(pattern=r"^[A-Z]{2,5}-\d{3}$")
+    official_ids: list[str] = Field(default_factory=list)
+    title: str
+    title_en: str | None = None
+    statement: str = Field(description="Énoncé en français, tel qu'ANS l'écrit")
+    statement_en: str | None = None
+    profiles: list[str] = Field(min_length=1)
+    section: str
+    block: str
+    function: str
+    nature: Literal["exigence", "preconisation"]
+    perimeter: Literal["vague1", "vague2"]
+    criticality: Literal["critical", "major", "minor"]
+    proof: Proof
+    source: Source
+    checks: list[str] = Field(default_factory=list)
+    operator_checklist: list[str] = Field(default_factory=list)
+
+
+class Profile(Strict):
+    id: str
+    label: str
+    description: str
+
+
+class RequirementFile(Strict):
+    requirements: list[Requirement]
+
+
+class ProfilesFile(Strict):
+    profiles: list[Profile]
+
+
+class VitaleFixture(Strict):
+    beneficiary: str | None = None
+    insured: str | None = None
+    rank: str = "1"
+
+
+class TypedTraits(Strict):
+    """Traits as a professional types them (case, accents and all)."""
+
+    birth_name: str
+    first_names: list[str] = Field(min_length=1)
+    sex: Literal["M", "F"]
+    birth_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    birth_place: str | None = None
+
+
+class PatientFixture(Strict):
+    """A patient of the scenario: who they are for INSi (``identity``, an id of the simulator's base, or none for
+    a person INSi does not know) and what the professional types and reads."""
+
+    ref: str
+    identity: str | None = None
+    typed: TypedTraits
+    vitale: VitaleFixture | None = None
+    held_ins: bool = False
+    insi_behaviour: Literal["fault", "unavailable"] | None = None
+
+
+class Fixtures(Strict):
+    patients: list[PatientFixture] = Field(default_factory=list)
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Seconds in ``value`` ("5s", "250ms", "1min", 3)."""
+    if isinstance(value, int | float):
+        return float(value)
+    match = _DURATION.match(value.strip())
+    if not match:
+        raise ValueError(f"durée illisible : {value!r} (exemples : 5s, 250ms, 1min)")
+    number, unit = float(match.group(1)), match.group(2) or "s"
+    return number * {"ms": 0.001, "s": 1.0, "min": 60.0}[unit]
+
+
+class Expectation(Strict):
+    """An exchange that must (or, with ``absent``, must not) reach a simulator within ``within``, and the checks
+    that then run on it. When the exchange does not come (or comes though forbidden), ``requirement`` fails."""
+
+    requirement: str
+    channel: str
+    transaction: str
+    patient: str | None = None
+    within: float = 5.0
+    absent: bool = False
+    checks: list[str] = Field(default_factory=list)
+
+    @field_validator("within", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+
+ActionName = Literal[
+    "register_patient",
+    "record_identity_document",
+    "search_ins",
+    "verify_ins",
+    "produce_document",
+    "read_patient_record",
+]
+
+
+class Step(Strict):
+    """One action asked of the candidate, then what must be observed and judged."""
+
+    id: str
+    title: str
+    action: ActionName
+    patient: str | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+    expect: list[Expectation] = Field(default_factory=list)
+    checks: list[str] = Field(default_factory=list)
+
+
+class Scenario(Strict):
+    id: str = Field(pattern=r"^[A-Z]{2,5}-SC-\d{2}$")
+    title: str
+    description: str | None = None
+    requirements: list[str] = Field(min_length=1)
+    profiles: list[str] = Field(min_length=1)
+    fixtures: Fixtures = Field(default_factory=Fixtures)
+    steps: list[Step] = Field(min_length=1)

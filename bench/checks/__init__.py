@@ -1,0 +1,9 @@
+"""The check library: registered, pure functions over evidence that return findings.
+
+Importing this package registers every check module.
+"""
+
+from bench.checks import ins as _ins  # noqa: F401  (registers the INS checks)
+from bench.checks.base import CheckContext, Evidence, Finding, Outcome
+
+__all__ = ["CheckContext", "Evidence", "Finding", "Outcome"]

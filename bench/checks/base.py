@@ -1,0 +1,78 @@
+"""Findings, evidence and context handed to checks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from simulators.common.journal import Exchange, read_part
+
+Outcome = Literal["pass", "fail", "error", "skip", "omit"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One verdict of one check on one piece of evidence, with a message a vendor can act on."""
+
+    check_id: str
+    requirements: tuple[str, ...]
+    outcome: Outcome
+    message: str
+    exchange_id: str | None = None
+    pointer: str | None = None
+
+
+@dataclass(frozen=True)
+class PatientKeys:
+    """How exchanges about one scenario patient are recognised (routing keys), and who INSi says they are."""
+
+    ref: str
+    keys: frozenset[str]
+
+
+@dataclass
+class Evidence:
+    """The exchanges a check may look at (a scenario's so far), with lazy access to their raw bytes."""
+
+    run_dir: Path
+    exchanges: list[Exchange]
+    _cache: dict[tuple[str, str], bytes | None] = field(default_factory=dict)
+
+    def part(self, exchange: Exchange, part: str) -> bytes | None:
+        key = (exchange.id, part)
+        if key not in self._cache:
+            self._cache[key] = read_part(self.run_dir, exchange, part)
+        return self._cache[key]
+
+    def json(self, exchange: Exchange, part: str) -> Any:
+        data = self.part(exchange, part)
+        return json.loads(data) if data is not None else None
+
+    def select(
+        self,
+        *,
+        channel: str | None = None,
+        transactions: tuple[str, ...] = (),
+        keys: frozenset[str] | None = None,
+        before_seq: int | None = None,
+    ) -> list[Exchange]:
+        return [
+            x
+            for x in self.exchanges
+            if (channel is None or x.channel == channel)
+            and (not transactions or x.transaction in transactions)
+            and (keys is None or keys.intersection(x.subjects))
+            and (before_seq is None or x.seq < before_seq)
+        ]
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check knows beyond the evidence: the patient in focus, the exchange an expectation matched,
+    and whether the run uses test data (production OIDs are then a finding)."""
+
+    patient: PatientKeys | None = None
+    focus: Exchange | None = None
+    test_mode: bool = True

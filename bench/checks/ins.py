@@ -1,0 +1,506 @@
+"""INS checks (Référentiel INS; RNIV; ANS FAQ on INS/va1.53): matricule form, fidelity of the strict traits to
+what INSi answered, and the identity-status rules that govern qualification and sharing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.checks.base import CheckContext, Evidence, Finding, Outcome
+from bench.checks.registry import check
+from simulators.common.journal import Exchange
+from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
+from simulators.insi.ins import INS_OIDS, PRODUCTION_OIDS, TEST_OIDS, matricule_problems
+from simulators.insi.messages import InsiIdentity, read_result, request_from_envelope
+
+HL7 = "urn:hl7-org:v3"
+NS = {"h": HL7}
+INSI_CALLS = ("insi.search_traits", "insi.search_vitale", "insi.verify")
+RECORD = "candidate.patient_record"
+DOCUMENT = "candidate.document"
+SHARED_STATUSES = ("recuperee", "qualifiee")
+STATUS_LABELS = {"provisoire": "provisoire", "recuperee": "récupérée", "validee": "validée", "qualifiee": "qualifiée"}
+
+
+def _finding(
+    check_id: str,
+    requirement: str,
+    outcome: Outcome,
+    message: str,
+    exchange: Exchange | None,
+    pointer: str | None = None,
+) -> Finding:
+    return Finding(check_id, (requirement,), outcome, message, exchange.id if exchange else None, pointer)
+
+
+def _focus(context: CheckContext, *transactions: str) -> Exchange | None:
+    if context.focus is not None and context.focus.transaction in transactions:
+        return context.focus
+    return None
+
+
+def _patient_keys(context: CheckContext) -> frozenset[str] | None:
+    return context.patient.keys if context.patient else None
+
+
+def _insi_answers(evidence: Evidence, context: CheckContext, before_seq: int) -> list[tuple[Exchange, Any]]:
+    """INSi calls about the patient before ``before_seq``, with their parsed results (None when unreadable)."""
+    answers = []
+    for exchange in evidence.select(
+        channel="insi", transactions=INSI_CALLS, keys=_patient_keys(context), before_seq=before_seq
+    ):
+        response = evidence.part(exchange, "response")
+        try:
+            answers.append((exchange, read_result(response) if response else None))
+        except UnsafeXmlError:
+            answers.append((exchange, None))
+    return answers
+
+
+def _record(evidence: Evidence, exchange: Exchange) -> dict[str, Any]:
+    data = evidence.json(exchange, "record")
+    return data if isinstance(data, dict) else {}
+
+
+def _document_patient(evidence: Evidence, exchange: Exchange) -> dict[str, Any] | None:
+    """The recordTarget of a produced CDA document, as plain values with the XPath each came from."""
+    data = evidence.part(exchange, "document")
+    if data is None:
+        return None
+    root = parse_xml(data)
+    role = root.find("h:recordTarget/h:patientRole", NS)
+    if role is None:
+        return {"ids": [], "missing": True}
+    patient = role.find("h:patient", NS)
+
+    def value(path: str, attr: str | None = None) -> str | None:
+        if patient is None:
+            return None
+        element = patient.find(path, NS)
+        if element is None:
+            return None
+        return element.get(attr) if attr else (element.text or "").strip()
+
+    return {
+        "ids": [(el.get("root"), el.get("extension")) for el in role.findall("h:id", NS)],
+        "birth_name": value("h:name/h:family[@qualifier='BR']"),
+        "first_names": _given_without_qualifier(patient) if patient is not None else None,
+        "first_name": value("h:name/h:given[@qualifier='BR']"),
+        "sex": value("h:administrativeGenderCode", "code"),
+        "birth_date": value("h:birthTime", "value"),
+        "birth_place": value("h:birthplace/h:place/h:addr/h:county"),
+    }
+
+
+def _given_without_qualifier(root: Any) -> str | None:
+    for given in root.findall("h:name/h:given", NS):
+        if given.get("qualifier") is None:
+            return str(given.text or "").strip()
+    return None
+
+
+# --- INS-006 ---------------------------------------------------------------------------------------------
+def _emitted_ins(evidence: Evidence, exchange: Exchange) -> list[tuple[str, str | None, str]]:
+    """(matricule, OID, pointer) for every INS the candidate put in ``exchange``."""
+    if exchange.transaction == RECORD:
+        record = _record(evidence, exchange)
+        if record.get("ins_matricule"):
+            return [(record["ins_matricule"], record.get("ins_oid"), "dossier patient : INS enregistrée")]
+        return []
+    if exchange.transaction == DOCUMENT:
+        patient = _document_patient(evidence, exchange) or {"ids": []}
+        return [
+            (ext or "", root, f"recordTarget/patientRole/id[@root='{root}']")
+            for root, ext in patient["ids"]
+            if root in INS_OIDS or (root or "").startswith("1.2.250.1.213.1.4.")
+        ]
+    if exchange.transaction == "insi.verify":
+        request = evidence.part(exchange, "request") or b""
+        try:
+            parsed = request_from_envelope(request, max_bytes=len(request) + 1)
+        except ValueError:
+            return []
+        return [(parsed.matricule or "", parsed.oid, "VERIFICATION/NumIdentifiant+Cle")] if parsed.matricule else []
+    return []
+
+
+@check(
+    "ins.matricule_format", requirements=("INS-006",), title="Matricule INS bien formé, OID connu, OID de test en test"
+)
+def matricule_format(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    targets = [context.focus] if context.focus else evidence.select(channel="candidate", keys=_patient_keys(context))
+    findings = []
+    for exchange in targets:
+        for matricule, oid, pointer in _emitted_ins(evidence, exchange):
+            problems = [p.message for p in matricule_problems(matricule)]
+            if oid not in INS_OIDS:
+                problems.append(f"OID {oid!r} inconnu : attendu un OID d'autorité d'affectation INS (NIR ou NIA)")
+            elif context.test_mode and oid in PRODUCTION_OIDS:
+                expected = "1.2.250.1.213.1.4.10" if oid.endswith(".8") else "1.2.250.1.213.1.4.11"
+                problems.append(f"OID de production {oid} émis avec des données de test : attendu {expected}")
+            elif not context.test_mode and oid in TEST_OIDS:
+                problems.append(f"OID de test {oid} émis en production")
+            if problems:
+                message = f"INS {matricule!r} ({pointer}) : " + " ; ".join(problems)
+                findings.append(_finding("ins.matricule_format", "INS-006", "fail", message, exchange, pointer))
+            else:
+                findings.append(
+                    _finding(
+                        "ins.matricule_format",
+                        "INS-006",
+                        "pass",
+                        f"INS bien formée ({pointer}), OID {oid}",
+                        exchange,
+                        pointer,
+                    )
+                )
+    if not findings:
+        return [
+            _finding("ins.matricule_format", "INS-006", "omit", "aucune INS émise dans cette preuve", context.focus)
+        ]
+    return findings
+
+
+# --- INS-003 ---------------------------------------------------------------------------------------------
+_TRAIT_LABELS = {
+    "birth_name": "nom de naissance",
+    "first_name": "premier prénom de naissance",
+    "first_names": "liste des prénoms de naissance",
+    "sex": "sexe",
+    "birth_date": "date de naissance",
+    "birth_place": "lieu de naissance (COG)",
+    "matricule": "matricule INS",
+}
+
+
+def _expected_traits(identity: InsiIdentity, *, cda: bool) -> dict[str, str]:
+    return {
+        "birth_name": identity.birth_name,
+        "first_name": identity.first_name,
+        "first_names": identity.first_names,
+        "sex": identity.sex,
+        "birth_date": identity.birth_date.replace("-", "") if cda else identity.birth_date,
+        "birth_place": identity.birth_place,
+        "matricule": identity.matricule,
+    }
+
+
+@check(
+    "ins.traits_fidelity", requirements=("INS-003",), title="Traits stricts et INS conservés tels que renvoyés par INSi"
+)
+def traits_fidelity(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    exchange = _focus(context, RECORD, DOCUMENT)
+    if exchange is None:
+        return [_finding("ins.traits_fidelity", "INS-003", "omit", "ni dossier ni document à comparer", context.focus)]
+    identity = None
+    for _call, result in reversed(_insi_answers(evidence, context, exchange.seq)):
+        if result is not None and result.cr == "00" and result.identity is not None:
+            identity = result.identity
+            break
+    if identity is None:
+        return [
+            _finding(
+                "ins.traits_fidelity",
+                "INS-003",
+                "skip",
+                "aucune réponse INSi 00 pour ce patient : pas de référence à comparer",
+                exchange,
+            )
+        ]
+    is_document = exchange.transaction == DOCUMENT
+    expected = _expected_traits(identity, cda=is_document)
+    if is_document:
+        try:
+            patient = _document_patient(evidence, exchange)
+        except UnsafeXmlError as exc:
+            return [_finding("ins.traits_fidelity", "INS-003", "fail", f"document illisible : {exc}", exchange)]
+        if patient is None or patient.get("missing"):
+            return [
+                _finding(
+                    "ins.traits_fidelity",
+                    "INS-003",
+                    "fail",
+                    "document sans recordTarget/patientRole",
+                    exchange,
+                    "recordTarget",
+                )
+            ]
+        ins_ids = [ext for root, ext in patient["ids"] if root in INS_OIDS]
+        actual = {key: patient.get(key) for key in expected if key != "matricule"}
+        if ins_ids:
+            actual["matricule"] = ins_ids[0]
+        else:
+            expected.pop("matricule")
+        where = "recordTarget/patientRole"
+    else:
+        record = _record(evidence, exchange)
+        actual = {key: record.get(key) for key in expected if key != "matricule"}
+        if record.get("ins_matricule"):
+            actual["matricule"] = record["ins_matricule"]
+        else:
+            expected.pop("matricule")
+        where = "dossier patient"
+    differences = [
+        f"{_TRAIT_LABELS[key]} : INSi a renvoyé {value!r}, le candidat a {actual.get(key)!r}"
+        for key, value in expected.items()
+        if actual.get(key) != value
+    ]
+    if differences:
+        message = f"{where} : traits différents de la réponse INSi — " + " ; ".join(differences)
+        return [_finding("ins.traits_fidelity", "INS-003", "fail", message, exchange, where)]
+    return [
+        _finding(
+            "ins.traits_fidelity",
+            "INS-003",
+            "pass",
+            f"{where} : traits et INS identiques à la réponse INSi",
+            exchange,
+            where,
+        )
+    ]
+
+
+# --- INS-001 ---------------------------------------------------------------------------------------------
+@check(
+    "ins.qualification_after_insi",
+    requirements=("INS-001",),
+    title="Identité récupérée ou qualifiée seulement après un appel INSi (et une pièce d'identité pour qualifier)",
+)
+def qualification_after_insi(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    insi_call = _focus(context, *INSI_CALLS)
+    if insi_call is not None:
+        return [
+            _finding(
+                "ins.qualification_after_insi",
+                "INS-001",
+                "pass",
+                f"appel INSi reçu ({insi_call.transaction}, {insi_call.outcome})",
+                insi_call,
+            )
+        ]
+    exchange = _focus(context, RECORD)
+    if exchange is None:
+        return [_finding("ins.qualification_after_insi", "INS-001", "omit", "aucun dossier à juger", context.focus)]
+    record = _record(evidence, exchange)
+    status = record.get("status")
+    if status not in SHARED_STATUSES:
+        return [
+            _finding(
+                "ins.qualification_after_insi",
+                "INS-001",
+                "omit",
+                f"identité au statut « {STATUS_LABELS.get(str(status), status)} » : rien à qualifier",
+                exchange,
+            )
+        ]
+    calls = _insi_answers(evidence, context, exchange.seq)
+    if not calls:
+        return [
+            _finding(
+                "ins.qualification_after_insi",
+                "INS-001",
+                "fail",
+                f"identité au statut « {STATUS_LABELS[status]} » sans aucun appel INSi préalable pour ce "
+                "patient : l'INS doit être recherchée via le téléservice INSi",
+                exchange,
+                "status",
+            )
+        ]
+    if status == "qualifiee" and not record.get("identity_document_checked"):
+        return [
+            _finding(
+                "ins.qualification_after_insi",
+                "INS-001",
+                "fail",
+                "identité « qualifiée » sans contrôle d'une pièce d'identité à haut niveau de confiance (RNIV)",
+                exchange,
+                "status",
+            )
+        ]
+    return [
+        _finding(
+            "ins.qualification_after_insi",
+            "INS-001",
+            "pass",
+            f"statut « {STATUS_LABELS[status]} » précédé de {len(calls)} appel(s) INSi",
+            exchange,
+            "status",
+        )
+    ]
+
+
+# --- INS-002 ---------------------------------------------------------------------------------------------
+@check("ins.verify_request", requirements=("INS-002",), title="Vérification INSi de l'INS détenue, avec ses traits")
+def verify_request(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    exchange = _focus(context, "insi.verify")
+    if exchange is None:
+        return [_finding("ins.verify_request", "INS-002", "omit", "aucune vérification INSi à juger", context.focus)]
+    raw = evidence.part(exchange, "request") or b""
+    try:
+        request = request_from_envelope(raw, max_bytes=len(raw) + 1)
+    except ValueError as exc:
+        return [
+            _finding("ins.verify_request", "INS-002", "fail", f"requête de vérification illisible : {exc}", exchange)
+        ]
+    missing = [
+        label
+        for label, value in (
+            ("matricule (NumIdentifiant + Cle)", request.matricule),
+            ("OID", request.oid),
+            ("NomNaissance", request.birth_name),
+            ("Prenom", request.first_names[0] if request.first_names else None),
+            ("Sexe", request.sex),
+            ("DateNaissance", request.birth_date),
+        )
+        if not value
+    ]
+    if missing:
+        return [
+            _finding(
+                "ins.verify_request",
+                "INS-002",
+                "fail",
+                "vérification INSi incomplète : " + ", ".join(missing) + " absent(s)",
+                exchange,
+            )
+        ]
+    keys = _patient_keys(context) or frozenset()
+    if f"ins:{(request.matricule or '').upper()}" not in keys:
+        return [
+            _finding(
+                "ins.verify_request",
+                "INS-002",
+                "fail",
+                "la vérification ne porte pas sur l'INS détenue pour ce patient",
+                exchange,
+            )
+        ]
+    return [
+        _finding(
+            "ins.verify_request",
+            "INS-002",
+            "pass",
+            f"vérification INSi de l'INS détenue, avec ses traits ({exchange.outcome})",
+            exchange,
+        )
+    ]
+
+
+# --- INS-004 and INS-007 ---------------------------------------------------------------------------------
+def _no_qualification(
+    evidence: Evidence, context: CheckContext, check_id: str, requirement: str, *, faults: bool
+) -> list[Finding]:
+    exchange = _focus(context, RECORD)
+    if exchange is None:
+        return [_finding(check_id, requirement, "omit", "aucun dossier à juger", context.focus)]
+    calls = _insi_answers(evidence, context, exchange.seq)
+
+    def is_fault(call: Exchange, result: Any) -> bool:
+        return result is None or result.cr is None or (call.outcome or "").startswith("fault:")
+
+    relevant = (
+        [c for c, r in calls if is_fault(c, r)] if faults else [c for c, r in calls if r and r.cr in ("01", "02")]
+    )
+    if not calls or any(r is not None and r.cr == "00" for _c, r in calls) or len(relevant) != len(calls):
+        return [_finding(check_id, requirement, "omit", "cas non applicable à ce patient", exchange)]
+    record = _record(evidence, exchange)
+    status = record.get("status")
+    outcomes = ", ".join(sorted({c.outcome or "?" for c in relevant}))
+    if status in SHARED_STATUSES or record.get("ins_matricule"):
+        label = STATUS_LABELS.get(str(status), status)
+        message = (
+            f"après {outcomes}, l'identité est « {label} »"
+            + (f" avec l'INS {record.get('ins_matricule')}" if record.get("ins_matricule") else "")
+            + " : aucune INS ne doit être retenue ni l'identité qualifiée"
+        )
+        return [_finding(check_id, requirement, "fail", message, exchange, "status")]
+    return [
+        _finding(
+            check_id,
+            requirement,
+            "pass",
+            f"après {outcomes}, identité laissée « {STATUS_LABELS.get(str(status), status)} », sans INS",
+            exchange,
+            "status",
+        )
+    ]
+
+
+@check(
+    "ins.no_qualification_on_01_02",
+    requirements=("INS-004",),
+    title="Aucune qualification ni INS sur un retour INSi 01 ou 02",
+)
+def no_qualification_on_01_02(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    return _no_qualification(evidence, context, "ins.no_qualification_on_01_02", "INS-004", faults=False)
+
+
+@check(
+    "ins.no_qualification_on_fault",
+    requirements=("INS-007",),
+    title="Aucune qualification ni INS sur une faute ou une indisponibilité INSi",
+)
+def no_qualification_on_fault(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    return _no_qualification(evidence, context, "ins.no_qualification_on_fault", "INS-007", faults=True)
+
+
+# --- INS-005 ---------------------------------------------------------------------------------------------
+@check(
+    "ins.shared_only_when_qualified",
+    requirements=("INS-005",),
+    title="L'INS n'est transmise que pour une identité qualifiée (INS/va1.53)",
+)
+def shared_only_when_qualified(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    exchange = _focus(context, DOCUMENT)
+    if exchange is None:
+        return [_finding("ins.shared_only_when_qualified", "INS-005", "omit", "aucun document à juger", context.focus)]
+    try:
+        patient = _document_patient(evidence, exchange)
+    except UnsafeXmlError as exc:
+        return [
+            _finding(
+                "ins.shared_only_when_qualified",
+                "INS-005",
+                "error",
+                f"document illisible, transmission de l'INS non jugeable : {exc}",
+                exchange,
+            )
+        ]
+    records = evidence.select(channel="candidate", transactions=(RECORD,), keys=_patient_keys(context))
+    after = [r for r in records if r.seq > exchange.seq]
+    snapshot = after[0] if after else (records[-1] if records else None)
+    if snapshot is None:
+        return [
+            _finding(
+                "ins.shared_only_when_qualified",
+                "INS-005",
+                "error",
+                "statut d'identité inconnu au moment du document (dossier non lu)",
+                exchange,
+            )
+        ]
+    status = _record(evidence, snapshot).get("status")
+    ins_ids = [(root, ext) for root, ext in (patient or {"ids": []})["ids"] if root in INS_OIDS]
+    if ins_ids and status != "qualifiee":
+        root, ext = ins_ids[0]
+        return [
+            _finding(
+                "ins.shared_only_when_qualified",
+                "INS-005",
+                "fail",
+                f"le document transmet l'INS {ext} (OID {root}) alors que l'identité est "
+                f"« {STATUS_LABELS.get(str(status), status)} » : seule une identité qualifiée peut être "
+                "référencée par son INS",
+                exchange,
+                f"recordTarget/patientRole/id[@root='{root}']",
+            )
+        ]
+    shown = "avec" if ins_ids else "sans"
+    return [
+        _finding(
+            "ins.shared_only_when_qualified",
+            "INS-005",
+            "pass",
+            f"document {shown} INS pour une identité « {STATUS_LABELS.get(str(status), status)} »",
+            exchange,
+        )
+    ]

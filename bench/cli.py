@@ -1,0 +1,286 @@
+"""The ``segur-bench`` command line."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from bench import __version__
+from bench.candidates.base import AdapterError
+from bench.candidates.reference import DEFECTS, ReferenceCandidate
+from bench.catalogue.loader import Catalogue, CatalogueError, load_catalogue
+from bench.catalogue.models import RequirementFile, Scenario
+from bench.paths import content_root, state_dir
+from bench.runner.engine import Campaign, CampaignOptions, new_run_id
+from bench.runner.simulators import SimulatorHub
+from bench.runner.verdicts import EXIT_BENCH_ERROR
+from simulators.common.pki import TestPki, ensure_pki, export_client_bundle
+from simulators.insi.identities import load_identities
+
+app = typer.Typer(
+    help="segur-bench : banc de conformité Ségur vague 2 (INSi, DMP, MSSanté, CDA).", no_args_is_help=True
+)
+catalogue_app = typer.Typer(help="Le catalogue des exigences et des scénarios.", no_args_is_help=True)
+pki_app = typer.Typer(help="La PKI de test du banc.", no_args_is_help=True)
+app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(pki_app, name="pki")
+console = Console(stderr=True)
+out = Console()
+
+VERDICT_STYLE = {
+    "conforme": "green",
+    "non_conforme": "red",
+    "non_teste": "dim",
+    "non_applicable": "dim",
+    "erreur": "yellow",
+}
+VERDICT_LABEL = {
+    "conforme": "Conforme",
+    "non_conforme": "Non conforme",
+    "non_teste": "Non testé",
+    "non_applicable": "Non applicable",
+    "erreur": "Erreur du banc",
+}
+
+
+def _catalogue() -> Catalogue:
+    identities = load_identities()
+    known = {p.id for p in identities.persons}
+    try:
+        return load_catalogue(
+            content_root(),
+            validate_fixture=lambda ident: None if ident in known else f"identité INSi inconnue {ident!r}",
+        )
+    except CatalogueError as exc:
+        for problem in exc.problems:
+            console.print(problem, markup=False, highlight=False)
+        console.print(f"[red]{len(exc.problems)} défaut(s) dans le catalogue[/red]")
+        raise typer.Exit(EXIT_BENCH_ERROR) from exc
+
+
+def _pki() -> TestPki:
+    return ensure_pki(state_dir() / "pki")
+
+
+@app.command()
+def run(
+    candidate: Annotated[str, typer.Option(help="Adaptateur du candidat")] = "reference",
+    profile: Annotated[str, typer.Option(help="Profil de référencement")] = "medecin-ville",
+    scenario: Annotated[list[str] | None, typer.Option(help="Limiter à ces scénarios (répétable)")] = None,
+    defect: Annotated[list[str] | None, typer.Option(help="Défaut du candidat de référence (répétable)")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Dossier des campagnes")] = Path("runs"),
+    lang: Annotated[str, typer.Option(help="Langue du rapport HTML : fr ou en")] = "fr",
+) -> None:
+    """Run a campaign and write its reports. Exit 0 all good, 1 a requirement is Non conforme, 3 bench error."""
+    from reports.render import write_reports
+
+    catalogue = _catalogue()
+    if profile not in catalogue.profiles:
+        console.print(f"[red]profil inconnu : {profile}[/red] (connus : {', '.join(catalogue.profiles)})")
+        raise typer.Exit(2)
+    if candidate != "reference":
+        console.print(f"[red]candidat {candidate!r} non disponible[/red] : seul « reference » l'est pour l'instant")
+        raise typer.Exit(2)
+    try:
+        adapter = ReferenceCandidate(defects=defect or [])
+    except AdapterError as exc:
+        console.print(f"[red]{exc}[/red] (connus : {', '.join(DEFECTS)})")
+        raise typer.Exit(2) from exc
+    run_dir = out_dir / new_run_id()
+    options = CampaignOptions(profile=profile, scenario_ids=scenario or [], defects=defect or [])
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("campagne", total=None)
+
+        def report_progress(label: str, done: int, total: int) -> None:
+            progress.update(task, description=f"scénario {label}" if label else "fini", completed=done, total=total)
+
+        campaign = Campaign(catalogue, adapter, options, run_dir, _pki(), report_progress)
+        try:
+            result = campaign.run()
+        except (RuntimeError, ValueError) as exc:
+            console.print(f"[red]campagne interrompue : {exc}[/red]")
+            raise typer.Exit(EXIT_BENCH_ERROR) from exc
+    paths = write_reports(result, run_dir, lang)
+    table = Table(title=f"{result.candidate} · {result.profile_label} · {result.duration_s:.2f} s")
+    for column in ("Exigence", "N° ANS", "Verdict"):
+        table.add_column(column)
+    for requirement in result.requirements:
+        if requirement.verdict in ("conforme", "non_conforme", "erreur"):
+            style = VERDICT_STYLE[requirement.verdict]
+            table.add_row(
+                requirement.id,
+                ", ".join(requirement.official_ids),
+                f"[{style}]{VERDICT_LABEL[requirement.verdict]}[/{style}]",
+            )
+    out.print(table)
+    out.print("  ".join(f"{VERDICT_LABEL[k]} : {v}" for k, v in result.summary.items()))
+    out.print(f"Rapport HTML : {paths['html']}")
+    out.print(f"JSON : {paths['json']}  JUnit : {paths['junit']}")
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute")] = "127.0.0.1",
+    insi_port: Annotated[int, typer.Option(help="Port du simulateur INSi (0 : libre)")] = 0,
+    out_dir: Annotated[Path, typer.Option("--out", help="Dossier des preuves")] = Path("runs"),
+) -> None:
+    """Start the simulators alone, for real software, and print their endpoints. Ctrl-C stops them."""
+    pki = _pki()
+    run_dir = out_dir / f"serve-{new_run_id()}"
+    with SimulatorHub(run_dir, pki, host=host, insi_port=insi_port) as hub:
+        out.print(f"INSi (SOAP 1.2, TLS mutuel) : {hub.endpoints.insi}")
+        out.print(f"AC à approuver : {pki.ca.cert}")
+        out.print(f"Certificat client : {pki.client.cert} (clé : {pki.client.key})")
+        out.print(f"Preuves : {run_dir}")
+        out.print("Ctrl-C pour arrêter.")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            out.print(f"Arrêt. {len(hub.journal.exchanges)} échange(s) enregistré(s) dans {run_dir}")
+
+
+@app.command()
+def perf(
+    round_trips: Annotated[int, typer.Option(help="Allers-retours INSi mesurés")] = 1000,
+) -> None:
+    """Benchmarks: INS campaign wall time, INSi round trips per second over mutual TLS on loopback."""
+    from bench.perf import measure
+
+    figures = measure(_catalogue(), _pki(), round_trips=round_trips)
+    out.print(
+        f"Campagne INS (medecin-ville, {figures.campaign_scenarios} scénarios) : {figures.campaign_wall_s:.2f} s"
+        " (objectif < 5 s)"
+    )
+    out.print(
+        f"INSi, TLS mutuel, boucle locale : {figures.insi_round_trips_per_s:.0f} allers-retours/s sur "
+        f"{figures.insi_round_trips} (objectif ≥ 200) ; p50 {figures.insi_latency_p50_ms} ms, "
+        f"p95 {figures.insi_latency_p95_ms} ms"
+    )
+
+
+@catalogue_app.command("validate")
+def catalogue_validate() -> None:
+    """Validate requirements and scenarios; print every defect as file:line."""
+    catalogue = _catalogue()
+    out.print(
+        f"Catalogue {catalogue.header.catalogue_version} valide : {len(catalogue.requirements)} exigences, "
+        f"{len(catalogue.scenarios)} scénarios, {len(catalogue.profiles)} profils ({content_root()})"
+    )
+
+
+@catalogue_app.command("list")
+def catalogue_list(profile: Annotated[str | None, typer.Option(help="Seulement ce profil")] = None) -> None:
+    """List requirements (and scenarios)."""
+    catalogue = _catalogue()
+    table = Table()
+    for column in ("Id", "N° ANS", "Section", "Titre", "Preuve", "Vérifications"):
+        table.add_column(column)
+    for requirement in catalogue.requirements.values():
+        if profile and not catalogue.applies(requirement, profile):
+            continue
+        table.add_row(
+            requirement.id,
+            ", ".join(requirement.official_ids),
+            requirement.section,
+            requirement.title,
+            requirement.proof.nature,
+            ", ".join(requirement.checks),
+        )
+    out.print(table)
+    for scenario in catalogue.scenarios.values():
+        if profile and scenario not in catalogue.scenarios_for(profile):
+            continue
+        out.print(f"{scenario.id}  {scenario.title}  [{', '.join(scenario.requirements)}]")
+
+
+@catalogue_app.command("show")
+def catalogue_show(item_id: Annotated[str, typer.Argument(help="Id d'exigence ou de scénario")]) -> None:
+    """Show one requirement or scenario in full."""
+    catalogue = _catalogue()
+    item = catalogue.requirements.get(item_id) or catalogue.scenarios.get(item_id)
+    if item is None:
+        console.print(f"[red]{item_id} inconnu[/red]")
+        raise typer.Exit(2)
+    out.print(f"# {catalogue.locations[item_id]}")
+    out.print_json(item.model_dump_json())
+
+
+@catalogue_app.command("schema")
+def catalogue_schema(
+    kind: Annotated[str, typer.Argument(help="requirements ou scenario")] = "requirements",
+) -> None:
+    """Print the JSON Schema of a requirements file or a scenario file, for editors."""
+    models: dict[str, type[BaseModel]] = {"requirements": RequirementFile, "scenario": Scenario}
+    model = models.get(kind)
+    if model is None:
+        console.print("[red]requirements ou scenario[/red]")
+        raise typer.Exit(2)
+    print(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+@catalogue_app.command("coverage")
+def catalogue_coverage() -> None:
+    """Per profile: how many requirements have automated checks, and which are not yet covered."""
+    catalogue = _catalogue()
+    table = Table(title="Couverture du catalogue")
+    for column in (
+        "Profil",
+        "Exigences",
+        "Automatisées (vérifications)",
+        "Attestation",
+        "Documentaire",
+        "Automatisables, sans vérification encore",
+    ):
+        table.add_column(column)
+    for profile in catalogue.profiles:
+        applicable = [r for r in catalogue.requirements.values() if catalogue.applies(r, profile)]
+        automated = [r for r in applicable if r.checks]
+        operator = [r for r in applicable if r.proof.nature == "operator"]
+        document = [r for r in applicable if r.proof.nature == "document"]
+        missing = [r for r in applicable if r.proof.nature == "automated" and not r.checks]
+        table.add_row(
+            profile,
+            str(len(applicable)),
+            str(len(automated)),
+            str(len(operator)),
+            str(len(document)),
+            f"{len(missing)} : " + ", ".join(r.id for r in missing),
+        )
+    out.print(table)
+
+
+@pki_app.command("export")
+def pki_export(
+    destination: Annotated[Path, typer.Argument(help="Dossier où écrire l'AC et le certificat client")],
+    password: Annotated[str | None, typer.Option(help="Mot de passe du fichier PKCS#12")] = None,
+) -> None:
+    """Hand a vendor the bench CA (to trust the simulators) and a client certificate (to be trusted by them)."""
+    written = export_client_bundle(_pki(), destination, password.encode() if password else None)
+    for path in written:
+        out.print(str(path))
+
+
+@app.command()
+def version() -> None:
+    """Print the bench version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    app()

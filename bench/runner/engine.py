@@ -1,0 +1,409 @@
+"""Run a campaign: for each scenario of the profile, set the fixtures, drive the candidate step by step, wait for
+the expected exchanges with hard timeouts, run the checks, and roll verdicts up to requirements."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench import __version__
+from bench.candidates.base import AdapterError, CandidateAdapter, HeldIns, PatientInput, VitaleReading
+from bench.catalogue.loader import Catalogue
+from bench.catalogue.models import Expectation, PatientFixture, Scenario, Step
+from bench.checks import registry
+from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
+from bench.runner.results import (
+    EvidenceEntry,
+    FindingResult,
+    RequirementResult,
+    RunResult,
+    ScenarioResult,
+    StepResult,
+)
+from bench.runner.simulators import SimulatorHub
+from bench.runner.verdicts import combine, exit_code, requirement_verdict
+from simulators.common.journal import Exchange, Journal
+from simulators.common.pki import TestPki
+from simulators.insi.identities import IdentityBase
+from simulators.insi.ins import OID_TEST_NIA, OID_TEST_NIR, traits_key
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def new_run_id() -> str:
+    return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+@dataclass
+class CampaignOptions:
+    profile: str
+    scenario_ids: list[str] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+    test_mode: bool = True
+
+
+@dataclass
+class _ScenarioPatient:
+    fixture: PatientFixture
+    keys: PatientKeys
+    input: PatientInput
+
+
+def _patients(scenario: Scenario, identities: IdentityBase) -> dict[str, _ScenarioPatient]:
+    patients = {}
+    for fixture in scenario.fixtures.patients:
+        typed = fixture.typed
+        keys = {f"patient:{fixture.ref}", traits_key(typed.birth_name, typed.birth_date)}
+        held = None
+        if fixture.identity:
+            person = identities.by_id(fixture.identity)
+            keys.add(f"ins:{person.matricule}")
+            keys.add(person.traits.key)
+            if fixture.held_ins:
+                held = HeldIns(person.matricule, OID_TEST_NIA if person.kind == "nia" else OID_TEST_NIR)
+        vitale = None
+        if fixture.vitale:
+            vitale = VitaleReading(fixture.vitale.beneficiary, fixture.vitale.insured, fixture.vitale.rank)
+            keys.update(f"nir:{n[:13].upper()}" for n in (fixture.vitale.beneficiary, fixture.vitale.insured) if n)
+        patient_input = PatientInput(
+            ref=fixture.ref,
+            birth_name=typed.birth_name,
+            first_names=list(typed.first_names),
+            sex=typed.sex,
+            birth_date=typed.birth_date,
+            birth_place=typed.birth_place,
+            vitale=vitale,
+            held_ins=held,
+        )
+        patients[fixture.ref] = _ScenarioPatient(fixture, PatientKeys(fixture.ref, frozenset(keys)), patient_input)
+    return patients
+
+
+class Campaign:
+    """One run: a catalogue, a profile, a candidate adapter, the simulators, and a run directory."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        adapter: CandidateAdapter,
+        options: CampaignOptions,
+        run_dir: Path,
+        pki: TestPki,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.catalogue = catalogue
+        self.adapter = adapter
+        self.options = options
+        self.run_dir = run_dir
+        self.pki = pki
+        self.progress = progress or (lambda _label, _done, _total: None)
+
+    def scenarios(self) -> list[Scenario]:
+        selected = self.catalogue.scenarios_for(self.options.profile)
+        if self.options.scenario_ids:
+            wanted = set(self.options.scenario_ids)
+            unknown = wanted - set(self.catalogue.scenarios)
+            if unknown:
+                raise ValueError(f"scénarios inconnus : {', '.join(sorted(unknown))}")
+            selected = [s for s in selected if s.id in wanted]
+        return selected
+
+    def run(self) -> RunResult:
+        started = dt.datetime.now(dt.UTC)
+        clock = time.monotonic()
+        scenarios = self.scenarios()
+        results: list[ScenarioResult] = []
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with SimulatorHub(self.run_dir, self.pki) as hub:
+            try:
+                self.adapter.start(hub.environment())
+            except AdapterError as exc:
+                raise RuntimeError(f"le candidat n'a pas démarré : {exc}") from exc
+            try:
+                for index, scenario in enumerate(scenarios):
+                    self.progress(scenario.id, index, len(scenarios))
+                    results.append(self._run_scenario(scenario, hub))
+                self.progress("", len(scenarios), len(scenarios))
+            finally:
+                self.adapter.stop()
+            exchanges = hub.journal.exchanges
+        finished = dt.datetime.now(dt.UTC)
+        return self._result(results, exchanges, started, finished, time.monotonic() - clock)
+
+    # scenario ------------------------------------------------------------------------------------------
+    def _run_scenario(self, scenario: Scenario, hub: SimulatorHub) -> ScenarioResult:
+        clock = time.monotonic()
+        patients = _patients(scenario, hub.insi_state.identities)
+        hub.insi_state.set_behaviours(
+            {
+                p.fixture.identity: p.fixture.insi_behaviour
+                for p in patients.values()
+                if p.fixture.identity and p.fixture.insi_behaviour
+            }
+        )
+        start_seq = hub.journal.last_seq
+        steps: list[StepResult] = []
+        blocked: str | None = None
+        try:
+            self.adapter.reset()
+        except AdapterError as exc:
+            blocked = f"remise à zéro du candidat impossible : {exc}"
+        for step in scenario.steps:
+            if blocked:
+                steps.append(
+                    StepResult(
+                        id=step.id,
+                        title=step.title,
+                        action=step.action,
+                        outcome="skip",
+                        message=f"non exécutée : {blocked}",
+                    )
+                )
+                continue
+            result = self._run_step(scenario, step, patients, hub.journal, start_seq)
+            steps.append(result)
+            if result.outcome == "error":
+                blocked = f"l'étape {step.id} n'a pas pu être menée"
+        hub.insi_state.set_behaviours({})
+        return ScenarioResult(
+            id=scenario.id,
+            title=scenario.title,
+            requirements=scenario.requirements,
+            outcome=combine(s.outcome for s in steps),
+            duration_s=round(time.monotonic() - clock, 3),
+            steps=steps,
+        )
+
+    def _run_step(
+        self, scenario: Scenario, step: Step, patients: dict[str, _ScenarioPatient], journal: Journal, scenario_seq: int
+    ) -> StepResult:
+        clock = time.monotonic()
+        step_seq = journal.last_seq
+        patient = patients[step.patient] if step.patient else None
+        keys = patient.keys if patient else None
+        try:
+            focus = self._perform(step, patient, journal)
+        except AdapterError as exc:
+            return StepResult(
+                id=step.id,
+                title=step.title,
+                action=step.action,
+                outcome="error",
+                message=f"le candidat n'a pas pu réaliser l'action : {exc}",
+                duration_s=round(time.monotonic() - clock, 3),
+            )
+        findings: list[Finding] = []
+        for expectation in step.expect:
+            expected_patient = patients[expectation.patient].keys if expectation.patient else keys
+            findings += self._expect(expectation, expected_patient, journal, step_seq, scenario_seq)
+        evidence = Evidence(journal.run_dir, [x for x in journal.exchanges if x.seq > scenario_seq])
+        context = CheckContext(patient=keys, focus=focus, test_mode=self.options.test_mode)
+        for check_id in step.checks:
+            findings += _run_check(check_id, evidence, context)
+        recorded = [x.id for x in journal.exchanges if x.seq > step_seq]
+        numbered = [
+            FindingResult(id=f"{scenario.id}/{step.id}/{n + 1}", **_finding_fields(f)) for n, f in enumerate(findings)
+        ]
+        return StepResult(
+            id=step.id,
+            title=step.title,
+            action=step.action,
+            outcome=combine(f.outcome for f in findings) if findings else "pass",
+            duration_s=round(time.monotonic() - clock, 3),
+            exchanges=recorded,
+            findings=numbered,
+        )
+
+    def _perform(self, step: Step, patient: _ScenarioPatient | None, journal: Journal) -> Exchange | None:
+        """Ask the candidate for the step's action; return the exchange it produced for the bench, if any."""
+        adapter = self.adapter
+        if patient is None:
+            raise AdapterError(f"l'action {step.action} exige un patient")
+        ref = patient.fixture.ref
+        subjects = sorted(patient.keys.keys)
+        if step.action == "register_patient":
+            adapter.register_patient(patient.input)
+        elif step.action == "record_identity_document":
+            adapter.record_identity_document(ref, step.params.get("document", "carte nationale d'identité"))
+        elif step.action == "search_ins":
+            method = step.params.get("method", "traits")
+            adapter.search_ins(ref, "vitale" if method == "vitale" else "traits")
+        elif step.action == "verify_ins":
+            adapter.verify_ins(ref)
+        elif step.action == "produce_document":
+            artifact = adapter.produce_document(ref, step.params.get("kind", "consultation-report"))
+            document = journal.record(
+                "candidate",
+                "candidate.document",
+                {"document": (artifact.data, artifact.media_type)},
+                subjects=subjects,
+                meta={"name": artifact.name},
+            )
+            self._snapshot(ref, subjects, journal)  # the identity status at the time of production
+            return document
+        elif step.action == "read_patient_record":
+            return self._snapshot(ref, subjects, journal)
+        return None
+
+    def _snapshot(self, ref: str, subjects: list[str], journal: Journal) -> Exchange:
+        view = self.adapter.read_patient_record(ref)
+        data = json.dumps(asdict(view), ensure_ascii=False, indent=2).encode()
+        return journal.record(
+            "candidate",
+            "candidate.patient_record",
+            {"record": (data, "application/json")},
+            subjects=subjects,
+            outcome=view.status,
+        )
+
+    def _expect(
+        self, expectation: Expectation, keys: PatientKeys | None, journal: Journal, step_seq: int, scenario_seq: int
+    ) -> list[Finding]:
+        def matches(exchange: Exchange) -> bool:
+            return (
+                exchange.channel == expectation.channel
+                and exchange.transaction == expectation.transaction
+                and (keys is None or bool(keys.keys.intersection(exchange.subjects)))
+            )
+
+        found = journal.wait_for(matches, after_seq=step_seq, timeout=expectation.within)
+        what = f"{expectation.transaction} au simulateur {expectation.channel}"
+        check_id = f"expect:{expectation.transaction}"
+        requirements = (expectation.requirement,)
+        if expectation.absent:
+            if found is None:
+                return [
+                    Finding(
+                        check_id,
+                        requirements,
+                        "pass",
+                        f"aucun échange {what} dans les {expectation.within:g} s, comme attendu",
+                    )
+                ]
+            return [Finding(check_id, requirements, "fail", f"échange interdit reçu : {what}", found.id)]
+        if found is None:
+            message = (
+                f"aucun échange {what} reçu dans les {expectation.within:g} s suivant l'action : "
+                "le candidat devait l'émettre"
+            )
+            return [Finding(check_id, requirements, "fail", message)]
+        evidence = Evidence(journal.run_dir, [x for x in journal.exchanges if x.seq > scenario_seq])
+        context = CheckContext(patient=keys, focus=found, test_mode=self.options.test_mode)
+        findings: list[Finding] = []
+        for check_id in expectation.checks:
+            findings += _run_check(check_id, evidence, context)
+        return findings
+
+    # roll-up -------------------------------------------------------------------------------------------
+    def _result(
+        self,
+        scenarios: list[ScenarioResult],
+        exchanges: list[Exchange],
+        started: dt.datetime,
+        finished: dt.datetime,
+        duration: float,
+    ) -> RunResult:
+        by_requirement: dict[str, list[FindingResult]] = {}
+        scenario_of: dict[str, set[str]] = {}
+        for scenario in scenarios:
+            for step in scenario.steps:
+                for finding in step.findings:
+                    for req in finding.requirements:
+                        by_requirement.setdefault(req, []).append(finding)
+                        scenario_of.setdefault(req, set()).add(scenario.id)
+        requirements = []
+        for model in self.catalogue.requirements.values():
+            findings = by_requirement.get(model.id, [])
+            applicable = self.catalogue.applies(model, self.options.profile)
+            verdict, reason = requirement_verdict(applicable, model.proof.nature, findings)
+            counts = {o: sum(1 for f in findings if f.outcome == o) for o in ("pass", "fail", "error", "skip", "omit")}
+            requirements.append(
+                RequirementResult(
+                    id=model.id,
+                    official_ids=model.official_ids,
+                    title=model.title,
+                    statement=model.statement,
+                    section=model.section,
+                    block=model.block,
+                    function=model.function,
+                    nature=model.nature,
+                    perimeter=model.perimeter,
+                    criticality=model.criticality,
+                    proof_nature=model.proof.nature,
+                    verdict=verdict,
+                    reason=reason,
+                    counts=counts,
+                    scenarios=sorted(scenario_of.get(model.id, set())),
+                    finding_ids=[f.id for f in findings],
+                )
+            )
+        evidence = [
+            EvidenceEntry(
+                exchange_id=x.id,
+                channel=x.channel,
+                transaction=x.transaction,
+                time=x.time,
+                outcome=x.outcome,
+                file=ref.name,
+                sha256=ref.sha256,
+                size=ref.size,
+            )
+            for x in exchanges
+            for ref in x.files.values()
+        ]
+        summary = {
+            v: sum(1 for r in requirements if r.verdict == v)
+            for v in ("conforme", "non_conforme", "non_teste", "non_applicable", "erreur")
+        }
+        profile = self.catalogue.profiles.get(self.options.profile)
+        return RunResult(
+            run_id=self.run_dir.name,
+            bench_version=__version__,
+            catalogue_version=self.catalogue.header.catalogue_version,
+            catalogue_source=f"{self.catalogue.header.source_specification} ({self.catalogue.header.source_version})",
+            candidate=self.adapter.name,
+            defects=list(self.options.defects),
+            profile=self.options.profile,
+            profile_label=profile.label if profile else self.options.profile,
+            started=started.isoformat(timespec="seconds"),
+            finished=finished.isoformat(timespec="seconds"),
+            duration_s=round(duration, 3),
+            scenarios=scenarios,
+            requirements=requirements,
+            evidence=evidence,
+            summary=summary,
+            exit_code=exit_code(r.verdict for r in requirements),
+        )
+
+
+def _run_check(check_id: str, evidence: Evidence, context: CheckContext) -> list[Finding]:
+    """Run one check; a crash inside a check is a bench error, never a candidate failure."""
+    registered = registry.get(check_id)
+    try:
+        return registered.function(evidence, context)
+    except Exception as exc:
+        return [
+            Finding(
+                check_id,
+                registered.requirements,
+                "error",
+                f"erreur du banc dans la vérification {check_id} : {type(exc).__name__}: {exc}",
+                context.focus.id if context.focus else None,
+            )
+        ]
+
+
+def _finding_fields(finding: Finding) -> dict[str, object]:
+    return {
+        "check_id": finding.check_id,
+        "requirements": list(finding.requirements),
+        "outcome": finding.outcome,
+        "message": finding.message,
+        "exchange_id": finding.exchange_id,
+        "pointer": finding.pointer,
+    }

@@ -1,0 +1,99 @@
+"""Results of a run: the data every report renders, and the JSON report's documented schema."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Outcome = Literal["pass", "fail", "error", "skip", "omit"]
+RequirementVerdict = Literal["conforme", "non_conforme", "non_teste", "non_applicable", "erreur"]
+REPORT_SCHEMA_VERSION = "1.0"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FindingResult(_Model):
+    """One check's verdict on one piece of evidence. ``id`` is stable within the run: a permanent proof link."""
+
+    id: str
+    check_id: str
+    requirements: list[str]
+    outcome: Outcome
+    message: str
+    exchange_id: str | None = None
+    pointer: str | None = None
+
+
+class StepResult(_Model):
+    id: str
+    title: str
+    action: str
+    outcome: Outcome
+    message: str = ""
+    duration_s: float = 0.0
+    exchanges: list[str] = Field(default_factory=list, description="ids of the exchanges recorded during the step")
+    findings: list[FindingResult] = Field(default_factory=list)
+
+
+class ScenarioResult(_Model):
+    id: str
+    title: str
+    requirements: list[str]
+    outcome: Outcome
+    duration_s: float
+    steps: list[StepResult]
+
+
+class RequirementResult(_Model):
+    id: str
+    official_ids: list[str]
+    title: str
+    statement: str
+    section: str
+    block: str
+    function: str
+    nature: str
+    perimeter: str
+    criticality: str
+    proof_nature: str
+    verdict: RequirementVerdict
+    reason: str
+    counts: dict[str, int]
+    scenarios: list[str]
+    finding_ids: list[str]
+
+
+class EvidenceEntry(_Model):
+    exchange_id: str
+    channel: str
+    transaction: str
+    time: str
+    outcome: str | None
+    file: str
+    sha256: str
+    size: int
+
+
+class RunResult(_Model):
+    """Everything a run established. Serialised as ``report.json``; ``reports/report.schema.json`` documents it."""
+
+    schema_version: str = REPORT_SCHEMA_VERSION
+    run_id: str
+    bench_version: str
+    catalogue_version: str
+    catalogue_source: str
+    candidate: str
+    defects: list[str]
+    profile: str
+    profile_label: str
+    started: str
+    finished: str
+    duration_s: float
+    scenarios: list[ScenarioResult]
+    requirements: list[RequirementResult]
+    evidence: list[EvidenceEntry]
+    summary: dict[str, int]
+    exit_code: int

@@ -1,0 +1,99 @@
+"""Write a run's reports: self-contained HTML for auditors, JSON (schema in report.schema.json), JUnit XML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bench.runner.results import RunResult
+from reports.i18n import labels
+
+SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
+
+
+def report_schema() -> dict[str, object]:
+    schema = RunResult.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "segur-bench run report"
+    return schema
+
+
+def write_json(result: RunResult, path: Path) -> Path:
+    path.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    return path
+
+
+def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
+    env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    template = env.get_template("report.html.j2")
+    findings = {f.id: f for s in result.scenarios for step in s.steps for f in step.findings}
+    files_by_exchange: dict[str, list[str]] = {}
+    for entry in result.evidence:
+        files_by_exchange.setdefault(entry.exchange_id, []).append(entry.file)
+    sections: dict[str, list[object]] = {}
+    for requirement in result.requirements:
+        sections.setdefault(requirement.section, []).append(requirement)
+    path.write_text(
+        template.render(
+            r=result, t=labels(lang), lang=lang, findings=findings, files=files_by_exchange, sections=sections
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_junit(result: RunResult, path: Path) -> Path:
+    """One test suite per scenario (a test case per step), plus one suite for the requirement grid."""
+    suites = ET.Element("testsuites", name=f"segur-bench {result.profile}", time=f"{result.duration_s:.3f}")
+    for scenario in result.scenarios:
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=f"{scenario.id} {scenario.title}",
+            tests=str(len(scenario.steps)),
+            time=f"{scenario.duration_s:.3f}",
+        )
+        for step in scenario.steps:
+            case = ET.SubElement(
+                suite, "testcase", classname=scenario.id, name=f"{step.id}: {step.title}", time=f"{step.duration_s:.3f}"
+            )
+            bad = [f for f in step.findings if f.outcome in ("fail", "error")]
+            text = "\n".join(f"[{f.id}] {','.join(f.requirements)} {f.check_id}: {f.message}" for f in bad)
+            if step.outcome == "fail":
+                ET.SubElement(case, "failure", message=bad[0].message if bad else step.message).text = text
+            elif step.outcome == "error":
+                ET.SubElement(case, "error", message=(bad[0].message if bad else step.message)).text = text
+            elif step.outcome == "skip":
+                ET.SubElement(case, "skipped", message=step.message)
+    grid = ET.SubElement(suites, "testsuite", name="Exigences", tests=str(len(result.requirements)))
+    for requirement in result.requirements:
+        name = requirement.id + (f" ({', '.join(requirement.official_ids)})" if requirement.official_ids else "")
+        case = ET.SubElement(grid, "testcase", classname="requirements", name=f"{name}: {requirement.title}")
+        if requirement.verdict == "non_conforme":
+            ET.SubElement(case, "failure", message=requirement.reason)
+        elif requirement.verdict == "erreur":
+            ET.SubElement(case, "error", message=requirement.reason)
+        elif requirement.verdict in ("non_teste", "non_applicable"):
+            ET.SubElement(case, "skipped", message=requirement.reason)
+    for suite in suites.iter("testsuite"):
+        cases = list(suite.iter("testcase"))
+        suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
+        suite.set("errors", str(sum(1 for c in cases if c.find("error") is not None)))
+        suite.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
+    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    return path
+
+
+def write_reports(result: RunResult, run_dir: Path, lang: str = "fr") -> dict[str, Path]:
+    return {
+        "html": write_html(result, run_dir / "report.html", lang),
+        "json": write_json(result, run_dir / "report.json"),
+        "junit": write_junit(result, run_dir / "junit.xml"),
+    }
+
+
+def dump_schema(path: Path = SCHEMA_FILE) -> None:
+    path.write_text(json.dumps(report_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,169 @@
+"""The evidence journal: every exchange a simulator sees (and every artefact a candidate hands over) is kept as
+raw bytes beside an append-only ``journal.jsonl`` index, with SHA-256 digests.
+
+Writing order is what makes the journal trustworthy: the raw files are written first, then the index line is
+appended and flushed, and only then does a simulator answer. An exchange the candidate saw acknowledged is
+therefore always on disk, whatever happens to the bench afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+JOURNAL_NAME = "journal.jsonl"
+EXCHANGES_DIR = "exchanges"
+_EXTENSIONS = {"application/soap+xml": "xml", "application/xml": "xml", "text/xml": "xml", "application/json": "json"}
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """One raw part of an exchange (request, response, document...) as stored in the run directory."""
+
+    name: str
+    sha256: str
+    size: int
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One journal line. ``subjects`` are routing keys (for example ``ins:<matricule>``) that let the runner
+    attribute an exchange to a scenario's patient; ``outcome`` is the simulator's short reading of it."""
+
+    id: str
+    seq: int
+    time: str
+    channel: str
+    transaction: str
+    peer: dict[str, Any]
+    subjects: list[str]
+    outcome: str | None
+    files: dict[str, EvidenceFile]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @staticmethod
+    def from_json(line: str) -> Exchange:
+        data = json.loads(line)
+        data["files"] = {key: EvidenceFile(**value) for key, value in data["files"].items()}
+        return Exchange(**data)
+
+
+class Journal:
+    """Append-only, thread-safe evidence journal of one run directory.
+
+    >>> journal = Journal(Path("runs/demo"))  # doctest: +SKIP
+    >>> journal.record("insi", "insi.search_traits", {"request": (b"<x/>", "application/soap+xml")})  # doctest: +SKIP
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        (run_dir / EXCHANGES_DIR).mkdir(parents=True, exist_ok=True)
+        self._path = run_dir / JOURNAL_NAME
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._exchanges: list[Exchange] = read_journal(run_dir) if self._path.exists() else []
+        self._handle = self._path.open("a", encoding="utf-8")
+
+    def close(self) -> None:
+        with self._lock:
+            self._handle.close()
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        with self._lock:
+            return list(self._exchanges)
+
+    @property
+    def last_seq(self) -> int:
+        with self._lock:
+            return self._exchanges[-1].seq if self._exchanges else 0
+
+    def record(
+        self,
+        channel: str,
+        transaction: str,
+        parts: dict[str, tuple[bytes, str]],
+        *,
+        subjects: list[str] | None = None,
+        outcome: str | None = None,
+        peer: dict[str, Any] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Exchange:
+        """Store ``parts`` (name -> (bytes, media type)) and append the exchange's journal line, flushed."""
+        with self._lock:
+            seq = (self._exchanges[-1].seq if self._exchanges else 0) + 1
+            safe_tx = re.sub(r"[^A-Za-z0-9_.-]", "_", transaction)
+            files: dict[str, EvidenceFile] = {}
+            for part, (data, media_type) in parts.items():
+                ext = _EXTENSIONS.get(media_type.split(";")[0].strip(), "bin")
+                name = f"{EXCHANGES_DIR}/{seq:06d}-{safe_tx}.{part}.{ext}"
+                (self.run_dir / name).write_bytes(data)
+                files[part] = EvidenceFile(
+                    name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data), media_type=media_type
+                )
+            exchange = Exchange(
+                id=f"{seq:06d}-{safe_tx}",
+                seq=seq,
+                time=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+                channel=channel,
+                transaction=transaction,
+                peer=peer or {},
+                subjects=sorted(set(subjects or [])),
+                outcome=outcome,
+                files=files,
+                meta=meta or {},
+            )
+            self._handle.write(exchange.to_json() + "\n")
+            self._handle.flush()
+            self._exchanges.append(exchange)
+            self._changed.notify_all()
+            return exchange
+
+    def wait_for(self, predicate: Callable[[Exchange], bool], *, after_seq: int, timeout: float) -> Exchange | None:
+        """First exchange after ``after_seq`` that satisfies ``predicate``, waiting at most ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for exchange in self._exchanges:
+                    if exchange.seq > after_seq and predicate(exchange):
+                        return exchange
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._changed.wait(min(remaining, 0.25))
+
+
+def read_journal(run_dir: Path) -> list[Exchange]:
+    """Every exchange of a run directory's journal, skipping a torn last line (a crash mid-write)."""
+    exchanges = []
+    path = run_dir / JOURNAL_NAME
+    if not path.exists():
+        return []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            exchanges.append(Exchange.from_json(line))
+        except (ValueError, TypeError, KeyError):
+            continue
+    return exchanges
+
+
+def read_part(run_dir: Path, exchange: Exchange, part: str) -> bytes | None:
+    """Raw bytes of one part of an exchange, or None when the exchange has no such part."""
+    ref = exchange.files.get(part)
+    if ref is None:
+        return None
+    return (run_dir / ref.name).read_bytes()

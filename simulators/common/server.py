@@ -1,0 +1,120 @@
+"""Run an ASGI simulator on a real loopback socket over TLS, in a background thread.
+
+Uvicorn serves the app; two small extensions make it fit a test bench: the TLS context is the bench PKI's
+(TLS 1.2 minimum, client certificate required), and every request's scope carries what the TLS layer saw of
+the peer (protocol version, cipher, client certificate subject) in ``scope["state"]["tls"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+import time
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+STARTUP_TIMEOUT = 10.0
+# Bound on one request's headers; bodies are bounded by each simulator.
+MAX_HEADER_BYTES = 64 * 1024
+
+
+def describe_tls_peer(ssl_object: ssl.SSLObject | None) -> dict[str, Any]:
+    """What the TLS handshake established with the peer, for the evidence journal."""
+    if ssl_object is None:
+        return {"tls": False}
+    cert: dict[str, Any] = dict(ssl_object.getpeercert() or {})
+    subject = ", ".join(f"{key}={value}" for rdn in cert.get("subject", ()) for key, value in rdn)
+    issuer = ", ".join(f"{key}={value}" for rdn in cert.get("issuer", ()) for key, value in rdn)
+    cipher = ssl_object.cipher()
+    return {
+        "tls": True,
+        "version": ssl_object.version(),
+        "cipher": cipher[0] if cipher else None,
+        "client_subject": subject or None,
+        "client_issuer": issuer or None,
+    }
+
+
+class _TlsAwareH11Protocol(H11Protocol):
+    """H11 protocol that puts the TLS peer description in every request's ASGI state."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.app_state = {**self.app_state, "tls": describe_tls_peer(transport.get_extra_info("ssl_object"))}
+
+
+class _BenchConfig(uvicorn.Config):
+    def __init__(self, app: Any, ssl_context: ssl.SSLContext | None, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._bench_ssl = ssl_context
+
+    def load(self) -> None:
+        super().load()
+        self.ssl = self._bench_ssl
+
+
+class SimulatorServer:
+    """A simulator's ASGI app served on ``host:port`` (port 0 picks a free one) until ``stop()``.
+
+    >>> server = SimulatorServer(app, "insi", ssl_context=pki.server_context())  # doctest: +SKIP
+    >>> server.start(); server.url  # doctest: +SKIP
+    'https://127.0.0.1:40123'
+    """
+
+    def __init__(
+        self, app: Any, name: str, *, ssl_context: ssl.SSLContext | None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.name = name
+        self.host = host
+        # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP, and
+        # without it every response waits on Nagle's algorithm (~40 ms per call).
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.port: int = self._socket.getsockname()[1]
+        self.scheme = "https" if ssl_context else "http"
+        config = _BenchConfig(
+            app,
+            ssl_context,
+            http=_TlsAwareH11Protocol,
+            lifespan="off",
+            log_level="critical",
+            access_log=False,
+            timeout_keep_alive=15,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._serve, name=f"simulator-{name}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+    def _serve(self) -> None:
+        self._server.run(sockets=[self._socket])
+
+    def start(self) -> SimulatorServer:
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"le simulateur {self.name} n'a pas démarré sur {self.url}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._socket.close()
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
