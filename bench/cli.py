@@ -22,7 +22,7 @@ from bench.paths import content_root, state_dir
 from bench.runner.engine import Campaign, CampaignOptions, new_run_id
 from bench.runner.simulators import SimulatorHub
 from bench.runner.verdicts import EXIT_BENCH_ERROR
-from simulators.common.pki import TestPki, ensure_pki, export_client_bundle
+from simulators.common.pki import BenchPki, ensure_pki, export_client_bundle
 from simulators.insi.identities import load_identities
 
 app = typer.Typer(
@@ -66,7 +66,7 @@ def _catalogue() -> Catalogue:
         raise typer.Exit(EXIT_BENCH_ERROR) from exc
 
 
-def _pki() -> TestPki:
+def _pki() -> BenchPki:
     return ensure_pki(state_dir() / "pki")
 
 

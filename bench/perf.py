@@ -13,7 +13,7 @@ from bench.candidates.reference.insi_client import InsiClient
 from bench.catalogue.loader import Catalogue
 from bench.runner.engine import Campaign, CampaignOptions
 from bench.runner.simulators import SimulatorHub
-from simulators.common.pki import TestPki
+from simulators.common.pki import BenchPki
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,9 @@ class PerfFigures:
     insi_latency_p95_ms: float
 
 
-def measure(catalogue: Catalogue, pki: TestPki, profile: str = "medecin-ville", round_trips: int = 1000) -> PerfFigures:
+def measure(
+    catalogue: Catalogue, pki: BenchPki, profile: str = "medecin-ville", round_trips: int = 1000
+) -> PerfFigures:
     with tempfile.TemporaryDirectory(prefix="segur-bench-perf-") as tmp:
         campaign = Campaign(
             catalogue, ReferenceCandidate(), CampaignOptions(profile=profile), Path(tmp) / "campaign", pki

@@ -28,7 +28,7 @@ from bench.runner.results import (
 from bench.runner.simulators import SimulatorHub
 from bench.runner.verdicts import combine, exit_code, requirement_verdict
 from simulators.common.journal import Exchange, Journal
-from simulators.common.pki import TestPki
+from simulators.common.pki import BenchPki
 from simulators.insi.identities import IdentityBase
 from simulators.insi.ins import OID_TEST_NIA, OID_TEST_NIR, traits_key
 
@@ -45,6 +45,7 @@ class CampaignOptions:
     scenario_ids: list[str] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     test_mode: bool = True
+    timeout_factor: float = 1.0  # scales every expectation's wait (slow real software, or fast tests)
 
 
 @dataclass
@@ -93,7 +94,7 @@ class Campaign:
         adapter: CandidateAdapter,
         options: CampaignOptions,
         run_dir: Path,
-        pki: TestPki,
+        pki: BenchPki,
         progress: ProgressCallback | None = None,
     ) -> None:
         self.catalogue = catalogue
@@ -271,7 +272,8 @@ class Campaign:
                 and (keys is None or bool(keys.keys.intersection(exchange.subjects)))
             )
 
-        found = journal.wait_for(matches, after_seq=step_seq, timeout=expectation.within)
+        within = expectation.within * self.options.timeout_factor
+        found = journal.wait_for(matches, after_seq=step_seq, timeout=within)
         what = f"{expectation.transaction} au simulateur {expectation.channel}"
         check_id = f"expect:{expectation.transaction}"
         requirements = (expectation.requirement,)
@@ -282,15 +284,12 @@ class Campaign:
                         check_id,
                         requirements,
                         "pass",
-                        f"aucun échange {what} dans les {expectation.within:g} s, comme attendu",
+                        f"aucun échange {what} dans les {within:g} s, comme attendu",
                     )
                 ]
             return [Finding(check_id, requirements, "fail", f"échange interdit reçu : {what}", found.id)]
         if found is None:
-            message = (
-                f"aucun échange {what} reçu dans les {expectation.within:g} s suivant l'action : "
-                "le candidat devait l'émettre"
-            )
+            message = f"aucun échange {what} reçu dans les {within:g} s suivant l'action : le candidat devait l'émettre"
             return [Finding(check_id, requirements, "fail", message)]
         evidence = Evidence(journal.run_dir, [x for x in journal.exchanges if x.seq > scenario_seq])
         context = CheckContext(patient=keys, focus=found, test_mode=self.options.test_mode)

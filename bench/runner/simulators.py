@@ -8,7 +8,7 @@ from types import TracebackType
 
 from bench.candidates.base import Environment
 from simulators.common.journal import Journal
-from simulators.common.pki import TestPki
+from simulators.common.pki import BenchPki
 from simulators.common.server import SimulatorServer
 from simulators.insi.app import INSI_PATH, InsiState, create_insi_app
 
@@ -26,7 +26,7 @@ class SimulatorHub:
     'https://127.0.0.1:40123/insi'
     """
 
-    def __init__(self, run_dir: Path, pki: TestPki, *, host: str = "127.0.0.1", insi_port: int = 0) -> None:
+    def __init__(self, run_dir: Path, pki: BenchPki, *, host: str = "127.0.0.1", insi_port: int = 0) -> None:
         self.journal = Journal(run_dir)
         self.pki = pki
         self.insi_state = InsiState()

@@ -33,7 +33,7 @@ class Credential:
 
 
 @dataclass(frozen=True)
-class TestPki:
+class BenchPki:
     """Paths of the bench PKI's files.
 
     >>> pki = ensure_pki(Path("/tmp/state"))  # doctest: +SKIP
@@ -63,10 +63,10 @@ class TestPki:
         return context
 
 
-def ensure_pki(directory: Path) -> TestPki:
+def ensure_pki(directory: Path) -> BenchPki:
     """Create the PKI under ``directory`` unless it is already there, and return its paths."""
     directory.mkdir(parents=True, exist_ok=True)
-    pki = TestPki(
+    pki = BenchPki(
         directory=directory,
         ca=_credential(directory, "ca"),
         server=_credential(directory, "server"),
@@ -95,7 +95,7 @@ def ensure_pki(directory: Path) -> TestPki:
     return pki
 
 
-def export_client_bundle(pki: TestPki, destination: Path, password: bytes | None = None) -> list[Path]:
+def export_client_bundle(pki: BenchPki, destination: Path, password: bytes | None = None) -> list[Path]:
     """Write what a vendor's software needs to talk to the simulators: the CA, and the client credential
     as PEM files and as a PKCS#12 file (Java and .NET stacks prefer the latter)."""
     destination.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,127 @@
+"""The loader accepts the shipped catalogue and names file:line for every kind of defect."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.catalogue.loader import Catalogue, CatalogueError, load_catalogue
+from bench.paths import content_root
+
+DOMAIN_IDS = (
+    [f"INS-{n:03d}" for n in range(1, 9)]
+    + [f"DMP-{n:03d}" for n in range(1, 13)]
+    + [f"MSS-{n:03d}" for n in range(1, 7)]
+    + [f"CDA-{n:03d}" for n in range(1, 7)]
+    + [f"SEC-{n:03d}" for n in range(1, 4)]
+)
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    root = tmp_path / "content"
+    shutil.copytree(content_root() / "requirements", root / "requirements")
+    shutil.copytree(content_root() / "scenarios", root / "scenarios")
+    return root
+
+
+def _problems(root: Path) -> list[str]:
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(root)
+    return caught.value.problems
+
+
+def _line_of(path: Path, needle: str, occurrence: int = 1) -> int:
+    seen = 0
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            seen += 1
+            if seen == occurrence:
+                return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def test_shipped_catalogue_encodes_every_domain_id(catalogue: Catalogue) -> None:
+    assert set(DOMAIN_IDS) <= set(catalogue.requirements)
+    assert {"medecin-ville", "officine"} <= set(catalogue.profiles)
+    assert catalogue.requirements["INS-005"].official_ids == ["INS/va1.53"]
+    for requirement in catalogue.requirements.values():
+        assert requirement.statement and requirement.source.specification
+    ins_scenarios = [s for s in catalogue.scenarios.values() if s.id.startswith("INS-")]
+    covered = {req for s in ins_scenarios for req in s.requirements}
+    assert {f"INS-{n:03d}" for n in range(1, 8)} <= covered
+
+
+def test_unknown_key_names_its_line(content: Path) -> None:
+    path = content / "requirements" / "ins.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "    nature: exigence\n", "    nature: exigence\n    colour: blue\n", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    problems = _problems(content)
+    assert f"{path}:{_line_of(path, 'colour: blue')}: requirements.0.colour : clé inconnue" in problems
+
+
+def test_missing_field_names_the_mapping(content: Path) -> None:
+    path = content / "requirements" / "ins.yaml"
+    text = path.read_text(encoding="utf-8").replace("    criticality: major\n", "", 1)
+    path.write_text(text, encoding="utf-8")
+    problems = _problems(content)
+    assert any(p.startswith(f"{path}:{_line_of(path, '- id: INS-001')}:") and "criticality" in p for p in problems)
+
+
+def test_duplicate_requirement_id_names_both_places(content: Path) -> None:
+    path = content / "requirements" / "sec.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("id: SEC-002", "id: SEC-001"), encoding="utf-8")
+    problems = _problems(content)
+    expected = f"{path}:{_line_of(path, '- id: SEC-001', 2)}: exigence SEC-001 en double (déjà en {path}:"
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_dangling_requirement_in_scenario(content: Path) -> None:
+    path = content / "scenarios" / "ins" / "sc05-inconnu.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("- INS-004\n", "- INS-999\n", 1), encoding="utf-8")
+    problems = _problems(content)
+    assert f"{path}:{_line_of(path, '- INS-999')}: exigence inconnue 'INS-999'" in problems
+
+
+def test_dangling_check_in_requirement_and_scenario(content: Path) -> None:
+    req_path = content / "requirements" / "ins.yaml"
+    req_path.write_text(
+        req_path.read_text(encoding="utf-8").replace("checks: [ins.verify_request]", "checks: [ins.nope]"),
+        encoding="utf-8",
+    )
+    scen_path = content / "scenarios" / "ins" / "sc06-homonymes.yaml"
+    scen_path.write_text(
+        scen_path.read_text(encoding="utf-8").replace("- ins.shared_only_when_qualified", "- ins.missing", 1),
+        encoding="utf-8",
+    )
+    problems = _problems(content)
+    assert f"{req_path}:{_line_of(req_path, 'ins.nope')}: vérification inconnue 'ins.nope'" in problems
+    assert any(p.startswith(f"{scen_path}:") and "vérification inconnue 'ins.missing'" in p for p in problems)
+
+
+def test_yaml_syntax_error_names_its_line(content: Path) -> None:
+    path = content / "scenarios" / "ins" / "sc04-verification.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(5, "title: [unclosed")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = _problems(content)
+    assert any(re.match(rf"{re.escape(str(path))}:\d+: YAML invalide", p) for p in problems), problems
+
+
+def test_duplicate_yaml_key_is_refused(content: Path) -> None:
+    path = content / "scenarios" / "ins" / "sc04-verification.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title: Vérification", "title: Doublon\ntitle: Vérification", 1), encoding="utf-8")
+    problems = _problems(content)
+    assert any(f"{path}:" in p and "clé 'title' en double" in p for p in problems), problems
+
+
+def test_unknown_fixture_identity_is_reported(content: Path) -> None:
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(content, validate_fixture=lambda ident: None if ident == "lefevre" else f"inconnue {ident}")
+    assert any("inconnue casanova" in p and "sc02" in p for p in caught.value.problems)

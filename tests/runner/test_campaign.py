@@ -1,0 +1,138 @@
+"""Full campaigns against the reference candidate, over the simulators' real sockets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import hashlib
+
+from bench.candidates.base import AdapterError, Artifact, Environment
+from bench.candidates.reference import DEFECTS, ReferenceCandidate
+from bench.catalogue.loader import Catalogue
+from bench.runner.engine import Campaign, CampaignOptions
+from bench.runner.results import RunResult
+from bench.runner.verdicts import EXIT_BENCH_ERROR, EXIT_NON_CONFORME, EXIT_OK
+from simulators.common.journal import read_journal
+from simulators.common.pki import BenchPki
+
+baseline_dirs: dict[str, str] = {}
+INS_AUTOMATED = {f"INS-{n:03d}" for n in range(1, 8)}
+
+
+def _run(
+    catalogue: Catalogue, pki: BenchPki, run_dir: Path, defects: list[str] | None = None, profile: str = "medecin-ville"
+) -> RunResult:
+    candidate = ReferenceCandidate(defects=defects)
+    return Campaign(catalogue, candidate, CampaignOptions(profile=profile, defects=defects or []), run_dir, pki).run()
+
+
+@pytest.fixture(scope="module")
+def baseline(catalogue: Catalogue, pki: BenchPki, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    run_dir = tmp_path_factory.mktemp("baseline") / "run"
+    result = _run(catalogue, pki, run_dir)
+    baseline_dirs[result.run_id] = str(run_dir)
+    return result
+
+
+def _verdicts(result: RunResult) -> dict[str, str]:
+    return {r.id: r.verdict for r in result.requirements}
+
+
+def test_reference_candidate_is_conforme_on_every_ins_requirement(baseline: RunResult) -> None:
+    verdicts = _verdicts(baseline)
+    assert {req for req, v in verdicts.items() if v == "conforme"} == INS_AUTOMATED
+    assert {v for req, v in verdicts.items() if req not in INS_AUTOMATED} == {"non_teste"}
+    assert baseline.exit_code == EXIT_OK
+    assert all(s.outcome == "pass" for s in baseline.scenarios)
+
+
+def test_every_exchange_is_journaled_with_digests(baseline: RunResult, catalogue: Catalogue) -> None:
+    assert baseline.evidence
+    transactions = {e.transaction for e in baseline.evidence}
+    assert {"insi.search_traits", "insi.search_vitale", "insi.verify", "candidate.document"} <= transactions
+    finding_exchanges = {f.exchange_id for s in baseline.scenarios for st in s.steps for f in st.findings}
+    assert finding_exchanges - {None} <= {e.exchange_id for e in baseline.evidence}
+
+
+def test_officine_profile_runs_the_same_ins_scenarios(catalogue: Catalogue, pki: BenchPki, tmp_path: Path) -> None:
+    result = _run(catalogue, pki, tmp_path / "run", profile="officine")
+    assert {r for r, v in _verdicts(result).items() if v == "conforme"} == INS_AUTOMATED
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_each_defect_flips_exactly_its_requirements(
+    defect: str, baseline: RunResult, catalogue: Catalogue, pki: BenchPki, tmp_path: Path
+) -> None:
+    result = _run(catalogue, pki, tmp_path / "run", [defect])
+    before, after = _verdicts(baseline), _verdicts(result)
+    changed = {req for req in before if before[req] != after[req]}
+    assert changed == set(DEFECTS[defect].flips)
+    assert all(after[req] == "non_conforme" for req in changed)
+    assert result.exit_code == EXIT_NON_CONFORME
+    failures = [f for s in result.scenarios for st in s.steps for f in st.findings if f.outcome == "fail"]
+    assert failures and all(set(f.requirements) <= DEFECTS[defect].flips for f in failures)
+    assert all(len(f.message) > 30 for f in failures)
+
+
+def test_journal_on_disk_matches_the_result(baseline: RunResult) -> None:
+    run_dir = Path(baseline_dirs[baseline.run_id])
+    journal = read_journal(run_dir)
+    assert [x.id for x in journal] == list(dict.fromkeys(e.exchange_id for e in baseline.evidence))
+    for entry in baseline.evidence:
+        assert hashlib.sha256((run_dir / entry.file).read_bytes()).hexdigest() == entry.sha256
+
+
+class _BrokenCandidate(ReferenceCandidate):
+    """A candidate whose software cannot produce documents (its adapter fails)."""
+
+    def produce_document(self, ref: str, kind: str) -> Artifact:
+        raise AdapterError("le logiciel ne répond pas")
+
+
+def test_adapter_failure_is_a_bench_error_and_blocks_the_rest(
+    catalogue: Catalogue, pki: BenchPki, tmp_path: Path
+) -> None:
+    options = CampaignOptions(profile="medecin-ville", scenario_ids=["INS-SC-08"])
+    result = Campaign(catalogue, _BrokenCandidate(), options, tmp_path / "run", pki).run()
+    steps = result.scenarios[0].steps
+    assert [s.outcome for s in steps][-1] == "error"
+    assert "le logiciel ne répond pas" in steps[-1].message
+    assert _verdicts(result)["INS-005"] in ("erreur", "non_teste")
+
+
+class _SilentCandidate(ReferenceCandidate):
+    """Never calls INSi: the bench must time out at the expectation, not hang."""
+
+    def start(self, environment: Environment) -> None:
+        super().start(
+            Environment(
+                "https://127.0.0.1:9/insi",
+                environment.client_tls,
+                environment.ca_file,
+                environment.client_cert_file,
+                environment.client_key_file,
+            )
+        )
+
+
+def test_missing_exchange_fails_its_requirement_within_the_timeout(
+    catalogue: Catalogue, pki: BenchPki, tmp_path: Path
+) -> None:
+    options = CampaignOptions(profile="medecin-ville", scenario_ids=["INS-SC-01"], timeout_factor=0.05)
+    result = Campaign(catalogue, _SilentCandidate(), options, tmp_path / "run", pki).run()
+    missing = [f for s in result.scenarios for st in s.steps for f in st.findings if f.check_id.startswith("expect:")]
+    assert missing and all(f.outcome == "fail" and f.requirements == ["INS-001"] for f in missing)
+    assert "aucun échange insi.search_traits" in missing[0].message
+    assert "0.25 s" in missing[0].message
+    assert read_journal(tmp_path / "run")  # documents and records still journaled
+
+
+def test_unknown_scenario_is_refused(catalogue: Catalogue, pki: BenchPki, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="INS-SC-99"):
+        Campaign(catalogue, ReferenceCandidate(), CampaignOptions("medecin-ville", ["INS-SC-99"]), tmp_path, pki).run()
+
+
+def test_bench_error_exit_code_is_distinct() -> None:
+    assert len({EXIT_OK, EXIT_NON_CONFORME, EXIT_BENCH_ERROR}) == 3
