@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
-
-import hashlib
 
 from bench.candidates.base import AdapterError, Artifact, Environment
 from bench.candidates.reference import DEFECTS, ReferenceCandidate
