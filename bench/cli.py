@@ -128,8 +128,8 @@ def run(
             )
     out.print(table)
     out.print("  ".join(f"{VERDICT_LABEL[k]} : {v}" for k, v in result.summary.items()))
-    out.print(f"Rapport HTML : {paths['html']}")
-    out.print(f"JSON : {paths['json']}  JUnit : {paths['junit']}")
+    out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
+    out.print(f"JSON : {paths['json']}  JUnit : {paths['junit']}", soft_wrap=True)
     raise typer.Exit(result.exit_code)
 
 

@@ -1,0 +1,68 @@
+"""Reports: a self-contained French HTML, a JSON report matching its shipped schema, JUnit XML."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from bench.candidates.reference import ReferenceCandidate
+from bench.catalogue.loader import Catalogue
+from bench.runner.engine import Campaign, CampaignOptions
+from bench.runner.results import RunResult
+from reports.render import SCHEMA_FILE, report_schema, write_reports
+from simulators.common.pki import BenchPki
+
+
+@pytest.fixture(scope="module")
+def defective_run(
+    catalogue: Catalogue, pki: BenchPki, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[RunResult, Path]:
+    run_dir = tmp_path_factory.mktemp("reports") / "run"
+    options = CampaignOptions(profile="medecin-ville", defects=["ins.share_unqualified"])
+    result = Campaign(catalogue, ReferenceCandidate(["ins.share_unqualified"]), options, run_dir, pki).run()
+    write_reports(result, run_dir)
+    return result, run_dir
+
+
+def test_html_is_french_self_contained_and_links_evidence(defective_run: tuple[RunResult, Path]) -> None:
+    result, run_dir = defective_run
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="fr">' in html
+    for label in ("Grille des exigences", "Non conforme", "Conforme", "Non testé", "INS/va1.53", "Preuves (empreintes"):
+        assert label in html
+    assert not re.search(r'(src|href)="(https?:)?//', html), "the report must not load anything from the network"
+    for href in re.findall(r'href="(exchanges/[^"]+)"', html):
+        assert (run_dir / href).is_file()
+    failing = next(r for r in result.requirements if r.verdict == "non_conforme")
+    assert failing.id == "INS-005" and "transmet l&#39;INS" in html
+
+
+def test_html_in_english(defective_run: tuple[RunResult, Path], tmp_path: Path) -> None:
+    result, _run_dir = defective_run
+    paths = write_reports(result, tmp_path, lang="en")
+    html = paths["html"].read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "Requirement grid" in html and "Non-compliant" in html
+
+
+def test_json_report_follows_the_shipped_schema(defective_run: tuple[RunResult, Path]) -> None:
+    _result, run_dir = defective_run
+    assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8")) == report_schema(), (
+        "reports/report.schema.json is stale: run `python -c 'from reports.render import dump_schema; dump_schema()'`"
+    )
+    data = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    assert RunResult.model_validate(data).exit_code == 1
+    assert data["summary"]["non_conforme"] == 1 and data["schema_version"] == "1.0"
+
+
+def test_junit_counts_failures(defective_run: tuple[RunResult, Path]) -> None:
+    _result, run_dir = defective_run
+    root = ET.parse(run_dir / "junit.xml").getroot()
+    grid = next(s for s in root.iter("testsuite") if s.get("name") == "Exigences")
+    assert grid.get("failures") == "1"
+    failed = [c.get("name") for c in grid.iter("testcase") if c.find("failure") is not None]
+    assert failed and failed[0].startswith("INS-005 (INS/va1.53)")
+    assert sum(int(s.get("failures", "0")) for s in root.iter("testsuite") if s is not grid) >= 1

@@ -1,0 +1,57 @@
+"""The segur-bench command line, as a user types it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import pkcs12
+from typer.testing import CliRunner
+
+from bench.cli import app
+
+runner = CliRunner()
+
+
+def test_catalogue_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    validated = runner.invoke(app, ["catalogue", "validate"])
+    assert validated.exit_code == 0 and "35 exigences" in validated.stdout
+    listed = runner.invoke(app, ["catalogue", "list", "--profile", "officine"])
+    assert listed.exit_code == 0 and "INS-SC-08" in listed.stdout
+    shown = runner.invoke(app, ["catalogue", "show", "INS-005"])
+    assert shown.exit_code == 0 and "INS/va1.53" in shown.stdout and "ins.yaml:" in shown.stdout
+    assert runner.invoke(app, ["catalogue", "show", "NOPE-001"]).exit_code == 2
+    schema = json.loads(runner.invoke(app, ["catalogue", "schema", "scenario"]).stdout)
+    assert "steps" in schema["properties"]
+    coverage = runner.invoke(app, ["catalogue", "coverage"])
+    assert coverage.exit_code == 0 and "medecin-ville" in coverage.stdout and "officine" in coverage.stdout
+
+
+def test_pki_export_gives_a_usable_client_bundle(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["pki", "export", str(tmp_path), "--password", "secret"])
+    assert result.exit_code == 0
+    key, cert, extra = pkcs12.load_key_and_certificates((tmp_path / "client.p12").read_bytes(), b"secret")
+    assert key is not None and cert is not None and len(extra) == 1
+    assert (tmp_path / "segur-bench-ca.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_run_exit_codes_and_report_path(tmp_path: Path) -> None:
+    good = runner.invoke(app, ["run", "--out", str(tmp_path), "--scenario", "INS-SC-05"])
+    assert good.exit_code == 0, good.output
+    assert "Rapport HTML :" in good.stdout
+    report = Path(good.stdout.split("Rapport HTML :")[1].split()[0])
+    assert report.is_file()
+    bad = runner.invoke(
+        app, ["run", "--out", str(tmp_path), "--scenario", "INS-SC-06", "--defect", "ins.qualify_on_multiple"]
+    )
+    assert bad.exit_code == 1 and "Non conforme" in bad.stdout
+    assert runner.invoke(app, ["run", "--defect", "no.such"]).exit_code == 2
+    assert runner.invoke(app, ["run", "--profile", "nope"]).exit_code == 2
+
+
+def test_console_output_carries_no_identity(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "--out", str(tmp_path)])
+    for secret in ("CASANOVA", "LEFEVRE", "178037511502783", "1978-03-14"):
+        assert secret not in result.output
