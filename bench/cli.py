@@ -236,33 +236,21 @@ def catalogue_schema(
 
 @catalogue_app.command("coverage")
 def catalogue_coverage() -> None:
-    """Per profile: how many requirements have automated checks, and which are not yet covered."""
+    """Per profile: how many requirements are automated, attested, documentary, or not yet covered."""
     catalogue = _catalogue()
-    table = Table(title="Couverture du catalogue")
-    for column in (
-        "Profil",
-        "Exigences",
-        "Automatisées (vérifications)",
-        "Attestation",
-        "Documentaire",
-        "Automatisables, sans vérification encore",
-    ):
-        table.add_column(column)
     for profile in catalogue.profiles:
         applicable = [r for r in catalogue.requirements.values() if catalogue.applies(r, profile)]
-        automated = [r for r in applicable if r.checks]
-        operator = [r for r in applicable if r.proof.nature == "operator"]
-        document = [r for r in applicable if r.proof.nature == "document"]
-        missing = [r for r in applicable if r.proof.nature == "automated" and not r.checks]
-        table.add_row(
-            profile,
-            str(len(applicable)),
-            str(len(automated)),
-            str(len(operator)),
-            str(len(document)),
-            f"{len(missing)} : " + ", ".join(r.id for r in missing),
+        missing = [r.id for r in applicable if r.proof.nature == "automated" and not r.checks]
+        automated = sum(1 for r in applicable if r.checks)
+        operator = sum(1 for r in applicable if r.proof.nature == "operator")
+        document = sum(1 for r in applicable if r.proof.nature == "document")
+        out.print(
+            f"{profile} : {len(applicable)} exigences — {automated} automatisées, {operator} par attestation, "
+            f"{document} documentaires, {len(missing)} à couvrir",
+            soft_wrap=True,
         )
-    out.print(table)
+        if missing:
+            out.print(f"  à couvrir : {', '.join(missing)}", soft_wrap=True)
 
 
 @pki_app.command("export")
