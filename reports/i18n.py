@@ -6,6 +6,8 @@ LABELS: dict[str, dict[str, str]] = {
     "fr": {
         "title": "Rapport de conformité Ségur vague 2",
         "summary": "Synthèse",
+        "nonconformities": "Non-conformités et erreurs du banc",
+        "no_nonconformity": "Aucune non-conformité ni erreur du banc.",
         "run": "Campagne",
         "candidate": "Candidat",
         "defects": "Défauts injectés",
@@ -53,6 +55,8 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Ségur wave 2 conformance report",
         "summary": "Summary",
+        "nonconformities": "Non-conformities and bench errors",
+        "no_nonconformity": "No non-conformity and no bench error.",
         "run": "Run",
         "candidate": "Candidate",
         "defects": "Injected defects",

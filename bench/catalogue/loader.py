@@ -242,6 +242,10 @@ def load_catalogue(
     if problems:
         raise CatalogueError(problems)
     assert header is not None
+    order = {domain: index for index, domain in enumerate(header.domains)}
+    requirements = dict(
+        sorted(requirements.items(), key=lambda item: (order.get(item[0].split("-")[0], len(order)), item[0]))
+    )
     return Catalogue(
         header=header, requirements=requirements, profiles=profiles, scenarios=scenarios, locations=locations
     )

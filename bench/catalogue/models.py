@@ -23,6 +23,7 @@ class CatalogueHeader(Strict):
     source_specification: str
     source_version: str
     date: str
+    domains: list[str] = Field(default_factory=list, description="Order of the domains in listings and reports")
 
 
 class Proof(Strict):

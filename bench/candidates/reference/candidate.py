@@ -3,7 +3,8 @@ rules, keeps its patient records and produces documents. Defect switches make it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bench.candidates.base import (
     AdapterError,
@@ -218,10 +219,10 @@ class ReferenceCandidate:
             raise AdapterError("le candidat n'a pas été démarré")
         return self._insi
 
-    def _apply_insi(self, record: _Record, call: object) -> None:
-        assert callable(call)
+    def _apply_insi(self, record: _Record, call: Callable[[], InsiAnswer]) -> None:
+        """Apply an INSi answer to the record per the RNIV rules (and the defects switched on)."""
         try:
-            answer: InsiAnswer = call()
+            answer = call()
         except InsiUnavailable as exc:
             record.messages.append(f"Téléservice INSi indisponible : {exc}")
             if "ins.ignore_fault" in self.defects and record.typed.vitale and record.typed.vitale.beneficiary:
@@ -246,7 +247,3 @@ class ReferenceCandidate:
             record.status = "qualifiee"
         else:
             record.messages.append(f"INSi : retour {answer.cr}, identité non qualifiable")
-
-
-def with_messages(view: PatientRecordView, *messages: str) -> PatientRecordView:
-    return replace(view, messages=[*view.messages, *messages])
