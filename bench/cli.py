@@ -127,7 +127,7 @@ def run(
                 f"[{style}]{VERDICT_LABEL[requirement.verdict]}[/{style}]",
             )
     out.print(table)
-    out.print("  ".join(f"{VERDICT_LABEL[k]} : {v}" for k, v in result.summary.items()))
+    out.print("  ".join(f"{VERDICT_LABEL[k]} : {v}" for k, v in result.summary.items()), soft_wrap=True)
     out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
     out.print(f"JSON : {paths['json']}  JUnit : {paths['junit']}", soft_wrap=True)
     raise typer.Exit(result.exit_code)
