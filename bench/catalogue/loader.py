@@ -161,18 +161,18 @@ class Catalogue:
 def load_catalogue(
     root: Path,
     *,
-    known_checks: set[str] | None = None,
+    known_checks: dict[str, tuple[str, ...]] | None = None,
     validate_fixture: Callable[[str], str | None] | None = None,
 ) -> Catalogue:
     """Load ``root/requirements`` and ``root/scenarios``; raise CatalogueError listing every defect.
 
-    ``known_checks`` are the registered check ids (default: the bench's registry); ``validate_fixture`` answers a
-    problem (or None) for each patient fixture's identity id.
+    ``known_checks`` maps registered check ids to the requirements they prove (default: the bench's registry);
+    ``validate_fixture`` answers a problem (or None) for each patient fixture's identity id.
     """
     if known_checks is None:
         from bench.checks import registry
 
-        known_checks = set(registry.all_checks())
+        known_checks = {check_id: c.requirements for check_id, c in registry.all_checks().items()}
     problems: list[str] = []
     req_dir, scen_dir = root / "requirements", root / "scenarios"
     header_data = _read_yaml(req_dir / HEADER_FILE, problems) if (req_dir / HEADER_FILE).exists() else None
@@ -216,6 +216,12 @@ def load_catalogue(
             for check in requirement.checks:
                 if check not in known_checks:
                     problems.append(f"{path}:{item.key_lines['checks']}: vérification inconnue {check!r}")
+                elif requirement.id not in known_checks[check]:
+                    proves = ", ".join(known_checks[check])
+                    problems.append(
+                        f"{path}:{item.key_lines['checks']}: la vérification {check!r} prouve {proves}, "
+                        f"pas {requirement.id}"
+                    )
             if requirement.proof.nature == "automated" and not requirement.checks:
                 pass  # automated in a later issue: reported as Non testé, and visible in `catalogue coverage`
             if requirement.proof.nature == "operator" and not requirement.operator_checklist:
@@ -256,7 +262,7 @@ def _scenario_problems(
     data: Any,
     path: Path,
     requirements: dict[str, Requirement],
-    known_checks: set[str],
+    known_checks: dict[str, tuple[str, ...]],
     known_profiles: set[str],
     validate_fixture: Callable[[str], str | None] | None,
 ) -> list[str]:
@@ -288,7 +294,16 @@ def _scenario_problems(
                 problems.append(f"{path}:{e_line}: patient inconnu {expectation.patient!r}")
             if expectation.requirement not in requirements:
                 problems.append(f"{path}:{e_line}: exigence inconnue {expectation.requirement!r}")
+            elif expectation.requirement not in scenario.requirements:
+                problems.append(
+                    f"{path}:{e_line}: l'attente porte sur {expectation.requirement}, absente des exigences du scénario"
+                )
         for check, line in step_checks:
             if check not in known_checks:
                 problems.append(f"{path}:{line}: vérification inconnue {check!r}")
+            elif not set(known_checks[check]) & set(scenario.requirements):
+                problems.append(
+                    f"{path}:{line}: la vérification {check!r} prouve {', '.join(known_checks[check])}, "
+                    "qu'aucune exigence du scénario ne cite"
+                )
     return problems

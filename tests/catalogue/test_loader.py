@@ -104,6 +104,23 @@ def test_dangling_check_in_requirement_and_scenario(content: Path) -> None:
     assert any(p.startswith(f"{scen_path}:") and "vérification inconnue 'ins.missing'" in p for p in problems)
 
 
+def test_check_proving_another_requirement_is_refused(content: Path) -> None:
+    req_path = content / "requirements" / "ins.yaml"
+    req_path.write_text(
+        req_path.read_text(encoding="utf-8").replace("checks: [ins.verify_request]", "checks: [ins.traits_fidelity]"),
+        encoding="utf-8",
+    )
+    scen_path = content / "scenarios" / "ins" / "sc04-verification.yaml"
+    scen_path.write_text(
+        scen_path.read_text(encoding="utf-8").replace("- ins.verify_request", "- ins.traits_fidelity", 1),
+        encoding="utf-8",
+    )
+    problems = _problems(content)
+    line = _line_of(req_path, "checks: [ins.traits_fidelity]")
+    assert f"{req_path}:{line}: la vérification 'ins.traits_fidelity' prouve INS-003, pas INS-002" in problems
+    assert any(p.startswith(f"{scen_path}:") and "qu'aucune exigence du scénario ne cite" in p for p in problems)
+
+
 def test_yaml_syntax_error_names_its_line(content: Path) -> None:
     path = content / "scenarios" / "ins" / "sc04-verification.yaml"
     lines = path.read_text(encoding="utf-8").splitlines()
