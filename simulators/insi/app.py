@@ -117,23 +117,24 @@ def create_insi_app(journal: Journal, state: InsiState | None = None) -> Starlet
         peer = {"address": request.client.host if request.client else None, **request.state.tls}
         body, truncated = await _read_bounded(request, MAX_BODY_BYTES)
         content_type = request.headers.get("content-type", "")
-        status, response, transaction, outcome, subjects, meta = _answer(insi_state, body, truncated, content_type)
-        meta = {**meta, "http_status": status, "content_type": content_type, "path": request.url.path}
+        answer = _answer(insi_state, body, truncated, content_type)
+        meta = {**answer.meta, "http_status": answer.status, "content_type": content_type, "path": request.url.path}
         if truncated:
             meta["truncated_at"] = MAX_BODY_BYTES
+        # Journal first, answer second: an exchange the candidate saw answered is always on disk.
         journal.record(
             "insi",
-            transaction,
+            answer.transaction,
             {
                 "request": (body, content_type or "application/octet-stream"),
-                "response": (response, SOAP12_CONTENT_TYPE),
+                "response": (answer.body, SOAP12_CONTENT_TYPE),
             },
-            subjects=subjects,
-            outcome=outcome,
+            subjects=answer.subjects,
+            outcome=answer.outcome,
             peer=peer,
             meta=meta,
         )
-        return Response(response, status_code=status, media_type=SOAP12_CONTENT_TYPE)
+        return Response(answer.body, status_code=answer.status, media_type=SOAP12_CONTENT_TYPE)
 
     async def refuse_get(request: Request) -> Response:
         return Response("INSi simulator: POST SOAP 1.2 requests here.\n", status_code=405, headers={"Allow": "POST"})
@@ -168,76 +169,77 @@ async def _read_bounded(request: Request, limit: int) -> tuple[bytes, bool]:
     return b"".join(chunks), truncated
 
 
-def _answer(
-    state: InsiState, body: bytes, truncated: bool, content_type: str
-) -> tuple[int, bytes, str, str, list[str], dict[str, Any]]:
-    """(HTTP status, response bytes, transaction, outcome, subjects, meta) for one request."""
+@dataclass(frozen=True)
+class _Answer:
+    """What the simulator answers to one request, and how the journal files it."""
+
+    status: int
+    body: bytes
+    transaction: str = "insi.invalid"
+    outcome: str = "fault:Sender"
+    subjects: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# Misbehaviours a scenario can ask for: (subcode, detail code, reason, detail text), as INSi faults look.
+_BEHAVIOUR_FAULTS: dict[str, tuple[str, str, str, str]] = {
+    "unavailable": (
+        "siram_40",
+        "insi_102",
+        "Le service est temporairement inaccessible. Veuillez renouveler votre demande ultérieurement.",
+        "Erreur technique du service de recherche.",
+    ),
+    "fault": ("siram_10", "insi_101", "Erreur technique lors du traitement de la demande.", "Erreur technique."),
+}
+
+
+def _refused(
+    status: int,
+    reason: str,
+    code: str = "Sender",
+    *,
+    subcode: str | None = None,
+    detail: str = "",
+    request: InsiRequest | None = None,
+    subjects: list[str] | None = None,
+) -> _Answer:
+    meta: dict[str, Any] = {"error": reason}
+    if request is not None:
+        meta.update(action=request.action, software=request.software)
+    return _Answer(
+        status,
+        fault(code, reason, subcode=subcode, detail_xml=detail),
+        request.transaction if request else "insi.invalid",
+        f"fault:{subcode or code}",
+        subjects if subjects is not None else (_subjects(request, []) if request else []),
+        meta,
+    )
+
+
+def _answer(state: InsiState, body: bytes, truncated: bool, content_type: str) -> _Answer:
     if truncated:
-        reason = f"requête trop volumineuse : au-delà de {MAX_BODY_BYTES} octets"
-        return 413, fault("Sender", reason), "insi.invalid", "fault:Sender", [], {"error": reason}
+        return _refused(413, f"requête trop volumineuse : au-delà de {MAX_BODY_BYTES} octets")
     if not content_type.lower().startswith("application/soap+xml"):
-        reason = f"type de contenu {content_type or 'absent'!r} : SOAP 1.2 attend application/soap+xml"
-        return 415, fault("Sender", reason), "insi.invalid", "fault:Sender", [], {"error": reason}
+        return _refused(415, f"type de contenu {content_type or 'absent'!r} : SOAP 1.2 attend application/soap+xml")
     try:
         request = request_from_envelope(body, max_bytes=MAX_BODY_BYTES)
     except SoapError as exc:
         status = 400 if exc.code in ("Sender", "VersionMismatch") else 500
-        return (
-            status,
-            fault(exc.code, str(exc), subcode=exc.subcode),
-            "insi.invalid",
-            f"fault:{exc.code}",
-            [],
-            {"error": str(exc)},
-        )
-    meta: dict[str, Any] = {"action": request.action, "software": request.software}
+        return _refused(status, str(exc), exc.code, subcode=exc.subcode)
     expected_action = TRANSACTION_ACTIONS[request.transaction]
     if request.action != expected_action:
         reason = f"WS-Addressing Action {request.action!r} absente ou incorrecte : {expected_action!r} attendue"
-        return (
-            400,
-            fault("Sender", reason, subcode="wsa:ActionMismatch"),
-            request.transaction,
-            "fault:Sender",
-            _subjects(request, []),
-            {**meta, "error": reason},
-        )
+        return _refused(400, reason, subcode="wsa:ActionMismatch", request=request)
     if "IDAM" not in request.software or "Nom" not in request.software:
         reason = "ContexteLPS absent ou incomplet (IDAM et Nom du logiciel requis)"
-        detail = siram_error("DESIR_500", reason)
-        return (
-            400,
-            fault("Sender", reason, subcode="siram_100", detail_xml=detail),
-            request.transaction,
-            "fault:siram_100",
-            _subjects(request, []),
-            {**meta, "error": reason},
-        )
+        return _refused(400, reason, subcode="siram_100", detail=siram_error("DESIR_500", reason), request=request)
     persons = _match(state, request)
     subjects = _subjects(request, persons)
     behaviour = state.behaviour_for(persons)
-    if behaviour == "unavailable":
-        reason = "Le service est temporairement inaccessible. Veuillez renouveler votre demande ultérieurement."
-        detail = siram_error("insi_102", "Erreur technique du service de recherche.")
-        return (
-            500,
-            fault("Receiver", reason, subcode="siram_40", detail_xml=detail),
-            request.transaction,
-            "fault:siram_40",
-            subjects,
-            meta,
-        )
-    if behaviour == "fault":
-        reason = "Erreur technique lors du traitement de la demande."
-        detail = siram_error("insi_101", reason)
-        return (
-            500,
-            fault("Receiver", reason, subcode="siram_10", detail_xml=detail),
-            request.transaction,
-            "fault:siram_10",
-            subjects,
-            meta,
-        )
+    if behaviour is not None:
+        subcode, detail_code, reason, detail_text = _BEHAVIOUR_FAULTS[behaviour]
+        detail = siram_error(detail_code, detail_text)
+        return _refused(500, reason, "Receiver", subcode=subcode, detail=detail, request=request, subjects=subjects)
     if len(persons) == 1:
         cr, identity = "00", _identity(persons[0], state.test_oids)
     elif persons:
@@ -245,4 +247,5 @@ def _answer(
     else:
         cr, identity = "01", None
     response = envelope(result_body(cr, identity), action=expected_action + "Response")
-    return 200, response, request.transaction, f"CR{cr}", subjects, meta
+    meta = {"action": request.action, "software": request.software}
+    return _Answer(200, response, request.transaction, f"CR{cr}", subjects, meta)
