@@ -114,6 +114,12 @@ def run(
         except (RuntimeError, ValueError) as exc:
             console.print(f"[red]campagne interrompue : {exc}[/red]")
             raise typer.Exit(EXIT_BENCH_ERROR) from exc
+        except KeyboardInterrupt:
+            # The simulators are stopped and the journal closed by then: every exchange seen is on disk.
+            console.print(
+                f"[yellow]campagne interrompue par l'utilisateur ; preuves conservées dans {run_dir}[/yellow]"
+            )
+            raise typer.Exit(130) from None
     paths = write_reports(result, run_dir, lang)
     table = Table(title=f"{result.candidate} · {result.profile_label} · {result.duration_s:.2f} s")
     for column in ("Exigence", "N° ANS", "Verdict"):

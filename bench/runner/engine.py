@@ -4,6 +4,7 @@ the expected exchanges with hard timeouts, run the checks, and roll verdicts up 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 import time
@@ -27,7 +28,7 @@ from bench.runner.results import (
 )
 from bench.runner.simulators import SimulatorHub
 from bench.runner.verdicts import combine, exit_code, requirement_verdict
-from simulators.common.journal import Exchange, Journal
+from simulators.common.journal import JOURNAL_NAME, Exchange, Journal
 from simulators.common.pki import BenchPki
 from simulators.insi.identities import IdentityBase
 from simulators.insi.ins import OID_TEST_NIA, OID_TEST_NIR, traits_key
@@ -133,8 +134,9 @@ class Campaign:
             finally:
                 self.adapter.stop()
             exchanges = hub.journal.exchanges
+        journal_digest = hashlib.sha256((self.run_dir / JOURNAL_NAME).read_bytes()).hexdigest()
         finished = dt.datetime.now(dt.UTC)
-        return self._result(results, exchanges, started, finished, time.monotonic() - clock)
+        return self._result(results, exchanges, journal_digest, started, finished, time.monotonic() - clock)
 
     # scenario ------------------------------------------------------------------------------------------
     def _run_scenario(self, scenario: Scenario, hub: SimulatorHub) -> ScenarioResult:
@@ -303,6 +305,7 @@ class Campaign:
         self,
         scenarios: list[ScenarioResult],
         exchanges: list[Exchange],
+        journal_digest: str,
         started: dt.datetime,
         finished: dt.datetime,
         duration: float,
@@ -375,6 +378,7 @@ class Campaign:
             scenarios=scenarios,
             requirements=requirements,
             evidence=evidence,
+            journal_sha256=journal_digest,
             summary=summary,
             exit_code=exit_code(r.verdict for r in requirements),
         )

@@ -95,5 +95,6 @@ class RunResult(_Model):
     scenarios: list[ScenarioResult]
     requirements: list[RequirementResult]
     evidence: list[EvidenceEntry]
+    journal_sha256: str = Field(description="SHA-256 of journal.jsonl as it stood when the run ended")
     summary: dict[str, int]
     exit_code: int
