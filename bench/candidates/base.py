@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 IdentityStatus = Literal["provisoire", "recuperee", "validee", "qualifiee"]
+IDENTITY_STATUSES: tuple[str, ...] = get_args(IdentityStatus)
 SearchMethod = Literal["traits", "vitale"]
 
 

@@ -130,7 +130,13 @@ def matricule_format(evidence: Evidence, context: CheckContext) -> list[Finding]
     targets = [context.focus] if context.focus else evidence.select(channel="candidate", keys=_patient_keys(context))
     findings = []
     for exchange in targets:
-        for matricule, oid, pointer in _emitted_ins(evidence, exchange):
+        try:
+            emitted = _emitted_ins(evidence, exchange)
+        except UnsafeXmlError as exc:
+            message = f"document illisible, l'INS qu'il porte ne peut être contrôlée : {exc}"
+            findings.append(_finding("ins.matricule_format", "INS-006", "fail", message, exchange))
+            continue
+        for matricule, oid, pointer in emitted:
             problems = [p.message for p in matricule_problems(matricule)]
             if oid not in INS_OIDS:
                 problems.append(f"OID {oid!r} inconnu : attendu un OID d'autorité d'affectation INS (NIR ou NIA)")
@@ -460,8 +466,8 @@ def shared_only_when_qualified(evidence: Evidence, context: CheckContext) -> lis
             _finding(
                 "ins.shared_only_when_qualified",
                 "INS-005",
-                "error",
-                f"document illisible, transmission de l'INS non jugeable : {exc}",
+                "fail",
+                f"document illisible, l'absence d'INS ne peut être établie : {exc}",
                 exchange,
             )
         ]

@@ -13,7 +13,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench import __version__
-from bench.candidates.base import AdapterError, CandidateAdapter, HeldIns, PatientInput, VitaleReading
+from bench.candidates.base import (
+    IDENTITY_STATUSES,
+    AdapterError,
+    CandidateAdapter,
+    HeldIns,
+    PatientInput,
+    VitaleReading,
+)
 from bench.catalogue.loader import Catalogue
 from bench.catalogue.models import Expectation, PatientFixture, Scenario, Step
 from bench.checks import registry
@@ -255,6 +262,9 @@ class Campaign:
 
     def _snapshot(self, ref: str, subjects: list[str], journal: Journal) -> Exchange:
         view = self.adapter.read_patient_record(ref)
+        if view.status not in IDENTITY_STATUSES:
+            # An unknown status cannot be judged: a bench error, never a silent pass.
+            raise AdapterError(f"statut d'identité inconnu {view.status!r} : attendu {', '.join(IDENTITY_STATUSES)}")
         data = json.dumps(asdict(view), ensure_ascii=False, indent=2).encode()
         return journal.record(
             "candidate",

@@ -263,3 +263,16 @@ def test_verify_request_without_forename_fails(story: Story) -> None:
 def test_verify_request_for_another_ins_fails(story: Story) -> None:
     finding = only(story.run("ins.verify_request", _verify(story, matricule="180017505603764")), "fail", "INS-002")
     assert "INS détenue" in finding.message
+
+
+def test_unreadable_document_fails_the_document_checks_with_a_reason(story: Story) -> None:
+    broken = story.journal.record(
+        "candidate",
+        "candidate.document",
+        {"document": (b"<ClinicalDocument><unclosed>", "application/xml")},
+        subjects=SUBJECTS,
+    )
+    story.record()
+    for check_id, requirement in (("ins.matricule_format", "INS-006"), ("ins.shared_only_when_qualified", "INS-005")):
+        finding = only(story.run(check_id, broken), "fail", requirement)
+        assert "document illisible" in finding.message

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bench.candidates.base import AdapterError, Artifact, Environment
+from bench.candidates.base import AdapterError, Artifact, Environment, PatientRecordView
 from bench.candidates.reference import DEFECTS, ReferenceCandidate
 from bench.catalogue.loader import Catalogue
 from bench.runner.engine import Campaign, CampaignOptions
@@ -137,3 +138,18 @@ def test_unknown_scenario_is_refused(catalogue: Catalogue, pki: BenchPki, tmp_pa
 
 def test_bench_error_exit_code_is_distinct() -> None:
     assert len({EXIT_OK, EXIT_NON_CONFORME, EXIT_BENCH_ERROR}) == 3
+
+
+class _OddStatusCandidate(ReferenceCandidate):
+    """Reports a status outside the RNIV vocabulary: the bench must not judge it silently."""
+
+    def read_patient_record(self, ref: str) -> PatientRecordView:
+        return replace(super().read_patient_record(ref), status="QUALIFIED")  # type: ignore[arg-type]
+
+
+def test_unknown_identity_status_is_a_bench_error(catalogue: Catalogue, pki: BenchPki, tmp_path: Path) -> None:
+    options = CampaignOptions(profile="medecin-ville", scenario_ids=["INS-SC-01"], timeout_factor=0.1)
+    result = Campaign(catalogue, _OddStatusCandidate(), options, tmp_path / "run", pki).run()
+    step = next(s for s in result.scenarios[0].steps if s.action == "read_patient_record")
+    assert step.outcome == "error" and "QUALIFIED" in step.message
+    assert _verdicts(result)["INS-003"] != "non_conforme"
