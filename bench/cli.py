@@ -171,12 +171,14 @@ def perf(
     figures = measure(_catalogue(), _pki(), round_trips=round_trips)
     out.print(
         f"Campagne INS (medecin-ville, {figures.campaign_scenarios} scénarios) : {figures.campaign_wall_s:.2f} s"
-        " (objectif < 5 s)"
+        " (objectif < 5 s)",
+        soft_wrap=True,
     )
     out.print(
         f"INSi, TLS mutuel, boucle locale : {figures.insi_round_trips_per_s:.0f} allers-retours/s sur "
         f"{figures.insi_round_trips} (objectif ≥ 200) ; p50 {figures.insi_latency_p50_ms} ms, "
-        f"p95 {figures.insi_latency_p95_ms} ms"
+        f"p95 {figures.insi_latency_p95_ms} ms",
+        soft_wrap=True,
     )
 
 
