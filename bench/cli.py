@@ -273,6 +273,34 @@ def pki_export(
 
 
 @app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossiers à vérifier (CDA .xml)")],
+    output_format: Annotated[str, typer.Option("--format", help="text ou json")] = "text",
+    pack: Annotated[Path | None, typer.Option(help="Paquet de validation CI-SIS (XSD, jeux de valeurs)")] = None,
+) -> None:
+    """Check standalone artifacts without a run. Exit 0 nothing fails, 1 a check fails, 2 an input is unreadable."""
+    from bench.artifacts import as_json, as_text, check_file, exit_code, expand
+    from bench.validation.packs import find_packs
+
+    packs = find_packs([pack] if pack else [])
+    if pack and (not packs or packs[0].root != pack):
+        console.print(f"[red]{pack} n'est pas un paquet de validation CI-SIS[/red]")
+        raise typer.Exit(2)
+    chosen = packs[0] if packs else None
+    reports = []
+    for path in expand(paths):
+        report = check_file(path, chosen)
+        if output_format == "text":
+            for line in as_text(report):
+                out.print(line, soft_wrap=True, markup=False, highlight=False)
+            report.findings = [f for f in report.findings if f.outcome in ("fail", "error")]  # keep memory bounded
+        reports.append(report)
+    if output_format == "json":
+        print(as_json(reports))
+    raise typer.Exit(exit_code(reports))
+
+
+@app.command()
 def version() -> None:
     """Print the bench version."""
     out.print(__version__)

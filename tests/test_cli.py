@@ -55,3 +55,27 @@ def test_console_output_carries_no_identity(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "--out", str(tmp_path)])
     for secret in ("CASANOVA", "LEFEVRE", "178037511502783", "1978-03-14"):
         assert secret not in result.output
+
+
+def test_check_command_text_json_and_exit_codes(tmp_path: Path) -> None:
+    fixture = Path(__file__).parent / "data" / "cda" / "consultation-n1.xml"
+    good = runner.invoke(app, ["check", str(fixture)])
+    assert good.exit_code == 0 and "PASS CDA-002 cda.header" in good.stdout
+    broken = tmp_path / "broken.xml"
+    broken.write_text(fixture.read_text(encoding="utf-8").replace('code="fr-FR"', 'code="en"'), encoding="utf-8")
+    result = runner.invoke(app, ["check", "--format", "json", str(tmp_path)])
+    assert result.exit_code == 1
+    files = json.loads(result.stdout)["files"]
+    assert [f["kind"] for f in files] == ["cda"]
+    failing = [f for f in files[0]["findings"] if f["outcome"] == "fail"]
+    assert failing == [
+        {
+            "check": "cda.header",
+            "requirements": ["CDA-002"],
+            "outcome": "fail",
+            "message": "languageCode doit valoir fr-FR",
+            "location": "/ClinicalDocument/languageCode",
+        }
+    ]
+    assert runner.invoke(app, ["check", str(tmp_path / "missing.xml")]).exit_code == 2
+    assert runner.invoke(app, ["check", "--pack", str(tmp_path), str(fixture)]).exit_code == 2

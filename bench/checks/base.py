@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bench.validation.packs import ValidationPack
 from simulators.common.journal import Exchange, read_part
+from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 
 Outcome = Literal["pass", "fail", "error", "skip", "omit"]
 
@@ -39,12 +41,30 @@ class Evidence:
     run_dir: Path
     exchanges: list[Exchange]
     _cache: dict[tuple[str, str], bytes | None] = field(default_factory=dict)
+    _trees: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def part(self, exchange: Exchange, part: str) -> bytes | None:
         key = (exchange.id, part)
         if key not in self._cache:
             self._cache[key] = read_part(self.run_dir, exchange, part)
         return self._cache[key]
+
+    def xml(self, exchange: Exchange, part: str) -> Any:
+        """The part parsed with the hardened parser, once per evidence (checks must not modify it).
+        Raises UnsafeXmlError when the part is absent or not acceptable XML."""
+        key = (exchange.id, part)
+        if key not in self._trees:
+            data = self.part(exchange, part)
+            if data is None:
+                raise UnsafeXmlError(f"aucune partie {part!r} dans l'échange {exchange.id}")
+            try:
+                self._trees[key] = parse_xml(data)
+            except UnsafeXmlError as exc:
+                self._trees[key] = exc
+        tree = self._trees[key]
+        if isinstance(tree, UnsafeXmlError):
+            raise tree
+        return tree
 
     def json(self, exchange: Exchange, part: str) -> Any:
         data = self.part(exchange, part)
@@ -71,8 +91,9 @@ class Evidence:
 @dataclass(frozen=True)
 class CheckContext:
     """What a check knows beyond the evidence: the patient in focus, the exchange an expectation matched,
-    and whether the run uses test data (production OIDs are then a finding)."""
+    whether the run uses test data (production OIDs are then a finding), and the CI-SIS validation pack if any."""
 
     patient: PatientKeys | None = None
     focus: Exchange | None = None
     test_mode: bool = True
+    pack: ValidationPack | None = None

@@ -8,7 +8,7 @@ from typing import Any
 from bench.checks.base import CheckContext, Evidence, Finding, Outcome
 from bench.checks.registry import check
 from simulators.common.journal import Exchange
-from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
+from simulators.common.xmlsafe import UnsafeXmlError
 from simulators.insi.ins import INS_OIDS, PRODUCTION_OIDS, TEST_OIDS, matricule_problems
 from simulators.insi.messages import InsiIdentity, read_result, request_from_envelope
 
@@ -63,10 +63,9 @@ def _record(evidence: Evidence, exchange: Exchange) -> dict[str, Any]:
 
 def _document_patient(evidence: Evidence, exchange: Exchange) -> dict[str, Any] | None:
     """The recordTarget of a produced CDA document, as plain values with the XPath each came from."""
-    data = evidence.part(exchange, "document")
-    if data is None:
+    if "document" not in exchange.files:
         return None
-    root = parse_xml(data)
+    root = evidence.xml(exchange, "document")
     role = root.find("h:recordTarget/h:patientRole", NS)
     if role is None:
         return {"ids": [], "missing": True}

@@ -1,0 +1,352 @@
+"""CDA document checks (CI-SIS: volet structuration minimale; HL7 CDA R2 with the French extensions).
+
+Rules are the bench's own reading of the CI-SIS header, calibrated so that ANS's official example documents pass.
+Each failed rule is one finding with the XPath of what is wrong. Value-set membership is checked when a CI-SIS
+validation pack is available, and said so when it is not.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from typing import Any
+
+from bench.checks.base import CheckContext, Evidence, Finding
+from bench.checks.registry import check
+from bench.validation.packs import ValueSet
+from simulators.common.journal import Exchange
+from simulators.common.xmlsafe import UnsafeXmlError
+from simulators.insi.ins import INS_OIDS, matricule_problems
+
+HL7 = "urn:hl7-org:v3"
+NS = {"h": HL7}
+DOCUMENT_PARTS = ("document",)
+LOINC = "2.16.840.1.113883.6.1"
+ANS_DOCUMENT_CODES = "1.2.250.1.213.1.1.4.12"  # TRE_A05-TypeDocComplementaire (codes such as SYNTH)
+TEMPLATE_FR_HEADER = "2.16.840.1.113883.2.8.2.1"  # HL7 France header
+TEMPLATE_CISIS = "1.2.250.1.213.1.1.1.1"  # CI-SIS structuration minimale
+TYPE_ID = ("2.16.840.1.113883.1.3", "POCD_HD000040")
+CONFIDENTIALITY_SYSTEM = "2.16.840.1.113883.5.25"
+GENDER_SYSTEM = "2.16.840.1.113883.5.1"
+NATIONAL_PS_ID = "1.2.250.1.71.4.2.1"  # RPPS/ADELI national professional identifiers
+TYPE_CODE_VALUE_SET = "JDV_J07_XdsTypeCode_CISIS"
+# A TS with at least minutes and a time-zone offset (CI-SIS: dates are given with their time zone).
+TIMESTAMP_WITH_ZONE = re.compile(r"^\d{12}(\d{2}(\.\d{1,4})?)?[+-]\d{4}$")
+DATE = re.compile(r"^\d{8}(\d{4,6}([.]\d{1,4})?)?([+-]\d{3,4})?$")
+MAX_PDF_BYTES = 50 * 1024 * 1024
+
+
+Rule = tuple[str, str]  # (message, XPath of what is wrong)
+
+
+def _document(evidence: Evidence, exchange: Exchange) -> Any:
+    return evidence.xml(exchange, "document")
+
+
+def _cda_check(
+    check_id: str, requirement: str, evidence: Evidence, context: CheckContext, rules: Callable[[Any], list[Rule]]
+) -> list[Finding]:
+    exchange = context.focus
+    if exchange is None or not any(part in exchange.files for part in DOCUMENT_PARTS):
+        return [Finding(check_id, (requirement,), "omit", "aucun document CDA dans cette preuve")]
+    try:
+        root = _document(evidence, exchange)
+    except UnsafeXmlError as exc:
+        return [Finding(check_id, (requirement,), "fail", f"document illisible : {exc}", exchange.id)]
+    if root.tag != f"{{{HL7}}}ClinicalDocument":
+        message = f"l'élément racine est {root.tag!r}, pas ClinicalDocument (urn:hl7-org:v3)"
+        return [Finding(check_id, (requirement,), "fail", message, exchange.id, "/")]
+    problems = rules(root)
+    if not problems:
+        return [Finding(check_id, (requirement,), "pass", "règles respectées", exchange.id)]
+    return [Finding(check_id, (requirement,), "fail", message, exchange.id, where) for message, where in problems]
+
+
+def _attr(root: Any, path: str, name: str) -> str | None:
+    element = root.find(path, NS)
+    return element.get(name) if element is not None else None
+
+
+# --- CDA-001 ---------------------------------------------------------------------------------------------
+@check(
+    "cda.schema", requirements=("CDA-001",), title="Document CDA bien formé et valide au schéma CDA R2 (extensions FR)"
+)
+def schema(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    exchange = context.focus
+    if exchange is None or "document" not in exchange.files:
+        return [Finding("cda.schema", ("CDA-001",), "omit", "aucun document CDA dans cette preuve")]
+    try:
+        root = _document(evidence, exchange)
+    except UnsafeXmlError as exc:
+        return [Finding("cda.schema", ("CDA-001",), "fail", f"document mal formé : {exc}", exchange.id)]
+    if root.tag != f"{{{HL7}}}ClinicalDocument":
+        message = f"l'élément racine est {root.tag!r}, pas ClinicalDocument (urn:hl7-org:v3)"
+        return [Finding("cda.schema", ("CDA-001",), "fail", message, exchange.id, "/")]
+    if context.pack is None or not context.pack.has_cda_schema():
+        return [
+            Finding(
+                "cda.schema",
+                ("CDA-001",),
+                "skip",
+                "bien formé ; validation XSD non faite : aucun paquet de validation CI-SIS (--pack)",
+                exchange.id,
+            )
+        ]
+    xsd = context.pack.cda_schema()
+    if xsd.validate(root.getroottree()):
+        return [Finding("cda.schema", ("CDA-001",), "pass", f"valide au schéma CDA ({context.pack.name})", exchange.id)]
+    return [
+        Finding("cda.schema", ("CDA-001",), "fail", f"ligne {error.line} : {error.message}", exchange.id, error.path)
+        for error in list(xsd.error_log)[:50]
+    ]
+
+
+# --- CDA-002 ---------------------------------------------------------------------------------------------
+def _type_codes(context: CheckContext) -> ValueSet | None:
+    return context.pack.value_set(TYPE_CODE_VALUE_SET) if context.pack is not None else None
+
+
+def _header_rules(context: CheckContext) -> Callable[[Any], list[Rule]]:
+    def rules(root: Any) -> list[Rule]:
+        problems: list[Rule] = []
+        if _attr(root, "h:realmCode", "code") != "FR":
+            problems.append(("realmCode doit valoir FR", "/ClinicalDocument/realmCode"))
+        if (_attr(root, "h:typeId", "root"), _attr(root, "h:typeId", "extension")) != TYPE_ID:
+            problems.append((f"typeId doit être {TYPE_ID[0]} / {TYPE_ID[1]}", "/ClinicalDocument/typeId"))
+        templates = {t.get("root") for t in root.findall("h:templateId", NS)}
+        for template, label in ((TEMPLATE_FR_HEADER, "en-tête HL7 France"), (TEMPLATE_CISIS, "CI-SIS")):
+            if template not in templates:
+                problems.append((f"templateId {template} ({label}) absent", "/ClinicalDocument/templateId"))
+        if not _attr(root, "h:id", "root"):
+            problems.append(("identifiant unique du document (id/@root) absent", "/ClinicalDocument/id"))
+        code, system = _attr(root, "h:code", "code"), _attr(root, "h:code", "codeSystem")
+        if not code or system not in (LOINC, ANS_DOCUMENT_CODES):
+            problems.append(
+                (
+                    f"code du document {code!r} ({system!r}) : attendu un code LOINC ({LOINC}) ou ANS "
+                    f"({ANS_DOCUMENT_CODES})",
+                    "/ClinicalDocument/code",
+                )
+            )
+        elif (value_set := _type_codes(context)) is not None and (code, system) not in value_set:
+            message = (
+                f"code du document {code} absent du jeu de valeurs {value_set.name} "
+                f"({value_set.oid}, révision {value_set.revised})"
+            )
+            problems.append((message, "/ClinicalDocument/code"))
+        title = root.findtext("h:title", default="", namespaces=NS).strip()
+        if not title:
+            problems.append(("titre du document absent ou vide", "/ClinicalDocument/title"))
+        effective = _attr(root, "h:effectiveTime", "value") or ""
+        if not TIMESTAMP_WITH_ZONE.match(effective):
+            problems.append(
+                (
+                    f"effectiveTime {effective!r} : date et heure avec fuseau horaire attendues "
+                    "(AAAAMMJJhhmm[ss]+hhmm)",
+                    "/ClinicalDocument/effectiveTime",
+                )
+            )
+        confidentiality = (
+            _attr(root, "h:confidentialityCode", "code"),
+            _attr(root, "h:confidentialityCode", "codeSystem"),
+        )
+        if confidentiality[0] not in ("N", "R", "V") or confidentiality[1] != CONFIDENTIALITY_SYSTEM:
+            problems.append(
+                (
+                    f"confidentialityCode {confidentiality[0]!r} : N, R ou V du système "
+                    f"{CONFIDENTIALITY_SYSTEM} attendu",
+                    "/ClinicalDocument/confidentialityCode",
+                )
+            )
+        if _attr(root, "h:languageCode", "code") != "fr-FR":
+            problems.append(("languageCode doit valoir fr-FR", "/ClinicalDocument/languageCode"))
+        if not _attr(root, "h:setId", "root"):
+            problems.append(("setId absent : il relie les versions successives du document", "/ClinicalDocument/setId"))
+        version = _attr(root, "h:versionNumber", "value") or ""
+        if not version.isdigit() or int(version) < 1:
+            problems.append((f"versionNumber {version!r} : entier positif attendu", "/ClinicalDocument/versionNumber"))
+        return problems
+
+    return rules
+
+
+@check("cda.header", requirements=("CDA-002",), title="En-tête CDA conforme au CI-SIS")
+def header(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    return _cda_check("cda.header", "CDA-002", evidence, context, _header_rules(context))
+
+
+# --- CDA-003 ---------------------------------------------------------------------------------------------
+def _record_target_rules(root: Any) -> list[Rule]:
+    problems: list[Rule] = []
+    roles = root.findall("h:recordTarget/h:patientRole", NS)
+    base = "/ClinicalDocument/recordTarget/patientRole"
+    if len(roles) != 1:
+        return [(f"un et un seul recordTarget/patientRole attendu, {len(roles)} trouvé(s)", base)]
+    role = roles[0]
+    ins_ids = [(i.get("root"), i.get("extension") or "") for i in role.findall("h:id", NS) if i.get("root") in INS_OIDS]
+    if len(ins_ids) > 1:
+        problems.append(("plusieurs INS dans recordTarget", f"{base}/id"))
+    for root_oid, matricule in ins_ids:
+        for problem in matricule_problems(matricule):
+            problems.append((f"INS {matricule!r} : {problem.message}", f"{base}/id[@root='{root_oid}']"))
+    patient = role.find("h:patient", NS)
+    if patient is None:
+        return [*problems, ("patient absent de patientRole", f"{base}/patient")]
+    if not (patient.findtext("h:name/h:family[@qualifier='BR']", default="", namespaces=NS) or "").strip():
+        problems.append(('nom de naissance (family qualifier="BR") absent', f"{base}/patient/name/family"))
+    if not any((g.text or "").strip() for g in patient.findall("h:name/h:given", NS)):
+        problems.append(("prénom(s) de naissance (given) absent(s)", f"{base}/patient/name/given"))
+    gender = patient.find("h:administrativeGenderCode", NS)
+    if gender is None or gender.get("code") not in ("M", "F", "U") or gender.get("codeSystem") != GENDER_SYSTEM:
+        problems.append(
+            (
+                f"administrativeGenderCode : M, F ou U du système {GENDER_SYSTEM} attendu",
+                f"{base}/patient/administrativeGenderCode",
+            )
+        )
+    birth = _attr(patient, "h:birthTime", "value") or ""
+    if not re.match(r"^\d{8}", birth):
+        problems.append((f"birthTime {birth!r} : date de naissance AAAAMMJJ attendue", f"{base}/patient/birthTime"))
+    return problems
+
+
+@check("cda.record_target", requirements=("CDA-003",), title="Patient (recordTarget) : INS bien formée et traits")
+def record_target(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    findings = _cda_check("cda.record_target", "CDA-003", evidence, context, _record_target_rules)
+    if [f.outcome for f in findings] == ["pass"] and context.focus is not None:
+        root = _document(evidence, context.focus)
+        ids = root.findall("h:recordTarget/h:patientRole/h:id", NS)
+        if not any(i.get("root") in INS_OIDS for i in ids):
+            # Legitimate for a patient whose identity is not qualified (INS-005): nothing to judge here.
+            return [
+                Finding(
+                    "cda.record_target",
+                    ("CDA-003",),
+                    "skip",
+                    "recordTarget sans INS : la qualification de l'identité n'est pas connue hors campagne",
+                    context.focus.id,
+                )
+            ]
+    return findings
+
+
+# --- CDA-004 ---------------------------------------------------------------------------------------------
+def _actor_rules(root: Any) -> list[Rule]:
+    problems: list[Rule] = []
+    authors = root.findall("h:author", NS)
+    if not authors:
+        problems.append(("aucun auteur (author)", "/ClinicalDocument/author"))
+    for index, author in enumerate(authors, start=1):
+        where = f"/ClinicalDocument/author[{index}]"
+        if not TIMESTAMP_WITH_ZONE.match(_attr(author, "h:time", "value") or ""):
+            problems.append(("author/time : date et heure avec fuseau horaire attendues", f"{where}/time"))
+        assigned = author.find("h:assignedAuthor", NS)
+        if assigned is None:
+            problems.append(("assignedAuthor absent", f"{where}/assignedAuthor"))
+            continue
+        if assigned.find("h:assignedAuthoringDevice", NS) is not None:
+            continue  # a software author is identified by its organisation, not a national PS id
+        ids = [(i.get("root"), i.get("extension") or "") for i in assigned.findall("h:id", NS)]
+        national = [ext for root_oid, ext in ids if root_oid == NATIONAL_PS_ID]
+        if not national:
+            problems.append(
+                (
+                    f"auteur sans identifiant national de professionnel (id/@root={NATIONAL_PS_ID}, "
+                    "8 + RPPS ou 0/3 + ADELI)",
+                    f"{where}/assignedAuthor/id",
+                )
+            )
+        elif not re.match(r"^[038]\d{8,11}$", national[0]):
+            problems.append(
+                (
+                    f"identifiant national {national[0]!r} : 8 suivi du RPPS ou 0/3 suivi de l'ADELI attendu",
+                    f"{where}/assignedAuthor/id",
+                )
+            )
+    custodian = root.find("h:custodian/h:assignedCustodian/h:representedCustodianOrganization/h:id", NS)
+    if custodian is None or not custodian.get("root"):
+        problems.append(
+            (
+                "organisation gardienne (custodian) sans identifiant",
+                "/ClinicalDocument/custodian/assignedCustodian/representedCustodianOrganization/id",
+            )
+        )
+    legal = root.find("h:legalAuthenticator", NS)
+    if legal is None:
+        problems.append(("responsable du document (legalAuthenticator) absent", "/ClinicalDocument/legalAuthenticator"))
+    else:
+        if not DATE.match(_attr(legal, "h:time", "value") or ""):
+            problems.append(
+                ("legalAuthenticator/time absent ou illisible", "/ClinicalDocument/legalAuthenticator/time")
+            )
+        if _attr(legal, "h:signatureCode", "code") != "S":
+            problems.append(
+                ("legalAuthenticator/signatureCode doit valoir S", "/ClinicalDocument/legalAuthenticator/signatureCode")
+            )
+        entity_id = legal.find("h:assignedEntity/h:id", NS)
+        if entity_id is None or not entity_id.get("root"):
+            problems.append(
+                ("legalAuthenticator sans identifiant", "/ClinicalDocument/legalAuthenticator/assignedEntity/id")
+            )
+    return problems
+
+
+@check("cda.actors", requirements=("CDA-004",), title="Auteur, gardien et responsable identifiés")
+def actors(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    return _cda_check("cda.actors", "CDA-004", evidence, context, _actor_rules)
+
+
+# --- CDA-005 ---------------------------------------------------------------------------------------------
+def _body_rules(root: Any) -> list[Rule]:
+    component = root.find("h:component", NS)
+    if component is None:
+        return [("corps du document (component) absent", "/ClinicalDocument/component")]
+    non_xml = component.find("h:nonXMLBody/h:text", NS)
+    if non_xml is not None:
+        return _non_xml_rules(non_xml)
+    structured = component.find("h:structuredBody", NS)
+    if structured is None:
+        return [("ni nonXMLBody ni structuredBody", "/ClinicalDocument/component")]
+    sections = structured.findall("h:component/h:section", NS)
+    if not sections:
+        return [("structuredBody sans section", "/ClinicalDocument/component/structuredBody/component")]
+    problems: list[Rule] = []
+    for index, section in enumerate(sections, start=1):
+        where = f"/ClinicalDocument/component/structuredBody/component[{index}]/section"
+        if section.find("h:code", NS) is None and section.find("h:templateId", NS) is None:
+            problems.append(("section sans code ni templateId", where))
+    return problems
+
+
+def _non_xml_rules(text: Any) -> list[Rule]:
+    where = "/ClinicalDocument/component/nonXMLBody/text"
+    media_type, representation = text.get("mediaType"), text.get("representation")
+    if representation != "B64":
+        return [(f"nonXMLBody/text representation={representation!r} : B64 attendu", where)]
+    payload = "".join((text.text or "").split())
+    if len(payload) > MAX_PDF_BYTES * 4 // 3 + 4:
+        return [(f"contenu embarqué au-delà de {MAX_PDF_BYTES // (1024 * 1024)} Mo", where)]
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        return [(f"contenu base64 invalide : {exc}", where)]
+    if not data:
+        return [("contenu embarqué vide", where)]
+    if media_type == "application/pdf":
+        if not data.startswith(b"%PDF-"):
+            return [("le contenu déclaré application/pdf n'est pas un PDF (signature %PDF- absente)", where)]
+        if b"%%EOF" not in data[-2048:]:
+            return [("PDF tronqué : marqueur de fin %%EOF absent", where)]
+    elif media_type not in ("text/plain", "text/rtf", "image/jpeg", "image/tiff"):
+        return [(f"mediaType {media_type!r} non prévu par le CI-SIS pour un corps non structuré", where)]
+    return []
+
+
+@check("cda.body", requirements=("CDA-005",), title="Corps structuré du volet ou PDF embarqué valide")
+def body(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    return _cda_check("cda.body", "CDA-005", evidence, context, _body_rules)
+
+
+CDA_CHECKS = ("cda.schema", "cda.header", "cda.record_target", "cda.actors", "cda.body")

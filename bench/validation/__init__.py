@@ -1,0 +1,1 @@
+"""CI-SIS validation packs (XSD, Schematron, value sets as ANS distributes them) and their compiled forms."""

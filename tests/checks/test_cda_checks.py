@@ -1,0 +1,214 @@
+"""CDA checks proven twice: a conforming document passes, each defect fails its requirement with the XPath of
+what is wrong. Tests that need ANS's validation pack read it from ../shared/data/ci-sis and skip, saying so, when
+it is absent."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from bench.checks.base import CheckContext, Evidence, Finding
+from bench.checks.cda import CDA_CHECKS
+from bench.checks.registry import get
+from bench.validation.packs import ValidationPack, find_packs
+from simulators.common.journal import EvidenceFile, Exchange
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "tests" / "data" / "cda" / "consultation-n1.xml"
+SHARED_PACK = REPO.parent / "shared" / "data" / "ci-sis"
+needs_pack = pytest.mark.skipif(
+    not (SHARED_PACK / "infrastructure").is_dir(), reason=f"no CI-SIS validation pack at {SHARED_PACK}"
+)
+# Official examples that break a rule the bench keeps on purpose: the CSE-CS8 example's INS key is wrong
+# (97 - 2230425456114 mod 97 = 82, the example says 04).
+KNOWN_OFFICIAL_DEVIATIONS = {("CSE-CS8_2024.01.xml", "cda.record_target")}
+
+
+def _run(tmp_path: Path, document: bytes, pack: ValidationPack | None = None) -> dict[str, list[Finding]]:
+    path = tmp_path / "doc.xml"
+    path.write_bytes(document)
+    exchange = Exchange(
+        id="doc",
+        seq=1,
+        time="",
+        channel="file",
+        transaction="file.document",
+        peer={},
+        subjects=[],
+        outcome=None,
+        files={"document": EvidenceFile("doc.xml", "", len(document), "application/xml")},
+    )
+    evidence = Evidence(tmp_path, [exchange])
+    return {c: get(c).function(evidence, CheckContext(focus=exchange, pack=pack)) for c in CDA_CHECKS}
+
+
+def _outcomes(results: dict[str, list[Finding]]) -> dict[str, set[str]]:
+    return {check: {f.outcome for f in findings} for check, findings in results.items()}
+
+
+@pytest.fixture(scope="module")
+def pack() -> ValidationPack:
+    if not (SHARED_PACK / "infrastructure").is_dir():
+        pytest.skip(f"no CI-SIS validation pack at {SHARED_PACK}")
+    return find_packs([SHARED_PACK])[0]
+
+
+def test_conforming_document_passes_without_a_pack(tmp_path: Path) -> None:
+    outcomes = _outcomes(_run(tmp_path, FIXTURE.read_bytes()))
+    assert outcomes["cda.schema"] == {"skip"}
+    assert all(outcomes[c] == {"pass"} for c in CDA_CHECKS if c != "cda.schema"), outcomes
+
+
+@needs_pack
+def test_conforming_document_passes_with_the_pack(tmp_path: Path, pack: ValidationPack) -> None:
+    assert all(o == {"pass"} for o in _outcomes(_run(tmp_path, FIXTURE.read_bytes(), pack)).values())
+
+
+@needs_pack
+def test_official_examples_pass_the_bench_rules(tmp_path: Path, pack: ValidationPack) -> None:
+    examples = sorted((SHARED_PACK / "examples").glob("*.xml"))
+    assert examples
+    for example in examples:
+        for check_id, findings in _run(tmp_path, example.read_bytes(), pack).items():
+            if (example.name, check_id) in KNOWN_OFFICIAL_DEVIATIONS:
+                assert {f.outcome for f in findings} == {"fail"}
+                continue
+            assert {f.outcome for f in findings} <= {"pass", "skip"}, (example.name, [f.message for f in findings])
+
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+MUTATIONS = [
+    ("cda.header", "CDA-002", '<realmCode code="FR"/>', '<realmCode code="US"/>', "realmCode"),
+    ("cda.header", "CDA-002", '<templateId root="1.2.250.1.213.1.1.1.1"/>', "", "templateId"),
+    (
+        "cda.header",
+        "CDA-002",
+        '<effectiveTime value="20261124093000+0100"/>',
+        '<effectiveTime value="20261124093000"/>',
+        "/ClinicalDocument/effectiveTime",
+    ),
+    ("cda.header", "CDA-002", 'confidentialityCode code="N"', 'confidentialityCode code="X"', "confidentialityCode"),
+    ("cda.header", "CDA-002", '<languageCode code="fr-FR"/>', '<languageCode code="en-US"/>', "languageCode"),
+    ("cda.header", "CDA-002", '<versionNumber value="1"/>', '<versionNumber value="0"/>', "versionNumber"),
+    (
+        "cda.header",
+        "CDA-002",
+        'codeSystem="2.16.840.1.113883.6.1" codeSystemName',
+        'codeSystem="1.2.3" codeSystemName',
+        "/ClinicalDocument/code",
+    ),
+    ("cda.header", "CDA-002", "<setId", "<setIdX", "setId"),
+    (
+        "cda.record_target",
+        "CDA-003",
+        'extension="178037511502783"',
+        'extension="178037511502700"',
+        "recordTarget/patientRole/id[@root='1.2.250.1.213.1.4.10']",
+    ),
+    ("cda.record_target", "CDA-003", '<family qualifier="BR">', '<family qualifier="CL">', "patient/name/family"),
+    (
+        "cda.record_target",
+        "CDA-003",
+        'administrativeGenderCode code="M"',
+        'administrativeGenderCode code="X"',
+        "administrativeGenderCode",
+    ),
+    (
+        "cda.record_target",
+        "CDA-003",
+        "<recordTarget>",
+        "<recordTarget><patientRole/></recordTarget><recordTarget>",
+        "/ClinicalDocument/recordTarget/patientRole",
+    ),
+    (
+        "cda.actors",
+        "CDA-004",
+        '<id root="1.2.250.1.71.4.2.1" extension="810002345678"/>\n      <assignedPerson',
+        '<id root="1.2.3.4" extension="X"/>\n      <assignedPerson',
+        "author[1]/assignedAuthor/id",
+    ),
+    ("cda.actors", "CDA-004", '<signatureCode code="S"/>', '<signatureCode code="X"/>', "signatureCode"),
+    ("cda.actors", "CDA-004", '<id root="1.2.250.1.71.4.2.2" extension="1750803447"/>', "", "custodian"),
+    ("cda.body", "CDA-005", 'representation="B64"', 'representation="TXT"', "nonXMLBody/text"),
+    ("cda.body", "CDA-005", 'mediaType="application/pdf"', 'mediaType="image/gif"', "nonXMLBody/text"),
+]
+
+
+@pytest.mark.parametrize(
+    ("check_id", "requirement", "old", "new", "pointer"),
+    MUTATIONS,
+    ids=[f"{m[0]}:{m[4]}:{i}" for i, m in enumerate(MUTATIONS)],
+)
+def test_each_defect_fails_its_requirement_with_a_pointer(
+    tmp_path: Path, check_id: str, requirement: str, old: str, new: str, pointer: str
+) -> None:
+    text = FIXTURE.read_text(encoding="utf-8")
+    assert old in text
+    results = _run(tmp_path, text.replace(old, new, 1).encode())
+    failing = [f for f in results[check_id] if f.outcome == "fail"]
+    assert failing, [f.message for f in results[check_id]]
+    assert all(f.requirements == (requirement,) and f.message for f in failing)
+    assert any(pointer in (f.pointer or "") for f in failing), [f.pointer for f in failing]
+    others = {c: {f.outcome for f in fs} for c, fs in results.items() if c not in (check_id, "cda.schema")}
+    assert all("fail" not in o for o in others.values()), others
+
+
+def _with_body(payload: str) -> bytes:
+    text = FIXTURE.read_text(encoding="utf-8")
+    start = text.index('representation="B64">') + len('representation="B64">')
+    end = text.index("</text>", start)
+    return (text[:start] + payload + text[end:]).encode()
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ("%%% not base64 %%%", "base64 invalide"),
+        (base64.b64encode(b"GIF89a not a pdf").decode(), "n'est pas un PDF"),
+        (base64.b64encode(PDF[:-7]).decode(), "%%EOF"),
+        ("", "vide"),
+    ],
+    ids=["invalid-base64", "not-a-pdf", "truncated-pdf", "empty"],
+)
+def test_embedded_pdf_defects(tmp_path: Path, payload: str, message: str) -> None:
+    findings = _run(tmp_path, _with_body(payload))["cda.body"]
+    assert [f.outcome for f in findings] == ["fail"] and message in findings[0].message
+
+
+@needs_pack
+def test_schema_violation_is_reported_with_its_line(tmp_path: Path, pack: ValidationPack) -> None:
+    text = FIXTURE.read_text(encoding="utf-8").replace("<title>", "<unexpected/><title>", 1)
+    findings = _run(tmp_path, text.encode(), pack)["cda.schema"]
+    assert findings and all(f.outcome == "fail" for f in findings)
+    assert "unexpected" in findings[0].message and findings[0].message.startswith("ligne ")
+
+
+@needs_pack
+def test_type_code_outside_the_value_set(tmp_path: Path, pack: ValidationPack) -> None:
+    text = FIXTURE.read_text(encoding="utf-8").replace('code="11488-4"', 'code="99999-9"', 1)
+    findings = _run(tmp_path, text.encode(), pack)["cda.header"]
+    assert [f.outcome for f in findings] == ["fail"]
+    assert "JDV_J07_XdsTypeCode_CISIS" in findings[0].message and "1.2.250.1.213.1.1.5.471" in findings[0].message
+
+
+HOSTILE = {
+    "billion-laughs": b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+    b'<ClinicalDocument xmlns="urn:hl7-org:v3">&b;</ClinicalDocument>',
+    "xxe": b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    b'<ClinicalDocument xmlns="urn:hl7-org:v3">&x;</ClinicalDocument>',
+    "huge": b'<ClinicalDocument xmlns="urn:hl7-org:v3"><title>'
+    + b"x" * (11 * 1024 * 1024)
+    + b"</title></ClinicalDocument>",
+    "not-xml": b"\x00\x01\x02 binary garbage",
+    "not-cda": b'<Envelope xmlns="urn:other"/>',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_documents_give_findings_never_a_crash(tmp_path: Path, name: str) -> None:
+    results = _run(tmp_path, HOSTILE[name])
+    for check_id, findings in results.items():
+        assert findings and {f.outcome for f in findings} <= {"fail"}, (check_id, findings)
+        assert all("root:" not in f.message for f in findings)
