@@ -42,7 +42,7 @@ def _kind(path: Path, head: bytes) -> str:
     return {".zip": "xdm", ".eml": "eml", ".har": "har"}.get(path.suffix.lower(), "inconnu")
 
 
-def check_file(path: Path, pack: ValidationPack | None) -> FileReport:
+def check_file(path: Path, pack: ValidationPack | None, schematron: str | None = None) -> FileReport:
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -76,18 +76,20 @@ def check_file(path: Path, pack: ValidationPack | None) -> FileReport:
         files={"document": EvidenceFile(path.name, "", size, "application/xml")},
     )
     evidence = Evidence(path.parent, [exchange])
-    context = CheckContext(focus=exchange, pack=pack)
+    context = CheckContext(focus=exchange, pack=pack, schematron=schematron)
     for check_id in CDA_CHECKS:
         report.findings += get(check_id).function(evidence, context)
     return report
 
 
 def exit_code(reports: list[FileReport]) -> int:
+    """2 an input is unreadable, 1 a check fails, 3 the bench could not judge something, else 0."""
+    outcomes = {f.outcome for r in reports for f in r.findings}
     if any(r.error for r in reports):
         return 2
-    if any(f.outcome in ("fail", "error") for r in reports for f in r.findings):
+    if "fail" in outcomes:
         return 1
-    return 0
+    return 3 if "error" in outcomes else 0
 
 
 def as_json(reports: list[FileReport]) -> str:

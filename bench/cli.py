@@ -276,9 +276,16 @@ def pki_export(
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossiers à vérifier (CDA .xml)")],
     output_format: Annotated[str, typer.Option("--format", help="text ou json")] = "text",
-    pack: Annotated[Path | None, typer.Option(help="Paquet de validation CI-SIS (XSD, jeux de valeurs)")] = None,
+    pack: Annotated[
+        Path | None, typer.Option(help="Paquet de validation CI-SIS (XSD, schématrons, jeux de valeurs)")
+    ] = None,
+    schematron: Annotated[
+        str | None,
+        typer.Option(help="Schématron de volet à appliquer (nom de fichier sans .sch) au lieu du choix auto"),
+    ] = None,
 ) -> None:
-    """Check standalone artifacts without a run. Exit 0 nothing fails, 1 a check fails, 2 an input is unreadable."""
+    """Check standalone artifacts without a run. Exit 0 nothing fails, 1 a check fails, 2 an input is unreadable,
+    3 the bench could not judge (an incomplete validation pack, for example)."""
     from bench.artifacts import as_json, as_text, check_file, exit_code, expand
     from bench.validation.packs import find_packs
 
@@ -289,7 +296,7 @@ def check(
     chosen = packs[0] if packs else None
     reports = []
     for path in expand(paths):
-        report = check_file(path, chosen)
+        report = check_file(path, chosen, schematron)
         if output_format == "text":
             for line in as_text(report):
                 out.print(line, soft_wrap=True, markup=False, highlight=False)

@@ -49,6 +49,11 @@ class Evidence:
             self._cache[key] = read_part(self.run_dir, exchange, part)
         return self._cache[key]
 
+    def path(self, exchange: Exchange, part: str) -> Path | None:
+        """Where the part's raw bytes are on disk (for tools that read files themselves)."""
+        ref = exchange.files.get(part)
+        return self.run_dir / ref.name if ref else None
+
     def xml(self, exchange: Exchange, part: str) -> Any:
         """The part parsed with the hardened parser, once per evidence (checks must not modify it).
         Raises UnsafeXmlError when the part is absent or not acceptable XML."""
@@ -97,3 +102,4 @@ class CheckContext:
     focus: Exchange | None = None
     test_mode: bool = True
     pack: ValidationPack | None = None
+    schematron: str | None = None  # volet schematron forced by the user (file stem), instead of the one picked

@@ -16,6 +16,7 @@ from typing import Any
 from bench.checks.base import CheckContext, Evidence, Finding
 from bench.checks.registry import check
 from bench.validation.packs import ValueSet
+from bench.validation.schematron import SchematronEngine, SchematronUnavailable, pick_volet, volet_index
 from simulators.common.journal import Exchange
 from simulators.common.xmlsafe import UnsafeXmlError
 from simulators.insi.ins import INS_OIDS, matricule_problems
@@ -55,13 +56,19 @@ def _cda_check(
         root = _document(evidence, exchange)
     except UnsafeXmlError as exc:
         return [Finding(check_id, (requirement,), "fail", f"document illisible : {exc}", exchange.id)]
-    if root.tag != f"{{{HL7}}}ClinicalDocument":
-        message = f"l'élément racine est {root.tag!r}, pas ClinicalDocument (urn:hl7-org:v3)"
-        return [Finding(check_id, (requirement,), "fail", message, exchange.id, "/")]
+    if (not_cda := _not_cda(check_id, requirement, root, exchange)) is not None:
+        return not_cda
     problems = rules(root)
     if not problems:
         return [Finding(check_id, (requirement,), "pass", "règles respectées", exchange.id)]
     return [Finding(check_id, (requirement,), "fail", message, exchange.id, where) for message, where in problems]
+
+
+def _not_cda(check_id: str, requirement: str, root: Any, exchange: Exchange) -> list[Finding] | None:
+    if root.tag == f"{{{HL7}}}ClinicalDocument":
+        return None
+    message = f"l'élément racine est {root.tag!r}, pas ClinicalDocument (urn:hl7-org:v3)"
+    return [Finding(check_id, (requirement,), "fail", message, exchange.id, "/")]
 
 
 def _attr(root: Any, path: str, name: str) -> str | None:
@@ -81,9 +88,8 @@ def schema(evidence: Evidence, context: CheckContext) -> list[Finding]:
         root = _document(evidence, exchange)
     except UnsafeXmlError as exc:
         return [Finding("cda.schema", ("CDA-001",), "fail", f"document mal formé : {exc}", exchange.id)]
-    if root.tag != f"{{{HL7}}}ClinicalDocument":
-        message = f"l'élément racine est {root.tag!r}, pas ClinicalDocument (urn:hl7-org:v3)"
-        return [Finding("cda.schema", ("CDA-001",), "fail", message, exchange.id, "/")]
+    if (not_cda := _not_cda("cda.schema", "CDA-001", root, exchange)) is not None:
+        return not_cda
     if context.pack is None or not context.pack.has_cda_schema():
         return [
             Finding(
@@ -349,4 +355,77 @@ def body(evidence: Evidence, context: CheckContext) -> list[Finding]:
     return _cda_check("cda.body", "CDA-005", evidence, context, _body_rules)
 
 
-CDA_CHECKS = ("cda.schema", "cda.header", "cda.record_target", "cda.actors", "cda.body")
+# --- CDA-006 ---------------------------------------------------------------------------------------------
+@check("cda.schematron", requirements=("CDA-006",), title="Schématron officiel du volet (paquet CI-SIS)")
+def schematron(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    exchange = context.focus
+    if exchange is None or "document" not in exchange.files:
+        return [Finding("cda.schematron", ("CDA-006",), "omit", "aucun document CDA dans cette preuve")]
+    try:
+        root = _document(evidence, exchange)
+    except UnsafeXmlError as exc:
+        return [Finding("cda.schematron", ("CDA-006",), "fail", f"document illisible : {exc}", exchange.id)]
+    if (not_cda := _not_cda("cda.schematron", "CDA-006", root, exchange)) is not None:
+        return not_cda
+    folder = context.pack.schematron_dir() if context.pack else None
+    if folder is None:
+        return [
+            Finding(
+                "cda.schematron",
+                ("CDA-006",),
+                "skip",
+                "schématron non exécuté : aucun paquet de validation CI-SIS avec schématrons (--pack)",
+                exchange.id,
+            )
+        ]
+    index = volet_index(str(folder))
+    if context.schematron:
+        volet = next((v for v in index if v.name == context.schematron), None)
+        if volet is None:
+            return [
+                Finding(
+                    "cda.schematron",
+                    ("CDA-006",),
+                    "error",
+                    f"schématron {context.schematron!r} absent du paquet {folder}",
+                    exchange.id,
+                )
+            ]
+    else:
+        template_ids = {t.get("root") for t in root.findall("h:templateId", NS)}
+        volet = pick_volet(index, template_ids, _attr(root, "h:code", "code"))
+    if volet is None:
+        return [
+            Finding(
+                "cda.schematron",
+                ("CDA-006",),
+                "skip",
+                "aucun schématron de volet du paquet ne correspond aux templateId et au code du document",
+                exchange.id,
+            )
+        ]
+    try:
+        document = evidence.path(exchange, "document")
+        assert document is not None  # checked above: the exchange has a document part
+        assertions = SchematronEngine.shared().validate(volet.path, document)
+    except SchematronUnavailable as exc:
+        return [Finding("cda.schematron", ("CDA-006",), "error", str(exc), exchange.id)]
+    failures = [a for a in assertions if a.blocking]
+    if not failures:
+        warnings = len(assertions)
+        note = f" ({warnings} avertissement(s))" if warnings else ""
+        return [Finding("cda.schematron", ("CDA-006",), "pass", f"schématron {volet.name} respecté{note}", exchange.id)]
+    return [
+        Finding(
+            "cda.schematron",
+            ("CDA-006",),
+            "fail",
+            f"{volet.name} [{a.id or a.pattern or '?'}] {a.message}",
+            exchange.id,
+            a.location,
+        )
+        for a in failures
+    ]
+
+
+CDA_CHECKS = ("cda.schema", "cda.header", "cda.record_target", "cda.actors", "cda.body", "cda.schematron")

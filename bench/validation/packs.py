@@ -53,6 +53,10 @@ class ValidationPack:
         """The compiled CDA R2 schema with French extensions (compiled once per process)."""
         return _compiled_schema(str((self.root / CDA_SCHEMA).resolve()))
 
+    def schematron_dir(self) -> Path | None:
+        path = self.root / SCHEMATRONS
+        return path if path.is_dir() else None
+
     def value_set(self, name: str) -> ValueSet | None:
         """The value set ``name`` (file stem, e.g. ``JDV_J07_XdsTypeCode_CISIS``), or None if the pack lacks it."""
         path = self.root / VALUE_SETS / f"{name}.xml"
