@@ -2,6 +2,8 @@
 #   make run   sets up .venv and runs the medecin-ville campaign against the reference candidate
 #   make test  sets up .venv and runs ruff, mypy and the test suite
 PYTHON ?= python3
+# ANS's CI-SIS validation pack, when it sits beside the checkout (as in this project's workspace and CI).
+PACK ?= $(wildcard ../shared/data/ci-sis)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -17,7 +19,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/segur-bench run --candidate reference --profile medecin-ville --out runs
+	$(BIN)/segur-bench run --candidate reference --profile medecin-ville --out runs $(if $(PACK),--pack $(PACK))
 
 lint: $(STAMP)
 	$(BIN)/ruff check bench simulators reports tests

@@ -22,6 +22,7 @@ from bench.paths import content_root, state_dir
 from bench.runner.engine import Campaign, CampaignOptions, new_run_id
 from bench.runner.simulators import SimulatorHub
 from bench.runner.verdicts import EXIT_BENCH_ERROR
+from bench.validation.packs import find_packs
 from simulators.common.pki import BenchPki, ensure_pki, export_client_bundle
 from simulators.insi.identities import load_identities
 
@@ -78,6 +79,7 @@ def run(
     defect: Annotated[list[str] | None, typer.Option(help="Défaut du candidat de référence (répétable)")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Dossier des campagnes")] = Path("runs"),
     lang: Annotated[str, typer.Option(help="Langue du rapport HTML : fr ou en")] = "fr",
+    pack: Annotated[Path | None, typer.Option(help="Paquet de validation CI-SIS pour les vérifications CDA")] = None,
 ) -> None:
     """Run a campaign and write its reports. Exit 0 all good, 1 a requirement is Non conforme, 3 bench error."""
     from reports.render import write_reports
@@ -95,7 +97,13 @@ def run(
         console.print(f"[red]{exc}[/red] (connus : {', '.join(DEFECTS)})")
         raise typer.Exit(2) from exc
     run_dir = out_dir / new_run_id()
-    options = CampaignOptions(profile=profile, scenario_ids=scenario or [], defects=defect or [])
+    packs = find_packs([pack] if pack else [])
+    if pack and (not packs or packs[0].root != pack):
+        console.print(f"[red]{pack} n'est pas un paquet de validation CI-SIS[/red]")
+        raise typer.Exit(2)
+    options = CampaignOptions(
+        profile=profile, scenario_ids=scenario or [], defects=defect or [], pack=packs[0] if packs else None
+    )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -287,7 +295,6 @@ def check(
     """Check standalone artifacts without a run. Exit 0 nothing fails, 1 a check fails, 2 an input is unreadable,
     3 the bench could not judge (an incomplete validation pack, for example)."""
     from bench.artifacts import as_json, as_text, check_file, exit_code, expand
-    from bench.validation.packs import find_packs
 
     packs = find_packs([pack] if pack else [])
     if pack and (not packs or packs[0].root != pack):

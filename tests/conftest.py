@@ -12,6 +12,7 @@ import pytest
 from bench.catalogue.loader import Catalogue, load_catalogue
 from bench.paths import content_root
 from bench.runner.simulators import SimulatorHub
+from bench.validation.packs import ValidationPack, find_packs
 from simulators.common.pki import BenchPki, ensure_pki
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,6 +33,16 @@ def bench_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def pki(bench_home: Path) -> BenchPki:
     return ensure_pki(bench_home / "pki")
+
+
+SHARED_PACK = REPO.parent / "shared" / "data" / "ci-sis"
+
+
+@pytest.fixture(scope="session")
+def ci_sis_pack() -> ValidationPack | None:
+    """ANS's validation pack from ../shared when present (tests that need it say so when they skip)."""
+    packs = find_packs([SHARED_PACK]) if SHARED_PACK.is_dir() else []
+    return packs[0] if packs else None
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import re
 from collections.abc import Callable
 from typing import Any
 
+from pypdf import PdfReader
+
 from bench.checks.base import CheckContext, Evidence, Finding
 from bench.checks.registry import check
 from bench.validation.packs import ValueSet
-from bench.validation.schematron import SchematronEngine, SchematronUnavailable, pick_volet, volet_index
+from bench.validation.schematron import (
+    SchematronEngine,
+    SchematronUnavailable,
+    pick_volet,
+    volet_index,
+    volets_for_code,
+)
 from simulators.common.journal import Exchange
 from simulators.common.xmlsafe import UnsafeXmlError
 from simulators.insi.ins import INS_OIDS, matricule_problems
@@ -345,6 +354,12 @@ def _non_xml_rules(text: Any) -> list[Rule]:
             return [("le contenu déclaré application/pdf n'est pas un PDF (signature %PDF- absente)", where)]
         if b"%%EOF" not in data[-2048:]:
             return [("PDF tronqué : marqueur de fin %%EOF absent", where)]
+        try:
+            pages = len(PdfReader(io.BytesIO(data), strict=False).pages)
+        except Exception as exc:  # pypdf raises many types on broken files; all mean "not a readable PDF"
+            return [(f"PDF illisible : {type(exc).__name__}: {exc}", where)]
+        if pages < 1:
+            return [("PDF sans page", where)]
     elif media_type not in ("text/plain", "text/rtf", "image/jpeg", "image/tiff"):
         return [(f"mediaType {media_type!r} non prévu par le CI-SIS pour un corps non structuré", where)]
     return []
@@ -393,17 +408,14 @@ def schematron(evidence: Evidence, context: CheckContext) -> list[Finding]:
             ]
     else:
         template_ids = {t.get("root") for t in root.findall("h:templateId", NS)}
-        volet = pick_volet(index, template_ids, _attr(root, "h:code", "code"))
+        volet = pick_volet(index, template_ids)
     if volet is None:
-        return [
-            Finding(
-                "cda.schematron",
-                ("CDA-006",),
-                "skip",
-                "aucun schématron de volet du paquet ne correspond aux templateId et au code du document",
-                exchange.id,
-            )
-        ]
+        suggestions = volets_for_code(index, _attr(root, "h:code", "code"))
+        hint = (
+            f" ; par son code, il pourrait relever de : {', '.join(suggestions)} (--schematron)" if suggestions else ""
+        )
+        message = f"aucun schématron de volet ne correspond aux templateId du document{hint}"
+        return [Finding("cda.schematron", ("CDA-006",), "skip", message, exchange.id)]
     try:
         document = evidence.path(exchange, "document")
         assert document is not None  # checked above: the exchange has a document part

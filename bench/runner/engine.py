@@ -35,6 +35,7 @@ from bench.runner.results import (
 )
 from bench.runner.simulators import SimulatorHub
 from bench.runner.verdicts import combine, exit_code, requirement_verdict
+from bench.validation.packs import ValidationPack
 from simulators.common.journal import JOURNAL_NAME, Exchange, Journal
 from simulators.common.pki import BenchPki
 from simulators.insi.identities import IdentityBase
@@ -54,6 +55,7 @@ class CampaignOptions:
     defects: list[str] = field(default_factory=list)
     test_mode: bool = True
     timeout_factor: float = 1.0  # scales every expectation's wait (slow real software, or fast tests)
+    pack: ValidationPack | None = None  # CI-SIS validation pack for the CDA checks (XSD, schematrons, value sets)
 
 
 @dataclass
@@ -212,7 +214,7 @@ class Campaign:
             expected_patient = patients[expectation.patient].keys if expectation.patient else keys
             findings += self._expect(expectation, expected_patient, journal, step_seq, scenario_seq)
         evidence = Evidence(journal.run_dir, [x for x in journal.exchanges if x.seq > scenario_seq])
-        context = CheckContext(patient=keys, focus=focus, test_mode=self.options.test_mode)
+        context = CheckContext(patient=keys, focus=focus, test_mode=self.options.test_mode, pack=self.options.pack)
         for check_id in step.checks:
             findings += _run_check(check_id, evidence, context)
         recorded = [x.id for x in journal.exchanges if x.seq > step_seq]
@@ -304,7 +306,7 @@ class Campaign:
             message = f"aucun échange {what} reçu dans les {within:g} s suivant l'action : le candidat devait l'émettre"
             return [Finding(check_id, requirements, "fail", message)]
         evidence = Evidence(journal.run_dir, [x for x in journal.exchanges if x.seq > scenario_seq])
-        context = CheckContext(patient=keys, focus=found, test_mode=self.options.test_mode)
+        context = CheckContext(patient=keys, focus=found, test_mode=self.options.test_mode, pack=self.options.pack)
         findings: list[Finding] = []
         for check_id in expectation.checks:
             findings += _run_check(check_id, evidence, context)

@@ -106,15 +106,20 @@ def volet_index(schematron_dir: str) -> tuple[VoletSchematron, ...]:
     return tuple(describe_volet(p) for p in sorted(Path(schematron_dir).glob("CI-SIS_*.sch")))
 
 
-def pick_volet(index: tuple[VoletSchematron, ...], template_ids: set[str], code: str | None) -> VoletSchematron | None:
+def pick_volet(index: tuple[VoletSchematron, ...], template_ids: set[str]) -> VoletSchematron | None:
     """The volet schematron for a document: the most specific whose ANS templateIds the document all declares,
-    newest version first; otherwise one that asserts the document code."""
+    newest version first. A document code alone never picks one: generic LOINC codes are shared by volets and by
+    minimal-structuring documents, and a wrong pick would be a false failure."""
     matching = [v for v in index if v.template_ids and v.template_ids <= template_ids]
-    if matching:
-        best = max(len(v.template_ids) for v in matching)
-        return sorted((v for v in matching if len(v.template_ids) == best), key=lambda v: v.name)[-1]
-    by_code = [v for v in index if not v.template_ids and code and code in v.codes]
-    return sorted(by_code, key=lambda v: v.name)[-1] if by_code else None
+    if not matching:
+        return None
+    best = max(len(v.template_ids) for v in matching)
+    return sorted((v for v in matching if len(v.template_ids) == best), key=lambda v: v.name)[-1]
+
+
+def volets_for_code(index: tuple[VoletSchematron, ...], code: str | None) -> list[str]:
+    """Volet schematrons that assert ``code`` in their header: suggestions for ``--schematron``."""
+    return sorted(v.name for v in index if code and code in v.codes)
 
 
 class SchematronEngine:

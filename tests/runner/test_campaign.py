@@ -14,26 +14,40 @@ from bench.catalogue.loader import Catalogue
 from bench.runner.engine import Campaign, CampaignOptions
 from bench.runner.results import RunResult
 from bench.runner.verdicts import EXIT_BENCH_ERROR, EXIT_NON_CONFORME, EXIT_OK
+from bench.validation.packs import ValidationPack
 from simulators.common.journal import read_journal
 from simulators.common.pki import BenchPki
 
 baseline_dirs: dict[str, str] = {}
 INS_AUTOMATED = {f"INS-{n:03d}" for n in range(1, 8)}
+# CDA-001 (XSD) needs a validation pack; CDA-006 finds no volet schematron for minimal-structuring documents.
+CDA_AUTOMATED = {f"CDA-{n:03d}" for n in range(2, 6)}
+
+
+def _expected_conforme(pack: ValidationPack | None) -> set[str]:
+    return INS_AUTOMATED | CDA_AUTOMATED | ({"CDA-001"} if pack else set())
 
 
 def _run(
-    catalogue: Catalogue, pki: BenchPki, run_dir: Path, defects: list[str] | None = None, profile: str = "medecin-ville"
+    catalogue: Catalogue,
+    pki: BenchPki,
+    run_dir: Path,
+    defects: list[str] | None = None,
+    profile: str = "medecin-ville",
+    pack: ValidationPack | None = None,
 ) -> RunResult:
     candidate = ReferenceCandidate(defects=defects)
     # The reference candidate calls INSi before its action returns: short waits suffice for missing exchanges.
-    options = CampaignOptions(profile=profile, defects=defects or [], timeout_factor=0.1)
+    options = CampaignOptions(profile=profile, defects=defects or [], timeout_factor=0.1, pack=pack)
     return Campaign(catalogue, candidate, options, run_dir, pki).run()
 
 
 @pytest.fixture(scope="module")
-def baseline(catalogue: Catalogue, pki: BenchPki, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+def baseline(
+    catalogue: Catalogue, pki: BenchPki, ci_sis_pack: ValidationPack | None, tmp_path_factory: pytest.TempPathFactory
+) -> RunResult:
     run_dir = tmp_path_factory.mktemp("baseline") / "run"
-    result = _run(catalogue, pki, run_dir)
+    result = _run(catalogue, pki, run_dir, pack=ci_sis_pack)
     baseline_dirs[result.run_id] = str(run_dir)
     return result
 
@@ -42,10 +56,13 @@ def _verdicts(result: RunResult) -> dict[str, str]:
     return {r.id: r.verdict for r in result.requirements}
 
 
-def test_reference_candidate_is_conforme_on_every_ins_requirement(baseline: RunResult) -> None:
+def test_reference_candidate_is_conforme_on_every_automated_requirement(
+    baseline: RunResult, ci_sis_pack: ValidationPack | None
+) -> None:
     verdicts = _verdicts(baseline)
-    assert {req for req, v in verdicts.items() if v == "conforme"} == INS_AUTOMATED
-    assert {v for req, v in verdicts.items() if req not in INS_AUTOMATED} == {"non_teste"}
+    expected = _expected_conforme(ci_sis_pack)
+    assert {req for req, v in verdicts.items() if v == "conforme"} == expected
+    assert {v for req, v in verdicts.items() if req not in expected} == {"non_teste"}
     assert baseline.exit_code == EXIT_OK
     assert all(s.outcome == "pass" for s in baseline.scenarios)
 
@@ -58,16 +75,24 @@ def test_every_exchange_is_journaled_with_digests(baseline: RunResult, catalogue
     assert finding_exchanges - {None} <= {e.exchange_id for e in baseline.evidence}
 
 
-def test_officine_profile_runs_the_same_ins_scenarios(catalogue: Catalogue, pki: BenchPki, tmp_path: Path) -> None:
+def test_officine_profile_runs_its_scenarios(catalogue: Catalogue, pki: BenchPki, tmp_path: Path) -> None:
     result = _run(catalogue, pki, tmp_path / "run", profile="officine")
-    assert {r for r, v in _verdicts(result).items() if v == "conforme"} == INS_AUTOMATED
+    assert {r for r, v in _verdicts(result).items() if v == "conforme"} == _expected_conforme(None)
+    assert {s.id for s in result.scenarios} >= {"CDA-SC-02"} and "CDA-SC-01" not in {s.id for s in result.scenarios}
 
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_each_defect_flips_exactly_its_requirements(
-    defect: str, baseline: RunResult, catalogue: Catalogue, pki: BenchPki, tmp_path: Path
+    defect: str,
+    baseline: RunResult,
+    catalogue: Catalogue,
+    pki: BenchPki,
+    ci_sis_pack: ValidationPack | None,
+    tmp_path: Path,
 ) -> None:
-    result = _run(catalogue, pki, tmp_path / "run", [defect])
+    if "CDA-001" in DEFECTS[defect].flips and ci_sis_pack is None:
+        pytest.skip("CDA-001 is judged against the CDA schema of a validation pack: none at ../shared/data/ci-sis")
+    result = _run(catalogue, pki, tmp_path / "run", [defect], pack=ci_sis_pack)
     before, after = _verdicts(baseline), _verdicts(result)
     changed = {req for req in before if before[req] != after[req]}
     assert changed == set(DEFECTS[defect].flips)

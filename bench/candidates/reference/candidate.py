@@ -16,7 +16,7 @@ from bench.candidates.base import (
     SearchMethod,
 )
 from bench.candidates.reference.defects import unknown_defects
-from bench.candidates.reference.documents import RecordTargetData, build_cda
+from bench.candidates.reference.documents import DocumentDefects, RecordTargetData, build_cda
 from bench.candidates.reference.insi_client import InsiAnswer, InsiClient, InsiUnavailable
 
 _PRODUCTION_OID = {"1.2.250.1.213.1.4.10": "1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.11": "1.2.250.1.213.1.4.9"}
@@ -174,6 +174,13 @@ class ReferenceCandidate:
         oid = record.ins_oid
         if oid and "ins.production_oid" in self.defects:
             oid = _PRODUCTION_OID.get(oid, oid)
+        wrong = DocumentDefects(
+            schema_order="cda.schema_order" in self.defects,
+            no_timezone="cda.no_timezone" in self.defects,
+            gender_without_system="cda.gender_without_system" in self.defects,
+            author_without_national_id="cda.author_without_national_id" in self.defects,
+            body_not_pdf="cda.body_not_pdf" in self.defects,
+        )
         data = build_cda(
             kind,
             RecordTargetData(
@@ -187,6 +194,7 @@ class ReferenceCandidate:
                 birth_date=record.birth_date,
                 birth_place=record.birth_place,
             ),
+            defects=wrong,
         )
         return Artifact(data=data, media_type="application/xml", name=f"{kind}.xml")
 

@@ -52,6 +52,31 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"INS-006"}),
         ),
         Defect(
+            "cda.schema_order",
+            "Place le titre avant le code du document, contre le schéma CDA",
+            frozenset({"CDA-001"}),
+        ),
+        Defect(
+            "cda.no_timezone",
+            "Date du document (effectiveTime) sans fuseau horaire",
+            frozenset({"CDA-002"}),
+        ),
+        Defect(
+            "cda.gender_without_system",
+            "Sexe du patient (administrativeGenderCode) sans système de codage",
+            frozenset({"CDA-003"}),
+        ),
+        Defect(
+            "cda.author_without_national_id",
+            "Auteur identifié par un identifiant local au lieu de son RPPS",
+            frozenset({"CDA-004"}),
+        ),
+        Defect(
+            "cda.body_not_pdf",
+            "Corps déclaré application/pdf contenant une page HTML",
+            frozenset({"CDA-005"}),
+        ),
+        Defect(
             "ins.ignore_fault",
             "Ignore une faute ou une indisponibilité INSi et qualifie avec le numéro de la carte Vitale",
             frozenset({"INS-007"}),

@@ -1,20 +1,50 @@
-"""Documents the reference candidate produces. For now a CDA R2 header with the patient (recordTarget) as the
-CI-SIS asks it: INS first (only for a qualified identity), the local id, birth name (family BR), the list of
-birth forenames (given) and the first one (given BR), sex, birth date, birthplace INSEE code (CI-SIS, volet
-structuration minimale; official examples of the CI-SIS validation pack). Bodies come with the CDA issue."""
+"""Documents the reference candidate produces: CDA R2 in minimal structuring (CI-SIS volet "structuration
+minimale", N1: the body is a PDF), with the header the CI-SIS asks for. The patient section (recordTarget)
+carries the INS first, only for a qualified identity, then the local id, birth name (family BR), list of birth
+forenames (given) and first one (given BR), sex, birth date and birthplace INSEE code, as in the official CI-SIS
+examples. Document codes come from the value set JDV_J07-XdsTypeCode-CISIS (1.2.250.1.213.1.1.5.471)."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as esc
 from xml.sax.saxutils import quoteattr
 
+from bench.candidates.reference.pdf import simple_pdf
+
 LOCAL_ID_ROOT = "1.2.250.1.999.1.1"  # the reference practice's own patient-id OID (fictitious arc)
-DOCUMENT_KINDS = {
-    # kind: (LOINC code, display name, title)
-    "consultation-report": ("11488-4", "Note de consultation", "Compte rendu de consultation"),
+LOINC = "2.16.840.1.113883.6.1"
+ANS_CODES = "1.2.250.1.213.1.1.4.12"
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    code: str
+    code_system: str
+    display: str
+    title: str
+
+
+# Codes and display names from JDV_J07-XdsTypeCode-CISIS (revision 2024-09-27).
+DOCUMENT_KINDS: dict[str, DocumentKind] = {
+    "consultation-report": DocumentKind(
+        "11488-4", LOINC, "CR ou fiche de consultation ou de visite", "Compte rendu de consultation"
+    ),
+    "medical-summary": DocumentKind("SYNTH", ANS_CODES, "Synthèse", "Volet de synthèse médicale"),
+    "vaccination-note": DocumentKind("87273-9", LOINC, "Note de vaccination", "Note de vaccination"),
+    "pharmaceutical-interview": DocumentKind(
+        "78601-2", LOINC, "CR d'entretien pharmaceutique", "Compte rendu d'entretien pharmaceutique"
+    ),
+    "medication-review": DocumentKind(
+        "56445-0", LOINC, "Bilan médicamenteux (Officine)", "Bilan partagé de médication"
+    ),
+    # (verify) the wave-2 "note de dépistage" of pharmacies: the closest J07 code is this one.
+    "screening-note": DocumentKind(
+        "75492-9", LOINC, "CR d'acte diagnostique à visée préventive ou de dépistage", "Note de dépistage"
+    ),
 }
 
 
@@ -31,10 +61,46 @@ class RecordTargetData:
     birth_place: str | None
 
 
-def build_cda(kind: str, patient: RecordTargetData) -> bytes:
-    code, display, title = DOCUMENT_KINDS.get(kind, DOCUMENT_KINDS["consultation-report"])
-    now = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=1)))
-    stamp = now.strftime("%Y%m%d%H%M%S%z")
+@dataclass(frozen=True)
+class Practitioner:
+    """The professional using the software (fictitious RPPS) and their practice."""
+
+    rpps: str = "10002345678"
+    family: str = "REFERENCE"
+    given: str = "MEDECIN"
+    profession_code: str = "10"  # TRE_G15-ProfessionSante: Médecin
+    practice_id: str = "1.2.250.1.999.1.3"  # the practice's own id root (fictitious arc)
+    practice_name: str = "Cabinet de référence segur-bench"
+
+    @property
+    def national_id(self) -> str:
+        return "8" + self.rpps  # "8" + RPPS under 1.2.250.1.71.4.2.1 (CI-SIS)
+
+
+@dataclass(frozen=True)
+class DocumentDefects:
+    """How the document should be wrong, one requirement each (defect switches of the reference candidate)."""
+
+    schema_order: bool = False  # CDA-001: title before code, against the CDA schema
+    no_timezone: bool = False  # CDA-002: effectiveTime without time zone
+    gender_without_system: bool = False  # CDA-003: administrativeGenderCode without its code system
+    author_without_national_id: bool = False  # CDA-004
+    body_not_pdf: bool = False  # CDA-005: an HTML page declared application/pdf
+
+
+def build_cda(
+    kind_name: str,
+    patient: RecordTargetData,
+    practitioner: Practitioner | None = None,
+    defects: DocumentDefects | None = None,
+    now: dt.datetime | None = None,
+) -> bytes:
+    kind = DOCUMENT_KINDS.get(kind_name, DOCUMENT_KINDS["consultation-report"])
+    who = practitioner or Practitioner()
+    wrong = defects or DocumentDefects()
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.timezone(dt.timedelta(hours=1)))
+    stamp = moment.strftime("%Y%m%d%H%M%S") + ("" if wrong.no_timezone else moment.strftime("%z"))
+    time_value = moment.strftime("%Y%m%d%H%M%S%z")
     ids = []
     if patient.ins_matricule and patient.ins_oid:
         ids.append(f"<id root={quoteattr(patient.ins_oid)} extension={quoteattr(patient.ins_matricule)}/>")
@@ -44,15 +110,44 @@ def build_cda(kind: str, patient: RecordTargetData) -> bytes:
         if patient.birth_place
         else ""
     )
+    gender_system = "" if wrong.gender_without_system else ' codeSystem="2.16.840.1.113883.5.1"'
+    author_id = (
+        f'<id root="{who.practice_id}" extension="LOCAL-42"/>'
+        if wrong.author_without_national_id
+        else f'<id root="1.2.250.1.71.4.2.1" extension="{who.national_id}"/>'
+    )
+    code = (
+        f"<code code={quoteattr(kind.code)} codeSystem={quoteattr(kind.code_system)} "
+        f"displayName={quoteattr(kind.display)}/>"
+    )
+    title = f"<title>{esc(kind.title)}</title>"
+    code_and_title = title + code if wrong.schema_order else code + title
+    if wrong.body_not_pdf:
+        payload = b"<html><body>Compte rendu</body></html>"
+    else:
+        payload = simple_pdf(
+            kind.title,
+            [
+                f"Patient : dossier {patient.local_id}",
+                f"Date : {moment:%d/%m/%Y}",
+                "Document de test produit par le candidat de reference segur-bench.",
+            ],
+        )
+    name = f"<name><family>{esc(who.family)}</family><given>{esc(who.given)}</given></name>"
+    person = f"<assignedPerson>{name}</assignedPerson>"
+    organisation = (
+        f'<representedOrganization><id root="{who.practice_id}"/><name>{esc(who.practice_name)}</name>'
+        "</representedOrganization>"
+    )
     doc = f"""<?xml version="1.0" encoding="UTF-8"?>
 <ClinicalDocument xmlns="urn:hl7-org:v3">
   <realmCode code="FR"/>
   <typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>
   <templateId root="2.16.840.1.113883.2.8.2.1"/>
   <templateId root="1.2.250.1.213.1.1.1.1"/>
+  <templateId root="1.3.6.1.4.1.19376.1.2.20"/>
   <id root="2.25.{uuid.uuid4().int}"/>
-  <code code="{code}" codeSystem="2.16.840.1.113883.6.1" codeSystemName="LOINC" displayName={quoteattr(display)}/>
-  <title>{esc(title)}</title>
+  {code_and_title}
   <effectiveTime value="{stamp}"/>
   <confidentialityCode code="N" codeSystem="2.16.840.1.113883.5.25" displayName="Normal"/>
   <languageCode code="fr-FR"/>
@@ -67,12 +162,57 @@ def build_cda(kind: str, patient: RecordTargetData) -> bytes:
           <given>{esc(patient.first_names)}</given>
           <given qualifier="BR">{esc(patient.first_name)}</given>
         </name>
-        <administrativeGenderCode code="{esc(patient.sex)}" codeSystem="2.16.840.1.113883.5.1"/>
+        <administrativeGenderCode code="{esc(patient.sex)}"{gender_system}/>
         <birthTime value="{patient.birth_date.replace("-", "")}"/>
         {birthplace}
       </patient>
     </patientRole>
   </recordTarget>
+  <author>
+    <time value="{time_value}"/>
+    <assignedAuthor>
+      {author_id}
+      <code code="{who.profession_code}" codeSystem="1.2.250.1.71.1.2.7" displayName="Médecin"/>
+      {person}
+      {organisation}
+    </assignedAuthor>
+  </author>
+  <custodian>
+    <assignedCustodian>
+      <representedCustodianOrganization>
+        <id root="{who.practice_id}"/>
+        <name>{esc(who.practice_name)}</name>
+      </representedCustodianOrganization>
+    </assignedCustodian>
+  </custodian>
+  <legalAuthenticator>
+    <time value="{time_value}"/>
+    <signatureCode code="S"/>
+    <assignedEntity>
+      <id root="1.2.250.1.71.4.2.1" extension="{who.national_id}"/>
+      {person}
+    </assignedEntity>
+  </legalAuthenticator>
+  <documentationOf>
+    <serviceEvent>
+      <effectiveTime><low value="{time_value}"/></effectiveTime>
+    </serviceEvent>
+  </documentationOf>
+  <componentOf>
+    <encompassingEncounter>
+      <effectiveTime><low value="{time_value}"/></effectiveTime>
+      <location>
+        <healthCareFacility>
+          <code code="SA07" codeSystem="1.2.250.1.71.4.2.4" displayName="Cabinet individuel"/>
+        </healthCareFacility>
+      </location>
+    </encompassingEncounter>
+  </componentOf>
+  <component>
+    <nonXMLBody>
+      <text mediaType="application/pdf" representation="B64">{base64.b64encode(payload).decode()}</text>
+    </nonXMLBody>
+  </component>
 </ClinicalDocument>
 """
     return doc.encode()
