@@ -4,10 +4,15 @@ number of files."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import io
 import json
+import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from bench.checks.base import CheckContext, Evidence, Finding
 from bench.checks.cda import CDA_CHECKS
@@ -16,6 +21,9 @@ from bench.validation.packs import ValidationPack
 from simulators.common.journal import EvidenceFile, Exchange
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+MAX_MEMBERS = 10_000
+MAX_RATIO = 200  # a zip member inflating more than this is treated as a bomb
 CDA_ROOT = b"ClinicalDocument"
 
 
@@ -42,16 +50,17 @@ def _kind(path: Path, head: bytes) -> str:
     return {".zip": "xdm", ".eml": "eml", ".har": "har"}.get(path.suffix.lower(), "inconnu")
 
 
-def check_file(path: Path, pack: ValidationPack | None, schematron: str | None = None) -> FileReport:
+def check_file(path: Path, pack: ValidationPack | None, schematron: str | None = None) -> list[FileReport]:
+    """Reports for one file: one for a document, one per document found inside an XDM archive or a message."""
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
             head = handle.read(4096)
     except OSError as exc:
-        return FileReport(path, "illisible", error=f"fichier illisible : {exc.strerror or exc}")
+        return [FileReport(path, "illisible", error=f"fichier illisible : {exc.strerror or exc}")]
     kind = _kind(path, head)
-    report = FileReport(path, kind)
     if size > MAX_FILE_BYTES:
+        report = FileReport(path, kind)
         report.findings.append(
             Finding(
                 "artifact.size",
@@ -60,12 +69,24 @@ def check_file(path: Path, pack: ValidationPack | None, schematron: str | None =
                 f"fichier de {size} octets, au-delà de {MAX_FILE_BYTES // (1024 * 1024)} Mo : non analysé",
             )
         )
-        return report
-    if kind not in ("cda", "xml"):
-        report.findings.append(Finding("artifact.kind", (), "skip", f"type de fichier {kind!r} pas encore vérifié"))
-        return report
+        return [report]
+    if kind in ("cda", "xml"):
+        return [_check_document(path, path.parent, path.name, pack, schematron, kind)]
+    if kind == "xdm":
+        return _check_zip(path, path.read_bytes(), pack, schematron)
+    if kind == "eml":
+        return _check_message(path, path.read_bytes(), pack, schematron)
+    report = FileReport(path, kind)
+    report.findings.append(Finding("artifact.kind", (), "skip", f"type de fichier {kind!r} pas encore vérifié"))
+    return [report]
+
+
+def _check_document(
+    label: Path, folder: Path, name: str, pack: ValidationPack | None, schematron: str | None, kind: str = "cda"
+) -> FileReport:
+    size = (folder / name).stat().st_size
     exchange = Exchange(
-        id=path.name,
+        id=name,
         seq=1,
         time="",
         channel="file",
@@ -73,13 +94,87 @@ def check_file(path: Path, pack: ValidationPack | None, schematron: str | None =
         peer={},
         subjects=[],
         outcome=None,
-        files={"document": EvidenceFile(path.name, "", size, "application/xml")},
+        files={"document": EvidenceFile(name, "", size, "application/xml")},
     )
-    evidence = Evidence(path.parent, [exchange])
+    evidence = Evidence(folder, [exchange])
     context = CheckContext(focus=exchange, pack=pack, schematron=schematron)
+    report = FileReport(label, kind)
     for check_id in CDA_CHECKS:
         report.findings += get(check_id).function(evidence, context)
     return report
+
+
+def _documents_in(
+    label: Path, items: list[tuple[str, bytes]], pack: ValidationPack | None, schematron: str | None
+) -> list[FileReport]:
+    reports = []
+    with tempfile.TemporaryDirectory(prefix="segur-bench-check-") as tmp:
+        for index, (name, data) in enumerate(items):
+            local = f"part-{index:05d}.xml"
+            (Path(tmp) / local).write_bytes(data)
+            reports.append(_check_document(Path(f"{label}!/{name}"), Path(tmp), local, pack, schematron))
+    return reports
+
+
+def _check_zip(label: Path, data: bytes, pack: ValidationPack | None, schematron: str | None) -> list[FileReport]:
+    """CDA documents inside an IHE XDM archive (or any zip), read member by member with bomb and traversal guards."""
+    report = FileReport(label, "xdm")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        report.findings.append(Finding("artifact.zip", (), "fail", "archive zip illisible"))
+        return [report]
+    documents: list[tuple[str, bytes]] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            report.findings.append(Finding("artifact.zip", (), "fail", f"archive de plus de {MAX_MEMBERS} fichiers"))
+            return [report]
+        for member in members:
+            path = PurePosixPath(member.filename.replace("\\", "/"))
+            if path.is_absolute() or ".." in path.parts:
+                report.findings.append(
+                    Finding("artifact.zip", (), "fail", f"chemin dangereux dans l'archive : {member.filename!r}")
+                )
+                continue
+            if member.is_dir() or path.name.upper() == "METADATA.XML" or path.suffix.upper() != ".XML":
+                continue
+            if member.file_size > MAX_MEMBER_BYTES or (
+                member.compress_size and member.file_size / member.compress_size > MAX_RATIO
+            ):
+                report.findings.append(
+                    Finding("artifact.zip", (), "fail", f"{member.filename} : taille décompressée suspecte (bombe zip)")
+                )
+                continue
+            try:
+                documents.append((member.filename, archive.read(member)))
+            except (zipfile.BadZipFile, OSError, ValueError) as exc:
+                report.findings.append(Finding("artifact.zip", (), "fail", f"{member.filename} illisible : {exc}"))
+    if not documents and not report.findings:
+        report.findings.append(Finding("artifact.zip", (), "skip", "aucun document XML dans l'archive"))
+    return ([report] if report.findings else []) + _documents_in(label, documents, pack, schematron)
+
+
+def _check_message(label: Path, data: bytes, pack: ValidationPack | None, schematron: str | None) -> list[FileReport]:
+    """CDA documents attached to an RFC 5322 message, directly or inside an XDM zip."""
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    reports: list[FileReport] = []
+    documents: list[tuple[str, bytes]] = []
+    for part in message.walk():
+        name = part.get_filename() or ""
+        if part.is_multipart() or not name:
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        if name.lower().endswith(".zip"):
+            reports += _check_zip(Path(f"{label}!/{name}"), payload, pack, schematron)
+        elif name.lower().endswith(".xml"):
+            documents.append((name, payload))
+    reports += _documents_in(label, documents, pack, schematron)
+    if not reports:
+        empty = FileReport(label, "eml")
+        empty.findings.append(Finding("artifact.eml", (), "skip", "aucune pièce jointe CDA ni XDM dans le message"))
+        reports.append(empty)
+    return reports
 
 
 def exit_code(reports: list[FileReport]) -> int:

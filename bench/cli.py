@@ -286,7 +286,9 @@ def pki_export(
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossiers à vérifier (CDA .xml)")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Fichiers ou dossiers : CDA .xml, archives XDM .zip, messages .eml")
+    ],
     output_format: Annotated[str, typer.Option("--format", help="text ou json")] = "text",
     pack: Annotated[
         Path | None, typer.Option(help="Paquet de validation CI-SIS (XSD, schématrons, jeux de valeurs)")
@@ -307,12 +309,12 @@ def check(
     chosen = packs[0] if packs else None
     reports = []
     for path in expand(paths):
-        report = check_file(path, chosen, schematron)
-        if output_format == "text":
-            for line in as_text(report):
-                out.print(line, soft_wrap=True, markup=False, highlight=False)
-            report.findings = [f for f in report.findings if f.outcome in ("fail", "error")]  # keep memory bounded
-        reports.append(report)
+        for report in check_file(path, chosen, schematron):
+            if output_format == "text":
+                for line in as_text(report):
+                    out.print(line, soft_wrap=True, markup=False, highlight=False)
+                report.findings = [f for f in report.findings if f.outcome in ("fail", "error")]  # bounded memory
+            reports.append(report)
     if output_format == "json":
         print(as_json(reports))
     raise typer.Exit(exit_code(reports))
