@@ -176,13 +176,16 @@ def serve(
 @app.command()
 def perf(
     round_trips: Annotated[int, typer.Option(help="Allers-retours INSi mesurés")] = 1000,
+    cda_documents: Annotated[int, typer.Option(help="Documents CDA générés pour la mesure")] = 1000,
+    pack: Annotated[Path | None, typer.Option(help="Paquet de validation CI-SIS (XSD, schématrons)")] = None,
 ) -> None:
-    """Benchmarks: INS campaign wall time, INSi round trips per second over mutual TLS on loopback."""
-    from bench.perf import measure
+    """Benchmarks: INS campaign wall time, INSi round trips per second over mutual TLS on loopback, CDA documents
+    per second (rules + XSD, schematron in-process and Saxon-HE from Java, one process per document)."""
+    from bench.perf import measure, measure_cda
 
     figures = measure(_catalogue(), _pki(), round_trips=round_trips)
     out.print(
-        f"Campagne INS (medecin-ville, {figures.campaign_scenarios} scénarios) : {figures.campaign_wall_s:.2f} s"
+        f"Campagne medecin-ville ({figures.campaign_scenarios} scénarios) : {figures.campaign_wall_s:.2f} s"
         " (objectif < 5 s)",
         soft_wrap=True,
     )
@@ -192,6 +195,26 @@ def perf(
         f"p95 {figures.insi_latency_p95_ms} ms",
         soft_wrap=True,
     )
+    packs = find_packs([pack] if pack else [])
+    cda = measure_cda(packs[0] if packs else None, documents=cda_documents)
+    xsd = "règles + XSD" if cda.with_xsd else "règles (sans paquet : pas de XSD)"
+    out.print(
+        f"CDA, {xsd} : {cda.rules_xsd_per_s:.0f} documents/s sur un cœur (objectif ≥ 300) ; "
+        f"segur-bench check sur {cda.documents} fichiers : {cda.check_folder_s} s, "
+        f"pic mémoire tracé {cda.check_folder_peak_mib} Mio",
+        soft_wrap=True,
+    )
+    if cda.schematron_per_s is not None:
+        java = (
+            f"{cda.java_saxon_per_s} documents/s"
+            if cda.java_saxon_per_s is not None
+            else "non mesuré (Saxon-HE Java absent : apt-get install libsaxonhe-java)"
+        )
+        out.print(
+            f"Schématron {cda.schematron_name} : {cda.schematron_per_s:.0f} documents/s dans le banc ; "
+            f"Saxon-HE Java, un processus par document : {java}",
+            soft_wrap=True,
+        )
 
 
 @catalogue_app.command("validate")
