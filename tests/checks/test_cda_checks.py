@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.candidates.reference.documents import DOCUMENT_KINDS, RecordTargetData, build_cda
 from bench.candidates.reference.pdf import simple_pdf
 from bench.checks.base import CheckContext, Evidence, Finding
 from bench.checks.cda import CDA_CHECKS
@@ -257,3 +258,24 @@ def test_schematron_failures_name_assertion_message_and_location(tmp_path: Path,
 def test_incomplete_pack_is_a_bench_error_not_a_failure(tmp_path: Path, pack: ValidationPack) -> None:
     findings = _run(tmp_path, VAC_EXAMPLE.read_bytes(), pack, schematron="CI-SIS_CSE-CS8_2024.01")["cda.schematron"]
     assert [f.outcome for f in findings] == ["error"] and "JDV_RechAgHbS-CISIS.sch" in findings[0].message
+
+
+@pytest.mark.parametrize("kind", sorted(DOCUMENT_KINDS))
+def test_every_reference_document_passes(tmp_path: Path, kind: str, ci_sis_pack: ValidationPack | None) -> None:
+    patient = RecordTargetData(
+        "REF000001",
+        "178037511502783",
+        "1.2.250.1.213.1.4.10",
+        "DE LA FONTAINE-MARTIN",
+        "JEAN-BAPTISTE",
+        "JEAN-BAPTISTE LOUIS MARIE",
+        "M",
+        "1978-03-14",
+        "75115",
+    )
+    outcomes = _outcomes(_run(tmp_path, build_cda(kind, patient), ci_sis_pack))
+    assert all(o <= {"pass", "skip"} for o in outcomes.values()), outcomes
+    if ci_sis_pack is not None:
+        assert outcomes["cda.schema"] == {"pass"}
+        expected = {"pass"} if DOCUMENT_KINDS[kind].body == "vaccination" else {"skip"}
+        assert outcomes["cda.schematron"] == expected

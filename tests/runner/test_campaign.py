@@ -20,12 +20,12 @@ from simulators.common.pki import BenchPki
 
 baseline_dirs: dict[str, str] = {}
 INS_AUTOMATED = {f"INS-{n:03d}" for n in range(1, 8)}
-# CDA-001 (XSD) needs a validation pack; CDA-006 finds no volet schematron for minimal-structuring documents.
+# CDA-001 (XSD) and CDA-006 (volet schematron of the structured vaccination note) need a validation pack.
 CDA_AUTOMATED = {f"CDA-{n:03d}" for n in range(2, 6)}
 
 
 def _expected_conforme(pack: ValidationPack | None) -> set[str]:
-    return INS_AUTOMATED | CDA_AUTOMATED | ({"CDA-001"} if pack else set())
+    return INS_AUTOMATED | CDA_AUTOMATED | ({"CDA-001", "CDA-006"} if pack else set())
 
 
 def _run(
@@ -90,8 +90,8 @@ def test_each_defect_flips_exactly_its_requirements(
     ci_sis_pack: ValidationPack | None,
     tmp_path: Path,
 ) -> None:
-    if "CDA-001" in DEFECTS[defect].flips and ci_sis_pack is None:
-        pytest.skip("CDA-001 is judged against the CDA schema of a validation pack: none at ../shared/data/ci-sis")
+    if DEFECTS[defect].flips & {"CDA-001", "CDA-006"} and ci_sis_pack is None:
+        pytest.skip("CDA-001 and CDA-006 are judged with a validation pack: none at ../shared/data/ci-sis")
     result = _run(catalogue, pki, tmp_path / "run", [defect], pack=ci_sis_pack)
     before, after = _verdicts(baseline), _verdicts(result)
     changed = {req for req in before if before[req] != after[req]}

@@ -180,6 +180,7 @@ class ReferenceCandidate:
             gender_without_system="cda.gender_without_system" in self.defects,
             author_without_national_id="cda.author_without_national_id" in self.defects,
             body_not_pdf="cda.body_not_pdf" in self.defects,
+            vaccine_without_lot="cda.vaccine_without_lot" in self.defects,
         )
         data = build_cda(
             kind,

@@ -77,6 +77,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"CDA-005"}),
         ),
         Defect(
+            "cda.vaccine_without_lot",
+            "Note de vaccination structurée sans numéro de lot du vaccin (volet VAC-NOTE)",
+            frozenset({"CDA-006"}),
+        ),
+        Defect(
             "ins.ignore_fault",
             "Ignore une faute ou une indisponibilité INSi et qualifie avec le numéro de la carte Vitale",
             frozenset({"INS-007"}),

@@ -26,6 +26,9 @@ class DocumentKind:
     code_system: str
     display: str
     title: str
+    # Volet-specific templateIds (root, extension) and body: "pdf" (structuration minimale) or a structured volet.
+    templates: tuple[tuple[str, str | None], ...] = (("1.3.6.1.4.1.19376.1.2.20", None),)  # IHE XDS-SD
+    body: str = "pdf"
 
 
 # Codes and display names from JDV_J07-XdsTypeCode-CISIS (revision 2024-09-27).
@@ -34,7 +37,15 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {
         "11488-4", LOINC, "CR ou fiche de consultation ou de visite", "Compte rendu de consultation"
     ),
     "medical-summary": DocumentKind("SYNTH", ANS_CODES, "Synthèse", "Volet de synthèse médicale"),
-    "vaccination-note": DocumentKind("87273-9", LOINC, "Note de vaccination", "Note de vaccination"),
+    # Structured per the CI-SIS volet "Note de vaccination" (VAC-NOTE 2023.01): IHE PCC Immunization content.
+    "vaccination-note": DocumentKind(
+        "87273-9",
+        LOINC,
+        "Note de vaccination",
+        "Note de vaccination",
+        templates=(("1.3.6.1.4.1.19376.1.5.3.1.1.18.1.2", None), ("1.2.250.1.213.1.1.1.46", "2023.01")),
+        body="vaccination",
+    ),
     "pharmaceutical-interview": DocumentKind(
         "78601-2", LOINC, "CR d'entretien pharmaceutique", "Compte rendu d'entretien pharmaceutique"
     ),
@@ -86,6 +97,7 @@ class DocumentDefects:
     gender_without_system: bool = False  # CDA-003: administrativeGenderCode without its code system
     author_without_national_id: bool = False  # CDA-004
     body_not_pdf: bool = False  # CDA-005: an HTML page declared application/pdf
+    vaccine_without_lot: bool = False  # CDA-006: the VAC-NOTE volet requires the vaccine's lot number
 
 
 def build_cda(
@@ -116,6 +128,10 @@ def build_cda(
         if wrong.author_without_national_id
         else f'<id root="1.2.250.1.71.4.2.1" extension="{who.national_id}"/>'
     )
+    templates = "".join(
+        f"<templateId root={quoteattr(root)}" + (f" extension={quoteattr(ext)}" if ext else "") + "/>"
+        for root, ext in kind.templates
+    )
     code = (
         f"<code code={quoteattr(kind.code)} codeSystem={quoteattr(kind.code_system)} "
         f"displayName={quoteattr(kind.display)}/>"
@@ -135,6 +151,13 @@ def build_cda(
         )
     name = f"<name><family>{esc(who.family)}</family><given>{esc(who.given)}</given></name>"
     person = f"<assignedPerson>{name}</assignedPerson>"
+    if kind.body == "vaccination":
+        body = _vaccination_body(who, moment, person, with_lot=not wrong.vaccine_without_lot)
+    else:
+        body = (
+            f'<nonXMLBody><text mediaType="application/pdf" representation="B64">'
+            f"{base64.b64encode(payload).decode()}</text></nonXMLBody>"
+        )
     organisation = (
         f'<representedOrganization><id root="{who.practice_id}"/><name>{esc(who.practice_name)}</name>'
         "</representedOrganization>"
@@ -145,7 +168,7 @@ def build_cda(
   <typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>
   <templateId root="2.16.840.1.113883.2.8.2.1"/>
   <templateId root="1.2.250.1.213.1.1.1.1"/>
-  <templateId root="1.3.6.1.4.1.19376.1.2.20"/>
+  {templates}
   <id root="2.25.{uuid.uuid4().int}"/>
   {code_and_title}
   <effectiveTime value="{stamp}"/>
@@ -209,10 +232,72 @@ def build_cda(
     </encompassingEncounter>
   </componentOf>
   <component>
-    <nonXMLBody>
-      <text mediaType="application/pdf" representation="B64">{base64.b64encode(payload).decode()}</text>
-    </nonXMLBody>
+    {body}
   </component>
 </ClinicalDocument>
 """
     return doc.encode()
+
+
+def _vaccination_body(who: Practitioner, moment: dt.datetime, person: str, *, with_lot: bool = True) -> str:
+    """One vaccination act (IHE PCC Immunization entry) in the FR-Vaccinations section, as the VAC-NOTE volet
+    asks: act type, date (AAAAMMJJ), vaccine by CIS code with its ATC translation, lot number, author with
+    profession. Vaccine: a fictitious CIS code with the real ATC class of influenza vaccines (J07BB02)."""
+    day = moment.strftime("%Y%m%d")
+    lot = "<lotNumberText>TEST-0001</lotNumberText>" if with_lot else ""
+    return f"""<structuredBody>
+      <component>
+        <section>
+          <templateId root="2.16.840.1.113883.10.20.1.6"/>
+          <templateId root="1.3.6.1.4.1.19376.1.5.3.1.3.23"/>
+          <templateId root="1.2.250.1.213.1.1.2.147"/>
+          <id root="2.25.{uuid.uuid4().int}"/>
+          <code code="11369-6" codeSystem="2.16.840.1.113883.6.1" codeSystemName="LOINC"
+                displayName="Historique des vaccinations"/>
+          <title>Vaccination</title>
+          <text>
+            <paragraph ID="vaccin-1">Vaccin contre la grippe saisonnière, lot TEST-0001,
+              le {moment:%d/%m/%Y}.</paragraph>
+          </text>
+          <entry>
+            <substanceAdministration classCode="SBADM" moodCode="EVN" negationInd="false">
+              <templateId root="2.16.840.1.113883.10.20.1.24"/>
+              <templateId root="1.3.6.1.4.1.19376.1.5.3.1.4.12"/>
+              <templateId root="1.2.250.1.213.1.1.3.45"/>
+              <id root="2.25.{uuid.uuid4().int}"/>
+              <code code="IMMUNIZ" displayName="Vaccination" codeSystem="2.16.840.1.113883.5.4"
+                    codeSystemName="ActCode"/>
+              <text><reference value="#vaccin-1"/></text>
+              <statusCode code="completed"/>
+              <effectiveTime value="{day}"/>
+              <consumable typeCode="CSM">
+                <manufacturedProduct>
+                  <templateId root="2.16.840.1.113883.10.20.1.53"/>
+                  <templateId root="1.3.6.1.4.1.19376.1.5.3.1.4.7.2"/>
+                  <templateId root="1.2.250.1.213.1.1.3.43"/>
+                  <manufacturedMaterial>
+                    <code code="60000000" displayName="VACCIN GRIPPAL DE TEST, suspension injectable"
+                          codeSystem="1.2.250.1.213.2.3.1" codeSystemName="CIS">
+                      <originalText><reference value="#vaccin-1"/></originalText>
+                      <translation code="J07BB02"
+                                   displayName="Influenza, inactivé, virion fragmenté ou antigène de surface"
+                                   codeSystem="2.16.840.1.113883.6.73" codeSystemName="ATC"/>
+                    </code>
+                    <name>VACCIN GRIPPAL DE TEST</name>
+                    {lot}
+                  </manufacturedMaterial>
+                </manufacturedProduct>
+              </consumable>
+              <author>
+                <time value="{moment:%Y%m%d%H%M%S%z}"/>
+                <assignedAuthor>
+                  <id root="1.2.250.1.71.4.2.1" extension="{who.national_id}"/>
+                  <code code="{who.profession_code}" codeSystem="1.2.250.1.71.1.2.7" displayName="Médecin"/>
+                  {person}
+                </assignedAuthor>
+              </author>
+            </substanceAdministration>
+          </entry>
+        </section>
+      </component>
+    </structuredBody>"""
