@@ -29,6 +29,7 @@ class DocumentKind:
     # Volet-specific templateIds (root, extension) and body: "pdf" (structuration minimale) or a structured volet.
     templates: tuple[tuple[str, str | None], ...] = (("1.3.6.1.4.1.19376.1.2.20", None),)  # IHE XDS-SD
     body: str = "pdf"
+    service_event: tuple[str, str] | None = None  # (LOINC code, display name) of documentationOf/serviceEvent
 
 
 # Codes and display names from JDV_J07-XdsTypeCode-CISIS (revision 2024-09-27).
@@ -36,7 +37,16 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {
     "consultation-report": DocumentKind(
         "11488-4", LOINC, "CR ou fiche de consultation ou de visite", "Compte rendu de consultation"
     ),
-    "medical-summary": DocumentKind("SYNTH", ANS_CODES, "Synthèse", "Volet de synthèse médicale"),
+    # Structured per the CI-SIS volet "Volet de synthèse médicale" (VSM 2023.01): three narrative sections.
+    "medical-summary": DocumentKind(
+        "SYNTH",
+        ANS_CODES,
+        "Synthèse",
+        "Volet de synthèse médicale",
+        templates=(("1.2.250.1.213.1.1.1.13", None),),
+        body="summary",
+        service_event=("34117-2", "Historique et clinique"),
+    ),
     # Structured per the CI-SIS volet "Note de vaccination" (VAC-NOTE 2023.01): IHE PCC Immunization content.
     "vaccination-note": DocumentKind(
         "87273-9",
@@ -128,6 +138,12 @@ def build_cda(
         if wrong.author_without_national_id
         else f'<id root="1.2.250.1.71.4.2.1" extension="{who.national_id}"/>'
     )
+    service_code = (
+        f'<code code="{kind.service_event[0]}" displayName={quoteattr(kind.service_event[1])} '
+        f'codeSystem="{LOINC}" codeSystemName="LOINC"/>'
+        if kind.service_event
+        else ""
+    )
     templates = "".join(
         f"<templateId root={quoteattr(root)}" + (f" extension={quoteattr(ext)}" if ext else "") + "/>"
         for root, ext in kind.templates
@@ -153,6 +169,8 @@ def build_cda(
     person = f"<assignedPerson>{name}</assignedPerson>"
     if kind.body == "vaccination":
         body = _vaccination_body(who, moment, person, with_lot=not wrong.vaccine_without_lot)
+    elif kind.body == "summary":
+        body = _summary_body()
     else:
         body = (
             f'<nonXMLBody><text mediaType="application/pdf" representation="B64">'
@@ -218,6 +236,7 @@ def build_cda(
   </legalAuthenticator>
   <documentationOf>
     <serviceEvent>
+      {service_code}
       <effectiveTime><low value="{time_value}"/></effectiveTime>
     </serviceEvent>
   </documentationOf>
@@ -301,3 +320,41 @@ def _vaccination_body(who: Practitioner, moment: dt.datetime, person: str, *, wi
         </section>
       </component>
     </structuredBody>"""
+
+
+# VSM sections (CI-SIS volet VSM): (templateIds, LOINC code, display name, title, narrative).
+_SUMMARY_SECTIONS = (
+    (
+        ("1.2.250.1.213.1.1.2.29",),
+        "46612-8",
+        "Conclusions de synthèse",
+        "Pathologie en cours, antécédents, allergies et facteurs de risques",
+        "Pas d'allergie connue.",
+    ),
+    (
+        ("1.3.6.1.4.1.19376.1.5.3.1.3.27", "1.2.250.1.213.1.1.2.150"),
+        "30954-2",
+        "Résultats d'examens",
+        "Points de vigilance",
+        "Aucun point de vigilance particulier.",
+    ),
+    (
+        ("1.2.250.1.213.1.1.2.32",),
+        "18776-5",
+        "Plan de traitement",
+        "Traitement au long cours",
+        "Pas de traitement au long cours.",
+    ),
+)
+
+
+def _summary_body() -> str:
+    sections = []
+    for templates, code, display, title, text in _SUMMARY_SECTIONS:
+        ids = "".join(f'<templateId root="{root}"/>' for root in templates)
+        sections.append(
+            f'<component><section>{ids}<id root="2.25.{uuid.uuid4().int}"/>'
+            f'<code code="{code}" displayName={quoteattr(display)} codeSystem="{LOINC}" codeSystemName="LOINC"/>'
+            f"<title>{esc(title)}</title><text><paragraph>{esc(text)}</paragraph></text></section></component>"
+        )
+    return "<structuredBody>" + "".join(sections) + "</structuredBody>"
