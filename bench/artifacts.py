@@ -4,6 +4,7 @@ number of files."""
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import io
@@ -19,6 +20,7 @@ from bench.checks.cda import CDA_CHECKS
 from bench.checks.registry import get
 from bench.validation.packs import ValidationPack
 from simulators.common.journal import EvidenceFile, Exchange
+from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
@@ -76,6 +78,8 @@ def check_file(path: Path, pack: ValidationPack | None, schematron: str | None =
         return _check_zip(path, path.read_bytes(), pack, schematron)
     if kind == "eml":
         return _check_message(path, path.read_bytes(), pack, schematron)
+    if kind == "har":
+        return _check_har(path, path.read_bytes(), pack, schematron)
     report = FileReport(path, kind)
     report.findings.append(Finding("artifact.kind", (), "skip", f"type de fichier {kind!r} pas encore vérifié"))
     return [report]
@@ -175,6 +179,85 @@ def _check_message(label: Path, data: bytes, pack: ValidationPack | None, schema
         empty.findings.append(Finding("artifact.eml", (), "skip", "aucune pièce jointe CDA ni XDM dans le message"))
         reports.append(empty)
     return reports
+
+
+XDS_B = "urn:ihe:iti:xds-b:2007"
+
+
+def _check_har(label: Path, data: bytes, pack: ValidationPack | None, schematron: str | None) -> list[FileReport]:
+    """CDA documents carried by the HTTP exchanges of a HAR 1.2 capture: SOAP bodies (ITI-41 ``Document`` in base64),
+    MTOM/XOP parts, or documents posted as they are."""
+    report = FileReport(label, "har")
+    try:
+        entries = json.loads(data)["log"]["entries"]
+        if not isinstance(entries, list):
+            raise TypeError("entries n'est pas une liste")
+    except (ValueError, KeyError, TypeError) as exc:
+        report.findings.append(Finding("artifact.har", (), "fail", f"HAR illisible : {exc}"))
+        return [report]
+    documents: list[tuple[str, bytes]] = []
+    for index, entry in enumerate(entries):
+        for side, body, mime in _har_bodies(entry):
+            for part_index, payload in enumerate(_mime_parts(body, mime)):
+                for doc_index, document in enumerate(_cda_documents(payload)):
+                    documents.append((f"entries[{index}]/{side}/part{part_index}/document{doc_index}", document))
+    if not documents:
+        report.findings.append(Finding("artifact.har", (), "skip", "aucun document CDA dans les échanges capturés"))
+        return [report]
+    return _documents_in(label, documents, pack, schematron)
+
+
+def _har_bodies(entry: object) -> Iterator[tuple[str, bytes, str]]:
+    if not isinstance(entry, dict):
+        return
+    post = (entry.get("request") or {}).get("postData") or {}
+    content = (entry.get("response") or {}).get("content") or {}
+    for side, holder in (("request", post), ("response", content)):
+        text = holder.get("text") if isinstance(holder, dict) else None
+        if not isinstance(text, str) or not text:
+            continue
+        try:
+            body = base64.b64decode(text) if holder.get("encoding") == "base64" else text.encode("utf-8")
+        except (ValueError, UnicodeEncodeError):
+            continue
+        yield side, body, str(holder.get("mimeType") or "")
+
+
+def _mime_parts(body: bytes, mime: str) -> list[bytes]:
+    if not mime.lower().startswith("multipart/"):
+        return [body]
+    message = email.message_from_bytes(f"Content-Type: {mime}\r\n\r\n".encode() + body, policy=email.policy.default)
+    parts = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            parts.append(payload)
+    return parts
+
+
+def _cda_documents(payload: bytes) -> list[bytes]:
+    if CDA_ROOT not in payload and b"Document" not in payload:
+        return []
+    try:
+        root = parse_xml(payload)
+    except UnsafeXmlError:
+        return [payload] if CDA_ROOT in payload[:4096] else []
+    if root.tag == "{urn:hl7-org:v3}ClinicalDocument":
+        return [payload]
+    found = []
+    for element in root.iter(f"{{{XDS_B}}}Document"):
+        text = "".join(element.itertext()).strip()
+        if not text:
+            continue  # an MTOM xop:Include: the document travels as its own MIME part
+        try:
+            decoded = base64.b64decode(text, validate=False)
+        except ValueError:
+            continue
+        if CDA_ROOT in decoded[:4096]:
+            found.append(decoded)
+    return found
 
 
 def exit_code(reports: list[FileReport]) -> int:

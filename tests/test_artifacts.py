@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import zipfile
 from email.message import EmailMessage
 from pathlib import Path
@@ -67,3 +69,64 @@ def test_documents_attached_to_a_message(tmp_path: Path) -> None:
         "IHE_XDM.ZIP!/IHE_XDM/SUBSET01/DOC0001.XML",
     ]
     assert exit_code(reports) == 0
+
+
+def _har(entries: list[dict[str, object]]) -> bytes:
+    return json.dumps(
+        {"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": entries}}
+    ).encode()
+
+
+def test_documents_in_a_har_capture(tmp_path: Path) -> None:
+    document = base64.b64encode(FIXTURE.read_bytes()).decode()
+    soap = (
+        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>'
+        '<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007">'
+        f'<xdsb:Document id="Doc1">{document}</xdsb:Document></xdsb:ProvideAndRegisterDocumentSetRequest>'
+        "</s:Body></s:Envelope>"
+    )
+    boundary = "MIMEBoundary_test"
+    mtom = (
+        f'--{boundary}\r\nContent-Type: application/xop+xml\r\n\r\n<s:Envelope xmlns:s="x"/>\r\n'
+        f"--{boundary}\r\nContent-Type: text/xml\r\nContent-ID: <doc1>\r\n\r\n{FIXTURE.read_text(encoding='utf-8')}\r\n"
+        f"--{boundary}--\r\n"
+    )
+    har = tmp_path / "capture.har"
+    har.write_bytes(
+        _har(
+            [
+                {
+                    "request": {
+                        "method": "POST",
+                        "url": "https://dmp/",
+                        "postData": {"mimeType": "application/soap+xml", "text": soap},
+                    },
+                    "response": {"status": 200, "content": {"mimeType": "application/soap+xml", "text": "<ok/>"}},
+                },
+                {
+                    "request": {
+                        "method": "POST",
+                        "url": "https://dmp/",
+                        "postData": {
+                            "mimeType": f'multipart/related; type="application/xop+xml"; boundary="{boundary}"',
+                            "text": mtom,
+                        },
+                    },
+                    "response": {"status": 200, "content": {"mimeType": "text/plain", "text": ""}},
+                },
+            ]
+        )
+    )
+    reports = check_file(har, None)
+    assert [str(r.path).split("!/")[1] for r in reports] == [
+        "entries[0]/request/part0/document0",
+        "entries[1]/request/part1/document0",
+    ]
+    assert exit_code(reports) == 0
+
+
+def test_broken_har_is_a_finding(tmp_path: Path) -> None:
+    har = tmp_path / "broken.har"
+    har.write_bytes(b'{"log": {"entries": [')
+    reports = check_file(har, None)
+    assert reports[0].findings[0].outcome == "fail" and "HAR illisible" in reports[0].findings[0].message
