@@ -34,7 +34,7 @@ DEFECTS: dict[str, Defect] = {
         Defect(
             "ins.corsica_key",
             "Recalcule la clé du matricule sans la règle corse (2A/2B)",
-            frozenset({"INS-003", "INS-006"}),
+            frozenset({"INS-003", "INS-006", "CDA-003"}),  # the wrong key also reaches the documents' recordTarget
         ),
         Defect(
             "ins.qualify_on_multiple",
