@@ -15,11 +15,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from bench.checks.base import CheckContext, Evidence, Finding
+from bench.checks.base import CheckContext, Finding, document_evidence
 from bench.checks.cda import CDA_CHECKS
 from bench.checks.registry import get
 from bench.validation.packs import ValidationPack
-from simulators.common.journal import EvidenceFile, Exchange
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -88,19 +87,7 @@ def check_file(path: Path, pack: ValidationPack | None, schematron: str | None =
 def _check_document(
     label: Path, folder: Path, name: str, pack: ValidationPack | None, schematron: str | None, kind: str = "cda"
 ) -> FileReport:
-    size = (folder / name).stat().st_size
-    exchange = Exchange(
-        id=name,
-        seq=1,
-        time="",
-        channel="file",
-        transaction="file.document",
-        peer={},
-        subjects=[],
-        outcome=None,
-        files={"document": EvidenceFile(name, "", size, "application/xml")},
-    )
-    evidence = Evidence(folder, [exchange])
+    evidence, exchange = document_evidence(folder, name)
     context = CheckContext(focus=exchange, pack=pack, schematron=schematron)
     report = FileReport(label, kind)
     for check_id in CDA_CHECKS:

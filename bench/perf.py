@@ -85,23 +85,12 @@ def measure_cda(pack: ValidationPack | None, documents: int = 1000, schematron_r
     import tracemalloc
 
     from bench.artifacts import check_file
-    from bench.candidates.reference.documents import DOCUMENT_KINDS, RecordTargetData, build_cda
-    from bench.checks.base import CheckContext, Evidence
+    from bench.candidates.reference.documents import DOCUMENT_KINDS, SAMPLE_PATIENT, build_cda
+    from bench.checks.base import CheckContext, document_evidence
     from bench.checks.registry import get
     from bench.validation.schematron import SchematronEngine, pick_volet, volet_index
-    from simulators.common.journal import EvidenceFile, Exchange
 
-    patient = RecordTargetData(
-        "REF000001",
-        "178037511502783",
-        "1.2.250.1.213.1.4.10",
-        "DE LA FONTAINE-MARTIN",
-        "JEAN-BAPTISTE",
-        "JEAN-BAPTISTE LOUIS MARIE",
-        "M",
-        "1978-03-14",
-        "75115",
-    )
+    patient = SAMPLE_PATIENT
     kinds = list(DOCUMENT_KINDS)
     rule_checks = ("cda.schema", "cda.header", "cda.record_target", "cda.actors", "cda.body")
     with tempfile.TemporaryDirectory(prefix="segur-bench-perf-cda-") as tmp:
@@ -111,18 +100,7 @@ def measure_cda(pack: ValidationPack | None, documents: int = 1000, schematron_r
         names = sorted(p.name for p in folder.iterdir())
         clock = time.perf_counter()
         for name in names:
-            exchange = Exchange(
-                id=name,
-                seq=1,
-                time="",
-                channel="file",
-                transaction="file.document",
-                peer={},
-                subjects=[],
-                outcome=None,
-                files={"document": EvidenceFile(name, "", 0, "application/xml")},
-            )
-            evidence = Evidence(folder, [exchange])
+            evidence, exchange = document_evidence(folder, name)
             context = CheckContext(focus=exchange, pack=pack)
             for check_id in rule_checks:
                 get(check_id).function(evidence, context)

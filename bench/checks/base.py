@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bench.validation.packs import ValidationPack
-from simulators.common.journal import Exchange, read_part
+from simulators.common.journal import EvidenceFile, Exchange, read_part
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 
 Outcome = Literal["pass", "fail", "error", "skip", "omit"]
@@ -91,6 +91,22 @@ class Evidence:
             and (keys is None or keys.intersection(x.subjects))
             and (before_seq is None or x.seq < before_seq)
         ]
+
+
+def document_evidence(folder: Path, name: str) -> tuple[Evidence, Exchange]:
+    """Evidence for a standalone document file (``folder/name``), for checks run outside a campaign."""
+    exchange = Exchange(
+        id=name,
+        seq=1,
+        time="",
+        channel="file",
+        transaction="file.document",
+        peer={},
+        subjects=[],
+        outcome=None,
+        files={"document": EvidenceFile(name, "", (folder / name).stat().st_size, "application/xml")},
+    )
+    return Evidence(folder, [exchange]), exchange
 
 
 @dataclass(frozen=True)

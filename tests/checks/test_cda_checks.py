@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.candidates.reference.documents import DOCUMENT_KINDS, RecordTargetData, build_cda
+from bench.candidates.reference.documents import DOCUMENT_KINDS, SAMPLE_PATIENT, build_cda
 from bench.candidates.reference.pdf import simple_pdf
-from bench.checks.base import CheckContext, Evidence, Finding
+from bench.checks.base import CheckContext, Finding, document_evidence
 from bench.checks.cda import CDA_CHECKS
 from bench.checks.registry import get
 from bench.validation.packs import ValidationPack, find_packs
-from simulators.common.journal import EvidenceFile, Exchange
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "data" / "cda" / "consultation-n1.xml"
@@ -36,20 +35,8 @@ KNOWN_OFFICIAL_DEVIATIONS = {
 def _run(
     tmp_path: Path, document: bytes, pack: ValidationPack | None = None, schematron: str | None = None
 ) -> dict[str, list[Finding]]:
-    path = tmp_path / "doc.xml"
-    path.write_bytes(document)
-    exchange = Exchange(
-        id="doc",
-        seq=1,
-        time="",
-        channel="file",
-        transaction="file.document",
-        peer={},
-        subjects=[],
-        outcome=None,
-        files={"document": EvidenceFile("doc.xml", "", len(document), "application/xml")},
-    )
-    evidence = Evidence(tmp_path, [exchange])
+    (tmp_path / "doc.xml").write_bytes(document)
+    evidence, exchange = document_evidence(tmp_path, "doc.xml")
     context = CheckContext(focus=exchange, pack=pack, schematron=schematron)
     return {c: get(c).function(evidence, context) for c in CDA_CHECKS}
 
@@ -262,18 +249,7 @@ def test_incomplete_pack_is_a_bench_error_not_a_failure(tmp_path: Path, pack: Va
 
 @pytest.mark.parametrize("kind", sorted(DOCUMENT_KINDS))
 def test_every_reference_document_passes(tmp_path: Path, kind: str, ci_sis_pack: ValidationPack | None) -> None:
-    patient = RecordTargetData(
-        "REF000001",
-        "178037511502783",
-        "1.2.250.1.213.1.4.10",
-        "DE LA FONTAINE-MARTIN",
-        "JEAN-BAPTISTE",
-        "JEAN-BAPTISTE LOUIS MARIE",
-        "M",
-        "1978-03-14",
-        "75115",
-    )
-    outcomes = _outcomes(_run(tmp_path, build_cda(kind, patient), ci_sis_pack))
+    outcomes = _outcomes(_run(tmp_path, build_cda(kind, SAMPLE_PATIENT), ci_sis_pack))
     assert all(o <= {"pass", "skip"} for o in outcomes.values()), outcomes
     if ci_sis_pack is not None:
         assert outcomes["cda.schema"] == {"pass"}

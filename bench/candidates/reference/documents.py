@@ -82,6 +82,20 @@ class RecordTargetData:
     birth_place: str | None
 
 
+# A fictitious qualified patient (the INSi simulator's "de-la-fontaine-martin"), for demonstrations and benchmarks.
+SAMPLE_PATIENT = RecordTargetData(
+    local_id="REF000001",
+    ins_matricule="178037511502783",
+    ins_oid="1.2.250.1.213.1.4.10",
+    birth_name="DE LA FONTAINE-MARTIN",
+    first_name="JEAN-BAPTISTE",
+    first_names="JEAN-BAPTISTE LOUIS MARIE",
+    sex="M",
+    birth_date="1978-03-14",
+    birth_place="75115",
+)
+
+
 @dataclass(frozen=True)
 class Practitioner:
     """The professional using the software (fictitious RPPS) and their practice."""
