@@ -183,7 +183,8 @@ def perf(
     per second (rules + XSD, schematron in-process and Saxon-HE from Java, one process per document)."""
     from bench.perf import measure, measure_cda
 
-    figures = measure(_catalogue(), _pki(), round_trips=round_trips)
+    packs = find_packs([pack] if pack else [])
+    figures = measure(_catalogue(), _pki(), round_trips=round_trips, pack=packs[0] if packs else None)
     out.print(
         f"Campagne medecin-ville ({figures.campaign_scenarios} scénarios) : {figures.campaign_wall_s:.2f} s"
         " (objectif < 5 s)",
@@ -195,7 +196,6 @@ def perf(
         f"p95 {figures.insi_latency_p95_ms} ms",
         soft_wrap=True,
     )
-    packs = find_packs([pack] if pack else [])
     cda = measure_cda(packs[0] if packs else None, documents=cda_documents)
     xsd = "règles + XSD" if cda.with_xsd else "règles (sans paquet : pas de XSD)"
     out.print(

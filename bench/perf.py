@@ -28,11 +28,15 @@ class PerfFigures:
 
 
 def measure(
-    catalogue: Catalogue, pki: BenchPki, profile: str = "medecin-ville", round_trips: int = 1000
+    catalogue: Catalogue,
+    pki: BenchPki,
+    profile: str = "medecin-ville",
+    round_trips: int = 1000,
+    pack: ValidationPack | None = None,
 ) -> PerfFigures:
     with tempfile.TemporaryDirectory(prefix="segur-bench-perf-") as tmp:
         campaign = Campaign(
-            catalogue, ReferenceCandidate(), CampaignOptions(profile=profile), Path(tmp) / "campaign", pki
+            catalogue, ReferenceCandidate(), CampaignOptions(profile=profile, pack=pack), Path(tmp) / "campaign", pki
         )
         clock = time.perf_counter()
         result = campaign.run()
