@@ -288,8 +288,8 @@ def catalogue_coverage() -> None:
         operator = sum(1 for r in applicable if r.proof.nature == "operator")
         document = sum(1 for r in applicable if r.proof.nature == "document")
         out.print(
-            f"{profile} : {len(applicable)} exigences — {automated} automatisées, {operator} par attestation, "
-            f"{document} documentaires, {len(missing)} à couvrir",
+            f"{profile} : {len(applicable)} exigences — {automated} automatisée(s), {operator} par attestation, "
+            f"{document} documentaire(s), {len(missing)} à couvrir",
             soft_wrap=True,
         )
         if missing:
