@@ -1,0 +1,87 @@
+"""Pydantic models of the candidate hook API; they mirror ``candidate-api.yaml`` (a test keeps the two in step)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REF_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApiError(_Strict):
+    error: str
+
+
+class ApiEnvironment(_Strict):
+    insi_url: str
+    ca_pem: str
+    client_cert_pem: str
+    client_key_pem: str
+
+
+class ApiVitaleReading(_Strict):
+    beneficiary: str | None = Field(default=None, pattern=r"^[0-9][0-9AB0-9]{12}")
+    insured: str | None = Field(default=None, pattern=r"^[0-9][0-9AB0-9]{12}")
+    rank: str = Field(default="1", pattern=r"^[0-9]{1,2}$")
+
+
+class ApiHeldIns(_Strict):
+    matricule: str = Field(pattern=r"^[0-9][0-9AB]{14}$|^[0-9]{15}$")
+    oid: str = Field(pattern=r"^[0-9]+(\.[0-9]+)*$")
+
+
+class ApiPatient(_Strict):
+    ref: str = Field(pattern=REF_PATTERN)
+    birth_name: str = Field(min_length=1, max_length=200)
+    first_names: list[str] = Field(min_length=1, max_length=10)
+    sex: Literal["M", "F"]
+    birth_date: str = Field(pattern=DATE_PATTERN)
+    birth_place: str | None = Field(default=None, pattern=r"^[0-9][0-9AB][0-9]{3}$")
+    vitale: ApiVitaleReading | None = None
+    held_ins: ApiHeldIns | None = None
+
+
+class ApiIdentityDocument(_Strict):
+    document: str = Field(min_length=1, max_length=200)
+
+
+class ApiInsSearch(_Strict):
+    method: Literal["traits", "vitale"]
+
+
+class ApiDocumentRequest(_Strict):
+    kind: Literal[
+        "consultation-report",
+        "medical-summary",
+        "vaccination-note",
+        "pharmaceutical-interview",
+        "medication-review",
+        "screening-note",
+    ]
+
+
+class ApiDocument(_Strict):
+    name: str
+    media_type: str
+    content_base64: str
+
+
+class ApiPatientRecord(_Strict):
+    ref: str
+    status: Literal["provisoire", "recuperee", "validee", "qualifiee"]
+    birth_name: str
+    first_name: str
+    first_names: str
+    sex: str
+    birth_date: str = Field(pattern=DATE_PATTERN)
+    birth_place: str | None = None
+    ins_matricule: str | None = None
+    ins_oid: str | None = None
+    identity_document_checked: bool = False
+    messages: list[str] = Field(default_factory=list)

@@ -1,0 +1,160 @@
+"""A sample hook service: the candidate API served over HTTP in front of the reference candidate.
+
+Vendors read it as an example of what to expose in front of their own software; the bench's tests drive it
+through the ``http-hook`` adapter over a real socket.
+"""
+
+from __future__ import annotations
+
+import base64
+import ssl
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bench.candidates.api.models import (
+    ApiDocument,
+    ApiDocumentRequest,
+    ApiEnvironment,
+    ApiIdentityDocument,
+    ApiInsSearch,
+    ApiPatient,
+    ApiPatientRecord,
+)
+from bench.candidates.base import AdapterError, Environment, HeldIns, PatientInput, VitaleReading
+from bench.candidates.reference import ReferenceCandidate
+
+MAX_BODY = 1024 * 1024
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _body(request: Request, model: type[M]) -> M:
+    data = await request.body()
+    if len(data) > MAX_BODY:
+        raise ValueError(f"corps au-delà de {MAX_BODY} octets")
+    return model.model_validate_json(data or b"{}")
+
+
+def _guard(handler: Handler) -> Handler:
+    """Map failures to the API's error answers: invalid input 422, unknown patient or refused action 409."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ValidationError as exc:
+            return _error(422, f"requête invalide : {exc.error_count()} erreur(s) : {exc.errors()[0]['msg']}")
+        except ValueError as exc:
+            return _error(422, f"requête invalide : {exc}")
+        except AdapterError as exc:
+            return _error(409, str(exc))
+
+    return guarded
+
+
+def create_hook_app(defects: list[str] | None = None) -> Starlette:
+    candidate = ReferenceCandidate(defects=defects)
+    material = tempfile.TemporaryDirectory(prefix="segur-bench-hook-")
+
+    async def start(request: Request) -> Response:
+        env = await _body(request, ApiEnvironment)
+        folder = Path(material.name)
+        files = {"ca": env.ca_pem, "cert": env.client_cert_pem, "key": env.client_key_pem}
+        for name, pem in files.items():
+            (folder / f"{name}.pem").write_text(pem)
+        try:
+            context = ssl.create_default_context(cafile=str(folder / "ca.pem"))
+            context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+        except (ssl.SSLError, ValueError) as exc:
+            raise ValueError(f"certificats illisibles : {exc}") from exc
+        candidate.start(
+            Environment(
+                env.insi_url, context, str(folder / "ca.pem"), str(folder / "cert.pem"), str(folder / "key.pem")
+            )
+        )
+        return Response(status_code=204)
+
+    async def stop(request: Request) -> Response:
+        candidate.stop()
+        return Response(status_code=204)
+
+    async def reset(request: Request) -> Response:
+        candidate.reset()
+        return Response(status_code=204)
+
+    async def register(request: Request) -> Response:
+        patient = await _body(request, ApiPatient)
+        candidate.register_patient(
+            PatientInput(
+                ref=patient.ref,
+                birth_name=patient.birth_name,
+                first_names=list(patient.first_names),
+                sex=patient.sex,
+                birth_date=patient.birth_date,
+                birth_place=patient.birth_place,
+                vitale=VitaleReading(**patient.vitale.model_dump()) if patient.vitale else None,
+                held_ins=HeldIns(**patient.held_ins.model_dump()) if patient.held_ins else None,
+            )
+        )
+        return Response(status_code=204)
+
+    async def identity_document(request: Request) -> Response:
+        body = await _body(request, ApiIdentityDocument)
+        candidate.record_identity_document(request.path_params["ref"], body.document)
+        return Response(status_code=204)
+
+    async def search(request: Request) -> Response:
+        body = await _body(request, ApiInsSearch)
+        candidate.search_ins(request.path_params["ref"], body.method)
+        return Response(status_code=204)
+
+    async def verify(request: Request) -> Response:
+        candidate.verify_ins(request.path_params["ref"])
+        return Response(status_code=204)
+
+    async def document(request: Request) -> Response:
+        body = await _body(request, ApiDocumentRequest)
+        artifact = candidate.produce_document(request.path_params["ref"], body.kind)
+        payload = ApiDocument(
+            name=artifact.name, media_type=artifact.media_type, content_base64=base64.b64encode(artifact.data).decode()
+        )
+        return JSONResponse(payload.model_dump())
+
+    async def record(request: Request) -> Response:
+        view = candidate.read_patient_record(request.path_params["ref"])
+        return JSONResponse(ApiPatientRecord(**view.__dict__).model_dump())
+
+    routes: list[tuple[str, Handler, str]] = [
+        ("/v1/session/start", start, "POST"),
+        ("/v1/session/stop", stop, "POST"),
+        ("/v1/session/reset", reset, "POST"),
+        ("/v1/patients", register, "POST"),
+        ("/v1/patients/{ref}/identity-document", identity_document, "POST"),
+        ("/v1/patients/{ref}/ins-search", search, "POST"),
+        ("/v1/patients/{ref}/ins-verification", verify, "POST"),
+        ("/v1/patients/{ref}/documents", document, "POST"),
+        ("/v1/patients/{ref}/record", record, "GET"),
+    ]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        return _error(status, str(getattr(exc, "detail", "erreur")))
+
+    app = Starlette(
+        routes=[Route(path, _guard(handler), methods=[method]) for path, handler, method in routes],
+        exception_handlers={404: http_error, 405: http_error},
+    )
+    app.state.material = material  # keep the temporary folder alive as long as the app
+
+    return app

@@ -1,0 +1,95 @@
+"""The ``http-hook`` adapter: drives a vendor's software through the small HTTP service it exposes
+(``bench/candidates/api/candidate-api.yaml``)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from bench.candidates.api.models import ApiDocument, ApiPatientRecord
+from bench.candidates.base import (
+    AdapterError,
+    Artifact,
+    Environment,
+    PatientInput,
+    PatientRecordView,
+    SearchMethod,
+)
+
+
+class HttpHookAdapter:
+    """Calls ``base_url`` for every action; any transport error or non-2xx answer is an AdapterError."""
+
+    name = "http-hook"
+
+    def __init__(self, base_url: str, *, timeout: float = 60.0, token: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, headers=headers)
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, json=body)
+        except httpx.HTTPError as exc:
+            raise AdapterError(f"service du candidat injoignable ({method} {path}) : {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("error", response.text)
+            except ValueError:
+                detail = response.text[:500]
+            raise AdapterError(f"{method} {path} : HTTP {response.status_code} : {detail}")
+        return response
+
+    def start(self, environment: Environment) -> None:
+        self._call(
+            "POST",
+            "/v1/session/start",
+            {
+                "insi_url": environment.insi_url,
+                "ca_pem": Path(environment.ca_file).read_text(),
+                "client_cert_pem": Path(environment.client_cert_file).read_text(),
+                "client_key_pem": Path(environment.client_key_file).read_text(),
+            },
+        )
+
+    def stop(self) -> None:
+        try:
+            self._call("POST", "/v1/session/stop")
+        finally:
+            self._http.close()
+
+    def reset(self) -> None:
+        self._call("POST", "/v1/session/reset")
+
+    def register_patient(self, patient: PatientInput) -> None:
+        self._call("POST", "/v1/patients", asdict(patient))
+
+    def record_identity_document(self, ref: str, document: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/identity-document", {"document": document})
+
+    def search_ins(self, ref: str, method: SearchMethod) -> None:
+        self._call("POST", f"/v1/patients/{ref}/ins-search", {"method": method})
+
+    def verify_ins(self, ref: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/ins-verification")
+
+    def produce_document(self, ref: str, kind: str) -> Artifact:
+        response = self._call("POST", f"/v1/patients/{ref}/documents", {"kind": kind})
+        try:
+            document = ApiDocument.model_validate_json(response.content)
+            data = base64.b64decode(document.content_base64, validate=True)
+        except (ValidationError, ValueError) as exc:
+            raise AdapterError(f"document renvoyé non conforme à l'API : {exc}") from exc
+        return Artifact(data=data, media_type=document.media_type, name=document.name)
+
+    def read_patient_record(self, ref: str) -> PatientRecordView:
+        response = self._call("GET", f"/v1/patients/{ref}/record")
+        try:
+            record = ApiPatientRecord.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise AdapterError(f"dossier renvoyé non conforme à l'API : {exc}") from exc
+        return PatientRecordView(**record.model_dump())
