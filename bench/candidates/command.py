@@ -1,0 +1,141 @@
+"""The ``command`` adapter: one shell command template per action, for vendors who drive their software from
+scripts. Each command gets the action's data as JSON on standard input and in ``SEGUR_*`` environment variables;
+``produce_document`` and ``read_patient_record`` print JSON on standard output in the shapes of the candidate API
+(``Document``, ``PatientRecord``). A non-zero exit, a timeout or unreadable output is an AdapterError."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shlex
+import subprocess
+from dataclasses import asdict
+from typing import Any
+
+from pydantic import ValidationError
+
+from bench.candidates.api.models import ApiDocument, ApiPatientRecord
+from bench.candidates.base import (
+    AdapterError,
+    Artifact,
+    Environment,
+    PatientInput,
+    PatientRecordView,
+    SearchMethod,
+)
+
+ACTIONS = (
+    "start",
+    "stop",
+    "reset",
+    "register_patient",
+    "record_identity_document",
+    "search_ins",
+    "verify_ins",
+    "produce_document",
+    "read_patient_record",
+)
+OPTIONAL = ("start", "stop", "reset")
+PLACEHOLDER = re.compile(r"\{(ref|method|kind|document)\}")
+
+
+class CommandAdapter:
+    """``templates`` maps action names to shell command templates; ``{ref}``, ``{method}``, ``{kind}`` and
+    ``{document}`` are replaced by shell-quoted values."""
+
+    name = "command"
+
+    def __init__(self, templates: dict[str, str], *, timeout: float = 120.0, cwd: str | None = None) -> None:
+        unknown = set(templates) - set(ACTIONS)
+        if unknown:
+            raise AdapterError(f"actions inconnues dans la configuration : {', '.join(sorted(unknown))}")
+        self._templates = templates
+        self._timeout = timeout
+        self._cwd = cwd
+        self._env: dict[str, str] = {}
+
+    def _run(self, action: str, payload: dict[str, Any], **values: str) -> str:
+        template = self._templates.get(action)
+        if template is None:
+            if action in OPTIONAL:
+                return ""
+            raise AdapterError(f"aucune commande configurée pour l'action {action}")
+        # Only the documented placeholders are replaced: other braces (JSON, shell) stay as written.
+        command = PLACEHOLDER.sub(
+            lambda m: shlex.quote(values[m.group(1)]) if m.group(1) in values else m.group(0), template
+        )
+        env = {**os.environ, **self._env, "SEGUR_ACTION": action}
+        try:
+            completed = subprocess.run(
+                command,
+                shell=True,
+                input=json.dumps(payload),
+                capture_output=True,
+                text=True,
+                timeout=self._timeout,
+                env=env,
+                cwd=self._cwd,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise AdapterError(f"{action} : la commande n'a pas fini en {self._timeout:g} s") from exc
+        if completed.returncode != 0:
+            tail = (completed.stderr or completed.stdout).strip()[-500:]
+            raise AdapterError(f"{action} : la commande a échoué (code {completed.returncode}) : {tail}")
+        return completed.stdout
+
+    def start(self, environment: Environment) -> None:
+        self._env = {
+            "SEGUR_INSI_URL": environment.insi_url,
+            "SEGUR_CA_FILE": environment.ca_file,
+            "SEGUR_CLIENT_CERT_FILE": environment.client_cert_file,
+            "SEGUR_CLIENT_KEY_FILE": environment.client_key_file,
+        }
+        self._run(
+            "start",
+            {
+                "insi_url": environment.insi_url,
+                "ca_file": environment.ca_file,
+                "client_cert_file": environment.client_cert_file,
+                "client_key_file": environment.client_key_file,
+            },
+        )
+
+    def stop(self) -> None:
+        self._run("stop", {})
+
+    def reset(self) -> None:
+        self._run("reset", {})
+
+    def register_patient(self, patient: PatientInput) -> None:
+        self._run("register_patient", asdict(patient), ref=patient.ref)
+
+    def record_identity_document(self, ref: str, document: str) -> None:
+        self._run("record_identity_document", {"document": document}, ref=ref, document=document)
+
+    def search_ins(self, ref: str, method: SearchMethod) -> None:
+        self._run("search_ins", {"method": method}, ref=ref, method=method)
+
+    def verify_ins(self, ref: str) -> None:
+        self._run("verify_ins", {}, ref=ref)
+
+    def produce_document(self, ref: str, kind: str) -> Artifact:
+        output = self._run("produce_document", {"kind": kind}, ref=ref, kind=kind)
+        try:
+            document = ApiDocument.model_validate_json(output)
+            data = base64.b64decode(document.content_base64, validate=True)
+        except (ValidationError, ValueError) as exc:
+            raise AdapterError(f"produce_document : sortie non conforme (JSON Document attendu) : {exc}") from exc
+        return Artifact(data=data, media_type=document.media_type, name=document.name)
+
+    def read_patient_record(self, ref: str) -> PatientRecordView:
+        output = self._run("read_patient_record", {}, ref=ref)
+        try:
+            record = ApiPatientRecord.model_validate_json(output)
+        except ValidationError as exc:
+            raise AdapterError(
+                f"read_patient_record : sortie non conforme (JSON PatientRecord attendu) : {exc}"
+            ) from exc
+        return PatientRecordView(**record.model_dump())
