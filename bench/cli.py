@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from bench import __version__
 from bench.candidates.base import AdapterError
-from bench.candidates.reference import DEFECTS, ReferenceCandidate
+from bench.candidates.reference import DEFECTS
 from bench.catalogue.loader import Catalogue, CatalogueError, load_catalogue
 from bench.catalogue.models import RequirementFile, Scenario
+from bench.config import CONFIG_NAME, INIT_TEMPLATE, BenchConfig, ConfigError, load_config
 from bench.paths import content_root, state_dir
 from bench.runner.engine import Campaign, CampaignOptions, new_run_id
 from bench.runner.simulators import SimulatorHub
@@ -75,64 +76,136 @@ def _pki() -> BenchPki:
     return ensure_pki(state_dir() / "pki")
 
 
+RUN_FILE = "run.json"
+
+
 @app.command()
 def run(
-    candidate: Annotated[str, typer.Option(help="Adaptateur du candidat")] = "reference",
-    profile: Annotated[str, typer.Option(help="Profil de référencement")] = "medecin-ville",
+    candidate: Annotated[
+        str | None, typer.Option(help="Candidat : reference, http-hook, command ou operator (défaut : configuration)")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="Profil de référencement")] = None,
     scenario: Annotated[list[str] | None, typer.Option(help="Limiter à ces scénarios (répétable)")] = None,
     defect: Annotated[list[str] | None, typer.Option(help="Défaut du candidat de référence (répétable)")] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Dossier des campagnes")] = Path("runs"),
-    lang: Annotated[str, typer.Option(help="Langue du rapport HTML : fr ou en")] = "fr",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Dossier des campagnes")] = None,
+    lang: Annotated[str | None, typer.Option(help="Langue du rapport HTML : fr ou en")] = None,
     pack: Annotated[Path | None, typer.Option(help="Paquet de validation CI-SIS pour les vérifications CDA")] = None,
+    hook_url: Annotated[str | None, typer.Option(help="http-hook : URL du service du candidat")] = None,
+    config: Annotated[Path | None, typer.Option(help="Fichier de configuration (défaut : ./segur-bench.yaml)")] = None,
 ) -> None:
-    """Run a campaign and write its reports. Exit 0 all good, 1 a requirement is Non conforme, 3 bench error."""
+    """Run a campaign and write its reports. Exit 0 all good, 1 a requirement is Non conforme, 3 bench error,
+    130 interrupted (resume it with `segur-bench resume RUN`)."""
+    settings = _settings(config)
+    if candidate:
+        settings.candidate.kind = candidate  # type: ignore[assignment]  # validated just below
+    if defect:
+        settings.candidate.defects = list(defect)
+    if hook_url:
+        settings.candidate.hook_url = hook_url
+    settings.profile = profile or settings.profile
+    settings.out = out_dir or settings.out
+    settings.lang = lang or settings.lang  # type: ignore[assignment]
+    settings.pack = pack or settings.pack
+    try:
+        settings = BenchConfig.model_validate(settings.model_dump())
+    except ValidationError as exc:
+        console.print(f"[red]réglage invalide : {exc.errors()[0]['loc']} : {exc.errors()[0]['msg']}[/red]")
+        raise typer.Exit(2) from exc
+    run_dir = settings.out / new_run_id()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / RUN_FILE).write_text(
+        json.dumps({"config": settings.model_dump(mode="json"), "scenarios": list(scenario or [])}, indent=2),
+        encoding="utf-8",
+    )
+    _run_campaign(settings, list(scenario or []), run_dir, {})
+
+
+@app.command()
+def resume(run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne interrompue")]) -> None:
+    """Continue an interrupted campaign: completed scenarios are kept, the rest run, the reports cover everything."""
+    from bench.runner.engine import PROGRESS_DIR
+    from bench.runner.results import ScenarioResult
+
+    try:
+        saved = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+        settings = BenchConfig.model_validate(saved["config"])
+    except (OSError, ValueError, KeyError, ValidationError) as exc:
+        console.print(f"[red]{run_dir} n'est pas une campagne reprenable : {exc}[/red]")
+        raise typer.Exit(2) from exc
+    completed = {}
+    for path in sorted((run_dir / PROGRESS_DIR).glob("*.json")):
+        result = ScenarioResult.model_validate_json(path.read_text(encoding="utf-8"))
+        completed[result.id] = result
+    console.print(f"reprise de {run_dir} : {len(completed)} scénario(s) déjà joué(s)")
+    _run_campaign(settings, list(saved.get("scenarios", [])), run_dir, completed)
+
+
+def _settings(path: Path | None) -> BenchConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            console.print(problem, markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+
+
+def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path, completed: dict[str, Any]) -> None:
+    from bench.candidates.factory import make_adapter
     from reports.render import write_reports
 
     catalogue = _catalogue()
-    if profile not in catalogue.profiles:
-        console.print(f"[red]profil inconnu : {profile}[/red] (connus : {', '.join(catalogue.profiles)})")
+    if settings.profile not in catalogue.profiles:
+        console.print(f"[red]profil inconnu : {settings.profile}[/red] (connus : {', '.join(catalogue.profiles)})")
         raise typer.Exit(2)
-    if candidate != "reference":
-        console.print(f"[red]candidat {candidate!r} non disponible[/red] : seul « reference » l'est pour l'instant")
+    packs = find_packs([settings.pack] if settings.pack else [])
+    if settings.pack and (not packs or packs[0].root != settings.pack):
+        console.print(f"[red]{settings.pack} n'est pas un paquet de validation CI-SIS[/red]")
         raise typer.Exit(2)
     try:
-        adapter = ReferenceCandidate(defects=defect or [])
+        adapter = make_adapter(settings.candidate)
     except AdapterError as exc:
-        console.print(f"[red]{exc}[/red] (connus : {', '.join(DEFECTS)})")
+        console.print(f"[red]{exc}[/red] (défauts connus : {', '.join(DEFECTS)})")
         raise typer.Exit(2) from exc
-    run_dir = out_dir / new_run_id()
-    packs = find_packs([pack] if pack else [])
-    if pack and (not packs or packs[0].root != pack):
-        console.print(f"[red]{pack} n'est pas un paquet de validation CI-SIS[/red]")
-        raise typer.Exit(2)
     options = CampaignOptions(
-        profile=profile, scenario_ids=scenario or [], defects=defect or [], pack=packs[0] if packs else None
+        profile=settings.profile,
+        scenario_ids=scenario_ids,
+        defects=settings.candidate.defects,
+        timeout_factor=settings.timeout_factor,
+        pack=packs[0] if packs else None,
+        host=settings.simulators.host,
+        insi_port=settings.simulators.insi_port,
     )
+    interactive = settings.candidate.kind == "operator"
+    campaign: Campaign | None = None
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         console=console,
         transient=True,
+        disable=interactive,
     ) as progress:
         task = progress.add_task("campagne", total=None)
 
         def report_progress(label: str, done: int, total: int) -> None:
             progress.update(task, description=f"scénario {label}" if label else "fini", completed=done, total=total)
 
-        campaign = Campaign(catalogue, adapter, options, run_dir, _pki(), report_progress)
         try:
+            campaign = Campaign(catalogue, adapter, options, run_dir, _pki(), report_progress, completed=completed)
             result = campaign.run()
         except (RuntimeError, ValueError) as exc:
             console.print(f"[red]campagne interrompue : {exc}[/red]")
             raise typer.Exit(EXIT_BENCH_ERROR) from exc
         except KeyboardInterrupt:
             # The simulators are stopped and the journal closed by then: every exchange seen is on disk.
+            done = len(campaign.completed) if campaign else 0
             console.print(
-                f"[yellow]campagne interrompue par l'utilisateur ; preuves conservées dans {run_dir}[/yellow]"
+                f"[yellow]campagne interrompue ({done} scénario(s) terminés) ; preuves conservées dans "
+                f"{run_dir}. Reprendre avec : segur-bench resume {run_dir}[/yellow]",
+                soft_wrap=True,
             )
             raise typer.Exit(130) from None
-    paths = write_reports(result, run_dir, lang)
+    paths = write_reports(result, run_dir, settings.lang)
     table = Table(title=f"{result.candidate} · {result.profile_label} · {result.duration_s:.2f} s")
     for column in ("Exigence", "N° ANS", "Verdict"):
         table.add_column(column)
@@ -152,15 +225,37 @@ def run(
 
 
 @app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Fichier à écrire")] = Path(CONFIG_NAME),
+    force: Annotated[bool, typer.Option(help="Écraser un fichier existant")] = False,
+) -> None:
+    """Write a commented segur-bench.yaml to start from."""
+    if path.exists() and not force:
+        console.print(f"[red]{path} existe déjà (--force pour l'écraser)[/red]")
+        raise typer.Exit(2)
+    path.write_text(INIT_TEMPLATE, encoding="utf-8")
+    out.print(f"configuration écrite : {path}", soft_wrap=True)
+
+
+@app.command("config-schema")
+def config_schema() -> None:
+    """Print the JSON Schema of segur-bench.yaml, for editors."""
+    print(json.dumps(BenchConfig.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Adresse d'écoute")] = "127.0.0.1",
-    insi_port: Annotated[int, typer.Option(help="Port du simulateur INSi (0 : libre)")] = 0,
-    out_dir: Annotated[Path, typer.Option("--out", help="Dossier des preuves")] = Path("runs"),
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute (défaut : configuration)")] = None,
+    insi_port: Annotated[int | None, typer.Option(help="Port du simulateur INSi (0 : libre)")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Dossier des preuves")] = None,
+    config: Annotated[Path | None, typer.Option(help="Fichier de configuration (défaut : ./segur-bench.yaml)")] = None,
 ) -> None:
     """Start the simulators alone, for real software, and print their endpoints. Ctrl-C stops them."""
+    settings = _settings(config)
     pki = _pki()
-    run_dir = out_dir / f"serve-{new_run_id()}"
-    with SimulatorHub(run_dir, pki, host=host, insi_port=insi_port) as hub:
+    run_dir = (out_dir or settings.out) / f"serve-{new_run_id()}"
+    port = settings.simulators.insi_port if insi_port is None else insi_port
+    with SimulatorHub(run_dir, pki, host=host or settings.simulators.host, insi_port=port) as hub:
         out.print(f"INSi (SOAP 1.2, TLS mutuel) : {hub.endpoints.insi}")
         out.print(f"AC à approuver : {pki.ca.cert}")
         out.print(f"Certificat client : {pki.client.cert} (clé : {pki.client.key})")

@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-import yaml
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from bench.catalogue.models import (
     CatalogueHeader,
@@ -23,11 +20,11 @@ from bench.catalogue.models import (
     RequirementFile,
     Scenario,
 )
+from bench.yamlio import read_yaml, validate_model
 
 HEADER_FILE = "catalogue.yaml"
 PROFILES_FILE = "profiles.yaml"
 GENERAL_PROFILE = "general"
-M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -45,102 +42,6 @@ class CatalogueError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-class _LineDict(dict[str, Any]):
-    line: int
-    key_lines: dict[str, int]
-
-
-class _LineList(list[Any]):
-    line: int
-    item_lines: list[int]
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records 1-based lines and refuses duplicate keys (YAML would silently keep the last)."""
-
-    duplicate_problems: list[str]
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        mapping = _LineDict()
-        mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in mapping:
-                self.duplicate_problems.append(
-                    f"{self.name}:{key_node.start_mark.line + 1}: clé {key!r} en double "
-                    f"(déjà à la ligne {mapping.key_lines[key]})"
-                )
-            mapping[key] = self.construct_object(value_node, deep=True)
-            mapping.key_lines[key] = key_node.start_mark.line + 1
-        return mapping
-
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> list[Any]:
-        items = _LineList(self.construct_object(child, deep=True) for child in node.value)
-        items.line = node.start_mark.line + 1
-        items.item_lines = [child.start_mark.line + 1 for child in node.value]
-        return items
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _LineLoader.construct_sequence)
-
-
-def _read_yaml(path: Path, problems: list[str]) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{path}:1: fichier illisible : {exc}")
-        return None
-    loader = _LineLoader(text)
-    loader.name = str(path)
-    loader.duplicate_problems = []
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problems.append(f"{path}:{line}: YAML invalide : {exc.problem or exc.context}")
-        return None
-    except yaml.YAMLError as exc:
-        problems.append(f"{path}:1: YAML invalide : {exc}")
-        return None
-    finally:
-        loader.dispose()
-    problems.extend(loader.duplicate_problems)
-    return data
-
-
-def _line_of(data: Any, loc: tuple[int | str, ...]) -> int:
-    """Deepest known line for a pydantic error location."""
-    node, line = data, getattr(data, "line", 1)
-    for part in loc:
-        if isinstance(node, _LineDict) and isinstance(part, str):
-            if part in node.key_lines:
-                line = node.key_lines[part]
-                node = node[part]
-                continue
-            return node.line
-        if isinstance(node, _LineList) and isinstance(part, int) and 0 <= part < len(node):
-            line = node.item_lines[part]
-            node = node[part]
-            continue
-        break
-    return line
-
-
-def _validate(model: type[M], data: Any, path: Path, problems: list[str]) -> M | None:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            where = ".".join(str(part) for part in loc) or "(racine)"
-            message = "clé inconnue" if error["type"] == "extra_forbidden" else error["msg"]
-            problems.append(f"{path}:{_line_of(data, loc)}: {where} : {message}")
-        return None
 
 
 @dataclass
@@ -175,15 +76,15 @@ def load_catalogue(
         known_checks = {check_id: c.requirements for check_id, c in registry.all_checks().items()}
     problems: list[str] = []
     req_dir, scen_dir = root / "requirements", root / "scenarios"
-    header_data = _read_yaml(req_dir / HEADER_FILE, problems) if (req_dir / HEADER_FILE).exists() else None
+    header_data = read_yaml(req_dir / HEADER_FILE, problems) if (req_dir / HEADER_FILE).exists() else None
     if header_data is None and not (req_dir / HEADER_FILE).exists():
         problems.append(f"{req_dir / HEADER_FILE}:1: en-tête de catalogue absent")
-    header = _validate(CatalogueHeader, header_data, req_dir / HEADER_FILE, problems) if header_data else None
+    header = validate_model(CatalogueHeader, header_data, req_dir / HEADER_FILE, problems) if header_data else None
 
     profiles: dict[str, Profile] = {}
-    profiles_data = _read_yaml(req_dir / PROFILES_FILE, problems) if (req_dir / PROFILES_FILE).exists() else None
+    profiles_data = read_yaml(req_dir / PROFILES_FILE, problems) if (req_dir / PROFILES_FILE).exists() else None
     if profiles_data is not None:
-        parsed = _validate(ProfilesFile, profiles_data, req_dir / PROFILES_FILE, problems)
+        parsed = validate_model(ProfilesFile, profiles_data, req_dir / PROFILES_FILE, problems)
         for declared in parsed.profiles if parsed else []:
             profiles[declared.id] = declared
     else:
@@ -195,10 +96,10 @@ def load_catalogue(
     for path in sorted(req_dir.glob("*.yaml")):
         if path.name in (HEADER_FILE, PROFILES_FILE):
             continue
-        data = _read_yaml(path, problems)
+        data = read_yaml(path, problems)
         if data is None:
             continue
-        parsed_file = _validate(RequirementFile, data, path, problems)
+        parsed_file = validate_model(RequirementFile, data, path, problems)
         if parsed_file is None:
             continue
         for index, requirement in enumerate(parsed_file.requirements):
@@ -229,10 +130,10 @@ def load_catalogue(
 
     scenarios: dict[str, Scenario] = {}
     for path in sorted(scen_dir.rglob("*.yaml")):
-        data = _read_yaml(path, problems)
+        data = read_yaml(path, problems)
         if data is None:
             continue
-        scenario = _validate(Scenario, data, path, problems)
+        scenario = validate_model(Scenario, data, path, problems)
         if scenario is None:
             continue
         here = Location(path, getattr(data, "line", 1))

@@ -7,6 +7,8 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -36,12 +38,14 @@ from bench.runner.results import (
 from bench.runner.simulators import SimulatorHub
 from bench.runner.verdicts import combine, exit_code, requirement_verdict
 from bench.validation.packs import ValidationPack
-from simulators.common.journal import JOURNAL_NAME, Exchange, Journal
+from simulators.common.journal import JOURNAL_NAME, Exchange, Journal, read_journal
 from simulators.common.pki import BenchPki
 from simulators.insi.identities import IdentityBase
 from simulators.insi.ins import OID_TEST_NIA, OID_TEST_NIR, traits_key
 
 ProgressCallback = Callable[[str, int, int], None]
+PROGRESS_DIR = "progress"
+ATTESTATIONS = "ATTESTATIONS"
 
 
 def new_run_id() -> str:
@@ -55,6 +59,8 @@ class CampaignOptions:
     defects: list[str] = field(default_factory=list)
     test_mode: bool = True
     timeout_factor: float = 1.0  # scales every expectation's wait (slow real software, or fast tests)
+    host: str = "127.0.0.1"
+    insi_port: int = 0
     pack: ValidationPack | None = None  # CI-SIS validation pack for the CDA checks (XSD, schematrons, value sets)
 
 
@@ -106,6 +112,7 @@ class Campaign:
         run_dir: Path,
         pki: BenchPki,
         progress: ProgressCallback | None = None,
+        completed: dict[str, ScenarioResult] | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.adapter = adapter
@@ -113,6 +120,11 @@ class Campaign:
         self.run_dir = run_dir
         self.pki = pki
         self.progress = progress or (lambda _label, _done, _total: None)
+        self.completed: dict[str, ScenarioResult] = dict(completed or {})
+        self._hub: SimulatorHub | None = None
+        self._exchanges: list[Exchange] | None = None
+        self._started = dt.datetime.now(dt.UTC)
+        self._clock = time.monotonic()
 
     def scenarios(self) -> list[Scenario]:
         selected = self.catalogue.scenarios_for(self.options.profile)
@@ -125,27 +137,110 @@ class Campaign:
         return selected
 
     def run(self) -> RunResult:
-        started = dt.datetime.now(dt.UTC)
-        clock = time.monotonic()
-        scenarios = self.scenarios()
-        results: list[ScenarioResult] = []
+        """Run every selected scenario not already in ``self.completed`` and roll everything up."""
+        self.open()
+        try:
+            pending = [s for s in self.scenarios() if s.id not in self.completed]
+            done = len(self.completed)
+            total = done + len(pending)
+            for index, scenario in enumerate(pending):
+                self.progress(scenario.id, done + index, total)
+                self.run_scenario(scenario)
+            if ATTESTATIONS not in self.completed and hasattr(self.adapter, "attest"):
+                self._record(self._attestations())
+            self.progress("", total, total)
+        finally:
+            self.close()
+        return self.result()
+
+    def open(self) -> None:
+        """Start the simulators on the run directory and the candidate (``run`` does it; plugins call it)."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        with SimulatorHub(self.run_dir, self.pki) as hub:
-            try:
-                self.adapter.start(hub.environment())
-            except AdapterError as exc:
-                raise RuntimeError(f"le candidat n'a pas démarré : {exc}") from exc
-            try:
-                for index, scenario in enumerate(scenarios):
-                    self.progress(scenario.id, index, len(scenarios))
-                    results.append(self._run_scenario(scenario, hub))
-                self.progress("", len(scenarios), len(scenarios))
-            finally:
-                self.adapter.stop()
-            exchanges = hub.journal.exchanges
-        journal_digest = hashlib.sha256((self.run_dir / JOURNAL_NAME).read_bytes()).hexdigest()
+        self._hub = SimulatorHub(self.run_dir, self.pki, host=self.options.host, insi_port=self.options.insi_port)
+        self._hub.start()
+        try:
+            self.adapter.start(self._hub.environment())
+        except AdapterError as exc:
+            self._hub.stop()
+            raise RuntimeError(f"le candidat n'a pas démarré : {exc}") from exc
+
+    def run_scenario(self, scenario: Scenario) -> ScenarioResult:
+        """Run one scenario and keep its result (also on disk, so that an interrupted run can be resumed)."""
+        assert self._hub is not None, "open() first"
+        return self._record(self._run_scenario(scenario, self._hub))
+
+    def _record(self, result: ScenarioResult) -> ScenarioResult:
+        self.completed[result.id] = result
+        progress = self.run_dir / PROGRESS_DIR
+        progress.mkdir(exist_ok=True)
+        (progress / f"{result.id}.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        return result
+
+    def _attestations(self) -> ScenarioResult:
+        """Operator attestations for the profile's requirements proven by a person (an interactive adapter)."""
+        clock = time.monotonic()
+        attest = self.adapter.attest  # type: ignore[attr-defined]
+        steps = []
+        for requirement in self.catalogue.requirements.values():
+            if requirement.proof.nature != "operator" or not self.catalogue.applies(requirement, self.options.profile):
+                continue
+            answers = attest(requirement.id, requirement.statement, requirement.operator_checklist)
+            findings = [
+                FindingResult(
+                    id=f"{ATTESTATIONS}/{requirement.id}/{n + 1}",
+                    check_id="attestation",
+                    requirements=[requirement.id],
+                    outcome="pass" if ok else "fail",
+                    message=f"{'constaté' if ok else 'non constaté'} : {item}"
+                    + (f" — commentaire : {comment}" if comment else ""),
+                )
+                for n, (item, ok, comment) in enumerate(answers)
+            ]
+            steps.append(
+                StepResult(
+                    id=requirement.id,
+                    title=requirement.title,
+                    action="attest",
+                    outcome=combine(f.outcome for f in findings) if findings else "skip",
+                    findings=findings,
+                )
+            )
+        return ScenarioResult(
+            id=ATTESTATIONS,
+            title="Attestations de l'opérateur",
+            requirements=[s.id for s in steps],
+            outcome=combine(s.outcome for s in steps),
+            duration_s=round(time.monotonic() - clock, 3),
+            steps=steps,
+        )
+
+    def close(self) -> None:
+        if self._hub is None:
+            return
+        # A second Ctrl-C must not cut the saving of the evidence short.
+        previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+        if previous is not None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.adapter.stop()
+        except AdapterError:
+            pass  # stopping is best effort: the evidence is already on disk
+        finally:
+            self._exchanges = self._hub.journal.exchanges
+            self._hub.stop()
+            self._hub = None
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+    def result(self) -> RunResult:
+        """Roll up every completed scenario, in catalogue order."""
+        order = [s.id for s in self.scenarios()] + [ATTESTATIONS]
+        results = [self.completed[i] for i in order if i in self.completed]
+        journal = self.run_dir / JOURNAL_NAME
+        digest = hashlib.sha256(journal.read_bytes()).hexdigest() if journal.exists() else ""
+        exchanges = self._exchanges if self._exchanges is not None else read_journal(self.run_dir)
         finished = dt.datetime.now(dt.UTC)
-        return self._result(results, exchanges, journal_digest, started, finished, time.monotonic() - clock)
+        return self._result(results, exchanges, digest, self._started, finished, time.monotonic() - self._clock)
 
     # scenario ------------------------------------------------------------------------------------------
     def _run_scenario(self, scenario: Scenario, hub: SimulatorHub) -> ScenarioResult:
@@ -287,8 +382,13 @@ class Campaign:
             )
 
         within = expectation.within * self.options.timeout_factor
-        found = journal.wait_for(matches, after_seq=step_seq, timeout=within)
         what = f"{expectation.transaction} au simulateur {expectation.channel}"
+        waiting = getattr(self.adapter, "waiting", None)  # interactive adapters show a countdown
+        if waiting is not None:
+            with waiting(what, within):
+                found = journal.wait_for(matches, after_seq=step_seq, timeout=within)
+        else:
+            found = journal.wait_for(matches, after_seq=step_seq, timeout=within)
         check_id = f"expect:{expectation.transaction}"
         requirements = (expectation.requirement,)
         if expectation.absent:

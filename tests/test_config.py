@@ -1,0 +1,48 @@
+"""segur-bench.yaml: defaults, file, environment, errors with file:line, init."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bench.cli import app
+from bench.config import ConfigError, load_config
+
+runner = CliRunner()
+
+
+def test_init_writes_a_commented_configuration_that_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    text = (tmp_path / "segur-bench.yaml").read_text(encoding="utf-8")
+    assert "# segur-bench configuration" in text and "hook_url" in text
+    config = load_config()
+    assert config.candidate.kind == "reference" and config.profile == "medecin-ville"
+    assert runner.invoke(app, ["init"]).exit_code == 2  # no silent overwrite
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "bench.yaml"
+    path.write_text("candidate:\n  kind: http-hook\n  hook_url: http://a\nprofile: officine\n", encoding="utf-8")
+    monkeypatch.setenv("SEGUR_BENCH_HOOK_URL", "http://b")
+    config = load_config(path)
+    assert (config.candidate.kind, config.candidate.hook_url, config.profile) == ("http-hook", "http://b", "officine")
+
+
+def test_errors_name_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bench.yaml"
+    path.write_text("profile: officine\ncandidate:\n  kind: telepathy\n  colour: blue\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert any(p.startswith(f"{path}:3: candidate.kind") for p in caught.value.problems)
+    assert f"{path}:4: candidate.colour : clé inconnue" in caught.value.problems
+
+
+def test_run_reads_the_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "segur-bench.yaml").write_text("profile: officine\nout: mes-campagnes\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "--scenario", "INS-SC-05"])
+    assert result.exit_code == 0, result.output
+    assert "Officine" in result.stdout and list((tmp_path / "mes-campagnes").glob("*/report.html"))
