@@ -1,0 +1,162 @@
+"""Operator mode through a pseudo-terminal: the test is the person at the keyboard and, when told to, the software
+that calls INSi. Covers a timeout, attestations, an interrupted run and its resumption."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from bench.candidates.reference.documents import RecordTargetData, build_cda
+from bench.candidates.reference.insi_client import InsiClient
+from simulators.common.pki import BenchPki
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+class Operator:
+    """Answers the bench's prompts, and plays the software when an exchange is expected."""
+
+    def __init__(self, args: list[str], cwd: Path, pki: BenchPki) -> None:
+        env = {**os.environ, "COLUMNS": "200", "LINES": "50", "NO_COLOR": "1", "TERM": "dumb"}
+        self.child = pexpect.spawn(
+            sys.executable,
+            ["-c", "from bench.cli import main; main()", *args],
+            cwd=str(cwd),
+            env=env,
+            encoding="utf-8",
+            timeout=60,
+            dimensions=(50, 200),
+        )
+        self.pki = pki
+        self.insi_url = ""
+        self.cwd = cwd
+
+    def expect(self, pattern: str) -> str:
+        self.child.expect(pattern)
+        return ANSI.sub("", str(self.child.before or "") + str(self.child.after or ""))
+
+    def enter(self) -> None:
+        self.expect("Appuyez sur Entrée")
+        self.child.sendline("")
+
+    def answer(self, prompt: str, value: str) -> None:
+        self.expect(re.escape(prompt))
+        self.child.sendline(value)
+
+    def configure(self) -> None:
+        text = self.expect(r"Téléservice INSi \(SOAP 1\.2, TLS mutuel\) : (https://\S+)")
+        self.insi_url = re.findall(r"(https://\S+)", text)[-1].rstrip("│ ")
+        self.enter()
+
+    def search(self, birth_name: str, first_name: str, sex: str, birth_date: str) -> None:
+        self.expect("Recherche de l'INS")
+        client = InsiClient(self.insi_url, self.pki.client_context())
+        client.call(
+            "traits",
+            [("NomNaissance", birth_name), ("Prenom", first_name), ("Sexe", sex), ("DateNaissance", birth_date)],
+        )
+        client.close()
+
+    def record(self, status: str) -> None:
+        self.answer("Statut de l'identité", status)
+        self.answer("Matricule INS (vide si aucun)", "")
+        for prompt in (
+            "Nom de naissance",
+            "Prénoms de naissance",
+            "Premier prénom de naissance",
+            "Sexe",
+            "Date de naissance",
+            "Lieu de naissance",
+        ):
+            self.answer(prompt, "")
+        self.answer("Pièce d'identité contrôlée", "o")
+
+    def document(self, path: Path) -> None:
+        self.answer("Chemin du fichier CDA produit", str(path))
+
+    def attest(self) -> None:
+        self.answer("Constaté", "o")
+        self.answer("Commentaire", "capture d'écran jointe au dossier")
+        self.answer("Constaté", "o")
+        self.answer("Commentaire", "")
+
+    def finish(self) -> tuple[int, str]:
+        self.child.expect(pexpect.EOF, timeout=60)
+        self.child.close()
+        return int(self.child.exitstatus or 0), ANSI.sub("", str(self.child.before or ""))
+
+
+@pytest.fixture
+def unknown_patient_document(tmp_path: Path) -> Path:
+    # What the software exports for the unknown patient of INS-SC-05: no INS (identity not qualified).
+    patient = RecordTargetData("LOC1", None, None, "Inconnu-Sans-Ins", "Paul", "Paul", "M", "2000-01-01", "75056")
+    path = tmp_path / "cr.xml"
+    path.write_bytes(build_cda("consultation-report", patient))
+    return path
+
+
+def _config(tmp_path: Path) -> Path:
+    config = tmp_path / "segur-bench.yaml"
+    config.write_text("candidate:\n  kind: operator\nout: runs\ntimeout_factor: 0.4\n", encoding="utf-8")
+    return config
+
+
+def _play_sc05(op: Operator, document: Path, *, call_insi: bool) -> None:
+    op.enter()  # new scenario
+    op.enter()  # register the patient
+    op.enter()  # identity document
+    if call_insi:
+        op.search("INCONNU-SANS-INS", "PAUL", "M", "2000-01-01")
+    op.record("validee")
+    op.document(document)
+    op.record("validee")  # the record as it stands after the document
+
+
+def test_operator_run_with_a_timeout_and_attestations(
+    tmp_path: Path, pki: BenchPki, unknown_patient_document: Path
+) -> None:
+    _config(tmp_path)
+    op = Operator(["run", "--scenario", "INS-SC-05"], tmp_path, pki)
+    op.configure()
+    _play_sc05(op, unknown_patient_document, call_insi=False)  # the software never calls INSi: timeout
+    op.attest()
+    status, output = op.finish()
+    assert status == 1, output
+    assert "INS-001" in output and "Non conforme" in output and "Rapport HTML :" in output
+    report = next((tmp_path / "runs").glob("*/report.json")).read_text(encoding="utf-8")
+    assert "aucun échange insi.search_traits au simulateur insi reçu dans les 2 s" in report
+    assert "capture d'écran jointe au dossier" in report and '"verdict": "conforme"' in report
+
+
+def test_interrupted_operator_run_is_resumed(tmp_path: Path, pki: BenchPki, unknown_patient_document: Path) -> None:
+    _config(tmp_path)
+    op = Operator(["run", "--scenario", "INS-SC-05", "--scenario", "INS-SC-06"], tmp_path, pki)
+    op.configure()
+    _play_sc05(op, unknown_patient_document, call_insi=True)
+    op.expect("Nouveau scénario")
+    op.child.sendintr()  # Ctrl-C at the first prompt of INS-SC-06
+    status, output = op.finish()
+    assert status == 130, output
+    run_dir = re.findall(r"segur-bench resume (\S+)", output)[-1]
+    assert (tmp_path / run_dir / "progress" / "INS-SC-05.json").is_file()
+
+    again = Operator(["resume", run_dir], tmp_path, pki)
+    again.expect("1 scénario\\(s\\) déjà joué\\(s\\)")
+    again.configure()
+    again.enter()  # new scenario
+    again.enter()  # register M. Martin
+    again.enter()  # identity document
+    again.search("MARTIN", "PIERRE", "M", "1980-01-01")  # homonyms: INSi answers 02
+    again.record("validee")
+    again.document(unknown_patient_document)
+    again.record("validee")
+    again.attest()
+    status, output = again.finish()
+    assert status == 0, output
+    report = (tmp_path / run_dir / "report.json").read_text(encoding="utf-8")
+    assert '"id": "INS-SC-05"' in report and '"id": "INS-SC-06"' in report and '"id": "ATTESTATIONS"' in report
