@@ -224,6 +224,24 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
     raise typer.Exit(result.exit_code)
 
 
+@app.command("hook-sample")
+def hook_sample(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute")] = 8765,
+    defect: Annotated[list[str] | None, typer.Option(help="Défaut du candidat de référence (répétable)")] = None,
+) -> None:
+    """Serve the sample hook service (the candidate API in front of the reference candidate), as an example."""
+    import uvicorn
+
+    from bench.candidates.hook_service import create_hook_app
+
+    out.print(
+        f"service d'exemple du candidat : http://{host}:{port} (API : bench/candidates/api/candidate-api.yaml)",
+        soft_wrap=True,
+    )
+    uvicorn.run(create_hook_app(defect or []), host=host, port=port, log_level="warning")
+
+
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Fichier à écrire")] = Path(CONFIG_NAME),
