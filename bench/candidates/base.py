@@ -122,13 +122,3 @@ class CandidateAdapter(Protocol):
         ...
 
     def read_patient_record(self, ref: str) -> PatientRecordView: ...
-
-
-ACTIONS: dict[str, str] = {
-    "register_patient": "Créer le dossier du patient avec les traits saisis (et la carte Vitale lue)",
-    "record_identity_document": "Enregistrer le contrôle d'une pièce d'identité à haut niveau de confiance",
-    "search_ins": "Rechercher l'INS du patient via le téléservice INSi",
-    "verify_ins": "Vérifier l'INS détenue via le téléservice INSi",
-    "produce_document": "Produire un document de santé pour le patient",
-    "read_patient_record": "Consulter l'identité enregistrée (statut, INS, traits)",
-}

@@ -12,7 +12,7 @@ import re
 import shlex
 import subprocess
 from dataclasses import asdict
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
@@ -25,18 +25,9 @@ from bench.candidates.base import (
     PatientRecordView,
     SearchMethod,
 )
+from bench.catalogue.models import ActionName
 
-ACTIONS = (
-    "start",
-    "stop",
-    "reset",
-    "register_patient",
-    "record_identity_document",
-    "search_ins",
-    "verify_ins",
-    "produce_document",
-    "read_patient_record",
-)
+ACTIONS = ("start", "stop", "reset", *get_args(ActionName))
 OPTIONAL = ("start", "stop", "reset")
 PLACEHOLDER = re.compile(r"\{(ref|method|kind|document)\}")
 
