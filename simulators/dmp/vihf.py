@@ -1,0 +1,253 @@
+"""The VIHF: the signed SAML 2.0 assertion every DMP call carries in its WS-Security header, identifying the
+professional, the structure, the software, the access mode and the patient (GI DMP "Service DMP intégré aux LPS",
+§ VIHF; attribute names as in ANS's public tooling and published LPS integrations, VIHF_Version 3.0).
+
+This module reads and verifies one: XML signature (enveloped, checked with the certificate in KeyInfo, which must be
+issued by the bench CA), validity window, required attributes and their forms. Each problem is named so that the
+simulator can answer as the DMP would and the checks can say what to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from signxml.exceptions import InvalidInput
+from signxml.exceptions import InvalidSignature as InvalidXmlSignature
+from signxml.verifier import XMLVerifier
+
+SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+DSIG = "http://www.w3.org/2000/09/xmldsig#"
+HL7 = "urn:hl7-org:v3"
+
+IDENTIFIANT_STRUCTURE = "Identifiant_Structure"
+SECTEUR_ACTIVITE = "Secteur_Activite"
+SUBJECT_ID = "urn:oasis:names:tc:xspa:1.0:subject:subject-id"
+ROLE = "urn:oasis:names:tc:xacml:2.0:subject:role"
+VIHF_VERSION = "VIHF_Version"
+AUTHENTIFICATION_MODE = "Authentification_mode"
+RESOURCE_ID = "urn:oasis:names:tc:xacml:2.0:resource:resource-id"
+RESOURCE_URN = "Ressource_URN"
+PURPOSE_OF_USE = "urn:oasis:names:tc:xspa:1.0:subject:purposeofuse"
+LPS_NOM = "LPS_Nom"
+LPS_VERSION = "LPS_Version"
+LPS_ID_HOMOLOGATION_DMP = "LPS_ID_HOMOLOGATION_DMP"
+REQUIRED = (
+    IDENTIFIANT_STRUCTURE,
+    SECTEUR_ACTIVITE,
+    SUBJECT_ID,
+    ROLE,
+    VIHF_VERSION,
+    AUTHENTIFICATION_MODE,
+    RESOURCE_ID,
+    RESOURCE_URN,
+    PURPOSE_OF_USE,
+    LPS_NOM,
+    LPS_VERSION,
+    LPS_ID_HOMOLOGATION_DMP,
+)
+VIHF_VERSIONS = ("3.0",)
+AUTHENTICATION_MODES = ("INDIRECTE", "DIRECTE")
+# Access modes of the DMP (purpose of use): normal, break-glass, emergency regulation centre (GI DMP; verify codes).
+ACCESS_MODES = ("normal", "BRIS_DE_GLACE", "CENTRE_DE_REGULATION")
+PROFESSION_CODE_SYSTEM = "1.2.250.1.71.1.2.7"  # TRE_G15-ProfessionSante
+RESOURCE_ID_FORM = re.compile(r"^(?P<ins>[0-9][0-9AB]{14}|[0-9]{15})\^\^\^&(?P<oid>[0-9]+(?:\.[0-9]+)+)&ISO\^NH$")
+CLOCK_SKEW = dt.timedelta(minutes=2)
+MAX_VALIDITY = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class VihfProblem:
+    """What is wrong with a VIHF, with the attribute or element concerned."""
+
+    field: str
+    message: str
+
+
+@dataclass
+class Vihf:
+    assertion_id: str | None = None
+    issuer: str | None = None
+    subject: str | None = None
+    issue_instant: dt.datetime | None = None
+    not_before: dt.datetime | None = None
+    not_on_or_after: dt.datetime | None = None
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    roles: list[tuple[str, str, str]] = field(default_factory=list)
+    access_mode: str | None = None
+    patient_ins: str | None = None
+    patient_oid: str | None = None
+    signer: str | None = None
+
+    def first(self, name: str) -> str | None:
+        values = self.attributes.get(name) or []
+        return values[0] if values else None
+
+
+def find_assertion(envelope_root: Any) -> Any | None:
+    """The SAML assertion in a SOAP envelope's WS-Security header, or None."""
+    return envelope_root.find(f".//{{{WSSE}}}Security/{{{SAML}}}Assertion")
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def read_vihf(assertion: Any) -> Vihf:
+    """The VIHF's content, without judging it."""
+    vihf = Vihf(assertion_id=assertion.get("ID"), issue_instant=_time(assertion.get("IssueInstant")))
+    vihf.issuer = (assertion.findtext(f"{{{SAML}}}Issuer") or "").strip() or None
+    vihf.subject = (assertion.findtext(f"{{{SAML}}}Subject/{{{SAML}}}NameID") or "").strip() or None
+    conditions = assertion.find(f"{{{SAML}}}Conditions")
+    if conditions is not None:
+        vihf.not_before = _time(conditions.get("NotBefore"))
+        vihf.not_on_or_after = _time(conditions.get("NotOnOrAfter"))
+    for attribute in assertion.iter(f"{{{SAML}}}Attribute"):
+        name = attribute.get("Name") or ""
+        values = []
+        for value in attribute.findall(f"{{{SAML}}}AttributeValue"):
+            coded = [child for child in value if isinstance(child.tag, str)]
+            if coded:
+                code = coded[0]
+                values.append(code.get("code") or "")
+                if name == ROLE:
+                    vihf.roles.append(
+                        (code.get("code") or "", code.get("codeSystem") or "", code.get("displayName") or "")
+                    )
+                if name == PURPOSE_OF_USE:
+                    vihf.access_mode = code.get("code")
+            else:
+                values.append((value.text or "").strip())
+        vihf.attributes[name] = values
+    resource = vihf.first(RESOURCE_ID)
+    match = RESOURCE_ID_FORM.match(resource or "")
+    if match:
+        vihf.patient_ins, vihf.patient_oid = match.group("ins"), match.group("oid")
+    return vihf
+
+
+def verify_vihf(assertion: Any, ca: x509.Certificate, now: dt.datetime | None = None) -> tuple[Vihf, list[VihfProblem]]:
+    """Read the VIHF and list everything wrong with it: signature, signer, validity, attributes."""
+    moment = now or dt.datetime.now(dt.UTC)
+    vihf = read_vihf(assertion)
+    problems = _signature_problems(assertion, ca, vihf)
+    problems += _validity_problems(vihf, moment)
+    problems += _attribute_problems(vihf)
+    return vihf, problems
+
+
+def _signature_problems(assertion: Any, ca: x509.Certificate, vihf: Vihf) -> list[VihfProblem]:
+    signature = assertion.find(f"{{{DSIG}}}Signature")
+    if signature is None:
+        return [
+            VihfProblem("Signature", "assertion non signée : le VIHF doit être signé par le certificat du logiciel")
+        ]
+    pem = signature.findtext(f".//{{{DSIG}}}X509Certificate")
+    if not pem:
+        return [VihfProblem("Signature", "KeyInfo sans certificat X509 : le signataire ne peut être vérifié")]
+    try:
+        certificate = x509.load_der_x509_certificate(_b64(pem))
+    except ValueError as exc:
+        return [VihfProblem("Signature", f"certificat du signataire illisible : {exc}")]
+    vihf.signer = certificate.subject.rfc4514_string()
+    problems = []
+    if not _issued_by(certificate, ca):
+        problems.append(
+            VihfProblem("Signature", f"certificat signataire {vihf.signer} non émis par l'autorité de confiance du DMP")
+        )
+    now = dt.datetime.now(dt.UTC)
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        problems.append(VihfProblem("Signature", "certificat signataire hors de sa période de validité"))
+    try:
+        verified = XMLVerifier().verify(assertion, x509_cert=certificate)
+    except (InvalidXmlSignature, InvalidInput, ValueError) as exc:
+        problems.append(VihfProblem("Signature", f"signature invalide : {exc}"))
+        return problems
+    signed = verified.signed_xml if not isinstance(verified, list) else verified[0].signed_xml
+    if signed is None or signed.get("ID") != assertion.get("ID"):
+        problems.append(VihfProblem("Signature", "la signature ne couvre pas l'assertion entière"))
+    return problems
+
+
+def _b64(text: str) -> bytes:
+    import base64
+
+    return base64.b64decode("".join(text.split()))
+
+
+def _issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
+    if certificate.issuer != ca.subject:
+        return False
+    public_key = ca.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey) or certificate.signature_hash_algorithm is None:
+        return False
+    try:
+        public_key.verify(
+            certificate.signature,
+            certificate.tbs_certificate_bytes,
+            padding.PKCS1v15(),
+            certificate.signature_hash_algorithm,
+        )
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _validity_problems(vihf: Vihf, now: dt.datetime) -> list[VihfProblem]:
+    problems = []
+    if vihf.issue_instant is None:
+        problems.append(VihfProblem("IssueInstant", "IssueInstant absent ou illisible"))
+    elif vihf.issue_instant > now + CLOCK_SKEW:
+        problems.append(VihfProblem("IssueInstant", "assertion émise dans le futur"))
+    if vihf.not_before and vihf.not_before > now + CLOCK_SKEW:
+        problems.append(
+            VihfProblem("Conditions", f"assertion pas encore valide (NotBefore {vihf.not_before:%H:%M:%S})")
+        )
+    if vihf.not_on_or_after and vihf.not_on_or_after <= now - CLOCK_SKEW:
+        problems.append(VihfProblem("Conditions", f"assertion expirée (NotOnOrAfter {vihf.not_on_or_after:%H:%M:%S})"))
+    if vihf.issue_instant and vihf.not_on_or_after and vihf.not_on_or_after - vihf.issue_instant > MAX_VALIDITY:
+        problems.append(
+            VihfProblem("Conditions", "durée de validité au-delà de 24 h : le VIHF doit être de courte durée")
+        )
+    if not vihf.subject:
+        problems.append(VihfProblem("Subject", "Subject/NameID absent : l'identifiant du professionnel est requis"))
+    return problems
+
+
+def _attribute_problems(vihf: Vihf) -> list[VihfProblem]:
+    problems = [
+        VihfProblem(name, f"attribut {name} absent ou vide")
+        for name in REQUIRED
+        if not any(v for v in vihf.attributes.get(name, []))
+    ]
+    version = vihf.first(VIHF_VERSION)
+    if version and version not in VIHF_VERSIONS:
+        problems.append(VihfProblem(VIHF_VERSION, f"VIHF_Version {version!r} : {', '.join(VIHF_VERSIONS)} attendue"))
+    mode = vihf.first(AUTHENTIFICATION_MODE)
+    if mode and mode not in AUTHENTICATION_MODES:
+        problems.append(VihfProblem(AUTHENTIFICATION_MODE, f"mode d'authentification {mode!r} inconnu"))
+    urn = vihf.first(RESOURCE_URN)
+    if urn and urn != "urn:dmp":
+        problems.append(VihfProblem(RESOURCE_URN, f"Ressource_URN {urn!r} : urn:dmp attendu"))
+    resource = vihf.first(RESOURCE_ID)
+    if resource and vihf.patient_ins is None:
+        problems.append(VihfProblem(RESOURCE_ID, f"identifiant patient {resource!r} : INS^^^&OID&ISO^NH attendu"))
+    if vihf.attributes.get(ROLE) and not any(system == PROFESSION_CODE_SYSTEM for _c, system, _d in vihf.roles):
+        problems.append(
+            VihfProblem(ROLE, f"aucun rôle codé dans {PROFESSION_CODE_SYSTEM} (profession du professionnel)")
+        )
+    if vihf.attributes.get(PURPOSE_OF_USE) and vihf.access_mode not in ACCESS_MODES:
+        problems.append(VihfProblem(PURPOSE_OF_USE, f"mode d'accès {vihf.access_mode!r} : {', '.join(ACCESS_MODES)}"))
+    return problems

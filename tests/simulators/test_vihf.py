@@ -1,0 +1,88 @@
+"""VIHF assertions: the reference candidate's signed assertion verifies; every defect is named."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from cryptography import x509
+from lxml import etree
+
+from bench.candidates.reference.vihf import VihfContext, build_vihf
+from simulators.common.pki import BenchPki
+from simulators.dmp.vihf import RESOURCE_URN, ROLE, verify_vihf
+
+CONTEXT = VihfContext(
+    professional_id="810002345678",
+    professional_name="MEDECIN REFERENCE",
+    profession=("10", "1.2.250.1.71.1.2.7", "Médecin"),
+    structure_id="1.2.250.1.999.1.3",
+    activity_sector="SA07^1.2.250.1.71.4.2.4",
+    patient_ins="178037511502783",
+    patient_oid="1.2.250.1.213.1.4.10",
+    software_name="segur-bench-reference",
+    software_version="0.1.0",
+    approval_number="SB-TEST-0001",
+)
+
+
+def _ca(pki: BenchPki) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pki.ca.cert.read_bytes())
+
+
+def _sign(pki: BenchPki, **changes: Any) -> Any:
+    omit = changes.pop("omit", ())
+    context = VihfContext(**{**CONTEXT.__dict__, **changes})
+    return build_vihf(context, pki.client.key.read_bytes(), pki.client.cert.read_bytes(), omit=omit)
+
+
+def _problems(pki: BenchPki, assertion: Any, now: dt.datetime | None = None) -> list[str]:
+    # Round-trip through bytes: what the simulator receives.
+    parsed = etree.fromstring(etree.tostring(assertion))
+    _vihf, problems = verify_vihf(parsed, _ca(pki), now)
+    return [f"{p.field}: {p.message}" for p in problems]
+
+
+def test_reference_vihf_verifies(pki: BenchPki) -> None:
+    assertion = _sign(pki)
+    parsed = etree.fromstring(etree.tostring(assertion))
+    vihf, problems = verify_vihf(parsed, _ca(pki))
+    assert problems == []
+    assert (vihf.patient_ins, vihf.patient_oid, vihf.access_mode) == (
+        "178037511502783",
+        "1.2.250.1.213.1.4.10",
+        "normal",
+    )
+    assert vihf.subject == "810002345678" and "segur-bench candidate" in (vihf.signer or "")
+
+
+def test_tampered_assertion_fails_its_signature(pki: BenchPki) -> None:
+    text = etree.tostring(_sign(pki)).replace(b"178037511502783", b"255022B03301118")
+    problems = _problems(pki, etree.fromstring(text))
+    assert any(p.startswith("Signature: signature invalide") for p in problems), problems
+
+
+def test_signer_outside_the_trusted_ca_is_refused(pki: BenchPki) -> None:
+    assertion = build_vihf(CONTEXT, pki.untrusted_server.key.read_bytes(), pki.untrusted_server.cert.read_bytes())
+    problems = _problems(pki, assertion)
+    assert any("non émis par l'autorité de confiance" in p for p in problems), problems
+
+
+def test_unsigned_assertion_is_refused(pki: BenchPki) -> None:
+    assertion = _sign(pki)
+    assertion.remove(assertion.find("{http://www.w3.org/2000/09/xmldsig#}Signature"))
+    assert _problems(pki, assertion)[0].startswith("Signature: assertion non signée")
+
+
+@pytest.mark.parametrize("missing", [ROLE, RESOURCE_URN, "LPS_ID_HOMOLOGATION_DMP"])
+def test_missing_attributes_are_named(pki: BenchPki, missing: str) -> None:
+    assert f"{missing}: attribut {missing} absent ou vide" in _problems(pki, _sign(pki, omit=(missing,)))
+
+
+def test_expired_and_wrong_values(pki: BenchPki) -> None:
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    assert any("assertion expirée" in p for p in _problems(pki, _sign(pki), now=later))
+    problems = _problems(pki, _sign(pki, access_mode="PAR_HASARD", patient_ins="12345"))
+    assert any("mode d'accès 'PAR_HASARD'" in p for p in problems)
+    assert any("INS^^^&OID&ISO^NH attendu" in p for p in problems)
