@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bench.privacy import mask_identifiers
 from bench.runner.results import ScenarioResult
 
 DOMAIN_LABELS = {"INS": "INS", "DMP": "DMP", "MSS": "MSSanté", "CDA": "CDA (CI-SIS)", "SEC": "Sécurité"}
@@ -126,7 +127,8 @@ class ScenarioItem(pytest.Item):
         if result.outcome in ("fail", "error"):
             lines = [f"[{f.id}] {','.join(f.requirements)} {f.outcome}: {f.message}" for f in bad]
             lines += [f"[{s.id}] erreur du banc : {s.message}" for s in bad_steps]
-            raise ScenarioFailure("\n".join(lines) or result.outcome)
+            # Pytest output ends up in CI logs: no identifier in clear (the report keeps the full text).
+            raise ScenarioFailure(mask_identifiers("\n".join(lines)) or result.outcome)
         if result.outcome in ("skip", "omit"):
             pytest.skip(f"{self.scenario_id} : rien n'a pu être jugé")
 
