@@ -1,0 +1,1 @@
+"""Replay of captured exchanges (Sentinelle field captures): bundles, pseudonymisation, checks."""

@@ -1,0 +1,93 @@
+"""Keyed, consistent pseudonyms for health identities in captures and reports.
+
+The same value always gets the same pseudonym under one key (so a report stays coherent and checks keep their
+meaning), different values get different ones (so a mismatch the checks must see survives), and nothing can be
+reversed without the key, which stays with the user. Matricules stay well formed: sex and birth year-month are kept,
+the birth department is replaced within its kind (metropolitan, Corsican, overseas, abroad), the rest is keyed, and
+the key is recomputed; names keep their shape (lengths, spaces, hyphens, apostrophes, case); dates move by a keyed
+offset of a few months.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+
+from simulators.insi.ins import ins_key
+
+_METROPOLE = [f"{n:02d}" for n in range(1, 96) if n != 20]
+_OVERSEAS = ["97", "98"]
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LOWER = _UPPER.lower()
+MATRICULE = re.compile(r"(?<![0-9A-Za-z])[12378][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{6}(?:[0-9]{2})?(?![0-9A-Za-z])")
+
+
+@dataclass
+class Pseudonymiser:
+    """Pseudonyms under ``key`` (keep it secret: with it, pseudonyms can be recomputed from real values)."""
+
+    key: bytes
+    _produced: set[str] = field(default_factory=set)  # pseudonyms already given out: never pseudonymised again
+
+    def _digest(self, kind: str, value: str) -> bytes:
+        return hmac.new(self.key, f"{kind}\x00{value}".encode(), hashlib.sha256).digest()
+
+    def _digits(self, kind: str, value: str, count: int) -> str:
+        number = int.from_bytes(self._digest(kind, value), "big")
+        return str(number % (10**count)).zfill(count)
+
+    def nir(self, nir13: str) -> str:
+        """A well-formed 13-character NIR/NIA standing for ``nir13``."""
+        value = nir13.upper()
+        department = value[5:7]
+        choice = self._digest("department", value)[0]
+        if department in ("2A", "2B"):
+            department = ("2A", "2B")[choice % 2]
+        elif department == "99":
+            pass  # born abroad stays born abroad: the INS rules differ
+        elif department in _OVERSEAS:
+            department = _OVERSEAS[choice % 2]
+        else:
+            department = _METROPOLE[choice % len(_METROPOLE)]
+        return value[:5] + department + self._digits("nir", value, 6)
+
+    def matricule(self, matricule: str) -> str:
+        """A well-formed matricule INS (NIR or NIA + correct key) standing for ``matricule``."""
+        nir = self.nir(matricule[:13])
+        pseudo = nir + ins_key(nir) if len(matricule) == 15 else nir
+        self._produced.add(pseudo)
+        return pseudo
+
+    def word(self, text: str) -> str:
+        """``text`` with every letter replaced, keeping length, case, spaces, hyphens and apostrophes."""
+        digest = self._digest("word", text)
+        out = []
+        for index, char in enumerate(text):
+            byte = digest[index % len(digest)] ^ index
+            if char.isalpha():
+                letters = _UPPER if char.isupper() else _LOWER
+                out.append(letters[byte % 26])
+            else:
+                out.append(char)
+        return "".join(out)
+
+    def date(self, iso_date: str) -> str:
+        """``iso_date`` (YYYY-MM-DD or YYYYMMDD) moved by a keyed offset of 30 to 180 days, same format."""
+        compact = "-" not in iso_date
+        day = dt.date.fromisoformat(iso_date if not compact else f"{iso_date[:4]}-{iso_date[4:6]}-{iso_date[6:8]}")
+        offset = 30 + int(self._digits("date", iso_date, 3)) % 151
+        moved = day + dt.timedelta(days=offset)
+        return moved.strftime("%Y%m%d" if compact else "%Y-%m-%d")
+
+    def text(self, text: str, known: dict[str, str] | None = None) -> str:
+        """Free text with known values (original -> pseudonym) and any matricule-like number replaced."""
+        result = text
+        for original in sorted(known or {}, key=len, reverse=True):
+            if original:
+                result = result.replace(original, (known or {})[original])
+        return MATRICULE.sub(
+            lambda m: m.group(0) if m.group(0) in self._produced else self.matricule(m.group(0)), result
+        )
