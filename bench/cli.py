@@ -224,6 +224,25 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
     raise typer.Exit(result.exit_code)
 
 
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne")],
+    bundle: Annotated[Path, typer.Option(help="Dossier ou fichier .zip du lot de captures à écrire")],
+) -> None:
+    """Export a run's exchanges as a capture bundle in standard formats (HAR 1.2, CDA .xml, .eml, manifest)."""
+    from bench.replay.bundle import export_run
+
+    if not (run_dir / "journal.jsonl").is_file():
+        console.print(f"[red]{run_dir} n'a pas de journal de preuves[/red]")
+        raise typer.Exit(2)
+    settings = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8")) if (run_dir / RUN_FILE).is_file() else {}
+    config = settings.get("config", {})
+    written = export_run(
+        run_dir, bundle, candidate=config.get("candidate", {}).get("kind"), profile=config.get("profile")
+    )
+    out.print(f"lot de captures écrit : {written}", soft_wrap=True)
+
+
 @app.command("hook-sample")
 def hook_sample(
     host: Annotated[str, typer.Option(help="Adresse d'écoute")] = "127.0.0.1",

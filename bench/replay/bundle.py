@@ -1,0 +1,116 @@
+"""Capture bundles in standard formats (DESIGN.md): HTTP/SOAP exchanges as a HAR 1.2 file, documents as CDA
+``.xml`` files, messages as ``.eml``, plus ``manifest.yaml``; in a folder or a zip. Any run's journal exports as
+one, with the SHA-256 of every file in the manifest."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench import __version__
+from simulators.common.journal import Exchange, read_journal, read_part
+
+HAR_NAME = "exchanges.har"
+MANIFEST = "manifest.yaml"
+HTTP_CHANNELS = ("insi", "dmp")
+
+
+def _har_content(data: bytes, media_type: str) -> dict[str, Any]:
+    try:
+        return {"size": len(data), "mimeType": media_type, "text": data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {
+            "size": len(data),
+            "mimeType": media_type,
+            "text": base64.b64encode(data).decode(),
+            "encoding": "base64",
+        }
+
+
+def _har_entry(run_dir: Path, exchange: Exchange) -> dict[str, Any]:
+    request = read_part(run_dir, exchange, "request") or b""
+    response = read_part(run_dir, exchange, "response") or b""
+    request_type = exchange.files["request"].media_type if "request" in exchange.files else "application/octet-stream"
+    response_type = exchange.files["response"].media_type if "response" in exchange.files else "text/plain"
+    status = int(exchange.meta.get("http_status", 200))
+    path = str(exchange.meta.get("path", f"/{exchange.channel}"))
+    posted = _har_content(request, request_type)
+    post_data: dict[str, Any] = {"mimeType": request_type, "text": posted["text"]}
+    if "encoding" in posted:
+        post_data["encoding"] = posted["encoding"]
+    return {
+        "startedDateTime": exchange.time,
+        "time": 0,
+        "request": {
+            "method": "POST",
+            "url": f"https://{exchange.channel}.segur-bench.invalid{path}",
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
+            "headers": [{"name": "Content-Type", "value": request_type}],
+            "queryString": [],
+            "postData": post_data,
+            "headersSize": -1,
+            "bodySize": len(request),
+        },
+        "response": {
+            "status": status,
+            "statusText": "",
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
+            "headers": [{"name": "Content-Type", "value": response_type}],
+            "content": _har_content(response, response_type),
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": len(response),
+        },
+        "cache": {},
+        "timings": {"send": 0, "wait": 0, "receive": 0},
+        "comment": f"segur-bench {exchange.id} {exchange.transaction} {exchange.outcome or ''}".strip(),
+        "_segurBench": {
+            "exchange": exchange.id,
+            "transaction": exchange.transaction,
+            "subjects": exchange.subjects,
+            "peer": exchange.peer,
+        },
+    }
+
+
+def export_run(run_dir: Path, destination: Path, *, candidate: str | None = None, profile: str | None = None) -> Path:
+    """Write ``run_dir``'s journal as a bundle at ``destination`` (a folder, or a ``.zip`` file)."""
+    exchanges = read_journal(run_dir)
+    files: dict[str, bytes] = {}
+    entries = [_har_entry(run_dir, x) for x in exchanges if x.channel in HTTP_CHANNELS]
+    har = {"log": {"version": "1.2", "creator": {"name": "segur-bench", "version": __version__}, "entries": entries}}
+    files[HAR_NAME] = json.dumps(har, ensure_ascii=False, indent=1).encode()
+    for exchange in exchanges:
+        if exchange.transaction == "candidate.document":
+            files[f"documents/{exchange.id}.xml"] = read_part(run_dir, exchange, "document") or b""
+        elif exchange.channel == "mss" and "message" in exchange.files:
+            files[f"messages/{exchange.id}.eml"] = read_part(run_dir, exchange, "message") or b""
+    manifest = {
+        "format": "segur-bench capture bundle 1.0",
+        "candidate": candidate,
+        "profile": profile,
+        "capture_date": (exchanges[0].time[:10] if exchanges else dt.date.today().isoformat()),
+        "source_run": run_dir.name,
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+    }
+    files[MANIFEST] = yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False).encode()
+    if destination.suffix.lower() == ".zip":
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, data in files.items():
+                archive.writestr(name, data)
+    else:
+        for name, data in files.items():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    return destination

@@ -1,0 +1,52 @@
+"""Export of a run as a capture bundle in standard formats."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from bench.artifacts import check_file, exit_code
+from bench.cli import app
+from simulators.insi.messages import read_result
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs")
+    result = runner.invoke(app, ["run", "--out", str(out), "--scenario", "INS-SC-01", "--scenario", "INS-SC-07"])
+    assert result.exit_code == 0, result.output
+    return next(out.iterdir())
+
+
+def test_export_to_a_folder_is_har_documents_and_manifest(run_dir: Path, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    assert runner.invoke(app, ["export", str(run_dir), "--bundle", str(bundle)]).exit_code == 0
+    har = json.loads((bundle / "exchanges.har").read_text(encoding="utf-8"))
+    entries = har["log"]["entries"]
+    assert har["log"]["version"] == "1.2" and entries
+    outcomes = {read_result(e["response"]["content"]["text"].encode()).outcome for e in entries}
+    assert {"CR00", "fault:siram_10", "fault:siram_40"} <= outcomes
+    assert all(e["request"]["postData"]["mimeType"].startswith("application/soap+xml") for e in entries)
+    manifest = yaml.safe_load((bundle / "manifest.yaml").read_text(encoding="utf-8"))
+    assert manifest["candidate"] == "reference" and manifest["profile"] == "medecin-ville"
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((bundle / name).read_bytes()).hexdigest() == digest
+    documents = sorted((bundle / "documents").glob("*.xml"))
+    assert len(documents) == 4
+    assert exit_code([r for d in documents for r in check_file(d, None)]) == 0
+
+
+def test_export_to_a_zip(run_dir: Path, tmp_path: Path) -> None:
+    bundle = tmp_path / "capture.zip"
+    assert runner.invoke(app, ["export", str(run_dir), "--bundle", str(bundle)]).exit_code == 0
+    names = zipfile.ZipFile(bundle).namelist()
+    assert "exchanges.har" in names and "manifest.yaml" in names and any(n.startswith("documents/") for n in names)
+    assert runner.invoke(app, ["export", str(tmp_path), "--bundle", str(tmp_path / "x.zip")]).exit_code == 2
