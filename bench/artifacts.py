@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from bench.checks.base import CheckContext, Finding, document_evidence
 from bench.checks.cda import CDA_CHECKS
 from bench.checks.registry import get
+from bench.privacy import mask_identifiers
 from bench.validation.packs import ValidationPack
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 
@@ -257,7 +258,9 @@ def exit_code(reports: list[FileReport]) -> int:
     return 3 if "error" in outcomes else 0
 
 
-def as_json(reports: list[FileReport]) -> str:
+def as_json(reports: list[FileReport], *, reveal: bool = False) -> str:
+    """The JSON output; identifiers masked unless ``reveal`` (it often ends up in CI logs)."""
+    show = (lambda text: text) if reveal else mask_identifiers
     return json.dumps(
         {
             "files": [
@@ -270,7 +273,7 @@ def as_json(reports: list[FileReport]) -> str:
                             "check": f.check_id,
                             "requirements": list(f.requirements),
                             "outcome": f.outcome,
-                            "message": f.message,
+                            "message": show(f.message),
                             "location": f.pointer,
                         }
                         for f in r.findings
@@ -284,14 +287,15 @@ def as_json(reports: list[FileReport]) -> str:
     )
 
 
-def as_text(report: FileReport) -> list[str]:
+def as_text(report: FileReport, *, reveal: bool = False) -> list[str]:
+    """One line per finding; identifiers masked unless ``reveal``."""
+    show = (lambda text: text) if reveal else mask_identifiers
     if report.error:
         return [f"{report.path}: ERREUR {report.error}"]
     lines = []
     for finding in report.findings:
         where = f" [{finding.pointer}]" if finding.pointer else ""
         requirements = ",".join(finding.requirements) or "-"
-        lines.append(
-            f"{report.path}: {finding.outcome.upper()} {requirements} {finding.check_id}: {finding.message}{where}"
-        )
+        message = show(finding.message)
+        lines.append(f"{report.path}: {finding.outcome.upper()} {requirements} {finding.check_id}: {message}{where}")
     return lines

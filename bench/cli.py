@@ -452,6 +452,9 @@ def check(
         str | None,
         typer.Option(help="Schématron de volet à appliquer (nom de fichier sans .sch) au lieu du choix auto"),
     ] = None,
+    show_identities: Annotated[
+        bool, typer.Option(help="Matricules INS/NIR en clair (masqués par défaut : ces sorties sont souvent partagées)")
+    ] = False,
 ) -> None:
     """Check standalone artifacts without a run. Exit 0 nothing fails, 1 a check fails, 2 an input is unreadable,
     3 the bench could not judge (an incomplete validation pack, for example)."""
@@ -466,12 +469,12 @@ def check(
     for path in expand(paths):
         for report in check_file(path, chosen, schematron):
             if output_format == "text":
-                for line in as_text(report):
+                for line in as_text(report, reveal=show_identities):
                     out.print(line, soft_wrap=True, markup=False, highlight=False)
                 report.findings = [f for f in report.findings if f.outcome in ("fail", "error")]  # bounded memory
             reports.append(report)
     if output_format == "json":
-        print(as_json(reports))
+        print(as_json(reports, reveal=show_identities))
     raise typer.Exit(exit_code(reports))
 
 

@@ -79,3 +79,15 @@ def test_check_command_text_json_and_exit_codes(tmp_path: Path) -> None:
     ]
     assert runner.invoke(app, ["check", str(tmp_path / "missing.xml")]).exit_code == 2
     assert runner.invoke(app, ["check", "--pack", str(tmp_path), str(fixture)]).exit_code == 2
+
+
+def test_check_masks_identifiers_unless_asked(tmp_path: Path) -> None:
+    fixture = Path(__file__).parent / "data" / "cda" / "consultation-n1.xml"
+    broken = tmp_path / "wrong-key.xml"
+    broken.write_text(
+        fixture.read_text(encoding="utf-8").replace("178037511502783", "178037511502700"), encoding="utf-8"
+    )
+    masked = runner.invoke(app, ["check", str(broken)])
+    assert masked.exit_code == 1 and "1780375••••••••" in masked.stdout and "178037511502700" not in masked.stdout
+    clear = runner.invoke(app, ["check", "--show-identities", str(broken)])
+    assert "178037511502700" in clear.stdout
