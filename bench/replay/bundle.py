@@ -94,6 +94,14 @@ def export_run(run_dir: Path, destination: Path, *, candidate: str | None = None
             files[f"documents/{exchange.id}.xml"] = read_part(run_dir, exchange, "document") or b""
         elif exchange.channel == "mss" and "message" in exchange.files:
             files[f"messages/{exchange.id}.eml"] = read_part(run_dir, exchange, "message") or b""
+        elif exchange.transaction == "candidate.patient_record":
+            # What the candidate answered the bench's read-only query (a bench extension, JSON).
+            files[f"records/{exchange.id}.json"] = read_part(run_dir, exchange, "record") or b""
+    # The run's structure (scenarios, steps, findings), so that a replay can judge the same evidence the same way.
+    for path in sorted((run_dir / "progress").glob("*.json")) if (run_dir / "progress").is_dir() else []:
+        files[f"run/progress/{path.name}"] = path.read_bytes()
+    if (run_dir / "run.json").is_file():
+        files["run/run.json"] = (run_dir / "run.json").read_bytes()
     manifest = {
         "format": "segur-bench capture bundle 1.0",
         "candidate": candidate,

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench import __version__
 from bench.candidates.base import (
     IDENTITY_STATUSES,
     AdapterError,
@@ -25,18 +24,17 @@ from bench.candidates.base import (
 )
 from bench.catalogue.loader import Catalogue
 from bench.catalogue.models import Expectation, PatientFixture, Scenario, Step
-from bench.checks import registry
-from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
+from bench.checks.base import Evidence, Finding, PatientKeys
+from bench.runner.judge import JudgeSettings, judge_step, matches
 from bench.runner.results import (
-    EvidenceEntry,
     FindingResult,
-    RequirementResult,
     RunResult,
     ScenarioResult,
     StepResult,
 )
+from bench.runner.rollup import build_result
 from bench.runner.simulators import SimulatorHub
-from bench.runner.verdicts import combine, exit_code, requirement_verdict
+from bench.runner.verdicts import combine
 from bench.validation.packs import ValidationPack
 from simulators.common.journal import JOURNAL_NAME, Exchange, Journal, read_journal
 from simulators.common.pki import BenchPki
@@ -292,7 +290,6 @@ class Campaign:
         clock = time.monotonic()
         step_seq = journal.last_seq
         patient = patients[step.patient] if step.patient else None
-        keys = patient.keys if patient else None
         try:
             focus = self._perform(step, patient, journal)
         except AdapterError as exc:
@@ -304,14 +301,15 @@ class Campaign:
                 message=f"le candidat n'a pas pu réaliser l'action : {exc}",
                 duration_s=round(time.monotonic() - clock, 3),
             )
-        findings: list[Finding] = []
-        for expectation in step.expect:
-            expected_patient = patients[expectation.patient].keys if expectation.patient else keys
-            findings += self._expect(expectation, expected_patient, journal, step_seq, scenario_seq)
-        evidence = Evidence(journal.run_dir, [x for x in journal.exchanges if x.seq > scenario_seq])
-        context = CheckContext(patient=keys, focus=focus, test_mode=self.options.test_mode, pack=self.options.pack)
-        for check_id in step.checks:
-            findings += _run_check(check_id, evidence, context)
+        settings = JudgeSettings(self.options.test_mode, self.options.pack, self.options.timeout_factor)
+        findings = judge_step(
+            step,
+            {ref: p.keys for ref, p in patients.items()},
+            focus,
+            lambda expectation, expected: self._wait(expectation, expected, journal, step_seq),
+            lambda: Evidence(journal.run_dir, [x for x in journal.exchanges if x.seq > scenario_seq]),
+            settings,
+        )
         recorded = [x.id for x in journal.exchanges if x.seq > step_seq]
         numbered = [
             FindingResult(id=f"{scenario.id}/{step.id}/{n + 1}", **_finding_fields(f)) for n, f in enumerate(findings)
@@ -371,46 +369,18 @@ class Campaign:
             outcome=view.status,
         )
 
-    def _expect(
-        self, expectation: Expectation, keys: PatientKeys | None, journal: Journal, step_seq: int, scenario_seq: int
-    ) -> list[Finding]:
-        def matches(exchange: Exchange) -> bool:
-            return (
-                exchange.channel == expectation.channel
-                and exchange.transaction == expectation.transaction
-                and (keys is None or bool(keys.keys.intersection(exchange.subjects)))
-            )
-
+    def _wait(
+        self, expectation: Expectation, keys: PatientKeys | None, journal: Journal, step_seq: int
+    ) -> Exchange | None:
+        """Wait for the exchange ``expectation`` names, at most its (scaled) time, showing a countdown if the adapter
+        is interactive."""
         within = expectation.within * self.options.timeout_factor
-        what = f"{expectation.transaction} au simulateur {expectation.channel}"
-        waiting = getattr(self.adapter, "waiting", None)  # interactive adapters show a countdown
+        test = matches(expectation, keys)
+        waiting = getattr(self.adapter, "waiting", None)
         if waiting is not None:
-            with waiting(what, within):
-                found = journal.wait_for(matches, after_seq=step_seq, timeout=within)
-        else:
-            found = journal.wait_for(matches, after_seq=step_seq, timeout=within)
-        check_id = f"expect:{expectation.transaction}"
-        requirements = (expectation.requirement,)
-        if expectation.absent:
-            if found is None:
-                return [
-                    Finding(
-                        check_id,
-                        requirements,
-                        "pass",
-                        f"aucun échange {what} dans les {within:g} s, comme attendu",
-                    )
-                ]
-            return [Finding(check_id, requirements, "fail", f"échange interdit reçu : {what}", found.id)]
-        if found is None:
-            message = f"aucun échange {what} reçu dans les {within:g} s suivant l'action : le candidat devait l'émettre"
-            return [Finding(check_id, requirements, "fail", message)]
-        evidence = Evidence(journal.run_dir, [x for x in journal.exchanges if x.seq > scenario_seq])
-        context = CheckContext(patient=keys, focus=found, test_mode=self.options.test_mode, pack=self.options.pack)
-        findings: list[Finding] = []
-        for check_id in expectation.checks:
-            findings += _run_check(check_id, evidence, context)
-        return findings
+            with waiting(f"{expectation.transaction} au simulateur {expectation.channel}", within):
+                return journal.wait_for(test, after_seq=step_seq, timeout=within)
+        return journal.wait_for(test, after_seq=step_seq, timeout=within)
 
     # roll-up -------------------------------------------------------------------------------------------
     def _result(
@@ -422,95 +392,19 @@ class Campaign:
         finished: dt.datetime,
         duration: float,
     ) -> RunResult:
-        by_requirement: dict[str, list[FindingResult]] = {}
-        scenario_of: dict[str, set[str]] = {}
-        for scenario in scenarios:
-            for step in scenario.steps:
-                for finding in step.findings:
-                    for req in finding.requirements:
-                        by_requirement.setdefault(req, []).append(finding)
-                        scenario_of.setdefault(req, set()).add(scenario.id)
-        requirements = []
-        for model in self.catalogue.requirements.values():
-            findings = by_requirement.get(model.id, [])
-            applicable = self.catalogue.applies(model, self.options.profile)
-            verdict, reason = requirement_verdict(applicable, model.proof.nature, findings)
-            counts = {o: sum(1 for f in findings if f.outcome == o) for o in ("pass", "fail", "error", "skip", "omit")}
-            requirements.append(
-                RequirementResult(
-                    id=model.id,
-                    official_ids=model.official_ids,
-                    title=model.title,
-                    statement=model.statement,
-                    section=model.section,
-                    block=model.block,
-                    function=model.function,
-                    nature=model.nature,
-                    perimeter=model.perimeter,
-                    criticality=model.criticality,
-                    proof_nature=model.proof.nature,
-                    verdict=verdict,
-                    reason=reason,
-                    counts=counts,
-                    scenarios=sorted(scenario_of.get(model.id, set())),
-                    finding_ids=[f.id for f in findings],
-                )
-            )
-        evidence = [
-            EvidenceEntry(
-                exchange_id=x.id,
-                channel=x.channel,
-                transaction=x.transaction,
-                time=x.time,
-                outcome=x.outcome,
-                file=ref.name,
-                sha256=ref.sha256,
-                size=ref.size,
-            )
-            for x in exchanges
-            for ref in x.files.values()
-        ]
-        summary = {
-            v: sum(1 for r in requirements if r.verdict == v)
-            for v in ("conforme", "non_conforme", "non_teste", "non_applicable", "erreur")
-        }
-        profile = self.catalogue.profiles.get(self.options.profile)
-        return RunResult(
-            run_id=self.run_dir.name,
-            bench_version=__version__,
-            catalogue_version=self.catalogue.header.catalogue_version,
-            catalogue_source=f"{self.catalogue.header.source_specification} ({self.catalogue.header.source_version})",
-            candidate=self.adapter.name,
-            defects=list(self.options.defects),
-            profile=self.options.profile,
-            profile_label=profile.label if profile else self.options.profile,
-            started=started.isoformat(timespec="seconds"),
-            finished=finished.isoformat(timespec="seconds"),
-            duration_s=round(duration, 3),
-            scenarios=scenarios,
-            requirements=requirements,
-            evidence=evidence,
-            journal_sha256=journal_digest,
-            summary=summary,
-            exit_code=exit_code(r.verdict for r in requirements),
+        return build_result(
+            self.catalogue,
+            self.options.profile,
+            self.adapter.name,
+            list(self.options.defects),
+            self.run_dir.name,
+            scenarios,
+            exchanges,
+            journal_digest,
+            started,
+            finished,
+            duration,
         )
-
-
-def _run_check(check_id: str, evidence: Evidence, context: CheckContext) -> list[Finding]:
-    """Run one check; a crash inside a check is a bench error, never a candidate failure."""
-    registered = registry.get(check_id)
-    try:
-        return registered.function(evidence, context)
-    except Exception as exc:
-        return [
-            Finding(
-                check_id,
-                registered.requirements,
-                "error",
-                f"erreur du banc dans la vérification {check_id} : {type(exc).__name__}: {exc}",
-                context.focus.id if context.focus else None,
-            )
-        ]
 
 
 def _finding_fields(finding: Finding) -> dict[str, object]:

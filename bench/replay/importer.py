@@ -1,0 +1,138 @@
+"""Read a capture bundle (folder or zip) into an evidence journal: HAR entries become SOAP exchanges identified by
+their body (INSi search or verify...), CDA files become documents, bench record extensions become records.
+Damaged items are reported one by one and never stop the import of the rest."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from simulators.common.journal import Exchange, Journal
+from simulators.common.soap import SoapError
+from simulators.insi.messages import request_from_envelope
+
+MAX_ITEM_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class ImportReport:
+    exchanges: list[Exchange] = field(default_factory=list)
+    original_ids: dict[str, str] = field(default_factory=dict)  # bundle exchange id -> journal exchange id
+    problems: list[str] = field(default_factory=list)
+    run_files: dict[str, bytes] = field(default_factory=dict)
+
+
+def _items(bundle: Path) -> Iterator[tuple[str, bytes]]:
+    if bundle.is_dir():
+        for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
+            yield path.relative_to(bundle).as_posix(), path.read_bytes()
+        return
+    with zipfile.ZipFile(bundle) as archive:
+        for member in archive.infolist():
+            name = PurePosixPath(member.filename)
+            if member.is_dir():
+                continue
+            if name.is_absolute() or ".." in name.parts:
+                yield member.filename, b""  # reported as dangerous below
+                continue
+            if member.file_size > MAX_ITEM_BYTES:
+                yield member.filename, b""
+                continue
+            yield member.filename, archive.read(member)
+
+
+def _text(holder: dict[str, Any]) -> bytes:
+    text = holder.get("text") or ""
+    return base64.b64decode(text) if holder.get("encoding") == "base64" else str(text).encode("utf-8")
+
+
+def _identify(body: bytes, hint: str | None) -> str:
+    if hint:
+        return hint
+    try:
+        return request_from_envelope(body, max_bytes=len(body) + 1).transaction
+    except (SoapError, ValueError):
+        return "http.unknown"
+
+
+def import_bundle(bundle: Path, journal: Journal) -> ImportReport:
+    """Record every exchange of ``bundle`` into ``journal``, in capture order."""
+    report = ImportReport()
+    items = dict(_items(bundle))
+    for name in items:
+        if ".." in PurePosixPath(name).parts or PurePosixPath(name).is_absolute():
+            report.problems.append(f"{name} : chemin dangereux, élément ignoré")
+    har = items.get("exchanges.har")
+    entries: list[Any] = []
+    if har is not None:
+        try:
+            entries = json.loads(har)["log"]["entries"]
+        except (ValueError, KeyError, TypeError) as exc:
+            report.problems.append(f"exchanges.har illisible : {exc}")
+    timeline: list[tuple[str, str, Any]] = []  # (time, kind, payload) to replay in capture order
+    for index, entry in enumerate(entries):
+        try:
+            timeline.append((str(entry["startedDateTime"]), "http", entry))
+        except (KeyError, TypeError):
+            report.problems.append(f"exchanges.har, entrée {index} : incomplète, ignorée")
+    extensions = {"documents/": "candidate.document", "records/": "candidate.patient_record"}
+    for name, data in items.items():
+        for prefix, transaction in extensions.items():
+            if name.startswith(prefix) and data:
+                timeline.append((name.split("/")[-1], transaction, (name, data)))
+        if name.startswith("run/"):
+            report.run_files[name] = data
+
+    # Exchange ids start with a zero-padded sequence number: sorting by it restores the capture order.
+    def order(item: tuple[str, str, Any]) -> str:
+        if item[1] == "http":
+            meta = item[2].get("_segurBench") or {}
+            return str(meta.get("exchange") or item[0])
+        return item[0]
+
+    for _key, kind, payload in sorted(timeline, key=order):
+        try:
+            _record(kind, payload, journal, report)
+        except (ValueError, KeyError, TypeError) as exc:
+            report.problems.append(f"élément {kind} illisible : {exc}")
+    report.exchanges = journal.exchanges
+    return report
+
+
+def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> None:
+    if kind == "http":
+        meta = payload.get("_segurBench") or {}
+        request = _text(payload["request"].get("postData") or {})
+        response = _text(payload["response"].get("content") or {})
+        transaction = _identify(request, meta.get("transaction"))
+        channel = transaction.split(".")[0] if transaction.split(".")[0] in ("insi", "dmp") else "http"
+        request_type = (payload["request"].get("postData") or {}).get("mimeType", "application/octet-stream")
+        response_type = (payload["response"].get("content") or {}).get("mimeType", "application/octet-stream")
+        exchange = journal.record(
+            channel,
+            transaction,
+            {"request": (request, request_type), "response": (response, response_type)},
+            subjects=list(meta.get("subjects") or []),
+            outcome=None,
+            peer=dict(meta.get("peer") or {}),
+            meta={"http_status": payload["response"].get("status"), "replayed_from": meta.get("exchange")},
+        )
+        if meta.get("exchange"):
+            report.original_ids[str(meta["exchange"])] = exchange.id
+        return
+    name, data = payload
+    original = name.split("/")[-1].rsplit(".", 1)[0]
+    part, media = ("document", "application/xml") if kind == "candidate.document" else ("record", "application/json")
+    subjects: list[str] = []
+    if kind == "candidate.patient_record":
+        record = json.loads(data)
+        subjects = [f"patient:{record.get('ref')}"] if record.get("ref") else []
+    exchange = journal.record(
+        "candidate", kind, {part: (data, media)}, subjects=subjects, meta={"replayed_from": original}
+    )
+    report.original_ids[original] = exchange.id

@@ -1,0 +1,102 @@
+"""Judging one scenario step: its expectations (an exchange must, or must not, have reached a simulator) and its
+checks. Live runs and replays share this, so that the same evidence always gets the same verdicts; they differ only
+in how an expected exchange is found (waiting at a simulator, or looking it up in a replayed journal)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.catalogue.models import Expectation, Step
+from bench.checks import registry
+from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
+from bench.validation.packs import ValidationPack
+from simulators.common.journal import Exchange
+
+# (expectation, patient keys) -> the exchange that arrived, or None.
+Finder = Callable[[Expectation, PatientKeys | None], Exchange | None]
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    test_mode: bool = True
+    pack: ValidationPack | None = None
+    timeout_factor: float = 1.0
+
+
+def matches(expectation: Expectation, keys: PatientKeys | None) -> Callable[[Exchange], bool]:
+    """Whether an exchange is the one ``expectation`` waits for, about the patient of ``keys``."""
+
+    def test(exchange: Exchange) -> bool:
+        return (
+            exchange.channel == expectation.channel
+            and exchange.transaction == expectation.transaction
+            and (keys is None or bool(keys.keys.intersection(exchange.subjects)))
+        )
+
+    return test
+
+
+def judge_step(
+    step: Step,
+    patients: dict[str, PatientKeys],
+    focus: Exchange | None,
+    find: Finder,
+    evidence: Callable[[], Evidence],
+    settings: JudgeSettings,
+) -> list[Finding]:
+    """Findings of one step, given how to find expected exchanges and the evidence so far."""
+    keys = patients[step.patient] if step.patient else None
+    findings: list[Finding] = []
+    for expectation in step.expect:
+        expected_keys = patients[expectation.patient] if expectation.patient else keys
+        found = find(expectation, expected_keys)
+        findings += _expectation_findings(expectation, expected_keys, found, evidence, settings)
+    context = CheckContext(patient=keys, focus=focus, test_mode=settings.test_mode, pack=settings.pack)
+    for check_id in step.checks:
+        findings += run_check(check_id, evidence(), context)
+    return findings
+
+
+def _expectation_findings(
+    expectation: Expectation,
+    keys: PatientKeys | None,
+    found: Exchange | None,
+    evidence: Callable[[], Evidence],
+    settings: JudgeSettings,
+) -> list[Finding]:
+    within = expectation.within * settings.timeout_factor
+    what = f"{expectation.transaction} au simulateur {expectation.channel}"
+    check_id = f"expect:{expectation.transaction}"
+    requirements = (expectation.requirement,)
+    if expectation.absent:
+        if found is None:
+            return [
+                Finding(check_id, requirements, "pass", f"aucun échange {what} dans les {within:g} s, comme attendu")
+            ]
+        return [Finding(check_id, requirements, "fail", f"échange interdit reçu : {what}", found.id)]
+    if found is None:
+        message = f"aucun échange {what} reçu dans les {within:g} s suivant l'action : le candidat devait l'émettre"
+        return [Finding(check_id, requirements, "fail", message)]
+    context = CheckContext(patient=keys, focus=found, test_mode=settings.test_mode, pack=settings.pack)
+    findings: list[Finding] = []
+    for check_id in expectation.checks:
+        findings += run_check(check_id, evidence(), context)
+    return findings
+
+
+def run_check(check_id: str, evidence: Evidence, context: CheckContext) -> list[Finding]:
+    """Run one check; a crash inside a check is a bench error, never a candidate failure."""
+    registered = registry.get(check_id)
+    try:
+        return registered.function(evidence, context)
+    except Exception as exc:
+        return [
+            Finding(
+                check_id,
+                registered.requirements,
+                "error",
+                f"erreur du banc dans la vérification {check_id} : {type(exc).__name__}: {exc}",
+                context.focus.id if context.focus else None,
+            )
+        ]
