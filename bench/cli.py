@@ -20,6 +20,7 @@ from bench.catalogue.loader import Catalogue, CatalogueError, load_catalogue
 from bench.catalogue.models import RequirementFile, Scenario
 from bench.config import CONFIG_NAME, INIT_TEMPLATE, BenchConfig, ConfigError, load_config
 from bench.paths import content_root, state_dir
+from bench.privacy import mask_identifiers
 from bench.runner.engine import Campaign, CampaignOptions, new_run_id
 from bench.runner.simulators import SimulatorHub
 from bench.runner.verdicts import EXIT_BENCH_ERROR
@@ -241,6 +242,65 @@ def export(
         run_dir, bundle, candidate=config.get("candidate", {}).get("kind"), profile=config.get("profile")
     )
     out.print(f"lot de captures écrit : {written}", soft_wrap=True)
+
+
+@app.command()
+def replay(
+    bundle: Annotated[Path, typer.Argument(help="Lot de captures : dossier ou .zip (HAR 1.2, .xml, .eml, manifest)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Dossier des campagnes")] = Path("runs"),
+    pack: Annotated[Path | None, typer.Option(help="Paquet de validation CI-SIS pour les vérifications CDA")] = None,
+    no_pseudonymise: Annotated[
+        bool, typer.Option("--no-pseudonymise", help="Identités en clair dans les rapports (pseudonymisées par défaut)")
+    ] = False,
+    key_file: Annotated[
+        Path | None, typer.Option(help="Clé de pseudonymisation (défaut : clé de l'utilisateur)")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Langue du rapport HTML : fr ou en")] = "fr",
+) -> None:
+    """Replay captured exchanges through the checks and write the usual reports (identities pseudonymised)."""
+    from bench.replay.engine import replay_bundle
+    from bench.replay.identities import collect, pseudonymise_text
+    from bench.replay.pseudonymise import Pseudonymiser
+    from bench.runner.results import RunResult
+    from reports.render import write_reports
+
+    if not bundle.exists():
+        console.print(f"[red]{bundle} introuvable[/red]")
+        raise typer.Exit(2)
+    packs = find_packs([pack] if pack else [])
+    run_dir = out_dir / f"replay-{new_run_id()}"
+    outcome = replay_bundle(bundle, run_dir, _catalogue(), pack=packs[0] if packs else None)
+    result = outcome.result
+    if not no_pseudonymise:
+        names, dates = collect(run_dir, outcome.imported.exchanges)
+        # Scenario and step titles of a bench export name the fixture patients as typed: hide them too.
+        catalogue = _catalogue()
+        for scenario_result in result.scenarios:
+            scenario = catalogue.scenarios.get(scenario_result.id)
+            for patient in scenario.fixtures.patients if scenario else []:
+                names.update([patient.typed.birth_name, *patient.typed.first_names])
+                dates.add(patient.typed.birth_date)
+        pseudonymiser = Pseudonymiser(_pseudonym_key(key_file))
+        result = RunResult.model_validate_json(pseudonymise_text(result.model_dump_json(), pseudonymiser, names, dates))
+        result.identities = "pseudonymisees"
+    paths = write_reports(result, run_dir, lang)
+    for problem in outcome.imported.problems:
+        console.print(f"[yellow]{mask_identifiers(problem)}[/yellow]", soft_wrap=True)
+    out.print("  ".join(f"{VERDICT_LABEL[k]} : {v}" for k, v in result.summary.items()), soft_wrap=True)
+    out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
+    raise typer.Exit(result.exit_code)
+
+
+def _pseudonym_key(key_file: Path | None) -> bytes:
+    """The user's pseudonymisation key: given, or made once and kept in the state directory (never shared)."""
+    import secrets
+
+    path = key_file or state_dir() / "pseudonym.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
 
 
 @app.command("hook-sample")

@@ -99,6 +99,11 @@ def _patients(scenario: Scenario, identities: IdentityBase) -> dict[str, _Scenar
     return patients
 
 
+def patient_keys(scenario: Scenario, identities: IdentityBase) -> dict[str, PatientKeys]:
+    """How exchanges about each patient of ``scenario`` are recognised (routing keys)."""
+    return {ref: patient.keys for ref, patient in _patients(scenario, identities).items()}
+
+
 class Campaign:
     """One run: a catalogue, a profile, a candidate adapter, the simulators, and a run directory."""
 

@@ -98,3 +98,6 @@ class RunResult(_Model):
     journal_sha256: str = Field(description="SHA-256 of journal.jsonl as it stood when the run ended")
     summary: dict[str, int]
     exit_code: int
+    identities: Literal["clair", "pseudonymisees"] = Field(
+        default="clair", description="Whether identities in this report are pseudonymised (replays, by default)"
+    )

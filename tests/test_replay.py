@@ -1,0 +1,100 @@
+"""Export-then-replay round trips judge the same evidence the same way, for every scenario of every profile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.candidates.reference import ReferenceCandidate
+from bench.catalogue.loader import Catalogue
+from bench.replay.bundle import export_run
+from bench.replay.engine import replay_bundle
+from bench.runner.engine import Campaign, CampaignOptions
+from bench.runner.results import RunResult
+from bench.validation.packs import ValidationPack
+from simulators.common.pki import BenchPki
+
+
+def _findings(result: RunResult) -> dict[str, list[tuple[str, str, tuple[str, ...]]]]:
+    return {
+        f"{s.id}/{step.id}": [(f.check_id, f.outcome, tuple(f.requirements)) for f in step.findings]
+        for s in result.scenarios
+        for step in s.steps
+    }
+
+
+@pytest.mark.parametrize("profile", ["medecin-ville", "officine"])
+@pytest.mark.parametrize("defects", [[], ["ins.share_unqualified", "cda.no_timezone"]], ids=["clean", "defects"])
+def test_export_then_replay_gives_the_same_verdicts(
+    profile: str,
+    defects: list[str],
+    catalogue: Catalogue,
+    pki: BenchPki,
+    ci_sis_pack: ValidationPack | None,
+    tmp_path: Path,
+) -> None:
+    options = CampaignOptions(profile=profile, defects=defects, pack=ci_sis_pack, timeout_factor=0.1)
+    run_dir = tmp_path / "run"
+    live = Campaign(catalogue, ReferenceCandidate(defects), options, run_dir, pki).run()
+    config = {"profile": profile, "timeout_factor": 0.1, "candidate": {"kind": "reference", "defects": defects}}
+    (run_dir / "run.json").write_text(json.dumps({"config": config}), encoding="utf-8")
+    bundle = export_run(run_dir, tmp_path / "bundle.zip")
+    replayed = replay_bundle(bundle, tmp_path / "replay", catalogue, pack=ci_sis_pack)
+    assert replayed.imported.problems == []
+    assert _findings(replayed.result) == _findings(live)
+    assert {r.id: r.verdict for r in replayed.result.requirements} == {r.id: r.verdict for r in live.requirements}
+    assert replayed.result.candidate == "reference (rejeu)" and replayed.result.profile == profile
+
+
+def test_replayed_reports_are_pseudonymised_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    assert (
+        runner.invoke(app, ["run", "--out", "runs", "--scenario", "INS-SC-01", "--scenario", "INS-SC-03"]).exit_code
+        == 0
+    )
+    run_dir = next((tmp_path / "runs").iterdir())
+    assert runner.invoke(app, ["export", str(run_dir), "--bundle", "bundle.zip"]).exit_code == 0
+    hidden = runner.invoke(app, ["replay", "bundle.zip", "--out", "replays"])
+    clear = runner.invoke(app, ["replay", "bundle.zip", "--out", "replays", "--no-pseudonymise"])
+    assert hidden.exit_code == clear.exit_code == 0, hidden.output
+    reports = sorted((tmp_path / "replays").iterdir())
+    pseudonymised = next(r for r in reports if '"identities": "pseudonymisees"' in (r / "report.json").read_text())
+    in_clear = next(r for r in reports if r != pseudonymised)
+    secrets = [
+        "DE LA FONTAINE-MARTIN",
+        "JEAN-BAPTISTE",
+        "D'ALMEIDA",
+        "Almeida",
+        "ANAIS",
+        "SANTONI",
+        "MARIE-PAULE",
+        "BENALI",
+        "YASMINE",
+        "KOWALSKA",
+        "ZOFIA",
+        "1978-03-14",
+        "19780314",
+        "178037511502783",
+        "255022B03301118",
+        "282129912200716",
+        "1955-02-10",
+        "Fontaine-Martin",
+        "Santoni",
+        "Kowalska",
+        "Anaïs",
+        "Marie-Paule",
+    ]
+    for name in ("report.html", "report.json", "junit.xml"):
+        text = (pseudonymised / name).read_text(encoding="utf-8")
+        leaked = [s for s in secrets if s in text or s.replace("'", "&#39;") in text]
+        assert leaked == [], (name, leaked)
+    assert "Fontaine-Martin" in (in_clear / "report.json").read_text(encoding="utf-8")
+    clear_verdicts = (in_clear / "report.json").read_text(encoding="utf-8").count('"verdict": "conforme"')
+    assert (pseudonymised / "report.json").read_text(encoding="utf-8").count('"verdict": "conforme"') == clear_verdicts
