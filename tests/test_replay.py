@@ -98,3 +98,28 @@ def test_replayed_reports_are_pseudonymised_by_default(tmp_path: Path, monkeypat
     assert "Fontaine-Martin" in (in_clear / "report.json").read_text(encoding="utf-8")
     clear_verdicts = (in_clear / "report.json").read_text(encoding="utf-8").count('"verdict": "conforme"')
     assert (pseudonymised / "report.json").read_text(encoding="utf-8").count('"verdict": "conforme"') == clear_verdicts
+
+
+def test_field_capture_is_judged_exchange_by_exchange_and_damage_is_reported(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    import zipfile
+
+    fixture = (Path(__file__).parent / "data" / "cda" / "consultation-n1.xml").read_bytes()
+    broken = fixture.replace(b'<languageCode code="fr-FR"/>', b'<languageCode code="en"/>')
+    bundle = tmp_path / "field.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("documents/000001-cr.xml", fixture)
+        archive.writestr("documents/000002-cr.xml", broken)
+        archive.writestr("documents/000003-garbage.xml", b"\x00\x01 not xml")
+        archive.writestr("exchanges.har", b'{"log": {"entries": [')  # truncated capture
+        archive.writestr("../escape.xml", b"<x/>")
+    outcome = replay_bundle(bundle, tmp_path / "replay", catalogue)
+    problems = " | ".join(outcome.imported.problems)
+    assert "exchanges.har illisible" in problems and "../escape.xml : chemin dangereux" in problems
+    [capture] = outcome.result.scenarios
+    assert capture.id == "CAPTURE" and len(capture.steps) == 3
+    outcomes = [step.outcome for step in capture.steps]
+    assert outcomes == ["pass", "fail", "fail"]
+    verdicts = {r.id: r.verdict for r in outcome.result.requirements}
+    assert verdicts["CDA-002"] == "non_conforme" and verdicts["INS-001"] == "non_teste"

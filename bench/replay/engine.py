@@ -17,10 +17,11 @@ from pathlib import Path
 
 from bench.catalogue.loader import Catalogue
 from bench.catalogue.models import Expectation
-from bench.checks.base import Evidence, Finding, PatientKeys
+from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
+from bench.checks.cda import CDA_CHECKS
 from bench.replay.importer import ImportReport, import_bundle
 from bench.runner.engine import ATTESTATIONS, patient_keys
-from bench.runner.judge import JudgeSettings, judge_step, matches
+from bench.runner.judge import JudgeSettings, judge_step, matches, run_check
 from bench.runner.results import FindingResult, RunResult, ScenarioResult, StepResult
 from bench.runner.rollup import build_result
 from bench.runner.verdicts import combine
@@ -67,6 +68,9 @@ def replay_bundle(
         else original
         for original in originals
     ]
+    if not originals:
+        # A field capture: no scenario structure, so each exchange is judged on its own by the checks that apply.
+        scenarios = [_capture_scenario(imported, out_dir, settings)]
     digest = hashlib.sha256((out_dir / JOURNAL_NAME).read_bytes()).hexdigest()
     result = build_result(
         catalogue,
@@ -126,6 +130,45 @@ def _replay_scenario(
     )
 
 
+# Checks that judge one exchange on its own, without knowing which patient a scenario meant.
+STANDALONE_CHECKS = {
+    "candidate.document": (*CDA_CHECKS, "ins.matricule_format"),
+    "insi.verify": ("ins.matricule_format",),
+}
+CAPTURE = "CAPTURE"
+
+
+def _capture_scenario(imported: ImportReport, run_dir: Path, settings: JudgeSettings) -> ScenarioResult:
+    evidence = Evidence(run_dir, imported.exchanges)
+    steps = []
+    for exchange in imported.exchanges:
+        checks = STANDALONE_CHECKS.get(exchange.transaction, ())
+        context = CheckContext(focus=exchange, test_mode=settings.test_mode, pack=settings.pack)
+        findings = [f for check_id in checks for f in run_check(check_id, evidence, context)]
+        steps.append(
+            _step_result(
+                CAPTURE,
+                StepResult(
+                    id=exchange.id,
+                    title=exchange.transaction,
+                    action="capture",
+                    outcome="omit",
+                    exchanges=[exchange.id],
+                ),
+                findings,
+            )
+        )
+    requirements = sorted({r for s in steps for f in s.findings for r in f.requirements})
+    return ScenarioResult(
+        id=CAPTURE,
+        title="Échanges capturés",
+        requirements=requirements,
+        outcome=combine(s.outcome for s in steps),
+        duration_s=0.0,
+        steps=steps,
+    )
+
+
 def _constant(evidence: Evidence) -> Callable[[], Evidence]:
     return lambda: evidence
 
@@ -147,7 +190,9 @@ def _step_result(scenario_id: str, original: StepResult, findings: list[Finding]
         id=original.id,
         title=original.title,
         action=original.action,
-        outcome=combine(f.outcome for f in findings) if findings else "pass",
+        outcome=combine(f.outcome for f in findings)
+        if findings
+        else ("omit" if original.action == "capture" else "pass"),
         exchanges=original.exchanges,
         findings=numbered,
     )
