@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -256,8 +257,17 @@ def replay(
         Path | None, typer.Option(help="Clé de pseudonymisation (défaut : clé de l'utilisateur)")
     ] = None,
     lang: Annotated[str, typer.Option(help="Langue du rapport HTML : fr ou en")] = "fr",
+    engine: Annotated[
+        str, typer.Option(help="Captures de terrain : local, process (pool de processus) ou dask (--scheduler)")
+    ] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="dask : adresse de l'ordonnanceur (tcp://hôte:port)")] = None,
+    workers: Annotated[int, typer.Option(help="process/dask : lots traités en parallèle")] = 2,
+    profile: Annotated[str, typer.Option(help="Profil auquel rapporter une capture de terrain")] = "medecin-ville",
 ) -> None:
-    """Replay captured exchanges through the checks and write the usual reports (identities pseudonymised)."""
+    """Replay captured exchanges through the checks and write the usual reports (identities pseudonymised).
+
+    A bundle exported from a run is judged step by step exactly as the run was; a field capture is streamed and each
+    exchange judged by the checks that apply on their own, locally, on a process pool or on a Dask cluster."""
     from bench.replay.engine import replay_bundle
     from bench.replay.identities import collect, pseudonymise_text
     from bench.replay.pseudonymise import Pseudonymiser
@@ -269,6 +279,19 @@ def replay(
         raise typer.Exit(2)
     packs = find_packs([pack] if pack else [])
     run_dir = out_dir / f"replay-{new_run_id()}"
+    if not _has_run_structure(bundle):
+        _replay_field_capture(
+            bundle,
+            run_dir,
+            packs[0].root if packs else None,
+            engine,
+            scheduler,
+            workers,
+            profile,
+            not no_pseudonymise,
+            key_file,
+            lang,
+        )
     outcome = replay_bundle(bundle, run_dir, _catalogue(), pack=packs[0] if packs else None)
     result = outcome.result
     if not no_pseudonymise:
@@ -287,6 +310,64 @@ def replay(
     for problem in outcome.imported.problems:
         console.print(f"[yellow]{mask_identifiers(problem)}[/yellow]", soft_wrap=True)
     out.print("  ".join(f"{VERDICT_LABEL[k]} : {v}" for k, v in result.summary.items()), soft_wrap=True)
+    out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
+    raise typer.Exit(result.exit_code)
+
+
+def _has_run_structure(bundle: Path) -> bool:
+    if bundle.is_dir():
+        return (bundle / "run" / "progress").is_dir()
+    try:
+        with zipfile.ZipFile(bundle) as archive:
+            return any(name.startswith("run/progress/") for name in archive.namelist())
+    except zipfile.BadZipFile:
+        return False
+
+
+def _replay_field_capture(
+    bundle: Path,
+    run_dir: Path,
+    pack_root: Path | None,
+    engine: str,
+    scheduler: str | None,
+    workers: int,
+    profile: str,
+    pseudonymise: bool,
+    key_file: Path | None,
+    lang: str,
+) -> None:
+    from bench.replay.pseudonymise import Pseudonymiser
+    from bench.replay.scale import replay_capture, scale_result_to_run
+    from bench.runner.results import RunResult
+    from reports.render import write_reports
+
+    if engine not in ("local", "process", "dask"):
+        console.print(f"[red]moteur inconnu : {engine}[/red] (local, process, dask)")
+        raise typer.Exit(2)
+    try:
+        scale = replay_capture(
+            bundle,
+            engine=engine,  # type: ignore[arg-type]  # one of the three, checked above
+            scheduler=scheduler,
+            workers=workers,
+            pack_root=str(pack_root) if pack_root else None,
+        )
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        console.print(f"[red]rejeu impossible : {exc}[/red]")
+        raise typer.Exit(EXIT_BENCH_ERROR) from exc
+    run_dir.mkdir(parents=True, exist_ok=True)
+    result = scale_result_to_run(scale, _catalogue(), profile, run_dir.name)
+    if pseudonymise:
+        pseudonymiser = Pseudonymiser(_pseudonym_key(key_file))
+        result = RunResult.model_validate_json(pseudonymiser.text(result.model_dump_json()))
+        result.identities = "pseudonymisees"
+    paths = write_reports(result, run_dir, lang)
+    for problem in scale.problems:
+        console.print(f"[yellow]{mask_identifiers(problem)}[/yellow]", soft_wrap=True)
+    out.print(
+        f"{scale.exchanges} échanges rejoués en {scale.seconds:.2f} s ({scale.rate:.0f}/s, moteur {engine})",
+        soft_wrap=True,
+    )
     out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
     raise typer.Exit(result.exit_code)
 
@@ -370,10 +451,13 @@ def perf(
     round_trips: Annotated[int, typer.Option(help="Allers-retours INSi mesurés")] = 1000,
     cda_documents: Annotated[int, typer.Option(help="Documents CDA générés pour la mesure")] = 1000,
     pack: Annotated[Path | None, typer.Option(help="Paquet de validation CI-SIS (XSD, schématrons)")] = None,
+    replay_exchanges: Annotated[
+        int, typer.Option(help="Échanges du lot de captures généré (0 : pas de mesure)")
+    ] = 100_000,
 ) -> None:
     """Benchmarks: INS campaign wall time, INSi round trips per second over mutual TLS on loopback, CDA documents
     per second (rules + XSD, schematron in-process and Saxon-HE from Java, one process per document)."""
-    from bench.perf import measure, measure_cda
+    from bench.perf import measure, measure_cda, measure_replay
 
     packs = find_packs([pack] if pack else [])
     figures = measure(_catalogue(), _pki(), round_trips=round_trips, pack=packs[0] if packs else None)
@@ -405,6 +489,17 @@ def perf(
         out.print(
             f"Schématron {cda.schematron_name} : {cda.schematron_per_s:.0f} documents/s dans le banc ; "
             f"Saxon-HE Java, un processus par document : {java}",
+            soft_wrap=True,
+        )
+    if replay_exchanges:
+        replay = measure_replay(replay_exchanges)
+        dask = f"{replay.dask_per_s:.0f}/s" if replay.dask_per_s else "non mesuré"
+        out.print(
+            f"Rejeu d'une capture de {replay.exchanges} échanges ({replay.bundle_mib} Mio) : "
+            f"{replay.local_per_s:.0f}/s en local, {replay.process_per_s:.0f}/s sur 2 processus, "
+            f"{dask} sur un cluster Dask local "
+            f"(objectif ≥ 500/s) ; pic mémoire {replay.peak_rss_mib} Mio (processus de rejeu), "
+            f"{replay.peak_worker_rss_mib} Mio (processus de travail) (objectif < 300 Mio)",
             soft_wrap=True,
         )
 

@@ -161,3 +161,66 @@ def measure_cda(pack: ValidationPack | None, documents: int = 1000, schematron_r
         java_saxon_per_s=round(java_rate, 2) if java_rate else None,
         schematron_name=volet_name,
     )
+
+
+@dataclass(frozen=True)
+class ReplayFigures:
+    exchanges: int
+    bundle_mib: float
+    local_per_s: float
+    process_per_s: float
+    dask_per_s: float | None
+    peak_rss_mib: float
+    peak_worker_rss_mib: float
+
+
+def _replay_figures_in_fresh_process(bundle: str) -> tuple[int, float, float, float, float]:
+    """Local and process-pool replays, measured in a process that did nothing else (peak memory is the replay's)."""
+    import resource
+
+    from bench.replay.scale import replay_capture
+
+    local = replay_capture(Path(bundle), engine="local")
+    pooled = replay_capture(Path(bundle), engine="process", workers=2)
+    return (
+        local.exchanges,
+        local.rate,
+        pooled.rate,
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    )
+
+
+def measure_replay(exchanges: int = 100_000, with_dask: bool = True) -> ReplayFigures:
+    """Replay throughput on a generated field capture: in-process, on a process pool, and on a local Dask cluster
+    on loopback; peak resident memory of the replaying process and of its worker processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from bench.replay.generate import generate_bundle
+    from bench.replay.scale import replay_capture
+
+    with tempfile.TemporaryDirectory(prefix="segur-bench-perf-replay-") as tmp:
+        bundle = generate_bundle(Path(tmp) / "capture.zip", exchanges)
+        size = bundle.stat().st_size / (1024 * 1024)
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as fresh:
+            count, local_rate, pooled_rate, peak, worker_peak = fresh.submit(
+                _replay_figures_in_fresh_process, str(bundle)
+            ).result()
+        dask_rate = None
+        if with_dask:
+            from distributed import LocalCluster
+
+            with LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            ) as cluster:
+                dask_rate = replay_capture(bundle, engine="dask", scheduler=cluster.scheduler_address, workers=2).rate
+    return ReplayFigures(
+        exchanges=count,
+        bundle_mib=round(size, 1),
+        local_per_s=round(local_rate, 0),
+        process_per_s=round(pooled_rate, 0),
+        dask_per_s=round(dask_rate, 0) if dask_rate else None,
+        peak_rss_mib=round(peak, 1),
+        peak_worker_rss_mib=round(worker_peak, 1),
+    )

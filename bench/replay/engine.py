@@ -18,8 +18,8 @@ from pathlib import Path
 from bench.catalogue.loader import Catalogue
 from bench.catalogue.models import Expectation
 from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
-from bench.checks.cda import CDA_CHECKS
 from bench.replay.importer import ImportReport, import_bundle
+from bench.replay.scale import STANDALONE
 from bench.runner.engine import ATTESTATIONS, patient_keys
 from bench.runner.judge import JudgeSettings, judge_step, matches, run_check
 from bench.runner.results import FindingResult, RunResult, ScenarioResult, StepResult
@@ -130,11 +130,6 @@ def _replay_scenario(
     )
 
 
-# Checks that judge one exchange on its own, without knowing which patient a scenario meant.
-STANDALONE_CHECKS = {
-    "candidate.document": (*CDA_CHECKS, "ins.matricule_format"),
-    "insi.verify": ("ins.matricule_format",),
-}
 CAPTURE = "CAPTURE"
 
 
@@ -142,7 +137,7 @@ def _capture_scenario(imported: ImportReport, run_dir: Path, settings: JudgeSett
     evidence = Evidence(run_dir, imported.exchanges)
     steps = []
     for exchange in imported.exchanges:
-        checks = STANDALONE_CHECKS.get(exchange.transaction, ())
+        checks = STANDALONE.get(exchange.transaction, ())
         context = CheckContext(focus=exchange, test_mode=settings.test_mode, pack=settings.pack)
         findings = [f for check_id in checks for f in run_check(check_id, evidence, context)]
         steps.append(

@@ -1,0 +1,287 @@
+"""Replay of large field captures: the bundle is streamed (one HAR file, one document at a time), exchanges are
+judged in chunks on a process pool or a Dask cluster, and only counts and the first failures are kept, so memory
+stays flat whatever the bundle size. The bundle itself remains the evidence."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from bench.checks.base import CheckContext, Evidence, Finding
+from bench.runner.judge import run_check
+from simulators.common.journal import EvidenceFile, Exchange
+from simulators.common.soap import SoapError
+from simulators.insi.messages import request_from_envelope
+
+Engine = Literal["local", "process", "dask"]
+CHUNK = 500
+MAX_ITEM_BYTES = 64 * 1024 * 1024
+KEEP_FAILURES = 1000
+STANDALONE = {
+    "candidate.document": (
+        "cda.schema",
+        "cda.header",
+        "cda.record_target",
+        "cda.actors",
+        "cda.body",
+        "ins.matricule_format",
+    ),
+    "insi.verify": ("ins.matricule_format",),
+}
+
+# One captured exchange, small and picklable: (id, transaction, {part: bytes}).
+Item = tuple[str, str, dict[str, bytes]]
+
+
+class MemoryEvidence(Evidence):
+    """Evidence whose parts are in memory (a streamed capture), not in a run directory."""
+
+    def __init__(self, exchanges: list[Exchange], parts: dict[tuple[str, str], bytes]) -> None:
+        super().__init__(Path("."), exchanges)
+        self._parts = parts
+
+    def part(self, exchange: Exchange, part: str) -> bytes | None:
+        return self._parts.get((exchange.id, part))
+
+
+@dataclass
+class ChunkResult:
+    exchanges: int = 0
+    counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (requirement, check, outcome)
+    failures: list[tuple[str, str, str, str]] = field(default_factory=list)  # (exchange, check, outcome, message)
+
+
+@dataclass
+class ScaleResult:
+    exchanges: int
+    seconds: float
+    counts: Counter[tuple[str, str, str]]
+    failures: list[tuple[str, str, str, str]]
+    problems: list[str]
+
+    @property
+    def rate(self) -> float:
+        return self.exchanges / self.seconds if self.seconds else 0.0
+
+
+def _text(holder: dict[str, Any]) -> bytes:
+    text = holder.get("text") or ""
+    return base64.b64decode(text) if holder.get("encoding") == "base64" else str(text).encode("utf-8")
+
+
+def _transaction(body: bytes, hint: str | None) -> str:
+    if hint:
+        return hint
+    try:
+        return request_from_envelope(body, max_bytes=len(body) + 1).transaction
+    except (SoapError, ValueError):
+        return "http.unknown"
+
+
+def _members(bundle: Path) -> Iterator[tuple[str, Any]]:
+    """(name, reader) pairs, read lazily one at a time."""
+    if bundle.is_dir():
+        for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
+            yield path.relative_to(bundle).as_posix(), path.read_bytes
+        return
+    archive = zipfile.ZipFile(bundle)
+    for member in archive.infolist():
+        if member.is_dir():
+            continue
+        yield member.filename, (lambda m=member: archive.read(m) if m.file_size <= MAX_ITEM_BYTES else b"")
+
+
+def stream_items(bundle: Path, problems: list[str]) -> Iterator[Item]:
+    """Every exchange of a bundle, streamed; damaged members are reported in ``problems`` and skipped."""
+    for name, read in _members(bundle):
+        path = PurePosixPath(name)
+        if path.is_absolute() or ".." in path.parts:
+            problems.append(f"{name} : chemin dangereux, élément ignoré")
+            continue
+        if name.endswith(".har"):
+            try:
+                entries = json.loads(read())["log"]["entries"]
+            except (ValueError, KeyError, TypeError) as exc:
+                problems.append(f"{name} illisible : {exc}")
+                continue
+            for index, entry in enumerate(entries):
+                try:
+                    meta = entry.get("_segurBench") or {}
+                    request = _text(entry["request"].get("postData") or {})
+                    response = _text(entry["response"].get("content") or {})
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    problems.append(f"{name}, entrée {index} illisible : {exc}")
+                    continue
+                yield (
+                    f"{name}#{index}",
+                    _transaction(request, meta.get("transaction")),
+                    {"request": request, "response": response},
+                )
+        elif name.startswith("documents/") and name.endswith(".xml"):
+            yield name, "candidate.document", {"document": read()}
+
+
+def judge_chunk(items: list[Item], pack_root: str | None = None) -> ChunkResult:
+    """Judge a chunk of exchanges with the checks that apply on their own (runs in a worker process)."""
+    from bench.validation.packs import ValidationPack
+
+    pack = ValidationPack(Path(pack_root)) if pack_root else None
+    result = ChunkResult()
+    exchanges: list[Exchange] = []
+    parts: dict[tuple[str, str], bytes] = {}
+    for identifier, transaction, data in items:
+        files = {
+            part: EvidenceFile(f"{identifier}.{part}", "", len(content), "application/xml")
+            for part, content in data.items()
+        }
+        exchange = Exchange(
+            id=identifier,
+            seq=len(exchanges) + 1,
+            time="",
+            channel=transaction.split(".")[0],
+            transaction=transaction,
+            peer={},
+            subjects=[],
+            outcome=None,
+            files=files,
+        )
+        exchanges.append(exchange)
+        parts.update({(identifier, part): content for part, content in data.items()})
+    evidence = MemoryEvidence(exchanges, parts)
+    for exchange in exchanges:
+        result.exchanges += 1
+        context = CheckContext(focus=exchange, pack=pack)
+        findings: list[Finding] = []
+        for check_id in STANDALONE.get(exchange.transaction, ()):
+            findings += run_check(check_id, evidence, context)
+        for finding in findings:
+            for requirement in finding.requirements:
+                result.counts[(requirement, finding.check_id, finding.outcome)] += 1
+            if finding.outcome in ("fail", "error") and len(result.failures) < KEEP_FAILURES:
+                result.failures.append((exchange.id, finding.check_id, finding.outcome, finding.message))
+    return result
+
+
+def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def replay_capture(
+    bundle: Path,
+    *,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+    workers: int = 2,
+    pack_root: str | None = None,
+    chunk_size: int = CHUNK,
+) -> ScaleResult:
+    """Judge every exchange of a (large) field capture; at most ``2 * workers`` chunks are in flight at once."""
+    problems: list[str] = []
+    total = ChunkResult()
+    clock = time.perf_counter()
+    chunks = _chunks(stream_items(bundle, problems), chunk_size)
+
+    def merge(part: ChunkResult) -> None:
+        total.exchanges += part.exchanges
+        total.counts.update(part.counts)
+        room = KEEP_FAILURES - len(total.failures)
+        total.failures.extend(part.failures[:room])
+
+    if engine == "local":
+        for chunk in chunks:
+            merge(judge_chunk(chunk, pack_root))
+    elif engine == "process":
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            _bounded(pool.submit, chunks, pack_root, 2 * workers, merge)
+    else:
+        from distributed import Client
+
+        if not scheduler:
+            raise ValueError("--engine dask demande --scheduler ADRESSE (tcp://hôte:port)")
+        with Client(scheduler) as client:
+            _bounded(client.submit, chunks, pack_root, 2 * workers, merge)
+    return ScaleResult(total.exchanges, time.perf_counter() - clock, total.counts, total.failures, problems)
+
+
+def _bounded(submit: Any, chunks: Iterator[list[Item]], pack_root: str | None, in_flight: int, merge: Any) -> None:
+    """Submit chunks with at most ``in_flight`` pending, merging results in completion order."""
+    pending: list[Any] = []
+    for chunk in chunks:
+        pending.append(submit(judge_chunk, chunk, pack_root))
+        if len(pending) >= in_flight:
+            merge(pending.pop(0).result())
+    for future in pending:
+        merge(future.result())
+
+
+def scale_result_to_run(scale: ScaleResult, catalogue: Any, profile: str, run_id: str) -> Any:
+    """A run result for the usual reports: one finding per (requirement, check, outcome) group with its count, and
+    the first failures one by one, in a single CAPTURE section."""
+    import datetime as dt
+
+    from bench.runner.results import FindingResult, ScenarioResult, StepResult
+    from bench.runner.rollup import build_result
+    from bench.runner.verdicts import combine
+
+    summary = [
+        FindingResult(
+            id=f"CAPTURE/summary/{n + 1}",
+            check_id=check,
+            requirements=[requirement],
+            outcome=outcome,
+            message=f"{count} constat(s) « {outcome} » sur {scale.exchanges} échanges",
+        )
+        for n, ((requirement, check, outcome), count) in enumerate(sorted(scale.counts.items()))
+    ]
+    failures = [
+        FindingResult(
+            id=f"CAPTURE/failures/{n + 1}",
+            check_id=check,
+            requirements=[],
+            outcome=outcome,
+            message=message,
+            exchange_id=exchange,
+        )
+        for n, (exchange, check, outcome, message) in enumerate(scale.failures)
+    ]
+    steps = [
+        StepResult(
+            id="summary",
+            title=f"{scale.exchanges} échanges jugés",
+            action="capture",
+            outcome=combine(f.outcome for f in summary) if summary else "omit",
+            findings=summary,
+        ),
+        StepResult(
+            id="failures",
+            title=f"{len(failures)} premiers échecs",
+            action="capture",
+            outcome=combine(f.outcome for f in failures) if failures else "omit",
+            findings=failures,
+        ),
+    ]
+    scenario = ScenarioResult(
+        id="CAPTURE",
+        title="Échanges capturés",
+        requirements=sorted({r for r, _c, _o in scale.counts}),
+        outcome=combine(s.outcome for s in steps),
+        duration_s=round(scale.seconds, 3),
+        steps=steps,
+    )
+    now = dt.datetime.now(dt.UTC)
+    return build_result(catalogue, profile, "capture", [], run_id, [scenario], [], "", now, now, scale.seconds)
