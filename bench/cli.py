@@ -230,17 +230,45 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
 def export(
     run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne")],
     bundle: Annotated[Path, typer.Option(help="Dossier ou fichier .zip du lot de captures à écrire")],
+    no_pseudonymise: Annotated[
+        bool,
+        typer.Option("--no-pseudonymise", help="Export d'un rejeu : identités en clair (pseudonymisées par défaut)"),
+    ] = False,
+    key_file: Annotated[
+        Path | None, typer.Option(help="Clé de pseudonymisation (défaut : clé de l'utilisateur)")
+    ] = None,
 ) -> None:
-    """Export a run's exchanges as a capture bundle in standard formats (HAR 1.2, CDA .xml, .eml, manifest)."""
+    """Export a run's exchanges as a capture bundle in standard formats (HAR 1.2, CDA .xml, .eml, manifest).
+    The export of a replay (field data) is pseudonymised unless --no-pseudonymise."""
     from bench.replay.bundle import export_run
+    from bench.replay.identities import collect, pseudonymise_text
+    from bench.replay.pseudonymise import Pseudonymiser
+    from simulators.common.journal import read_journal
 
     if not (run_dir / "journal.jsonl").is_file():
         console.print(f"[red]{run_dir} n'a pas de journal de preuves[/red]")
         raise typer.Exit(2)
     settings = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8")) if (run_dir / RUN_FILE).is_file() else {}
     config = settings.get("config", {})
+    exchanges = read_journal(run_dir)
+    transform = None
+    if not no_pseudonymise and any("replayed_from" in x.meta for x in exchanges):
+        names, dates = collect(run_dir, exchanges)
+        pseudonymiser = Pseudonymiser(_pseudonym_key(key_file))
+
+        def pseudonymise_file(_name: str, data: bytes) -> bytes:
+            try:
+                return pseudonymise_text(data.decode("utf-8"), pseudonymiser, names, dates).encode("utf-8")
+            except UnicodeDecodeError:
+                return data
+
+        transform = pseudonymise_file
     written = export_run(
-        run_dir, bundle, candidate=config.get("candidate", {}).get("kind"), profile=config.get("profile")
+        run_dir,
+        bundle,
+        candidate=config.get("candidate", {}).get("kind"),
+        profile=config.get("profile"),
+        transform=transform,
     )
     out.print(f"lot de captures écrit : {written}", soft_wrap=True)
 

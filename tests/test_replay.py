@@ -123,3 +123,26 @@ def test_field_capture_is_judged_exchange_by_exchange_and_damage_is_reported(
     assert outcomes == ["pass", "fail", "fail"]
     verdicts = {r.id: r.verdict for r in outcome.result.requirements}
     assert verdicts["CDA-002"] == "non_conforme" and verdicts["INS-001"] == "non_teste"
+
+
+def test_exporting_a_replay_is_pseudonymised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zipfile
+
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["run", "--out", "runs", "--scenario", "INS-SC-01"]).exit_code == 0
+    assert runner.invoke(app, ["export", str(next(Path("runs").iterdir())), "--bundle", "b.zip"]).exit_code == 0
+    assert runner.invoke(app, ["replay", "b.zip", "--out", "replays"]).exit_code == 0
+    replay_dir = next(Path("replays").iterdir())
+    assert runner.invoke(app, ["export", str(replay_dir), "--bundle", "again.zip"]).exit_code == 0
+    with zipfile.ZipFile("again.zip") as archive:
+        content = b"".join(archive.read(name) for name in archive.namelist())
+    for secret in (b"DE LA FONTAINE-MARTIN", b"178037511502783", b"1978-03-14", b"D'ALMEIDA"):
+        assert secret not in content
+    assert runner.invoke(app, ["export", str(replay_dir), "--bundle", "clear.zip", "--no-pseudonymise"]).exit_code == 0
+    with zipfile.ZipFile("clear.zip") as archive:
+        assert b"178037511502783" in b"".join(archive.read(name) for name in archive.namelist())

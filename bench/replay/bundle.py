@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,16 @@ def _har_entry(run_dir: Path, exchange: Exchange) -> dict[str, Any]:
     }
 
 
-def export_run(run_dir: Path, destination: Path, *, candidate: str | None = None, profile: str | None = None) -> Path:
-    """Write ``run_dir``'s journal as a bundle at ``destination`` (a folder, or a ``.zip`` file)."""
+def export_run(
+    run_dir: Path,
+    destination: Path,
+    *,
+    candidate: str | None = None,
+    profile: str | None = None,
+    transform: Callable[[str, bytes], bytes] | None = None,
+) -> Path:
+    """Write ``run_dir``'s journal as a bundle at ``destination`` (a folder, or a ``.zip`` file). ``transform``
+    rewrites each file's bytes first (pseudonymisation of a replay's export); digests are of what is written."""
     exchanges = read_journal(run_dir)
     files: dict[str, bytes] = {}
     entries = [_har_entry(run_dir, x) for x in exchanges if x.channel in HTTP_CHANNELS]
@@ -102,6 +111,8 @@ def export_run(run_dir: Path, destination: Path, *, candidate: str | None = None
         files[f"run/progress/{path.name}"] = path.read_bytes()
     if (run_dir / "run.json").is_file():
         files["run/run.json"] = (run_dir / "run.json").read_bytes()
+    if transform is not None:
+        files = {name: transform(name, data) for name, data in files.items()}
     manifest = {
         "format": "segur-bench capture bundle 1.0",
         "candidate": candidate,
