@@ -364,9 +364,7 @@ def _replay_field_capture(
     key_file: Path | None,
     lang: str,
 ) -> None:
-    from bench.replay.pseudonymise import Pseudonymiser
     from bench.replay.scale import replay_capture, scale_result_to_run
-    from bench.runner.results import RunResult
     from reports.render import write_reports
 
     if engine not in ("local", "process", "dask"):
@@ -379,15 +377,14 @@ def _replay_field_capture(
             scheduler=scheduler,
             workers=workers,
             pack_root=str(pack_root) if pack_root else None,
+            key=_pseudonym_key(key_file) if pseudonymise else None,
         )
     except (ValueError, OSError, zipfile.BadZipFile) as exc:
         console.print(f"[red]rejeu impossible : {exc}[/red]")
         raise typer.Exit(EXIT_BENCH_ERROR) from exc
     run_dir.mkdir(parents=True, exist_ok=True)
     result = scale_result_to_run(scale, _catalogue(), profile, run_dir.name)
-    if pseudonymise:
-        pseudonymiser = Pseudonymiser(_pseudonym_key(key_file))
-        result = RunResult.model_validate_json(pseudonymiser.text(result.model_dump_json()))
+    if pseudonymise:  # exchanges were pseudonymised before judging: the findings already speak of pseudonyms
         result.identities = "pseudonymisees"
     paths = write_reports(result, run_dir, lang)
     for problem in scale.problems:

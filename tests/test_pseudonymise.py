@@ -67,3 +67,11 @@ def test_text_never_pseudonymises_a_pseudonym_twice() -> None:
     p = Pseudonymiser(KEY)
     once = p.text("INS 178037511502783")
     assert p.text(once) == once
+
+
+@given(nirs, st.integers(1, 99))
+def test_a_wrong_key_stays_wrong_by_the_same_offset(nir: str, shift: int) -> None:
+    wrong = f"{(int(ins_key(nir)) + shift) % 100:02d}"
+    pseudo = Pseudonymiser(KEY).matricule(nir + wrong)
+    assert (int(pseudo[13:]) - int(ins_key(pseudo[:13]))) % 100 == shift
+    assert matricule_problems(pseudo) != []

@@ -55,9 +55,17 @@ class Pseudonymiser:
         return value[:5] + department + self._digits("nir", value, 6)
 
     def matricule(self, matricule: str) -> str:
-        """A well-formed matricule INS (NIR or NIA + correct key) standing for ``matricule``."""
+        """The matricule INS standing for ``matricule``: well formed if the original is, and otherwise wrong by the
+        same key offset, so that a check judges the pseudonym exactly as it judged the original."""
         nir = self.nir(matricule[:13])
-        pseudo = nir + ins_key(nir) if len(matricule) == 15 else nir
+        if len(matricule) == 15:
+            key = matricule[13:]
+            if key.isdigit():
+                offset = int(key) - int(ins_key(matricule[:13]))
+                key = f"{(int(ins_key(nir)) + offset) % 100:02d}"
+            pseudo = nir + key
+        else:
+            pseudo = nir
         self._produced.add(pseudo)
         return pseudo
 

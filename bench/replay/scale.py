@@ -129,11 +129,16 @@ def stream_items(bundle: Path, problems: list[str]) -> Iterator[Item]:
             yield name, "candidate.document", {"document": read()}
 
 
-def judge_chunk(items: list[Item], pack_root: str | None = None) -> ChunkResult:
-    """Judge a chunk of exchanges with the checks that apply on their own (runs in a worker process)."""
+def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | None = None) -> ChunkResult:
+    """Judge a chunk of exchanges with the checks that apply on their own (runs in a worker process). With ``key``,
+    identifiers are pseudonymised before judging, so that findings speak of the pseudonyms consistently."""
+    from bench.replay.pseudonymise import Pseudonymiser
     from bench.validation.packs import ValidationPack
 
     pack = ValidationPack(Path(pack_root)) if pack_root else None
+    if key is not None:
+        pseudonymiser = Pseudonymiser(key)
+        items = [(i, t, {p: _pseudonymised(pseudonymiser, d) for p, d in data.items()}) for i, t, data in items]
     result = ChunkResult()
     exchanges: list[Exchange] = []
     parts: dict[tuple[str, str], bytes] = {}
@@ -170,6 +175,13 @@ def judge_chunk(items: list[Item], pack_root: str | None = None) -> ChunkResult:
     return result
 
 
+def _pseudonymised(pseudonymiser: Any, data: bytes) -> bytes:
+    try:
+        return str(pseudonymiser.text(data.decode("utf-8"))).encode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
 def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
     chunk: list[Item] = []
     for item in items:
@@ -189,6 +201,7 @@ def replay_capture(
     workers: int = 2,
     pack_root: str | None = None,
     chunk_size: int = CHUNK,
+    key: bytes | None = None,
 ) -> ScaleResult:
     """Judge every exchange of a (large) field capture; at most ``2 * workers`` chunks are in flight at once."""
     problems: list[str] = []
@@ -204,25 +217,27 @@ def replay_capture(
 
     if engine == "local":
         for chunk in chunks:
-            merge(judge_chunk(chunk, pack_root))
+            merge(judge_chunk(chunk, pack_root, key))
     elif engine == "process":
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            _bounded(pool.submit, chunks, pack_root, 2 * workers, merge)
+            _bounded(pool.submit, chunks, (pack_root, key), 2 * workers, merge)
     else:
         from distributed import Client
 
         if not scheduler:
             raise ValueError("--engine dask demande --scheduler ADRESSE (tcp://hôte:port)")
         with Client(scheduler) as client:
-            _bounded(client.submit, chunks, pack_root, 2 * workers, merge)
+            _bounded(client.submit, chunks, (pack_root, key), 2 * workers, merge)
     return ScaleResult(total.exchanges, time.perf_counter() - clock, total.counts, total.failures, problems)
 
 
-def _bounded(submit: Any, chunks: Iterator[list[Item]], pack_root: str | None, in_flight: int, merge: Any) -> None:
+def _bounded(
+    submit: Any, chunks: Iterator[list[Item]], options: tuple[str | None, bytes | None], in_flight: int, merge: Any
+) -> None:
     """Submit chunks with at most ``in_flight`` pending, merging results in completion order."""
     pending: list[Any] = []
     for chunk in chunks:
-        pending.append(submit(judge_chunk, chunk, pack_root))
+        pending.append(submit(judge_chunk, chunk, *options))
         if len(pending) >= in_flight:
             merge(pending.pop(0).result())
     for future in pending:
