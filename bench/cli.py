@@ -40,8 +40,9 @@ packs_app = typer.Typer(
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(pki_app, name="pki")
 app.add_typer(packs_app, name="packs")
-console = Console(stderr=True)
-out = Console()
+# emoji=False: a "file:100:" location must never turn into an emoji.
+console = Console(stderr=True, emoji=False)
+out = Console(emoji=False)
 
 VERDICT_STYLE = {
     "conforme": "green",

@@ -28,6 +28,11 @@ TEMPLATES = {
     "verify_ins": f"{FORWARD} POST /v1/patients/{{ref}}/ins-verification",
     "produce_document": f"{FORWARD} POST /v1/patients/{{ref}}/documents",
     "read_patient_record": f"{FORWARD} GET /v1/patients/{{ref}}/record",
+    "open_patient_record": f"{FORWARD} POST /v1/patients/{{ref}}/opening",
+    "consult_dmp": f"{FORWARD} POST /v1/patients/{{ref}}/dmp-consultation",
+    "replace_document": f"{FORWARD} POST /v1/patients/{{ref}}/documents/{{kind}}/replacement",
+    "mask_document": f"{FORWARD} POST /v1/patients/{{ref}}/documents/{{kind}}/masking",
+    "configure_dmp": f"{FORWARD} POST /v1/session/dmp-endpoint",
 }
 
 
@@ -41,7 +46,9 @@ def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def test_command_adapter_gives_the_reference_verdicts(
     hook: str, catalogue: Catalogue, pki: BenchPki, tmp_path: Path
 ) -> None:
-    options = CampaignOptions(profile="medecin-ville", scenario_ids=["INS-SC-04", "INS-SC-06"], timeout_factor=0.2)
+    options = CampaignOptions(
+        profile="medecin-ville", scenario_ids=["INS-SC-04", "INS-SC-06", "DMP-SC-03", "DMP-SC-04"], timeout_factor=0.2
+    )
     by_command = Campaign(catalogue, CommandAdapter(TEMPLATES), options, tmp_path / "cmd", pki).run()
     direct = Campaign(catalogue, ReferenceCandidate(), options, tmp_path / "direct", pki).run()
     assert {r.id: r.verdict for r in by_command.requirements} == {r.id: r.verdict for r in direct.requirements}

@@ -53,6 +53,16 @@ class PatientInput:
 
 
 @dataclass(frozen=True)
+class DocumentView:
+    """A document the software holds in a patient's record: its own, or one integrated from the DMP."""
+
+    unique_id: str
+    title: str
+    origin: Literal["own", "dmp"]
+    dmp_status: str  # own documents: "alimente", "en_attente", "refuse", "non_partage"; integrated: "integre"
+
+
+@dataclass(frozen=True)
 class PatientRecordView:
     """What the software holds for a patient, as its read-only query answers."""
 
@@ -68,6 +78,8 @@ class PatientRecordView:
     ins_oid: str | None = None
     identity_document_checked: bool = False
     messages: list[str] = field(default_factory=list)
+    dmp_access: str | None = None  # what the last DMP access test said ("autorise", "refus:...")
+    documents: list[DocumentView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,8 @@ class Environment:
     ca_file: str
     client_cert_file: str
     client_key_file: str
+    dmp_url: str = ""
+    dmp_untrusted_url: str = ""  # a DMP whose certificate does not verify (DMP-012)
 
 
 class CandidateAdapter(Protocol):
@@ -122,3 +136,24 @@ class CandidateAdapter(Protocol):
         ...
 
     def read_patient_record(self, ref: str) -> PatientRecordView: ...
+
+    def open_patient_record(self, ref: str) -> None:
+        """The professional opens the patient's record (wave 2: the DMP access test runs with no click)."""
+        ...
+
+    def consult_dmp(self, ref: str, access_mode: str) -> None:
+        """The professional consults the patient's DMP from the record (``normal`` or ``bris_de_glace``) and the
+        software integrates what it retrieves."""
+        ...
+
+    def replace_document(self, ref: str, kind: str) -> Artifact:
+        """The professional corrects the last document of ``kind``: a new version replaces it."""
+        ...
+
+    def mask_document(self, ref: str, kind: str) -> None:
+        """The professional asks that the last document of ``kind`` be masked to other professionals."""
+        ...
+
+    def configure_dmp(self, url: str) -> None:
+        """The DMP endpoint the software must use from now on (the bench may point it to a rogue server)."""
+        ...

@@ -16,7 +16,7 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from bench.candidates.api.models import ApiDocument, ApiPatientRecord
+from bench.candidates.api.models import ApiDocument, ApiPatientRecord, record_view
 from bench.candidates.base import (
     AdapterError,
     Artifact,
@@ -83,6 +83,7 @@ class CommandAdapter:
             "SEGUR_CA_FILE": environment.ca_file,
             "SEGUR_CLIENT_CERT_FILE": environment.client_cert_file,
             "SEGUR_CLIENT_KEY_FILE": environment.client_key_file,
+            "SEGUR_DMP_URL": environment.dmp_url,
         }
         self._run(
             "start",
@@ -91,6 +92,7 @@ class CommandAdapter:
                 "ca_file": environment.ca_file,
                 "client_cert_file": environment.client_cert_file,
                 "client_key_file": environment.client_key_file,
+                "dmp_url": environment.dmp_url,
             },
         )
 
@@ -113,12 +115,15 @@ class CommandAdapter:
         self._run("verify_ins", {}, ref=ref)
 
     def produce_document(self, ref: str, kind: str) -> Artifact:
-        output = self._run("produce_document", {"kind": kind}, ref=ref, kind=kind)
+        return self._document(self._run("produce_document", {"kind": kind}, ref=ref, kind=kind), "produce_document")
+
+    @staticmethod
+    def _document(output: str, action: str) -> Artifact:
         try:
             document = ApiDocument.model_validate_json(output)
             data = base64.b64decode(document.content_base64, validate=True)
         except (ValidationError, ValueError) as exc:
-            raise AdapterError(f"produce_document : sortie non conforme (JSON Document attendu) : {exc}") from exc
+            raise AdapterError(f"{action} : sortie non conforme (JSON Document attendu) : {exc}") from exc
         return Artifact(data=data, media_type=document.media_type, name=document.name)
 
     def read_patient_record(self, ref: str) -> PatientRecordView:
@@ -129,4 +134,19 @@ class CommandAdapter:
             raise AdapterError(
                 f"read_patient_record : sortie non conforme (JSON PatientRecord attendu) : {exc}"
             ) from exc
-        return PatientRecordView(**record.model_dump())
+        return record_view(record)
+
+    def open_patient_record(self, ref: str) -> None:
+        self._run("open_patient_record", {}, ref=ref)
+
+    def consult_dmp(self, ref: str, access_mode: str) -> None:
+        self._run("consult_dmp", {"access_mode": access_mode}, ref=ref, mode=access_mode)
+
+    def replace_document(self, ref: str, kind: str) -> Artifact:
+        return self._document(self._run("replace_document", {"kind": kind}, ref=ref, kind=kind), "replace_document")
+
+    def mask_document(self, ref: str, kind: str) -> None:
+        self._run("mask_document", {"kind": kind}, ref=ref, kind=kind)
+
+    def configure_dmp(self, url: str) -> None:
+        self._run("configure_dmp", {"dmp_url": url}, url=url)

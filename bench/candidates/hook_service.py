@@ -20,9 +20,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bench.candidates.api.models import (
+    ApiDmpConsultation,
+    ApiDmpEndpoint,
     ApiDocument,
     ApiDocumentRequest,
     ApiEnvironment,
+    ApiHeldDocument,
     ApiIdentityDocument,
     ApiInsSearch,
     ApiPatient,
@@ -80,7 +83,12 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
             raise ValueError(f"certificats illisibles : {exc}") from exc
         candidate.start(
             Environment(
-                env.insi_url, context, str(folder / "ca.pem"), str(folder / "cert.pem"), str(folder / "key.pem")
+                env.insi_url,
+                context,
+                str(folder / "ca.pem"),
+                str(folder / "cert.pem"),
+                str(folder / "key.pem"),
+                dmp_url=env.dmp_url or "",
             )
         )
         return Response(status_code=204)
@@ -133,7 +141,35 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
 
     async def record(request: Request) -> Response:
         view = candidate.read_patient_record(request.path_params["ref"])
-        return JSONResponse(ApiPatientRecord(**view.__dict__).model_dump())
+        fields = {**view.__dict__, "documents": [ApiHeldDocument(**d.__dict__) for d in view.documents]}
+        return JSONResponse(ApiPatientRecord(**fields).model_dump())
+
+    async def opening(request: Request) -> Response:
+        candidate.open_patient_record(request.path_params["ref"])
+        return Response(status_code=204)
+
+    async def consultation(request: Request) -> Response:
+        body = await _body(request, ApiDmpConsultation)
+        candidate.consult_dmp(request.path_params["ref"], body.access_mode)
+        return Response(status_code=204)
+
+    async def replacement(request: Request) -> Response:
+        kind = ApiDocumentRequest(kind=request.path_params["kind"]).kind
+        artifact = candidate.replace_document(request.path_params["ref"], kind)
+        payload = ApiDocument(
+            name=artifact.name, media_type=artifact.media_type, content_base64=base64.b64encode(artifact.data).decode()
+        )
+        return JSONResponse(payload.model_dump())
+
+    async def masking(request: Request) -> Response:
+        kind = ApiDocumentRequest(kind=request.path_params["kind"]).kind
+        candidate.mask_document(request.path_params["ref"], kind)
+        return Response(status_code=204)
+
+    async def dmp_endpoint(request: Request) -> Response:
+        body = await _body(request, ApiDmpEndpoint)
+        candidate.configure_dmp(body.dmp_url)
+        return Response(status_code=204)
 
     routes: list[tuple[str, Handler, str]] = [
         ("/v1/session/start", start, "POST"),
@@ -145,6 +181,11 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         ("/v1/patients/{ref}/ins-verification", verify, "POST"),
         ("/v1/patients/{ref}/documents", document, "POST"),
         ("/v1/patients/{ref}/record", record, "GET"),
+        ("/v1/patients/{ref}/opening", opening, "POST"),
+        ("/v1/patients/{ref}/dmp-consultation", consultation, "POST"),
+        ("/v1/patients/{ref}/documents/{kind}/replacement", replacement, "POST"),
+        ("/v1/patients/{ref}/documents/{kind}/masking", masking, "POST"),
+        ("/v1/session/dmp-endpoint", dmp_endpoint, "POST"),
     ]
 
     async def http_error(request: Request, exc: Exception) -> Response:

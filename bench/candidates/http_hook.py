@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from bench.candidates.api.models import ApiDocument, ApiPatientRecord
+from bench.candidates.api.models import ApiDocument, ApiPatientRecord, record_view
 from bench.candidates.base import (
     AdapterError,
     Artifact,
@@ -50,6 +50,7 @@ class HttpHookAdapter:
             "/v1/session/start",
             {
                 "insi_url": environment.insi_url,
+                "dmp_url": environment.dmp_url,
                 "ca_pem": Path(environment.ca_file).read_text(),
                 "client_cert_pem": Path(environment.client_cert_file).read_text(),
                 "client_key_pem": Path(environment.client_key_file).read_text(),
@@ -78,7 +79,10 @@ class HttpHookAdapter:
         self._call("POST", f"/v1/patients/{ref}/ins-verification")
 
     def produce_document(self, ref: str, kind: str) -> Artifact:
-        response = self._call("POST", f"/v1/patients/{ref}/documents", {"kind": kind})
+        return self._document(self._call("POST", f"/v1/patients/{ref}/documents", {"kind": kind}))
+
+    @staticmethod
+    def _document(response: httpx.Response) -> Artifact:
         try:
             document = ApiDocument.model_validate_json(response.content)
             data = base64.b64decode(document.content_base64, validate=True)
@@ -92,4 +96,19 @@ class HttpHookAdapter:
             record = ApiPatientRecord.model_validate_json(response.content)
         except ValidationError as exc:
             raise AdapterError(f"dossier renvoyé non conforme à l'API : {exc}") from exc
-        return PatientRecordView(**record.model_dump())
+        return record_view(record)
+
+    def open_patient_record(self, ref: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/opening")
+
+    def consult_dmp(self, ref: str, access_mode: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/dmp-consultation", {"access_mode": access_mode})
+
+    def replace_document(self, ref: str, kind: str) -> Artifact:
+        return self._document(self._call("POST", f"/v1/patients/{ref}/documents/{kind}/replacement"))
+
+    def mask_document(self, ref: str, kind: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/documents/{kind}/masking")
+
+    def configure_dmp(self, url: str) -> None:
+        self._call("POST", "/v1/session/dmp-endpoint", {"dmp_url": url})

@@ -81,6 +81,7 @@ class OperatorAdapter:
             "\n".join(
                 [
                     f"Téléservice INSi (SOAP 1.2, TLS mutuel) : {environment.insi_url}",
+                    f"DMP (XDS.b SOAP 1.2 + MTOM, TLS mutuel, VIHF signé) : {environment.dmp_url}",
                     f"Autorité de certification à approuver : {environment.ca_file}",
                     f"Certificat client : {environment.client_cert_file}",
                     f"Clé privée : {environment.client_key_file}",
@@ -135,6 +136,9 @@ class OperatorAdapter:
     def produce_document(self, ref: str, kind: str) -> Artifact:
         label = DOCUMENT_LABELS.get(kind, kind)
         self._say("Document", f"Produisez {label} pour {self._who(ref)} et exportez-le au format CDA (fichier XML).")
+        return self._exported_document(label)
+
+    def _exported_document(self, label: str) -> Artifact:
         while True:
             answer = self._ask("Chemin du fichier CDA produit (vide : aucun document) : ").strip()
             if not answer:
@@ -143,6 +147,29 @@ class OperatorAdapter:
             if path.is_file() and path.stat().st_size <= MAX_DOCUMENT_BYTES:
                 return Artifact(data=path.read_bytes(), media_type="application/xml", name=path.name)
             self.console.print(f"[red]{path} : fichier introuvable ou trop volumineux[/red]")
+
+    def open_patient_record(self, ref: str) -> None:
+        self._say("Ouverture du dossier", f"Ouvrez le dossier de {self._who(ref)}, sans autre action.")
+
+    def consult_dmp(self, ref: str, access_mode: str) -> None:
+        how = " en mode bris de glace (urgence)" if access_mode == "bris_de_glace" else ""
+        self._say(
+            "Consultation du DMP",
+            f"Depuis le dossier de {self._who(ref)}, consultez son DMP{how} et intégrez les documents trouvés.",
+        )
+
+    def replace_document(self, ref: str, kind: str) -> Artifact:
+        label = DOCUMENT_LABELS.get(kind, kind)
+        self._say("Nouvelle version", f"Corrigez {label} de {self._who(ref)} : votre logiciel doit le remplacer.")
+        return self._exported_document(label)
+
+    def mask_document(self, ref: str, kind: str) -> None:
+        label = DOCUMENT_LABELS.get(kind, kind)
+        self._say("Masquage", f"Masquez {label} de {self._who(ref)} aux autres professionnels dans le DMP.")
+
+    def configure_dmp(self, url: str) -> None:
+        self._say("Adresse du DMP", f"Faites pointer votre logiciel vers ce DMP : {url}")
+        self._confirm()
 
     def read_patient_record(self, ref: str) -> PatientRecordView:
         self._say("Identité enregistrée", f"Recopiez ce que votre logiciel affiche pour {self._who(ref)}.")

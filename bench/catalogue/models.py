@@ -101,6 +101,9 @@ class PatientFixture(Strict):
     vitale: VitaleFixture | None = None
     held_ins: bool = False
     insi_behaviour: Literal["fault", "unavailable"] | None = None
+    # The patient's DMP as the DMP simulator plays it, and documents other professionals already put in it.
+    dmp: Literal["actif", "absent", "ferme", "opposition", "non_autorise"] = "actif"
+    dmp_documents: list[str] = Field(default_factory=list)
 
 
 class Fixtures(Strict):
@@ -143,6 +146,11 @@ ActionName = Literal[
     "verify_ins",
     "produce_document",
     "read_patient_record",
+    "open_patient_record",
+    "consult_dmp",
+    "replace_document",
+    "mask_document",
+    "configure_dmp",
 ]
 
 

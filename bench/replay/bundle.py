@@ -20,7 +20,7 @@ from simulators.common.journal import Exchange, read_journal, read_part
 
 HAR_NAME = "exchanges.har"
 MANIFEST = "manifest.yaml"
-HTTP_CHANNELS = ("insi", "dmp")
+HTTP_CHANNELS = ("insi", "dmp", "dmp-untrusted")
 
 
 def _har_content(data: bytes, media_type: str) -> dict[str, Any]:
@@ -74,8 +74,13 @@ def _har_entry(run_dir: Path, exchange: Exchange) -> dict[str, Any]:
         "cache": {},
         "timings": {"send": 0, "wait": 0, "receive": 0},
         "comment": f"segur-bench {exchange.id} {exchange.transaction} {exchange.outcome or ''}".strip(),
+        # What the simulator concluded when it answered (outcome, VIHF verification, XDS errors): evidence as
+        # much as the bytes, and what a signature broken by pseudonymisation could no longer tell.
         "_segurBench": {
             "exchange": exchange.id,
+            "channel": exchange.channel,
+            "outcome": exchange.outcome,
+            "meta": exchange.meta,
             "transaction": exchange.transaction,
             "subjects": exchange.subjects,
             "peer": exchange.peer,

@@ -29,7 +29,11 @@ from bench.validation.packs import ValidationPack
 from simulators.common.journal import JOURNAL_NAME, Exchange, Journal
 from simulators.insi.identities import IdentityBase, load_identities
 
-FOCUS = {"produce_document": "candidate.document", "read_patient_record": "candidate.patient_record"}
+FOCUS = {
+    "produce_document": "candidate.document",
+    "replace_document": "candidate.document",
+    "read_patient_record": "candidate.patient_record",
+}
 
 
 @dataclass

@@ -110,7 +110,8 @@ def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> 
         request = _text(payload["request"].get("postData") or {})
         response = _text(payload["response"].get("content") or {})
         transaction = _identify(request, meta.get("transaction"))
-        channel = transaction.split(".")[0] if transaction.split(".")[0] in ("insi", "dmp") else "http"
+        channel = str(meta.get("channel") or transaction.split(".")[0])
+        channel = channel if channel in ("insi", "dmp", "dmp-untrusted") else "http"
         request_type = (payload["request"].get("postData") or {}).get("mimeType", "application/octet-stream")
         response_type = (payload["response"].get("content") or {}).get("mimeType", "application/octet-stream")
         exchange = journal.record(
@@ -118,9 +119,13 @@ def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> 
             transaction,
             {"request": (request, request_type), "response": (response, response_type)},
             subjects=list(meta.get("subjects") or []),
-            outcome=None,
+            outcome=str(meta["outcome"]) if meta.get("outcome") else None,
             peer=dict(meta.get("peer") or {}),
-            meta={"http_status": payload["response"].get("status"), "replayed_from": meta.get("exchange")},
+            meta={
+                **dict(meta.get("meta") or {}),
+                "http_status": payload["response"].get("status"),
+                "replayed_from": meta.get("exchange"),
+            },
         )
         if meta.get("exchange"):
             report.original_ids[str(meta["exchange"])] = exchange.id

@@ -25,6 +25,7 @@ from bench.candidates.base import (
 from bench.catalogue.loader import Catalogue
 from bench.catalogue.models import Expectation, PatientFixture, Scenario, Step
 from bench.checks.base import Evidence, Finding, PatientKeys
+from bench.runner.dmp_seed import seed_patient
 from bench.runner.judge import JudgeSettings, judge_step, matches
 from bench.runner.results import (
     FindingResult,
@@ -125,6 +126,7 @@ class Campaign:
         self.progress = progress or (lambda _label, _done, _total: None)
         self.completed: dict[str, ScenarioResult] = dict(completed or {})
         self._hub: SimulatorHub | None = None
+        self._dmp_redirected = False
         self._exchanges: list[Exchange] | None = None
         self._started = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
@@ -256,11 +258,15 @@ class Campaign:
                 if p.fixture.identity and p.fixture.insi_behaviour
             }
         )
+        self._seed_dmp(patients, hub)
         start_seq = hub.journal.last_seq
         steps: list[StepResult] = []
         blocked: str | None = None
         try:
             self.adapter.reset()
+            if self._dmp_redirected:
+                self.adapter.configure_dmp(hub.endpoints.dmp)
+                self._dmp_redirected = False
         except AdapterError as exc:
             blocked = f"remise à zéro du candidat impossible : {exc}"
         for step in scenario.steps:
@@ -288,6 +294,16 @@ class Campaign:
             duration_s=round(time.monotonic() - clock, 3),
             steps=steps,
         )
+
+    @staticmethod
+    def _seed_dmp(patients: dict[str, _ScenarioPatient], hub: SimulatorHub) -> None:
+        """Each scenario starts from an empty DMP holding only what its fixtures put there."""
+        hub.dmp_state.registry.clear()
+        for patient in patients.values():
+            fixture = patient.fixture
+            if fixture.identity and (fixture.dmp != "actif" or fixture.dmp_documents):
+                person = hub.insi_state.identities.by_id(fixture.identity)
+                seed_patient(hub.dmp_state, person, fixture.dmp, fixture.dmp_documents)
 
     def _run_step(
         self, scenario: Scenario, step: Step, patients: dict[str, _ScenarioPatient], journal: Journal, scenario_seq: int
@@ -332,6 +348,12 @@ class Campaign:
     def _perform(self, step: Step, patient: _ScenarioPatient | None, journal: Journal) -> Exchange | None:
         """Ask the candidate for the step's action; return the exchange it produced for the bench, if any."""
         adapter = self.adapter
+        if step.action == "configure_dmp":
+            assert self._hub is not None
+            untrusted = step.params.get("server") == "untrusted"
+            adapter.configure_dmp(self._hub.endpoints.dmp_untrusted if untrusted else self._hub.endpoints.dmp)
+            self._dmp_redirected = untrusted
+            return None
         if patient is None:
             raise AdapterError(f"l'action {step.action} exige un patient")
         ref = patient.fixture.ref
@@ -345,8 +367,10 @@ class Campaign:
             adapter.search_ins(ref, "vitale" if method == "vitale" else "traits")
         elif step.action == "verify_ins":
             adapter.verify_ins(ref)
-        elif step.action == "produce_document":
-            artifact = adapter.produce_document(ref, step.params.get("kind", "consultation-report"))
+        elif step.action in ("produce_document", "replace_document"):
+            kind = step.params.get("kind", "consultation-report")
+            produce = adapter.produce_document if step.action == "produce_document" else adapter.replace_document
+            artifact = produce(ref, kind)
             document = journal.record(
                 "candidate",
                 "candidate.document",
@@ -358,6 +382,12 @@ class Campaign:
             return document
         elif step.action == "read_patient_record":
             return self._snapshot(ref, subjects, journal)
+        elif step.action == "open_patient_record":
+            adapter.open_patient_record(ref)
+        elif step.action == "consult_dmp":
+            adapter.consult_dmp(ref, step.params.get("mode", "normal"))
+        elif step.action == "mask_document":
+            adapter.mask_document(ref, step.params.get("kind", "consultation-report"))
         return None
 
     def _snapshot(self, ref: str, subjects: list[str], journal: Journal) -> Exchange:

@@ -10,16 +10,22 @@ from bench.candidates.base import Environment
 from simulators.common.journal import Journal
 from simulators.common.pki import BenchPki
 from simulators.common.server import SimulatorServer
+from simulators.dmp.app import DMP_PATH, create_dmp_app, open_state
 from simulators.insi.app import INSI_PATH, InsiState, create_insi_app
+
+STATE_DIR = "state"
 
 
 @dataclass
 class Endpoints:
     insi: str
+    dmp: str
+    dmp_untrusted: str
 
 
 class SimulatorHub:
-    """The running simulators of one run directory.
+    """The running simulators of one run directory: INSi, the DMP, and a DMP whose certificate no candidate should
+    trust (same registry, its own journal channel ``dmp-untrusted``).
 
     >>> with SimulatorHub(run_dir, pki) as hub:  # doctest: +SKIP
     ...     hub.endpoints.insi
@@ -30,21 +36,39 @@ class SimulatorHub:
         self.journal = Journal(run_dir)
         self.pki = pki
         self.insi_state = InsiState()
-        self._insi = SimulatorServer(
-            create_insi_app(self.journal, self.insi_state),
-            "insi",
-            ssl_context=pki.server_context(),
-            host=host,
-            port=insi_port,
+        self.dmp_state = open_state(run_dir / STATE_DIR, pki.ca.cert)
+        self._servers = [
+            SimulatorServer(
+                create_insi_app(self.journal, self.insi_state),
+                "insi",
+                ssl_context=pki.server_context(),
+                host=host,
+                port=insi_port,
+            ),
+            SimulatorServer(
+                create_dmp_app(self.journal, self.dmp_state), "dmp", ssl_context=pki.server_context(), host=host
+            ),
+            SimulatorServer(
+                create_dmp_app(self.journal, self.dmp_state, channel="dmp-untrusted"),
+                "dmp-untrusted",
+                ssl_context=pki.untrusted_server_context(),
+                host=host,
+            ),
+        ]
+        insi, dmp, untrusted = self._servers
+        self.endpoints = Endpoints(
+            insi=insi.url + INSI_PATH, dmp=dmp.url + DMP_PATH, dmp_untrusted=untrusted.url + DMP_PATH
         )
-        self.endpoints = Endpoints(insi=self._insi.url + INSI_PATH)
 
     def start(self) -> SimulatorHub:
-        self._insi.start()
+        for server in self._servers:
+            server.start()
         return self
 
     def stop(self) -> None:
-        self._insi.stop()
+        for server in self._servers:
+            server.stop()
+        self.dmp_state.registry.close()
         self.journal.close()
 
     def environment(self) -> Environment:
@@ -54,6 +78,8 @@ class SimulatorHub:
             ca_file=str(self.pki.ca.cert),
             client_cert_file=str(self.pki.client.cert),
             client_key_file=str(self.pki.client.key),
+            dmp_url=self.endpoints.dmp,
+            dmp_untrusted_url=self.endpoints.dmp_untrusted,
         )
 
     def __enter__(self) -> SimulatorHub:

@@ -55,6 +55,15 @@ class BenchPki:
         context.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_OPTIONAL
         return context
 
+    def untrusted_server_context(self) -> ssl.SSLContext:
+        """TLS context of a server whose certificate no candidate should trust (issued by a rogue CA)."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.untrusted_server.cert, self.untrusted_server.key)
+        context.load_verify_locations(self.ca.cert)
+        context.verify_mode = ssl.CERT_OPTIONAL
+        return context
+
     def client_context(self) -> ssl.SSLContext:
         """TLS context for a candidate: trusts only the bench CA and presents the bench client certificate."""
         context = ssl.create_default_context(cafile=str(self.ca.cert))

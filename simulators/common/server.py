@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import uvicorn
+from starlette.requests import Request
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 STARTUP_TIMEOUT = 10.0
@@ -118,3 +119,23 @@ class SimulatorServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+async def read_bounded(request: Request, limit: int) -> tuple[bytes, bool]:
+    """The request body, cut at ``limit`` bytes (the rest is drained, not kept)."""
+    declared = request.headers.get("content-length")
+    chunks: list[bytes] = []
+    size = 0
+    truncated = False
+    if declared and declared.isdigit() and int(declared) > limit:
+        truncated = True
+    async for chunk in request.stream():
+        if size < limit:
+            keep = chunk[: limit - size]
+            chunks.append(keep)
+            size += len(keep)
+            if len(keep) < len(chunk):
+                truncated = True
+        else:
+            truncated = True
+    return b"".join(chunks), truncated

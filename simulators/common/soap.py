@@ -40,6 +40,11 @@ def parse_envelope(data: bytes, *, max_bytes: int) -> Envelope:
         root = parse_xml(data, max_bytes=max_bytes)
     except UnsafeXmlError as exc:
         raise SoapError(str(exc)) from exc
+    return read_envelope(root)
+
+
+def read_envelope(root: Any) -> Envelope:
+    """Validate an already parsed SOAP 1.2 envelope (the root part of an MTOM package, for instance)."""
     if root.tag == f"{{{SOAP11_NS}}}Envelope":
         raise SoapError("enveloppe SOAP 1.1 reçue : le service attend SOAP 1.2", code="VersionMismatch")
     if root.tag != f"{{{SOAP12_NS}}}Envelope":

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulators.common.journal import Journal
+from simulators.common.server import read_bounded
 from simulators.common.soap import SOAP12_CONTENT_TYPE, SoapError, envelope, fault
 from simulators.insi.identities import IdentityBase, Person, load_identities
 from simulators.insi.ins import traits_key
@@ -115,7 +116,7 @@ def create_insi_app(journal: Journal, state: InsiState | None = None) -> Starlet
 
     async def serve(request: Request) -> Response:
         peer = {"address": request.client.host if request.client else None, **request.state.tls}
-        body, truncated = await _read_bounded(request, MAX_BODY_BYTES)
+        body, truncated = await read_bounded(request, MAX_BODY_BYTES)
         content_type = request.headers.get("content-type", "")
         answer = _answer(insi_state, body, truncated, content_type)
         meta = {**answer.meta, "http_status": answer.status, "content_type": content_type, "path": request.url.path}
@@ -147,26 +148,6 @@ def create_insi_app(journal: Journal, state: InsiState | None = None) -> Starlet
     app = Starlette(routes=routes)
     app.state.insi = insi_state
     return app
-
-
-async def _read_bounded(request: Request, limit: int) -> tuple[bytes, bool]:
-    """The request body, cut at ``limit`` bytes (the rest is drained, not kept)."""
-    declared = request.headers.get("content-length")
-    chunks: list[bytes] = []
-    size = 0
-    truncated = False
-    if declared and declared.isdigit() and int(declared) > limit:
-        truncated = True
-    async for chunk in request.stream():
-        if size < limit:
-            keep = chunk[: limit - size]
-            chunks.append(keep)
-            size += len(keep)
-            if len(keep) < len(chunk):
-                truncated = True
-        else:
-            truncated = True
-    return b"".join(chunks), truncated
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,11 @@ baseline_dirs: dict[str, str] = {}
 INS_AUTOMATED = {f"INS-{n:03d}" for n in range(1, 8)}
 # CDA-001 (XSD) and CDA-006 (volet schematron of the structured vaccination note) need a validation pack.
 CDA_AUTOMATED = {f"CDA-{n:03d}" for n in range(2, 6)}
+DMP_AUTOMATED = {f"DMP-{n:03d}" for n in range(1, 13)}
 
 
 def _expected_conforme(pack: ValidationPack | None) -> set[str]:
-    return INS_AUTOMATED | CDA_AUTOMATED | ({"CDA-001", "CDA-006"} if pack else set())
+    return INS_AUTOMATED | CDA_AUTOMATED | DMP_AUTOMATED | ({"CDA-001", "CDA-006"} if pack else set())
 
 
 def _run(
@@ -71,6 +72,7 @@ def test_every_exchange_is_journaled_with_digests(baseline: RunResult, catalogue
     assert baseline.evidence
     transactions = {e.transaction for e in baseline.evidence}
     assert {"insi.search_traits", "insi.search_vitale", "insi.verify", "candidate.document"} <= transactions
+    assert {"dmp.td02", "dmp.iti41", "dmp.iti18", "dmp.iti43", "dmp.iti57"} <= transactions
     finding_exchanges = {f.exchange_id for s in baseline.scenarios for st in s.steps for f in st.findings}
     assert finding_exchanges - {None} <= {e.exchange_id for e in baseline.evidence}
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bench.candidates.base import DocumentView, PatientRecordView
+
 REF_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
@@ -20,6 +22,7 @@ class ApiError(_Strict):
 
 class ApiEnvironment(_Strict):
     insi_url: str
+    dmp_url: str | None = None
     ca_pem: str
     client_cert_pem: str
     client_key_pem: str
@@ -85,3 +88,27 @@ class ApiPatientRecord(_Strict):
     ins_oid: str | None = None
     identity_document_checked: bool = False
     messages: list[str] = Field(default_factory=list)
+    dmp_access: str | None = None
+    documents: list[ApiHeldDocument] = Field(default_factory=list)
+
+
+class ApiHeldDocument(_Strict):
+    unique_id: str
+    title: str
+    origin: Literal["own", "dmp"]
+    dmp_status: str
+
+
+class ApiDmpConsultation(_Strict):
+    access_mode: Literal["normal", "bris_de_glace"]
+
+
+class ApiDmpEndpoint(_Strict):
+    dmp_url: str
+
+
+def record_view(record: ApiPatientRecord) -> PatientRecordView:
+    """The adapters' view of a record the API returned."""
+    fields = record.model_dump(exclude={"documents"})
+    documents = [DocumentView(**d.model_dump()) for d in record.documents]
+    return PatientRecordView(**fields, documents=documents)

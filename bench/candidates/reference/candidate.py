@@ -16,7 +16,8 @@ from bench.candidates.base import (
     SearchMethod,
 )
 from bench.candidates.reference.defects import unknown_defects
-from bench.candidates.reference.documents import DocumentDefects, RecordTargetData, build_cda
+from bench.candidates.reference.dmp_practice import DmpPatient, DmpPractice, HeldDocument, document_identity
+from bench.candidates.reference.documents import DocumentDefects, Lineage, Practitioner, RecordTargetData, build_cda
 from bench.candidates.reference.insi_client import InsiAnswer, InsiClient, InsiUnavailable
 
 _PRODUCTION_OID = {"1.2.250.1.213.1.4.10": "1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.11": "1.2.250.1.213.1.4.9"}
@@ -40,6 +41,15 @@ class _Record:
     ins_oid: str | None = None
     document_checked: bool = False
     messages: list[str] = field(default_factory=list)
+    dmp: DmpPatient | None = None
+
+    def dmp_patient(self) -> DmpPatient | None:
+        """The patient's DMP side, only for a qualified identity (INS-005: nothing shared otherwise)."""
+        if self.status != "qualifiee" or not self.ins_matricule or not self.ins_oid:
+            return None
+        if self.dmp is None or self.dmp.ins != self.ins_matricule:
+            self.dmp = DmpPatient(self.ins_matricule, self.ins_oid, self.local_id)
+        return self.dmp
 
     def refresh_status(self) -> None:
         """RNIV statuses: an INS from INSi makes the identity 'récupérée', a checked document 'validée', both
@@ -76,16 +86,22 @@ class ReferenceCandidate:
         self.defects = frozenset(defects or [])
         self._records: dict[str, _Record] = {}
         self._insi: InsiClient | None = None
+        self._dmp: DmpPractice | None = None
+        self._practitioner = Practitioner()
 
     # lifecycle -----------------------------------------------------------------------------------------
     def start(self, environment: Environment) -> None:
         if environment.client_tls is None:
             raise AdapterError("le candidat de référence exige TLS mutuel")
         self._insi = InsiClient(environment.insi_url, environment.client_tls)
+        if environment.dmp_url:
+            self._dmp = DmpPractice(environment, self.defects, self._practitioner)
 
     def stop(self) -> None:
         if self._insi is not None:
             self._insi.close()
+        if self._dmp is not None:
+            self._dmp.close()
 
     def reset(self) -> None:
         self._records.clear()
@@ -167,6 +183,9 @@ class ReferenceCandidate:
         record.refresh_status()
 
     def produce_document(self, ref: str, kind: str) -> Artifact:
+        return self._produce(ref, kind, None)
+
+    def _produce(self, ref: str, kind: str, replaces: HeldDocument | None) -> Artifact:
         record = self._record(ref)
         share_ins = record.status == "qualifiee" or (
             "ins.share_unqualified" in self.defects and record.ins_matricule is not None
@@ -196,8 +215,50 @@ class ReferenceCandidate:
                 birth_place=record.birth_place,
             ),
             defects=wrong,
+            replaces=Lineage(*document_identity(replaces.data)[1:]) if replaces is not None else None,
         )
+        patient = record.dmp_patient()
+        if patient is not None and self._dmp is not None:
+            unique_id = document_identity(data)[0]
+            held = HeldDocument(kind, data, unique_id, kind)
+            patient.documents.append(held)
+            self._dmp.feed(patient, held, replaces=replaces, user_request=replaces is not None)
         return Artifact(data=data, media_type="application/xml", name=f"{kind}.xml")
+
+    def open_patient_record(self, ref: str) -> None:
+        patient = self._record(ref).dmp_patient()
+        if patient is not None and "dmp.no_access_test" not in self.defects:
+            self._dmp_practice().access_test(patient)
+
+    def consult_dmp(self, ref: str, access_mode: str) -> None:
+        patient = self._record(ref).dmp_patient()
+        if patient is None:
+            raise AdapterError("consultation du DMP demandée pour un patient sans identité qualifiée")
+        self._dmp_practice().consult(patient, access_mode)
+
+    def replace_document(self, ref: str, kind: str) -> Artifact:
+        return self._produce(ref, kind, self._own_document(ref, kind))
+
+    def mask_document(self, ref: str, kind: str) -> None:
+        document = self._own_document(ref, kind)
+        patient = self._record(ref).dmp_patient()
+        assert patient is not None  # _own_document found one, so the identity is qualified
+        self._dmp_practice().mask(patient, document)
+
+    def configure_dmp(self, url: str) -> None:
+        self._dmp_practice().configure(url)
+
+    def _own_document(self, ref: str, kind: str) -> HeldDocument:
+        patient = self._record(ref).dmp_patient()
+        own = [d for d in (patient.documents if patient else []) if d.origin == "own" and d.kind == kind]
+        if not own:
+            raise AdapterError(f"aucun document « {kind} » produit pour ce patient")
+        return own[-1]
+
+    def _dmp_practice(self) -> DmpPractice:
+        if self._dmp is None:
+            raise AdapterError("le candidat n'a pas reçu l'adresse du DMP")
+        return self._dmp
 
     def read_patient_record(self, ref: str) -> PatientRecordView:
         record = self._record(ref)
@@ -213,7 +274,9 @@ class ReferenceCandidate:
             ins_matricule=record.ins_matricule,
             ins_oid=record.ins_oid,
             identity_document_checked=record.document_checked,
-            messages=list(record.messages),
+            messages=list(record.messages) + (list(record.dmp.messages) if record.dmp else []),
+            dmp_access=record.dmp.access if record.dmp else None,
+            documents=record.dmp.views() if record.dmp else [],
         )
 
     # internals -----------------------------------------------------------------------------------------

@@ -86,6 +86,58 @@ DEFECTS: dict[str, Defect] = {
             "Ignore une faute ou une indisponibilité INSi et qualifie avec le numéro de la carte Vitale",
             frozenset({"INS-007"}),
         ),
+        Defect(
+            "dmp.no_access_test",
+            "N'effectue pas le test d'existence et d'autorisation DMP (TD0.2) avant d'alimenter ou de consulter",
+            frozenset({"DMP-001"}),
+        ),
+        Defect(
+            "dmp.feed_on_user_request",
+            "N'envoie un document au DMP que lorsque l'utilisateur agit dessus (bouton « envoyer au DMP »)",
+            frozenset({"DMP-002"}),
+        ),
+        Defect(
+            "dmp.feed_vihf_unsigned",
+            "Envoie les alimentations (ITI-41) avec un VIHF non signé",
+            frozenset({"DMP-003"}),
+        ),
+        Defect(
+            "dmp.metadata_without_class",
+            "Omet le classCode des métadonnées XDS du document",
+            frozenset({"DMP-004"}),
+        ),
+        Defect("dmp.wrong_hash", "Déclare un hash qui n'est pas celui du document", frozenset({"DMP-005"})),
+        Defect(
+            "dmp.retry_storm",
+            "Réessaie en boucle sur un refus du DMP (fermé, opposition) sans en informer l'utilisateur",
+            frozenset({"DMP-006"}),
+        ),
+        Defect(
+            "dmp.replace_without_rplc",
+            "Envoie la nouvelle version d'un document sans association RPLC (doublon)",
+            frozenset({"DMP-007"}),
+        ),
+        Defect("dmp.mask_ignored", "Ignore la demande de masquage aux professionnels", frozenset({"DMP-008"})),
+        Defect(
+            "dmp.consult_local_id",
+            "Consulte le DMP avec l'identifiant local du dossier au lieu de l'INS",
+            frozenset({"DMP-009", "DMP-011"}),  # the DMP finds nothing for that id: nothing is integrated either
+        ),
+        Defect(
+            "dmp.always_break_glass",
+            "Déclare le mode d'accès bris de glace à chaque consultation",
+            frozenset({"DMP-010"}),
+        ),
+        Defect(
+            "dmp.republish_integrated",
+            "Renvoie au DMP, comme les siens, les documents qu'il y a récupérés",
+            frozenset({"DMP-011"}),
+        ),
+        Defect(
+            "dmp.no_server_verification",
+            "Ne vérifie pas le certificat du serveur DMP",
+            frozenset({"DMP-012"}),
+        ),
     )
 }
 

@@ -113,6 +113,15 @@ class Practitioner:
 
 
 @dataclass(frozen=True)
+class Lineage:
+    """The document a new version replaces: its id root, its setId root and its version number."""
+
+    parent_id: str
+    set_id: str
+    version: int
+
+
+@dataclass(frozen=True)
 class DocumentDefects:
     """How the document should be wrong, one requirement each (defect switches of the reference candidate)."""
 
@@ -130,7 +139,10 @@ def build_cda(
     practitioner: Practitioner | None = None,
     defects: DocumentDefects | None = None,
     now: dt.datetime | None = None,
+    replaces: Lineage | None = None,
 ) -> bytes:
+    """A CDA R2 document of ``kind_name`` for ``patient``; with ``replaces``, the next version of that document
+    (same setId, versionNumber + 1, relatedDocument RPLC pointing to the replaced id, CI-SIS § en-tête)."""
     kind = DOCUMENT_KINDS.get(kind_name, DOCUMENT_KINDS["consultation-report"])
     who = practitioner or Practitioner()
     wrong = defects or DocumentDefects()
@@ -194,6 +206,13 @@ def build_cda(
         f'<representedOrganization><id root="{who.practice_id}"/><name>{esc(who.practice_name)}</name>'
         "</representedOrganization>"
     )
+    related = (
+        f'<relatedDocument typeCode="RPLC"><parentDocument><id root={quoteattr(replaces.parent_id)}/>'
+        f'<setId root={quoteattr(replaces.set_id)}/><versionNumber value="{replaces.version}"/>'
+        "</parentDocument></relatedDocument>"
+        if replaces
+        else ""
+    )
     doc = f"""<?xml version="1.0" encoding="UTF-8"?>
 <ClinicalDocument xmlns="urn:hl7-org:v3">
   <realmCode code="FR"/>
@@ -206,8 +225,8 @@ def build_cda(
   <effectiveTime value="{stamp}"/>
   <confidentialityCode code="N" codeSystem="2.16.840.1.113883.5.25" displayName="Normal"/>
   <languageCode code="fr-FR"/>
-  <setId root="2.25.{uuid.uuid4().int}"/>
-  <versionNumber value="1"/>
+  <setId root="{replaces.set_id if replaces else f"2.25.{uuid.uuid4().int}"}"/>
+  <versionNumber value="{replaces.version + 1 if replaces else 1}"/>
   <recordTarget>
     <patientRole>
       {"".join(ids)}
@@ -254,6 +273,7 @@ def build_cda(
       <effectiveTime><low value="{time_value}"/></effectiveTime>
     </serviceEvent>
   </documentationOf>
+  {related}
   <componentOf>
     <encompassingEncounter>
       <effectiveTime><low value="{time_value}"/></effectiveTime>

@@ -17,6 +17,7 @@ if path == "/v1/session/start":
     body = json.dumps(
         {
             "insi_url": given["insi_url"],
+            "dmp_url": given.get("dmp_url"),
             "ca_pem": Path(given["ca_file"]).read_text(),
             "client_cert_pem": Path(given["client_cert_file"]).read_text(),
             "client_key_pem": Path(given["client_key_file"]).read_text(),

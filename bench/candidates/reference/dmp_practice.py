@@ -1,0 +1,305 @@
+"""How the reference candidate uses the DMP, as wave 2 asks (GI DMP; REM vague 2): the access test (TD0.2) when a
+qualified patient's record opens, systematic background feeding of every document it produces, replacement with
+RPLC, masking on request (ITI-57), consultation from the record with the record's INS and integration of what it
+retrieves, never republishing it. Defect switches make it misbehave one requirement at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from bench.candidates.base import AdapterError, DocumentView, Environment
+from bench.candidates.reference.dmp_client import RIM, XDSB, DmpClient, DmpRefused, DmpUnavailable
+from bench.candidates.reference.documents import Practitioner
+from bench.candidates.reference.vihf import VihfContext, build_vihf
+from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register, read_header
+
+SOFTWARE = ("segur-bench-reference", "0.1.0", "HOMOLOGATION-DMP-TEST-0001")
+FIND_DOCUMENTS = "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d"
+APPROVED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
+CONFIDENTIALITY_SCHEME = "urn:uuid:f4f85eac-e6cb-4883-b524-f2705394840f"
+RETRIES_OF_A_STORM = 5
+
+
+@dataclass
+class HeldDocument:
+    kind: str
+    data: bytes
+    unique_id: str
+    title: str
+    origin: str = "own"
+    entry_uuid: str | None = None
+    dmp_status: str = "non_partage"
+
+
+@dataclass
+class DmpPatient:
+    """What the software knows of one patient's DMP."""
+
+    ins: str
+    oid: str
+    local_id: str
+    access: str | None = None  # "autorise" or "refus:<why>"
+    documents: list[HeldDocument] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def patient_id(self) -> str:
+        return f"{self.ins}^^^&{self.oid}&ISO"
+
+    def views(self) -> list[DocumentView]:
+        return [
+            DocumentView(d.unique_id, d.title, "dmp" if d.origin == "dmp" else "own", d.dmp_status)
+            for d in self.documents
+        ]
+
+
+class DmpPractice:
+    def __init__(self, environment: Environment, defects: frozenset[str], practitioner: Practitioner) -> None:
+        if not environment.dmp_url or environment.client_tls is None:
+            raise AdapterError("le candidat de référence exige l'adresse du DMP et TLS mutuel")
+        self.defects = defects
+        self.practitioner = practitioner
+        self._environment = environment
+        self._key = Path(environment.client_key_file).read_bytes()
+        self._cert = Path(environment.client_cert_file).read_bytes()
+        self._client = self._new_client(environment.dmp_url)
+
+    def _new_client(self, url: str) -> DmpClient:
+        tls = self._environment.client_tls
+        assert tls is not None
+        if "dmp.no_server_verification" in self.defects:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            tls.check_hostname = False
+            tls.verify_mode = ssl.CERT_NONE
+            tls.load_cert_chain(self._environment.client_cert_file, self._environment.client_key_file)
+        return DmpClient(url, tls)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def configure(self, url: str) -> None:
+        self._client.close()
+        self._client = self._new_client(url)
+
+    # calls ---------------------------------------------------------------------------------------------------
+    def _vihf(self, patient: DmpPatient, *, access_mode: str = "normal", unsigned: bool = False) -> Any:
+        who = self.practitioner
+        context = VihfContext(
+            professional_id=who.national_id,
+            professional_name=f"{who.family} {who.given}",
+            profession=(who.profession_code, "1.2.250.1.71.1.2.7", "Médecin"),
+            structure_id=who.practice_id,
+            activity_sector="SA07^1.2.250.1.71.4.2.4",
+            patient_ins=patient.ins,
+            patient_oid=patient.oid,
+            software_name=SOFTWARE[0],
+            software_version=SOFTWARE[1],
+            approval_number=SOFTWARE[2],
+            access_mode=access_mode,
+        )
+        assertion = build_vihf(context, self._key, self._cert)
+        if unsigned:
+            signature = assertion.find("{http://www.w3.org/2000/09/xmldsig#}Signature")
+            assertion.remove(signature)
+        return assertion
+
+    def access_test(self, patient: DmpPatient) -> bool:
+        """TD0.2: does the patient have a DMP this professional may use? Remembers the answer."""
+        body = (
+            '<td02:TestExistenceAutorisation xmlns:td02="urn:segur-bench:dmp:td0.2">'
+            f"<td02:patientId>{patient.patient_id.replace('&', '&amp;')}</td02:patientId>"
+            "</td02:TestExistenceAutorisation>"
+        )
+        try:
+            answer = self._client.call("td02", body, self._vihf(patient))
+        except (DmpUnavailable, DmpRefused) as exc:
+            patient.access = f"refus:{exc}"
+            patient.messages.append(f"DMP : test d'accès impossible : {exc}")
+            return False
+        state = answer.body.findtext("{urn:segur-bench:dmp:td0.2}etatDmp", default="")
+        allowed = answer.body.findtext("{urn:segur-bench:dmp:td0.2}autorisation", default="") == "AUTORISE"
+        patient.access = "autorise" if allowed else f"refus:{state}"
+        if not allowed:
+            patient.messages.append(f"DMP : accès impossible (DMP {state.lower()}, autorisation refusée)")
+        return bool(allowed)
+
+    def feed(
+        self,
+        patient: DmpPatient,
+        document: HeldDocument,
+        *,
+        replaces: HeldDocument | None = None,
+        user_request: bool = False,
+    ) -> None:
+        """Send the document to the DMP in the background of the professional's work (no click)."""
+        if "dmp.feed_on_user_request" in self.defects and not user_request:
+            document.dmp_status = "a_envoyer"
+            return
+        if replaces is not None and replaces.dmp_status == "a_envoyer":
+            self.feed(patient, replaces, user_request=True)
+        if patient.access is None and "dmp.no_access_test" not in self.defects:
+            self.access_test(patient)
+        if patient.access is not None and patient.access != "autorise" and "dmp.retry_storm" not in self.defects:
+            document.dmp_status = "refuse"
+            return
+        context = SubmissionContext(
+            source_id=self.practitioner.practice_id,
+            replaces_entry=replaces.entry_uuid
+            if replaces is not None and "dmp.replace_without_rplc" not in self.defects
+            else None,
+            omit=frozenset({"classCode"}) if "dmp.metadata_without_class" in self.defects else frozenset(),
+            wrong_hash="dmp.wrong_hash" in self.defects,
+        )
+        submission = provide_and_register(document.data, context)
+        document.entry_uuid = submission.entry_uuid
+        attempts = RETRIES_OF_A_STORM if "dmp.retry_storm" in self.defects and patient.access != "autorise" else 1
+        unsigned = "dmp.feed_vihf_unsigned" in self.defects
+        for _ in range(attempts):
+            try:
+                self._client.call(
+                    "iti41",
+                    submission.body,
+                    self._vihf(patient, unsigned=unsigned),
+                    (submission.document_cid, document.data),
+                )
+            except DmpUnavailable as exc:
+                document.dmp_status = "en_attente"
+                patient.messages.append(f"DMP injoignable, document mis en attente : {exc}")
+                return
+            except DmpRefused as exc:
+                document.dmp_status = "refuse"
+                if "dmp.retry_storm" not in self.defects:
+                    patient.messages.append(f"DMP : document refusé : {exc}")
+                continue
+            document.dmp_status = "alimente"
+            return
+
+    def mask(self, patient: DmpPatient, document: HeldDocument) -> None:
+        """ITI-57: a new version of the entry's metadata adding MASQUE_PS (masked to other professionals)."""
+        if "dmp.mask_ignored" in self.defects:
+            return
+        if document.dmp_status == "a_envoyer":
+            self.feed(patient, document, user_request=True)
+        if document.entry_uuid is None:
+            return
+        header = read_header(document.data)
+        new_version, package = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
+        codes = [header.confidentiality, ("MASQUE_PS", "1.2.250.1.213.1.1.4.13", "Masqué aux professionnels de santé")]
+        classifications = "".join(
+            f'<rim:Classification classificationScheme="{CONFIDENTIALITY_SCHEME}" classifiedObject="{new_version}" '
+            f'id="urn:uuid:{uuid.uuid4()}" nodeRepresentation="{code}"><rim:Slot name="codingScheme"><rim:ValueList>'
+            f"<rim:Value>{system}</rim:Value></rim:ValueList></rim:Slot><rim:Name><rim:LocalizedString "
+            f'value="{display}"/></rim:Name></rim:Classification>'
+            for code, system, display in codes
+        )
+        now = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+        body = (
+            f'<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0" xmlns:rim="{RIM}">'
+            f'<rim:RegistryObjectList><rim:ExtrinsicObject id="{new_version}" lid="{document.entry_uuid}" '
+            f'mimeType="text/xml" objectType="urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1">{classifications}'
+            f'</rim:ExtrinsicObject><rim:RegistryPackage id="{package}"><rim:Slot name="submissionTime">'
+            f"<rim:ValueList><rim:Value>{now}</rim:Value></rim:ValueList></rim:Slot></rim:RegistryPackage>"
+            f'<rim:Association associationType="urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember" '
+            f'id="urn:uuid:{uuid.uuid4()}" sourceObject="{package}" targetObject="{new_version}">'
+            '<rim:Slot name="SubmissionSetStatus"><rim:ValueList><rim:Value>Original</rim:Value></rim:ValueList>'
+            '</rim:Slot><rim:Slot name="PreviousVersion"><rim:ValueList><rim:Value>1</rim:Value></rim:ValueList>'
+            "</rim:Slot></rim:Association></rim:RegistryObjectList></lcm:SubmitObjectsRequest>"
+        )
+        try:
+            self._client.call("iti57", body, self._vihf(patient))
+        except (DmpUnavailable, DmpRefused) as exc:
+            patient.messages.append(f"DMP : masquage impossible : {exc}")
+
+    def consult(self, patient: DmpPatient, access_mode: str) -> None:
+        """ITI-18 FindDocuments for the record's INS, then ITI-43 for what the record does not hold yet; retrieved
+        documents are integrated as the DMP's, never fed back as the software's own."""
+        if patient.access is None and "dmp.no_access_test" not in self.defects:
+            self.access_test(patient)
+        if patient.access is not None and patient.access != "autorise":
+            return
+        mode = (
+            "BRIS_DE_GLACE" if access_mode == "bris_de_glace" or "dmp.always_break_glass" in self.defects else "normal"
+        )
+        patient_id = patient.patient_id
+        if "dmp.consult_local_id" in self.defects:
+            patient_id = f"{patient.local_id}^^^&1.2.250.1.999.1.1&ISO"
+        query = (
+            '<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" '
+            f'xmlns:rim="{RIM}"><query:ResponseOption returnComposedObjects="true" returnType="LeafClass"/>'
+            f'<rim:AdhocQuery id="{FIND_DOCUMENTS}">'
+            '<rim:Slot name="$XDSDocumentEntryPatientId"><rim:ValueList>'
+            f"<rim:Value>'{patient_id.replace('&', '&amp;')}'"
+            "</rim:Value></rim:ValueList></rim:Slot>"
+            f"<rim:Slot name=\"$XDSDocumentEntryStatus\"><rim:ValueList><rim:Value>('{APPROVED}')</rim:Value>"
+            "</rim:ValueList></rim:Slot></rim:AdhocQuery></query:AdhocQueryRequest>"
+        )
+        try:
+            answer = self._client.call("iti18", query, self._vihf(patient, access_mode=mode))
+        except (DmpUnavailable, DmpRefused) as exc:
+            patient.messages.append(f"DMP : consultation impossible : {exc}")
+            return
+        held = {d.unique_id for d in patient.documents}
+        wanted = []
+        for entry in answer.body.iter(f"{{{RIM}}}ExtrinsicObject"):
+            unique_id = _identifier(entry, "urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab")
+            repository = _slot(entry, "repositoryUniqueId")
+            if unique_id and repository and unique_id not in held:
+                title = entry.find(f"{{{RIM}}}Name/{{{RIM}}}LocalizedString")
+                wanted.append((repository, unique_id, title.get("value", "") if title is not None else ""))
+        if not wanted:
+            return
+        requests = "".join(
+            f"<xdsb:DocumentRequest><xdsb:RepositoryUniqueId>{repository}</xdsb:RepositoryUniqueId>"
+            f"<xdsb:DocumentUniqueId>{unique_id}</xdsb:DocumentUniqueId></xdsb:DocumentRequest>"
+            for repository, unique_id, _t in wanted
+        )
+        body = f'<xdsb:RetrieveDocumentSetRequest xmlns:xdsb="{XDSB}">{requests}</xdsb:RetrieveDocumentSetRequest>'
+        try:
+            retrieved = self._client.call("iti43", body, self._vihf(patient, access_mode=mode))
+        except (DmpUnavailable, DmpRefused) as exc:
+            patient.messages.append(f"DMP : récupération impossible : {exc}")
+            return
+        titles = {unique_id: title for _r, unique_id, title in wanted}
+        for response in retrieved.body.iter(f"{{{XDSB}}}DocumentResponse"):
+            unique_id = response.findtext(f"{{{XDSB}}}DocumentUniqueId", default="")
+            element = response.find(f"{{{XDSB}}}Document")
+            if element is None:
+                continue
+            data = retrieved.content(element)
+            document = HeldDocument("dmp", data, unique_id, titles.get(unique_id, ""), "dmp", dmp_status="integre")
+            patient.documents.append(document)
+            if "dmp.republish_integrated" in self.defects:
+                self.feed(patient, HeldDocument("dmp", data, unique_id, document.title))
+
+
+def _identifier(entry: Any, scheme: str) -> str | None:
+    found = entry.find(f"{{{RIM}}}ExternalIdentifier[@identificationScheme='{scheme}']")
+    return found.get("value") if found is not None else None
+
+
+def _slot(entry: Any, name: str) -> str | None:
+    value = entry.find(f"{{{RIM}}}Slot[@name='{name}']/{{{RIM}}}ValueList/{{{RIM}}}Value")
+    return (value.text or "").strip() if value is not None else None
+
+
+def document_identity(data: bytes) -> tuple[str, str, str, int]:
+    """(uniqueId, id root, setId root, version) of a CDA document the software produced."""
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    ns = {"h": "urn:hl7-org:v3"}
+    doc_id = root.find("h:id", ns)
+    set_id = root.find("h:setId", ns)
+    version = root.find("h:versionNumber", ns)
+    id_root = doc_id.get("root", "") if doc_id is not None else ""
+    return (
+        read_header(data).unique_id,
+        id_root,
+        set_id.get("root", "") if set_id is not None else "",
+        int(version.get("value", "1")) if version is not None else 1,
+    )

@@ -1,0 +1,565 @@
+"""DMP checks (GI DMP « Service DMP intégré aux LPS »; IHE ITI TF-2b/TF-3 XDS.b; REM vague 2): access test first,
+systematic feeding, VIHF, XDS metadata (complete, coded, consistent with the document), business refusals,
+replacement, masking, consultation by INS, access mode, no republication. Each judges the exchanges the DMP
+simulator recorded, as raw bytes, so a replay judges them the same way."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.checks.base import CheckContext, Evidence, Finding, Outcome
+from bench.checks.registry import check
+from simulators.common.journal import Exchange
+from simulators.common.mtom import MtomError, MtomMessage, parse_mtom
+from simulators.common.soap import SoapError, read_envelope
+from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
+from simulators.dmp.messages import read_stored_query
+from simulators.dmp.xds import REPLACE, RIM, XDSB, RegistryObject, Submission, read_submission
+
+HL7 = "urn:hl7-org:v3"
+NS = {"h": HL7}
+FEEDS = ("dmp.iti41",)
+USES = ("dmp.iti41", "dmp.iti18", "dmp.iti43", "dmp.iti57")
+ALL = ("dmp.td02", *USES)
+DOCUMENT = "candidate.document"
+RECORD = "candidate.patient_record"
+MASKED = ("MASQUE_PS", "1.2.250.1.213.1.1.4.13")
+INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
+
+
+@cache
+def value_sets() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "data" / "xds-value-sets.yaml").read_text())
+    return data
+
+
+def _finding(check_id: str, requirement: str, outcome: Outcome, message: str, exchange: Exchange | None) -> Finding:
+    return Finding(check_id, (requirement,), outcome, message, exchange.id if exchange else None)
+
+
+def _dmp(evidence: Evidence, context: CheckContext, transactions: tuple[str, ...] = ALL) -> list[Exchange]:
+    keys = context.patient.keys if context.patient else None
+    return evidence.select(channel="dmp", transactions=transactions, keys=keys)
+
+
+@dataclass
+class Feed:
+    """An ITI-41 request as the DMP received it: its metadata and each entry's document bytes."""
+
+    exchange: Exchange
+    submission: Submission
+    documents: dict[str, bytes]
+
+
+def read_feed(evidence: Evidence, exchange: Exchange) -> Feed | str:
+    """The feed, or why it cannot be read."""
+    data = evidence.part(exchange, "request")
+    ref = exchange.files.get("request")
+    if data is None or ref is None:
+        return "requête absente de la preuve"
+    try:
+        message: MtomMessage = parse_mtom(data, ref.media_type, max_bytes=64 * 1024 * 1024)
+        body = read_envelope(message.envelope).body_element
+        documents = {}
+        for element in body.findall(f"{{{XDSB}}}Document"):
+            documents[element.get("id") or ""] = message.content(element) or b""
+    except (MtomError, UnsafeXmlError, SoapError) as exc:
+        return f"requête illisible : {exc}"
+    return Feed(exchange, read_submission(body), documents)
+
+
+def _feeds(evidence: Evidence, context: CheckContext) -> list[Feed]:
+    return [f for f in (read_feed(evidence, x) for x in _dmp(evidence, context, FEEDS)) if isinstance(f, Feed)]
+
+
+def _cda(data: bytes) -> Any | None:
+    try:
+        return parse_xml(data)
+    except UnsafeXmlError:
+        return None
+
+
+def _cda_unique_id(root: Any) -> str:
+    found = root.find("h:id", NS)
+    if found is None:
+        return ""
+    extension = found.get("extension")
+    return f"{found.get('root')}^{extension}" if extension else found.get("root", "")
+
+
+# DMP-001 -------------------------------------------------------------------------------------------------------
+@check("dmp.access_test_first", requirements=("DMP-001",), title="Test d'accès TD0.2 avant tout usage du DMP")
+def access_test_first(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    calls = _dmp(evidence, context)
+    if not calls:
+        return [_finding("dmp.access_test_first", "DMP-001", "fail", "aucun échange avec le DMP pour ce patient", None)]
+    first = calls[0]
+    if first.transaction != "dmp.td02":
+        message = (
+            f"premier appel au DMP : {first.transaction} sans test d'existence et d'autorisation (TD0.2) préalable ; "
+            "le logiciel doit tester l'accès dès l'ouverture du dossier"
+        )
+        return [_finding("dmp.access_test_first", "DMP-001", "fail", message, first)]
+    message = f"test d'accès TD0.2 effectué avant les {len(calls) - 1} autre(s) appel(s) au DMP"
+    return [_finding("dmp.access_test_first", "DMP-001", "pass", message, first)]
+
+
+# DMP-002 -------------------------------------------------------------------------------------------------------
+@check("dmp.document_fed", requirements=("DMP-002",), title="Document produit envoyé au DMP")
+def document_fed(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    # The step's document is the latest the candidate handed over (replayed documents carry no patient keys).
+    produced = evidence.select(transactions=(DOCUMENT,))
+    if not produced:
+        return [_finding("dmp.document_fed", "DMP-002", "omit", "aucun document produit dans ce scénario", None)]
+    document = produced[-1]
+    data = evidence.part(document, "document") or b""
+    for feed in _feeds(evidence, context):
+        if data in feed.documents.values():  # a background feed may precede the hand-over of the document
+            message = f"document envoyé au DMP (ITI-41 {feed.exchange.id}) sans action de l'utilisateur"
+            return [_finding("dmp.document_fed", "DMP-002", "pass", message, feed.exchange)]
+    message = (
+        "le document produit n'a été envoyé au DMP par aucune transaction ITI-41 : le logiciel doit alimenter le DMP "
+        "de chaque document produit pour un patient à l'INS qualifiée, sans action supplémentaire"
+    )
+    return [_finding("dmp.document_fed", "DMP-002", "fail", message, document)]
+
+
+# DMP-003 -------------------------------------------------------------------------------------------------------
+@check("dmp.vihf", requirements=("DMP-003",), title="VIHF signé, valide et complet sur chaque appel")
+def vihf(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    findings = []
+    calls = _dmp(evidence, context)
+    for call in calls:
+        summary = call.meta.get("vihf")
+        if summary is None and "vihf" in call.meta:
+            findings.append(_finding("dmp.vihf", "DMP-003", "fail", f"{call.transaction} sans VIHF", call))
+        elif summary and summary.get("problems"):
+            problems = " ; ".join(summary["problems"])
+            findings.append(
+                _finding("dmp.vihf", "DMP-003", "fail", f"{call.transaction} : VIHF refusé : {problems}", call)
+            )
+    if not calls:
+        return [_finding("dmp.vihf", "DMP-003", "omit", "aucun appel au DMP à juger", None)]
+    if not findings:
+        message = f"{len(calls)} appel(s) au DMP, chacun avec un VIHF signé, valide et complet"
+        return [_finding("dmp.vihf", "DMP-003", "pass", message, calls[-1])]
+    return findings
+
+
+# DMP-004 -------------------------------------------------------------------------------------------------------
+_ENTRY_CODES = ("classCode", "typeCode", "formatCode", "confidentialityCode", "healthcareFacilityTypeCode",
+                "practiceSettingCode")  # fmt: skip
+_ENTRY_SLOTS = ("creationTime", "languageCode", "sourcePatientId")
+
+
+def _code_problems(entry: RegistryObject, context: CheckContext) -> list[str]:
+    sets = value_sets()
+    problems = []
+    for name in _ENTRY_CODES:
+        if not entry.codes.get(name):
+            problems.append(f"{name} absent")
+    for code in entry.codes.get("classCode", []):
+        if code.scheme != sets["class_code"]["oid"] or code.code not in sets["class_code"]["codes"]:
+            problems.append(f"classCode {code.code}/{code.scheme} hors de {sets['class_code']['source']}")
+    allowed = sets["confidentiality_code"]["codes"]
+    for code in entry.codes.get("confidentialityCode", []):
+        if code.code not in allowed or allowed[code.code]["system"] != code.scheme:
+            problems.append(f"confidentialityCode {code.code}/{code.scheme} hors de JDV_J08")
+    pack = context.pack
+    for name, value_set, systems in (
+        ("typeCode", "JDV_J07_XdsTypeCode_CISIS", "type_code"),
+        ("healthcareFacilityTypeCode", "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS", "healthcare_facility_type"),
+        ("practiceSettingCode", "JDV_J04_XdsPracticeSettingCode_CISIS", "practice_setting"),
+    ):
+        for code in entry.codes.get(name, []):
+            known = pack.value_set(value_set) if pack is not None else None
+            if known is not None and (code.code, code.scheme) not in known:
+                problems.append(f"{name} {code.code}/{code.scheme} absent de {value_set}")
+            elif known is None and code.scheme not in sets["systems"][systems]:
+                problems.append(f"{name} {code.code} : système {code.scheme!r} hors de {value_set}")
+    return problems
+
+
+def _metadata_problems(feed: Feed, context: CheckContext) -> list[str]:
+    problems = []
+    submission = feed.submission
+    for entry in submission.entries:
+        where = f"fiche {entry.id} : "
+        entry_problems = _code_problems(entry, context)
+        entry_problems += [f"{name} absent" for name in _ENTRY_SLOTS if not entry.slot(name)]
+        entry_problems += [f"{name} absent" for name in ("patientId", "uniqueId") if not entry.identifiers.get(name)]
+        if not entry.mime_type:
+            entry_problems.append("mimeType absent")
+        if not entry.authors or not entry.authors[0].person:
+            entry_problems.append("auteur (authorPerson) absent")
+        creation = entry.slot("creationTime") or ""
+        if creation and not (creation.isdigit() and len(creation) in (8, 12, 14)):
+            entry_problems.append(f"creationTime {creation!r} : AAAAMMJJhhmmss en UTC attendu")
+        problems += [where + p for p in entry_problems]
+    package = submission.submission_set
+    if package is None:
+        problems.append("lot de soumission absent")
+    else:
+        for name in ("uniqueId", "sourceId", "patientId"):
+            if not package.identifiers.get(name):
+                problems.append(f"lot de soumission : {name} absent")
+        if not package.codes.get("contentTypeCode"):
+            problems.append("lot de soumission : contentTypeCode absent")
+        if not package.slot("submissionTime"):
+            problems.append("lot de soumission : submissionTime absent")
+    return problems
+
+
+@check("dmp.metadata_complete", requirements=("DMP-004",), title="Métadonnées XDS complètes et codées")
+def metadata_complete(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    feeds = _judged_feeds(evidence, context)
+    if not feeds:
+        return [_finding("dmp.metadata_complete", "DMP-004", "omit", "aucune alimentation à juger", None)]
+    findings = []
+    for feed in feeds:
+        problems = _metadata_problems(feed, context)
+        findings += [_finding("dmp.metadata_complete", "DMP-004", "fail", p, feed.exchange) for p in problems]
+    if not findings:
+        message = f"{len(feeds)} alimentation(s) aux métadonnées complètes, codées dans les jeux de valeurs du CI-SIS"
+        return [_finding("dmp.metadata_complete", "DMP-004", "pass", message, feeds[-1].exchange)]
+    return findings
+
+
+def _judged_feeds(evidence: Evidence, context: CheckContext) -> list[Feed]:
+    """The focus feed when an expectation matched one, otherwise every feed of the patient."""
+    if context.focus is not None and context.focus.transaction in FEEDS:
+        feed = read_feed(evidence, context.focus)
+        return [feed] if isinstance(feed, Feed) else []
+    return _feeds(evidence, context)
+
+
+# DMP-005 -------------------------------------------------------------------------------------------------------
+def _consistency_problems(entry: RegistryObject, data: bytes) -> list[str]:
+    problems = []
+    digest = hashlib.sha1(data).hexdigest()  # XDS hash is SHA-1 (ITI TF-3 Table 4.3.1-3)
+    if (entry.slot("hash") or "").lower() != digest:
+        problems.append(f"hash {entry.slot('hash')!r} ≠ SHA-1 du document {digest}")
+    if entry.slot("size") != str(len(data)):
+        problems.append(f"size {entry.slot('size')!r} ≠ taille du document {len(data)}")
+    root = _cda(data)
+    if root is None:
+        return [*problems, "document CDA illisible : cohérence avec l'en-tête non vérifiable"]
+    ins_ids = [i for i in root.iterfind("h:recordTarget/h:patientRole/h:id", NS) if i.get("root") in INS_OIDS]
+    cda_patient = f"{ins_ids[0].get('extension')}^^^&{ins_ids[0].get('root')}&ISO" if ins_ids else None
+    if entry.identifiers.get("patientId") != cda_patient:
+        problems.append(f"patientId {entry.identifiers.get('patientId')!r} ≠ INS du recordTarget {cda_patient!r}")
+    if entry.identifiers.get("uniqueId") != _cda_unique_id(root):
+        problems.append(f"uniqueId {entry.identifiers.get('uniqueId')!r} ≠ id du document {_cda_unique_id(root)!r}")
+    code = root.find("h:code", NS)
+    type_code = entry.code("typeCode")
+    if code is not None and (
+        type_code is None or (type_code.code, type_code.scheme) != (code.get("code"), code.get("codeSystem"))
+    ):
+        problems.append(f"typeCode {type_code.code if type_code else None!r} ≠ code du document {code.get('code')!r}")
+    confidentiality = root.find("h:confidentialityCode", NS)
+    if confidentiality is not None and confidentiality.get("code") not in {
+        c.code for c in entry.codes.get("confidentialityCode", [])
+    }:
+        problems.append(f"confidentialityCode du document ({confidentiality.get('code')}) absent des métadonnées")
+    language = root.find("h:languageCode", NS)
+    if language is not None and entry.slot("languageCode") != language.get("code"):
+        problems.append(f"languageCode {entry.slot('languageCode')!r} ≠ langue du document {language.get('code')!r}")
+    templates = value_sets()["format_by_template"]["templates"]
+    expected = next(
+        (templates[t.get("root")] for t in root.iterfind("h:templateId", NS) if t.get("root") in templates), None
+    )
+    format_code = entry.code("formatCode")
+    if expected and (format_code is None or format_code.code != expected["code"]):
+        problems.append(
+            f"formatCode {format_code.code if format_code else None!r} : {expected['code']} attendu pour ce volet"
+        )
+    return problems
+
+
+@check("dmp.metadata_consistent", requirements=("DMP-005",), title="Métadonnées cohérentes avec le document")
+def metadata_consistent(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    feeds = _judged_feeds(evidence, context)
+    if not feeds:
+        return [_finding("dmp.metadata_consistent", "DMP-005", "omit", "aucune alimentation à juger", None)]
+    findings = []
+    for feed in feeds:
+        for entry in feed.submission.entries:
+            data = feed.documents.get(entry.id)
+            if data is None:
+                findings.append(
+                    _finding(
+                        "dmp.metadata_consistent", "DMP-005", "fail", f"fiche {entry.id} sans document", feed.exchange
+                    )
+                )
+                continue
+            for problem in _consistency_problems(entry, data):
+                findings.append(
+                    _finding(
+                        "dmp.metadata_consistent", "DMP-005", "fail", f"fiche {entry.id} : {problem}", feed.exchange
+                    )
+                )
+    if not findings:
+        message = "métadonnées cohérentes avec l'en-tête CDA et les octets du document (hash, taille)"
+        return [_finding("dmp.metadata_consistent", "DMP-005", "pass", message, feeds[-1].exchange)]
+    return findings
+
+
+# DMP-006 -------------------------------------------------------------------------------------------------------
+@check("dmp.refusal_respected", requirements=("DMP-006",), title="Refus du DMP respectés, utilisateur informé")
+def refusal_respected(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    calls = _dmp(evidence, context)
+    refused = [c for c in calls if (c.outcome or "").endswith(":refus") or c.outcome == "failure"]
+    if not refused:
+        return [_finding("dmp.refusal_respected", "DMP-006", "omit", "le DMP n'a rien refusé pour ce patient", None)]
+    findings = []
+    after = [c for c in calls if c.seq > refused[0].seq and c.transaction in USES]
+    if len(after) > 1:
+        message = (
+            f"{len(after)} appels au DMP après son refus ({refused[0].outcome}) : le logiciel ne doit pas réessayer "
+            "en boucle un DMP absent, fermé, refusé ou objet d'une opposition"
+        )
+        findings.append(_finding("dmp.refusal_respected", "DMP-006", "fail", message, after[-1]))
+    keys = context.patient.keys if context.patient else None
+    records = [r for r in evidence.select(transactions=(RECORD,), keys=keys) if r.seq > refused[0].seq]
+    messages = (evidence.json(records[-1], "record") or {}).get("messages", []) if records else []
+    if not any("DMP" in m for m in messages):
+        message = "l'utilisateur n'est pas informé du refus du DMP (aucun message le mentionnant dans le dossier)"
+        findings.append(_finding("dmp.refusal_respected", "DMP-006", "fail", message, records[-1] if records else None))
+    if not findings:
+        message = f"refus du DMP ({refused[0].outcome}) respecté : pas de nouvel essai, utilisateur informé"
+        return [_finding("dmp.refusal_respected", "DMP-006", "pass", message, refused[0])]
+    return findings
+
+
+# DMP-007 -------------------------------------------------------------------------------------------------------
+@check("dmp.replacement", requirements=("DMP-007",), title="Remplacement par association RPLC")
+def replacement(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    feeds = _feeds(evidence, context)
+    by_document: dict[str, tuple[Feed, str]] = {}  # CDA id -> (feed, entry id)
+    findings = []
+    judged = 0
+    for feed in feeds:
+        for entry in feed.submission.entries:
+            root = _cda(feed.documents.get(entry.id, b""))
+            if root is None:
+                continue
+            parent = root.find("h:relatedDocument[@typeCode='RPLC']/h:parentDocument/h:id", NS)
+            if parent is not None:
+                judged += 1
+                previous = by_document.get(parent.get("root", ""))
+                targets = {a.target for a in feed.submission.associations if a.type == REPLACE and a.source == entry.id}
+                if previous is None:
+                    message = f"le document remplace {parent.get('root')}, jamais envoyé au DMP dans ce scénario"
+                    findings.append(_finding("dmp.replacement", "DMP-007", "fail", message, feed.exchange))
+                elif previous[1] not in targets:
+                    message = (
+                        "nouvelle version envoyée sans association RPLC vers la fiche qu'elle remplace "
+                        f"({previous[1]}) : le DMP garde deux versions (doublon)"
+                    )
+                    findings.append(_finding("dmp.replacement", "DMP-007", "fail", message, feed.exchange))
+            found = root.find("h:id", NS)
+            if found is not None:
+                by_document[found.get("root", "")] = (feed, entry.id)
+    if not judged:
+        return [
+            _finding(
+                "dmp.replacement",
+                "DMP-007",
+                "fail",
+                "aucune nouvelle version (relatedDocument RPLC) envoyée au DMP",
+                None,
+            )
+        ]
+    if not findings:
+        return [
+            _finding(
+                "dmp.replacement",
+                "DMP-007",
+                "pass",
+                "nouvelle version envoyée avec l'association RPLC",
+                feeds[-1].exchange,
+            )
+        ]
+    return findings
+
+
+# DMP-008 -------------------------------------------------------------------------------------------------------
+@check("dmp.masking", requirements=("DMP-008",), title="Masquage aux professionnels demandé au DMP")
+def masking(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    updates = _dmp(evidence, context, ("dmp.iti57",))
+    for update in updates:
+        try:
+            message = parse_mtom(
+                evidence.part(update, "request") or b"", update.files["request"].media_type, max_bytes=1 << 24
+            )
+            body = read_envelope(message.envelope).body_element
+        except (MtomError, UnsafeXmlError, SoapError, KeyError):
+            continue
+        for element in body.iter(f"{{{RIM}}}ExtrinsicObject"):
+            codes = {
+                (c.get("nodeRepresentation"), c.findtext(f"{{{RIM}}}Slot/{{{RIM}}}ValueList/{{{RIM}}}Value"))
+                for c in element.findall(f"{{{RIM}}}Classification")
+            }
+            if MASKED in codes and element.get("lid"):
+                text = f"masquage demandé au DMP (ITI-57, MASQUE_PS sur {element.get('lid')})"
+                return [_finding("dmp.masking", "DMP-008", "pass", text, update)]
+    for feed in _feeds(evidence, context):
+        if any(
+            (c.code, c.scheme) == MASKED
+            for e in feed.submission.entries
+            for c in e.codes.get("confidentialityCode", [])
+        ):
+            return [
+                _finding(
+                    "dmp.masking",
+                    "DMP-008",
+                    "pass",
+                    "document envoyé masqué aux professionnels (MASQUE_PS)",
+                    feed.exchange,
+                )
+            ]
+    text = (
+        "aucune demande de masquage (confidentialityCode MASQUE_PS, système 1.2.250.1.213.1.1.4.13) n'a atteint le DMP "
+        "alors que l'utilisateur l'a demandée"
+    )
+    return [_finding("dmp.masking", "DMP-008", "fail", text, updates[-1] if updates else None)]
+
+
+# DMP-009 -------------------------------------------------------------------------------------------------------
+@check("dmp.consult_by_record_ins", requirements=("DMP-009",), title="Consultation avec l'INS du dossier")
+def consult_by_record_ins(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    keys = context.patient.keys if context.patient else None
+    records = evidence.select(transactions=(RECORD,), keys=keys)
+    record = evidence.json(records[-1], "record") if records else None
+    if not record or not record.get("ins_matricule"):
+        return [
+            _finding(
+                "dmp.consult_by_record_ins", "DMP-009", "error", "INS du dossier inconnue : lire le dossier avant", None
+            )
+        ]
+    expected = f"{record['ins_matricule']}^^^&{record['ins_oid']}&ISO"
+    queries = _dmp(evidence, context, ("dmp.iti18",))
+    if not queries:
+        return [_finding("dmp.consult_by_record_ins", "DMP-009", "fail", "aucune recherche ITI-18 dans le DMP", None)]
+    findings = []
+    for query_exchange in queries:
+        try:
+            body = read_envelope(parse_xml(evidence.part(query_exchange, "request") or b"")).body_element
+        except (UnsafeXmlError, SoapError) as exc:
+            findings.append(
+                _finding("dmp.consult_by_record_ins", "DMP-009", "fail", f"requête illisible : {exc}", query_exchange)
+            )
+            continue
+        asked = read_stored_query(body).values("$XDSDocumentEntryPatientId")
+        if asked != [expected]:
+            message = f"recherche pour {asked} au lieu de l'INS du dossier {expected} : consulter avec l'INS qualifiée"
+            findings.append(_finding("dmp.consult_by_record_ins", "DMP-009", "fail", message, query_exchange))
+    if not findings:
+        return [
+            _finding(
+                "dmp.consult_by_record_ins",
+                "DMP-009",
+                "pass",
+                "consultation avec l'INS du dossier, sans ressaisie",
+                queries[-1],
+            )
+        ]
+    return findings
+
+
+# DMP-010 -------------------------------------------------------------------------------------------------------
+def _modes(evidence: Evidence, context: CheckContext) -> list[tuple[Exchange, str | None]]:
+    return [
+        (x, (x.meta.get("vihf") or {}).get("access_mode")) for x in _dmp(evidence, context, ("dmp.iti18", "dmp.iti43"))
+    ]
+
+
+@check("dmp.access_mode_normal", requirements=("DMP-010",), title="Mode d'accès normal hors urgence")
+def access_mode_normal(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    modes = _modes(evidence, context)
+    wrong = [(x, m) for x, m in modes if m != "normal"]
+    if not modes:
+        return [_finding("dmp.access_mode_normal", "DMP-010", "fail", "aucune consultation du DMP à juger", None)]
+    if wrong:
+        return [
+            _finding(
+                "dmp.access_mode_normal",
+                "DMP-010",
+                "fail",
+                f"mode d'accès {m!r} déclaré alors que l'utilisateur n'a pas choisi le bris de glace",
+                x,
+            )
+            for x, m in wrong
+        ]
+    return [_finding("dmp.access_mode_normal", "DMP-010", "pass", "mode d'accès normal déclaré", modes[-1][0])]
+
+
+@check("dmp.access_mode_break_glass", requirements=("DMP-010",), title="Bris de glace déclaré quand choisi")
+def access_mode_break_glass(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    modes = _modes(evidence, context)
+    if not modes:
+        return [_finding("dmp.access_mode_break_glass", "DMP-010", "fail", "aucune consultation du DMP à juger", None)]
+    last, mode = modes[-1]
+    if mode != "BRIS_DE_GLACE":
+        return [
+            _finding(
+                "dmp.access_mode_break_glass",
+                "DMP-010",
+                "fail",
+                f"mode {mode!r} : BRIS_DE_GLACE attendu, l'utilisateur l'a choisi",
+                last,
+            )
+        ]
+    return [
+        _finding(
+            "dmp.access_mode_break_glass",
+            "DMP-010",
+            "pass",
+            "bris de glace déclaré, comme l'utilisateur l'a choisi",
+            last,
+        )
+    ]
+
+
+# DMP-011 -------------------------------------------------------------------------------------------------------
+@check("dmp.integrated_not_republished", requirements=("DMP-011",), title="Documents du DMP intégrés, jamais republiés")
+def integrated_not_republished(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    retrievals = _dmp(evidence, context, ("dmp.iti43",))
+    retrieved = {u for x in retrievals for u in x.meta.get("returned", [])}
+    if not retrieved:
+        return [
+            _finding(
+                "dmp.integrated_not_republished", "DMP-011", "fail", "aucun document récupéré du DMP (ITI-43)", None
+            )
+        ]
+    findings = []
+    for feed in _feeds(evidence, context):
+        if feed.exchange.seq < retrievals[0].seq:
+            continue
+        for entry in feed.submission.entries:
+            if entry.identifiers.get("uniqueId") in retrieved:
+                unique_id = entry.identifiers.get("uniqueId")
+                message = f"document {unique_id} récupéré du DMP puis renvoyé au DMP comme un document du logiciel"
+                findings.append(_finding("dmp.integrated_not_republished", "DMP-011", "fail", message, feed.exchange))
+    keys = context.patient.keys if context.patient else None
+    records = [r for r in evidence.select(transactions=(RECORD,), keys=keys) if r.seq > retrievals[-1].seq]
+    held = (evidence.json(records[-1], "record") or {}).get("documents", []) if records else []
+    integrated = {d.get("unique_id") for d in held if d.get("origin") == "dmp"}
+    missing = retrieved - integrated
+    if missing:
+        message = (
+            f"{len(missing)} document(s) récupéré(s) du DMP absent(s) du dossier (à intégrer comme documents du DMP)"
+        )
+        findings.append(
+            _finding("dmp.integrated_not_republished", "DMP-011", "fail", message, records[-1] if records else None)
+        )
+    if not findings:
+        message = f"{len(retrieved)} document(s) du DMP intégré(s) au dossier, aucun renvoyé au DMP"
+        return [_finding("dmp.integrated_not_republished", "DMP-011", "pass", message, retrievals[-1])]
+    return findings

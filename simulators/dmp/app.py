@@ -1,0 +1,172 @@
+"""The DMP simulator: an ASGI app answering the DMP's XDS.b web services (ITI-41, ITI-18, ITI-43, ITI-57) and its
+access test (TD0.2) over SOAP 1.2 with WS-Addressing and MTOM/XOP, behind mutual TLS.
+
+Every call must carry a VIHF that verifies (simulators/dmp/vihf.py); a call without one, or with a forged, expired
+or incomplete one, gets a WS-Security SOAP fault (OASIS WSS 1.1 §12 fault codes). Every exchange, refused ones
+included, is recorded before the answer, with what the simulator concluded about the VIHF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from simulators.common.journal import Journal
+from simulators.common.mtom import MtomError, MtomMessage, build_mtom, parse_mtom
+from simulators.common.server import read_bounded
+from simulators.common.soap import SOAP12_CONTENT_TYPE, SoapError, envelope, fault, read_envelope
+from simulators.common.xmlsafe import UnsafeXmlError
+from simulators.dmp import transactions
+from simulators.dmp.messages import ACTIONS, RESPONSE_ACTIONS
+from simulators.dmp.registry import DmpRegistry
+from simulators.dmp.vihf import Vihf, find_assertion, verify_vihf
+
+MAX_BODY_BYTES = 20 * 1024 * 1024
+DMP_PATH = "/dmp"
+Handler = Callable[[Any, MtomMessage, Vihf, DmpRegistry], transactions.Outcome]
+_HANDLERS: dict[str, Handler] = {
+    "dmp.td02": lambda body, message, vihf, registry: transactions.access_test(body, vihf, registry),
+    "dmp.iti41": transactions.provide_and_register,
+    "dmp.iti18": lambda body, message, vihf, registry: transactions.stored_query(body, vihf, registry),
+    "dmp.iti43": lambda body, message, vihf, registry: transactions.retrieve(body, vihf, registry),
+    "dmp.iti57": lambda body, message, vihf, registry: transactions.update(body, vihf, registry),
+}
+
+
+@dataclass
+class DmpState:
+    """What the simulator plays: its registry (patients' states and documents) and whom it trusts for VIHFs."""
+
+    registry: DmpRegistry
+    trusted_ca: x509.Certificate
+
+
+def open_state(state_dir: Path, ca_cert: Path) -> DmpState:
+    return DmpState(DmpRegistry(state_dir / "dmp.sqlite"), x509.load_pem_x509_certificate(ca_cert.read_bytes()))
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: bytes
+    content_type: str = SOAP12_CONTENT_TYPE
+    transaction: str = "dmp.invalid"
+    outcome: str = "fault:Sender"
+    subjects: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def create_dmp_app(journal: Journal, state: DmpState, *, channel: str = "dmp") -> Starlette:
+    """The DMP simulator app, recording into ``journal`` under ``channel``."""
+
+    async def serve(request: Request) -> Response:
+        peer = {"address": request.client.host if request.client else None, **request.state.tls}
+        body, truncated = await read_bounded(request, MAX_BODY_BYTES)
+        content_type = request.headers.get("content-type", "")
+        answer = _answer(state, body, truncated, content_type)
+        meta = {**answer.meta, "http_status": answer.status, "content_type": content_type, "path": request.url.path}
+        if truncated:
+            meta["truncated_at"] = MAX_BODY_BYTES
+        # Journal first, answer second: an exchange the candidate saw answered is always on disk.
+        journal.record(
+            channel,
+            answer.transaction,
+            {
+                "request": (body, content_type or "application/octet-stream"),
+                "response": (answer.body, answer.content_type),
+            },
+            subjects=answer.subjects,
+            outcome=answer.outcome,
+            peer=peer,
+            meta=meta,
+        )
+        return Response(answer.body, status_code=answer.status, headers={"content-type": answer.content_type})
+
+    async def refuse_get(request: Request) -> Response:
+        return Response("DMP simulator: POST SOAP 1.2 requests here.\n", status_code=405, headers={"Allow": "POST"})
+
+    routes = [
+        Route(DMP_PATH, serve, methods=["POST"]),
+        Route(DMP_PATH + "/{service:path}", serve, methods=["POST"]),
+        Route(DMP_PATH, refuse_get, methods=["GET"]),
+    ]
+    return Starlette(routes=routes)
+
+
+def _refused(status: int, reason: str, code: str = "Sender", subcode: str | None = None, **extra: Any) -> _Answer:
+    meta = {"error": reason, **extra.pop("meta", {})}
+    return _Answer(status, fault(code, reason, subcode=subcode), outcome=f"fault:{subcode or code}", meta=meta, **extra)
+
+
+def _vihf_summary(vihf: Vihf, problems: list[Any]) -> dict[str, Any]:
+    return {
+        "subject": vihf.subject,
+        "patient": vihf.patient_ins,
+        "patient_oid": vihf.patient_oid,
+        "access_mode": vihf.access_mode,
+        "software": vihf.first("LPS_Nom"),
+        "signer": vihf.signer,
+        "problems": [f"{p.field} : {p.message}" for p in problems],
+    }
+
+
+def _security_subcode(problems: list[Any]) -> str:
+    fields = {p.field for p in problems}
+    if "Signature" in fields:
+        return "wsse:FailedCheck"
+    if any("expirée" in p.message for p in problems):
+        return "wsse:MessageExpired"
+    return "wsse:InvalidSecurityToken"
+
+
+def _answer(state: DmpState, body: bytes, truncated: bool, content_type: str) -> _Answer:
+    if truncated:
+        return _refused(413, f"requête trop volumineuse : au-delà de {MAX_BODY_BYTES} octets")
+    kind = content_type.lower()
+    if not (kind.startswith("application/soap+xml") or kind.startswith("multipart/related")):
+        return _refused(415, f"type de contenu {content_type or 'absent'!r} : SOAP 1.2 (MTOM) attendu")
+    try:
+        message = parse_mtom(body, content_type, max_bytes=MAX_BODY_BYTES)
+        parsed = read_envelope(message.envelope)
+    except (MtomError, UnsafeXmlError) as exc:
+        return _refused(400, f"message illisible : {exc}")
+    except SoapError as exc:
+        return _refused(400 if exc.code in ("Sender", "VersionMismatch") else 500, str(exc), exc.code, exc.subcode)
+    transaction = ACTIONS.get(parsed.action or "")
+    if transaction is None:
+        reason = f"WS-Addressing Action {parsed.action!r} absente ou non prise en charge par le DMP"
+        return _refused(400, reason, subcode="wsa:ActionNotSupported")
+    assertion = find_assertion(parsed.root)
+    if assertion is None:
+        reason = "en-tête WS-Security sans assertion SAML : chaque appel au DMP doit porter un VIHF"
+        return _refused(400, reason, subcode="wsse:InvalidSecurity", transaction=transaction, meta={"vihf": None})
+    vihf, problems = verify_vihf(assertion, state.trusted_ca)
+    summary = _vihf_summary(vihf, problems)
+    subjects = [f"ins:{vihf.patient_ins.upper()}"] if vihf.patient_ins else []
+    if problems:
+        reason = "VIHF refusé : " + " ; ".join(summary["problems"])
+        return _refused(
+            400,
+            reason,
+            subcode=_security_subcode(problems),
+            transaction=transaction,
+            subjects=subjects,
+            meta={"vihf": summary},
+        )
+    outcome = _HANDLERS[transaction](parsed.body_element, message, vihf, state.registry)
+    if outcome.patient:
+        subjects.append(f"ins:{outcome.patient}")
+    meta = {"vihf": summary, "errors": outcome.errors, **outcome.meta}
+    reply = envelope(outcome.body, action=RESPONSE_ACTIONS[transaction], relates_to=parsed.message_id)
+    if outcome.attachments:
+        data, reply_type = build_mtom(reply, outcome.attachments)
+        return _Answer(200, data, reply_type, transaction, outcome.outcome, subjects, meta)
+    return _Answer(200, reply, SOAP12_CONTENT_TYPE, transaction, outcome.outcome, subjects, meta)
