@@ -1,0 +1,234 @@
+"""The DMP simulator over its real socket: a client that is not ours feeds with MTOM and retrieves byte for byte;
+states, masking and replacement; faults for bad input and bad assertions; a fuzz that never crashes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.runner.simulators import SimulatorHub
+from simulators.common.pki import BenchPki, ensure_pki
+from simulators.dmp.transactions import REPOSITORY_ID
+from tests.simulators import dmp_requests as req
+
+ITI41 = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
+ITI18 = "urn:ihe:iti:2007:RegistryStoredQuery"
+ITI43 = "urn:ihe:iti:2007:RetrieveDocumentSet"
+SOAP_XML = {"Content-Type": "application/soap+xml; charset=utf-8"}
+RS = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"
+RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
+DOCUMENT = b'<?xml version="1.0"?><ClinicalDocument xmlns="urn:hl7-org:v3"><title>T</title></ClinicalDocument>'
+
+
+@pytest.fixture
+def client(pki: BenchPki) -> Iterator[httpx.Client]:
+    with httpx.Client(verify=pki.client_context(), timeout=20) as http:
+        yield http
+
+
+def _feed(
+    client: httpx.Client, hub: SimulatorHub, pki: BenchPki, document: bytes = DOCUMENT, **options: object
+) -> tuple[httpx.Response, str, str]:
+    body, entry, unique_id = req.provide_and_register(document, **options)  # type: ignore[arg-type]
+    data, content_type = req.mtom(req.envelope(ITI41, body, req.vihf(pki)), {"doc1@test": document})
+    return client.post(hub.endpoints.dmp, content=data, headers={"Content-Type": content_type}), entry, unique_id
+
+
+def _status(response: httpx.Response) -> str:
+    found = req.parse(response.content).find(f".//{{{RS}}}RegistryResponse")
+    root = req.parse(response.content)
+    status = found.get("status") if found is not None else root.find(".//*[@status]").get("status")
+    return str(status).rsplit(":", 1)[-1]
+
+
+def _errors(response: httpx.Response) -> list[str]:
+    return [e.get("errorCode") for e in req.parse(response.content).iter(f"{{{RS}}}RegistryError")]
+
+
+def _fault(response: httpx.Response) -> tuple[str, str]:
+    root = req.parse(response.content)
+    ns = {"s": req.SOAP}
+    return (
+        root.findtext(".//s:Fault/s:Code/s:Value", namespaces=ns) or "",
+        root.findtext(".//s:Fault/s:Code/s:Subcode/s:Value", namespaces=ns) or "",
+    )
+
+
+def _find(client: httpx.Client, hub: SimulatorHub, pki: BenchPki, **vihf: object) -> list[str]:
+    envelope = req.envelope(ITI18, req.find_documents(), req.vihf(pki, **vihf))  # type: ignore[arg-type]
+    response = client.post(hub.endpoints.dmp, content=envelope, headers=SOAP_XML)
+    assert response.status_code == 200
+    return [
+        e.find(
+            f"{{{RIM}}}ExternalIdentifier[@identificationScheme='urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab']"
+        ).get("value")
+        for e in req.parse(response.content).iter(f"{{{RIM}}}ExtrinsicObject")
+    ]
+
+
+def test_a_foreign_client_feeds_with_mtom_and_retrieves_byte_for_byte(
+    hub: SimulatorHub, client: httpx.Client, pki: BenchPki
+) -> None:
+    document = DOCUMENT + bytes(range(256)) * 10  # binary tail: MTOM carries it untouched
+    response, _entry, unique_id = _feed(client, hub, pki, document)
+    assert response.status_code == 200 and _status(response) == "Success", response.text
+    assert _find(client, hub, pki) == [unique_id]
+    envelope = req.envelope(ITI43, req.retrieve(REPOSITORY_ID, unique_id), req.vihf(pki))
+    answer = client.post(hub.endpoints.dmp, content=envelope, headers=SOAP_XML)
+    assert answer.headers["content-type"].startswith("multipart/related")
+    message = email.message_from_bytes(
+        f"Content-Type: {answer.headers['content-type']}\r\n\r\n".encode() + answer.content, policy=email.policy.default
+    )
+    parts = list(message.iter_parts())
+    assert parts[1].get_payload(decode=True) == document
+    transactions = [x.transaction for x in hub.journal.exchanges]
+    assert transactions == ["dmp.iti41", "dmp.iti18", "dmp.iti43"]
+    assert all(x.meta["vihf"]["problems"] == [] for x in hub.journal.exchanges)
+
+
+def test_replacement_deprecates_and_masking_hides_from_other_professionals(
+    hub: SimulatorHub, client: httpx.Client, pki: BenchPki
+) -> None:
+    _r, entry, _first = _feed(client, hub, pki)
+    response, _e, second = _feed(client, hub, pki, replaces=entry)
+    assert _status(response) == "Success"
+    assert _find(client, hub, pki) == [second]
+    response, _e, masked = _feed(client, hub, pki, masked=True)
+    assert _status(response) == "Success"
+    assert masked in _find(client, hub, pki)  # its author sees it
+    assert masked not in _find(client, hub, pki, professional="810009999999")  # another professional does not
+    again, _e, _u = _feed(client, hub, pki, replaces=entry)
+    assert _errors(again) == ["XDSRegistryDeprecatedDocumentError"]
+
+
+@pytest.mark.parametrize(
+    ("state", "code"),
+    [
+        ("absent", "XDSUnknownPatientId"),
+        ("ferme", "XDSRegistryError"),
+        ("opposition", "XDSRegistryError"),
+        ("non_autorise", "XDSRegistryError"),
+    ],
+)
+def test_business_states_are_refused_as_the_dmp_would(
+    hub: SimulatorHub, client: httpx.Client, pki: BenchPki, state: str, code: str
+) -> None:
+    hub.dmp_state.registry.set_patient_state(req.PATIENT[0], state)  # type: ignore[arg-type]
+    response, _e, _u = _feed(client, hub, pki)
+    assert _status(response) == "Failure" and _errors(response) == [code]
+    assert hub.journal.exchanges[-1].outcome == "failure"
+
+
+def test_hash_size_patient_and_missing_part_are_checked(hub: SimulatorHub, client: httpx.Client, pki: BenchPki) -> None:
+    response, _e, _u = _feed(client, hub, pki, declared_hash="0" * 40)
+    assert _errors(response) == ["XDSNonIdenticalHash"]
+    response, _e, _u = _feed(client, hub, pki, patient=("178037511502783", "1.2.250.1.213.1.4.10"))
+    assert _errors(response) == ["XDSPatientIdDoesNotMatch"]  # the VIHF names another patient
+    response, _e, _u = _feed(client, hub, pki, cid="elsewhere@test")
+    assert _errors(response) == ["XDSMissingDocument"]
+
+
+def _rogue_signer(tmp_path: Path) -> tuple[Path, Path]:
+    other = ensure_pki(tmp_path / "other-pki")  # a PKI the DMP does not trust
+    return other.client.key, other.client.cert
+
+
+@pytest.mark.parametrize(
+    ("variant", "subcode"),
+    [
+        ("missing", "wsse:InvalidSecurity"),
+        ("expired", "wsse:MessageExpired"),
+        ("forged", "wsse:FailedCheck"),
+        ("foreign_signer", "wsse:FailedCheck"),
+        ("incomplete", "wsse:InvalidSecurityToken"),
+    ],
+)
+def test_bad_assertions_get_ws_security_faults(
+    hub: SimulatorHub, client: httpx.Client, pki: BenchPki, tmp_path: Path, variant: str, subcode: str
+) -> None:
+    assertion: bytes | None
+    if variant == "missing":
+        assertion = None
+    elif variant == "expired":
+        assertion = req.vihf(pki, now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))
+    elif variant == "forged":
+        assertion = req.vihf(pki).replace(b"client-de-test", b"client-pirate!")
+    elif variant == "foreign_signer":
+        key, cert = _rogue_signer(tmp_path)
+        assertion = req.vihf(pki, key=key, cert=cert)
+    else:
+        assertion = req.vihf(pki, omit=("LPS_ID_HOMOLOGATION_DMP",))
+    response = client.post(
+        hub.endpoints.dmp, content=req.envelope(ITI18, req.find_documents(), assertion), headers=SOAP_XML
+    )
+    assert response.status_code == 400
+    assert _fault(response) == ("soap:Sender", subcode)
+    recorded = hub.journal.exchanges[-1]
+    assert recorded.transaction == "dmp.iti18" and recorded.outcome == f"fault:{subcode}"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"<not-closed", "application/soap+xml", 400),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><l>&b;</l>',
+            "application/soap+xml",
+            400,
+        ),
+        (b"--x\r\nContent-Type: text/plain\r\n\r\nno end", 'multipart/related; boundary="other"', 400),
+        (b"{}", "application/json", 415),
+    ],
+)
+def test_malformed_requests_get_faults_and_are_recorded(
+    hub: SimulatorHub, client: httpx.Client, body: bytes, content_type: str, status: int
+) -> None:
+    response = client.post(hub.endpoints.dmp, content=body, headers={"Content-Type": content_type})
+    assert response.status_code == status
+    assert _fault(response)[0] == "soap:Sender"
+    assert hub.journal.exchanges[-1].outcome == "fault:Sender"
+
+
+def test_unknown_action_and_oversized_body(hub: SimulatorHub, client: httpx.Client, pki: BenchPki) -> None:
+    envelope = req.envelope("urn:example:Unknown", "<x/>", req.vihf(pki))
+    response = client.post(hub.endpoints.dmp, content=envelope, headers=SOAP_XML)
+    assert _fault(response) == ("soap:Sender", "wsa:ActionNotSupported")
+    huge = b"<a>" + b"x" * (21 * 1024 * 1024) + b"</a>"
+    response = client.post(hub.endpoints.dmp, content=huge, headers=SOAP_XML)
+    assert response.status_code == 413
+    assert hub.journal.exchanges[-1].meta["truncated_at"] == 20 * 1024 * 1024
+
+
+def test_client_without_certificate_and_untrusted_server(hub: SimulatorHub, pki: BenchPki) -> None:
+    anonymous_context = ssl.create_default_context(cafile=str(pki.ca.cert))
+    with httpx.Client(verify=anonymous_context) as anonymous, pytest.raises(httpx.HTTPError):
+        anonymous.post(hub.endpoints.dmp, content=b"<x/>", headers=SOAP_XML)
+    with httpx.Client(verify=pki.client_context()) as careful, pytest.raises(httpx.ConnectError):
+        careful.post(hub.endpoints.dmp_untrusted, content=b"<x/>", headers=SOAP_XML)
+    assert hub.journal.exchanges == []  # nothing reached either server
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.one_of(st.binary(max_size=2000), st.text(max_size=500).map(str.encode)),
+    content_type=st.sampled_from(
+        ["application/soap+xml", 'multipart/related; boundary="b"; type="application/xop+xml"', "text/xml", ""]
+    ),
+)
+def test_fuzz_never_crashes_the_simulator(
+    hub: SimulatorHub, client: httpx.Client, body: bytes, content_type: str
+) -> None:
+    before = len(hub.journal.exchanges)
+    response = client.post(hub.endpoints.dmp, content=body, headers={"Content-Type": content_type})
+    assert 400 <= response.status_code < 500
+    assert _fault(response)[0] == "soap:Sender"
+    assert len(hub.journal.exchanges) == before + 1
