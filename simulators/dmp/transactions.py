@@ -138,6 +138,7 @@ def provide_and_register(body: Any, message: MtomMessage, vihf: Vihf, registry: 
             errors.append(RegistryError("XDSRegistryMetadataError", "uniqueId absent", where))
         elif registry.unique_id_taken(unique_id) or unique_id in contents:
             errors.append(RegistryError("XDSDuplicateUniqueIdInRegistry", f"uniqueId {unique_id} déjà enregistré"))
+        errors += [RegistryError("XDSRegistryMetadataError", problem, where) for problem in _missing_metadata(entry)]
         document = documents.get(entry.id)
         try:
             data = message.content(document) if document is not None else None
@@ -196,6 +197,21 @@ def provide_and_register(body: Any, message: MtomMessage, vihf: Vihf, registry: 
     registry.store(stored, contents, deprecate)
     meta = {"documents": [e.unique_id for e in stored], "replaced": deprecate}
     return Outcome(registry_response([]), "success", set_patient, meta=meta)
+
+
+# DocumentEntry attributes a registry requires on ITI-42 (IHE ITI TF-3 Table 4.3.1-3, "R" for XDS.b); the DMP
+# requires the same (GI DMP, alimentation). patientId and uniqueId are checked above.
+_REQUIRED_CODES = ("classCode", "confidentialityCode", "formatCode", "healthcareFacilityTypeCode",
+                   "practiceSettingCode", "typeCode")  # fmt: skip
+_REQUIRED_SLOTS = ("creationTime", "languageCode", "sourcePatientId")
+
+
+def _missing_metadata(entry: Any) -> list[str]:
+    missing = [f"{name} absent" for name in _REQUIRED_CODES if not entry.codes.get(name)]
+    missing += [f"{name} absent" for name in _REQUIRED_SLOTS if not entry.slot(name)]
+    if not entry.mime_type:
+        missing.append("mimeType absent")
+    return missing
 
 
 def _registered(element: Any, digest: str, size: int) -> bytes:

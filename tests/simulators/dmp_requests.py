@@ -111,6 +111,14 @@ def provide_and_register(
         confidentiality += _classification(
             "urn:uuid:f4f85eac-e6cb-4883-b524-f2705394840f", entry, "MASQUE_PS", "1.2.250.1.213.1.1.4.13"
         )
+    for scheme, code, system in (
+        ("urn:uuid:41a5887f-8865-4c09-adf7-e362475b143a", "10", "1.2.250.1.213.1.1.4.1"),  # classCode
+        ("urn:uuid:a09d5840-386c-46f2-b5ad-9c3699a4309d", "urn:ihe:iti:xds-sd:pdf:2008", "1.3.6.1.4.1.19376.1.2.3"),
+        ("urn:uuid:f33fb8ac-18af-42cc-ae0e-ed0b0bdb91e1", "SA07", "1.2.250.1.71.4.2.4"),  # healthcareFacilityType
+        ("urn:uuid:cccf5598-8b07-4b77-a05e-ae952c785ead", "AMBULATOIRE", "1.2.250.1.213.1.1.4.9"),  # practiceSetting
+        ("urn:uuid:f0306f51-975f-434e-a61c-c59651d33983", "11488-4", "2.16.840.1.113883.6.1"),  # typeCode
+    ):
+        confidentiality += _classification(scheme, entry, code, system)
     digest = declared_hash or hashlib.sha1(document).hexdigest()
     association = (
         f'<rim:Association associationType="urn:ihe:iti:2007:AssociationType:RPLC" id="urn:uuid:{uuid.uuid4()}" '
@@ -118,13 +126,21 @@ def provide_and_register(
         if replaces
         else ""
     )
+    slots = "".join(
+        f'<rim:Slot name="{name}"><rim:ValueList><rim:Value>{value}</rim:Value></rim:ValueList></rim:Slot>'
+        for name, value in (
+            ("creationTime", "20261124080000"),
+            ("languageCode", "fr-FR"),
+            ("sourcePatientId", patient_id),
+        )
+    )
     body = (
         '<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007" '
         f'xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0" xmlns:rim="{RIM}"><lcm:SubmitObjectsRequest>'
         f'<rim:RegistryObjectList><rim:ExtrinsicObject id="{entry}" mimeType="text/xml" '
         'objectType="urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1">'
         f'<rim:Slot name="hash"><rim:ValueList><rim:Value>{digest}</rim:Value></rim:ValueList></rim:Slot>'
-        f"{confidentiality}"
+        f"{slots}{confidentiality}"
         f'<rim:ExternalIdentifier id="urn:uuid:{uuid.uuid4()}" registryObject="{entry}" '
         f'identificationScheme="urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427" value="{patient_id}"/>'
         f'<rim:ExternalIdentifier id="urn:uuid:{uuid.uuid4()}" registryObject="{entry}" '

@@ -232,3 +232,12 @@ def test_fuzz_never_crashes_the_simulator(
     assert 400 <= response.status_code < 500
     assert _fault(response)[0] == "soap:Sender"
     assert len(hub.journal.exchanges) == before + 1
+
+
+def test_incomplete_metadata_is_refused(hub: SimulatorHub, client: httpx.Client, pki: BenchPki) -> None:
+    body, _entry, _unique = req.provide_and_register(DOCUMENT)
+    without_class = body.replace("urn:uuid:41a5887f-8865-4c09-adf7-e362475b143a", "urn:uuid:00000000-0000-0000-0000-0")
+    data, content_type = req.mtom(req.envelope(ITI41, without_class, req.vihf(pki)), {"doc1@test": DOCUMENT})
+    response = client.post(hub.endpoints.dmp, content=data, headers={"Content-Type": content_type})
+    assert _errors(response) == ["XDSRegistryMetadataError"]
+    assert "classCode absent" in response.text
