@@ -480,9 +480,11 @@ def perf(
     replay_exchanges: Annotated[
         int, typer.Option(help="Échanges du lot de captures généré (0 : pas de mesure)")
     ] = 100_000,
+    dmp_feeds: Annotated[int, typer.Option(help="Alimentations ITI-41 de 100 Ko mesurées (0 : pas de mesure)")] = 1000,
 ) -> None:
-    """Benchmarks: INS campaign wall time, INSi round trips per second over mutual TLS on loopback, CDA documents
-    per second (rules + XSD, schematron in-process and Saxon-HE from Java, one process per document)."""
+    """Benchmarks: campaign wall time, INSi round trips per second over mutual TLS on loopback, CDA documents per
+    second (rules + XSD, schematron in-process and Saxon-HE from Java, one process per document), DMP feeds per
+    second and latency under 16 concurrent clients, replay throughput and memory."""
     from bench.perf import measure, measure_cda, measure_replay
 
     packs = find_packs([pack] if pack else [])
@@ -515,6 +517,17 @@ def perf(
         out.print(
             f"Schématron {cda.schematron_name} : {cda.schematron_per_s:.0f} documents/s dans le banc ; "
             f"Saxon-HE Java, un processus par document : {java}",
+            soft_wrap=True,
+        )
+    if dmp_feeds:
+        from bench.perf_dmp import measure_dmp
+
+        dmp = measure_dmp(_pki().directory, feeds=dmp_feeds)
+        out.print(
+            f"DMP, ITI-41 de {dmp.document_kib} Ko en TLS mutuel (VIHF signé, MTOM) : {dmp.sequential_per_s:.0f}/s "
+            f"avec un client ; {dmp.concurrent_per_s:.0f}/s avec {dmp.concurrent_clients} clients simultanés "
+            f"(objectif ≥ 100/s), p50 {dmp.concurrent_p50_ms} ms, p95 {dmp.concurrent_p95_ms} ms (objectif < 100 ms)"
+            + (f" ; {dmp.failures} échec(s)" if dmp.failures else ""),
             soft_wrap=True,
         )
     if replay_exchanges:

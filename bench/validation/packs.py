@@ -42,6 +42,10 @@ class ValueSet:
 class ValidationPack:
     root: Path
 
+    def __post_init__(self) -> None:
+        # Absolute: schematron includes and cached stylesheets refer to the pack by file URI.
+        object.__setattr__(self, "root", self.root.resolve())
+
     @property
     def name(self) -> str:
         return self.root.name

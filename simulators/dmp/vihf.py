@@ -10,13 +10,18 @@ simulator can answer as the DMP would and the checks can say what to fix.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from lxml import etree
 from signxml.exceptions import InvalidInput
 from signxml.exceptions import InvalidSignature as InvalidXmlSignature
 from signxml.verifier import XMLVerifier
@@ -138,11 +143,30 @@ def read_vihf(assertion: Any) -> Vihf:
     return vihf
 
 
+# Software signs a VIHF once and reuses it for every call within its validity: a signature that verified is not
+# verified again for the very same bytes (bounded cache of successes only); the assertion's validity window and its
+# attributes are judged on every call.
+_VERIFIED: OrderedDict[tuple[bytes, bytes], str | None] = OrderedDict()
+_VERIFIED_KEPT = 1024
+_VERIFIED_LOCK = threading.Lock()
+
+
 def verify_vihf(assertion: Any, ca: x509.Certificate, now: dt.datetime | None = None) -> tuple[Vihf, list[VihfProblem]]:
     """Read the VIHF and list everything wrong with it: signature, signer, validity, attributes."""
     moment = now or dt.datetime.now(dt.UTC)
     vihf = read_vihf(assertion)
-    problems = _signature_problems(assertion, ca, vihf)
+    key = (hashlib.sha256(etree.tostring(assertion, method="c14n")).digest(), ca.fingerprint(hashes.SHA256()))
+    with _VERIFIED_LOCK:
+        verified = key in _VERIFIED
+        if verified:
+            vihf.signer = _VERIFIED[key]
+            _VERIFIED.move_to_end(key)
+    problems = [] if verified else _signature_problems(assertion, ca, vihf)
+    if not verified and not problems:
+        with _VERIFIED_LOCK:
+            _VERIFIED[key] = vihf.signer
+            while len(_VERIFIED) > _VERIFIED_KEPT:
+                _VERIFIED.popitem(last=False)
     problems += _validity_problems(vihf, moment)
     problems += _attribute_problems(vihf)
     return vihf, problems

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulators.common.mtom import MtomError, build_mtom, parse_mtom
 from simulators.common.xmlsafe import UnsafeXmlError
@@ -53,3 +55,21 @@ def test_missing_part_and_bad_reference_are_named() -> None:
 def test_hostile_packages_are_refused(body: bytes, content_type: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         parse_mtom(body, content_type, max_bytes=1000)
+
+
+@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=5))
+def test_any_binary_attachment_survives_the_round_trip(contents: list[bytes]) -> None:
+    envelope = b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><x/></s:Body></s:Envelope>'
+    attachments = {f"part{n}@test": (data, "application/octet-stream") for n, data in enumerate(contents)}
+    body, content_type = build_mtom(envelope, attachments)
+    parsed = parse_mtom(body, content_type, max_bytes=1 << 20)
+    assert parsed.attachments == {cid: data for cid, (data, _type) in attachments.items()}
+
+
+def test_truncated_package_and_missing_boundary_are_errors() -> None:
+    envelope = b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><x/></s:Body></s:Envelope>'
+    body, content_type = build_mtom(envelope, {"a@test": (b"data", "text/plain")})
+    with pytest.raises(MtomError, match="tronqué"):
+        parse_mtom(body[: len(body) // 2], content_type, max_bytes=1 << 20)
+    with pytest.raises(MtomError, match="boundary"):
+        parse_mtom(body, "multipart/related", max_bytes=1 << 20)

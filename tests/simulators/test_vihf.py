@@ -86,3 +86,15 @@ def test_expired_and_wrong_values(pki: BenchPki) -> None:
     problems = _problems(pki, _sign(pki, access_mode="PAR_HASARD", patient_ins="12345"))
     assert any("mode d'accès 'PAR_HASARD'" in p for p in problems)
     assert any("INS^^^&OID&ISO^NH attendu" in p for p in problems)
+
+
+def test_a_reused_assertion_is_judged_the_same_and_a_tampered_copy_still_fails(pki: BenchPki) -> None:
+    original = etree.tostring(_sign(pki))
+    assert _problems(pki, etree.fromstring(original)) == []
+    assert _problems(pki, etree.fromstring(original)) == []  # the cached signature: same verdict, same signer
+    vihf, _problems_again = verify_vihf(etree.fromstring(original), _ca(pki))
+    assert "segur-bench candidate" in (vihf.signer or "")
+    tampered = original.replace(b"178037511502783", b"255022B03301118")
+    assert any(p.startswith("Signature: signature invalide") for p in _problems(pki, etree.fromstring(tampered)))
+    expired = _problems(pki, etree.fromstring(original), dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    assert any("expirée" in p for p in expired)  # validity is judged on every call, cached or not
