@@ -177,6 +177,7 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
         pack=packs[0] if packs else None,
         host=settings.simulators.host,
         insi_port=settings.simulators.insi_port,
+        dmp_port=settings.simulators.dmp_port,
     )
     interactive = settings.candidate.kind == "operator"
     campaign: Campaign | None = None
@@ -451,6 +452,7 @@ def config_schema() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute (défaut : configuration)")] = None,
     insi_port: Annotated[int | None, typer.Option(help="Port du simulateur INSi (0 : libre)")] = None,
+    dmp_port: Annotated[int | None, typer.Option(help="Port du simulateur DMP (0 : libre)")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Dossier des preuves")] = None,
     config: Annotated[Path | None, typer.Option(help="Fichier de configuration (défaut : ./segur-bench.yaml)")] = None,
 ) -> None:
@@ -459,8 +461,11 @@ def serve(
     pki = _pki()
     run_dir = (out_dir or settings.out) / f"serve-{new_run_id()}"
     port = settings.simulators.insi_port if insi_port is None else insi_port
-    with SimulatorHub(run_dir, pki, host=host or settings.simulators.host, insi_port=port) as hub:
+    dmp = settings.simulators.dmp_port if dmp_port is None else dmp_port
+    with SimulatorHub(run_dir, pki, host=host or settings.simulators.host, insi_port=port, dmp_port=dmp) as hub:
         out.print(f"INSi (SOAP 1.2, TLS mutuel) : {hub.endpoints.insi}")
+        out.print(f"DMP (XDS.b SOAP 1.2 + MTOM, TLS mutuel, VIHF signé) : {hub.endpoints.dmp}")
+        out.print(f"DMP au certificat non reconnu (doit être refusé) : {hub.endpoints.dmp_untrusted}")
         out.print(f"AC à approuver : {pki.ca.cert}")
         out.print(f"Certificat client : {pki.client.cert} (clé : {pki.client.key})")
         out.print(f"Preuves : {run_dir}")

@@ -41,6 +41,7 @@ class CandidateConfig(_Strict):
 class SimulatorsConfig(_Strict):
     host: str = "127.0.0.1"
     insi_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port at each run")
+    dmp_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port at each run")
 
 
 class BenchConfig(_Strict):
@@ -120,6 +121,7 @@ simulators:
   host: 127.0.0.1
   # Fixed ports make it easy to configure real software once; 0 picks a free port at each run.
   insi_port: 0
+  dmp_port: 0
 
 # Multiply every waiting time (slow software, or busy test machines)
 timeout_factor: 1.0

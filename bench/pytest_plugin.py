@@ -72,6 +72,7 @@ class SegurSession:
             pack=packs[0] if packs else None,
             host=settings.simulators.host,
             insi_port=settings.simulators.insi_port,
+            dmp_port=settings.simulators.dmp_port,
         )
         self.campaign = Campaign(
             self.catalogue, make_adapter(settings.candidate), options, run_dir, ensure_pki(state_dir() / "pki")

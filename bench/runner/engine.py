@@ -60,6 +60,7 @@ class CampaignOptions:
     timeout_factor: float = 1.0  # scales every expectation's wait (slow real software, or fast tests)
     host: str = "127.0.0.1"
     insi_port: int = 0
+    dmp_port: int = 0
     pack: ValidationPack | None = None  # CI-SIS validation pack for the CDA checks (XSD, schematrons, value sets)
 
 
@@ -161,7 +162,13 @@ class Campaign:
     def open(self) -> None:
         """Start the simulators on the run directory and the candidate (``run`` does it; plugins call it)."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self._hub = SimulatorHub(self.run_dir, self.pki, host=self.options.host, insi_port=self.options.insi_port)
+        self._hub = SimulatorHub(
+            self.run_dir,
+            self.pki,
+            host=self.options.host,
+            insi_port=self.options.insi_port,
+            dmp_port=self.options.dmp_port,
+        )
         self._hub.start()
         try:
             self.adapter.start(self._hub.environment())

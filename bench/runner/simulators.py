@@ -32,7 +32,9 @@ class SimulatorHub:
     'https://127.0.0.1:40123/insi'
     """
 
-    def __init__(self, run_dir: Path, pki: BenchPki, *, host: str = "127.0.0.1", insi_port: int = 0) -> None:
+    def __init__(
+        self, run_dir: Path, pki: BenchPki, *, host: str = "127.0.0.1", insi_port: int = 0, dmp_port: int = 0
+    ) -> None:
         self.journal = Journal(run_dir)
         self.pki = pki
         self.insi_state = InsiState()
@@ -46,7 +48,11 @@ class SimulatorHub:
                 port=insi_port,
             ),
             SimulatorServer(
-                create_dmp_app(self.journal, self.dmp_state), "dmp", ssl_context=pki.server_context(), host=host
+                create_dmp_app(self.journal, self.dmp_state),
+                "dmp",
+                ssl_context=pki.server_context(),
+                host=host,
+                port=dmp_port,
             ),
             SimulatorServer(
                 create_dmp_app(self.journal, self.dmp_state, channel="dmp-untrusted"),
