@@ -161,7 +161,7 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
         console.print(f"[red]profil inconnu : {settings.profile}[/red] (connus : {', '.join(catalogue.profiles)})")
         raise typer.Exit(2)
     packs = find_packs([settings.pack] if settings.pack else [])
-    if settings.pack and (not packs or packs[0].root != settings.pack):
+    if settings.pack and (not packs or packs[0].root != settings.pack.resolve()):
         console.print(f"[red]{settings.pack} n'est pas un paquet de validation CI-SIS[/red]")
         raise typer.Exit(2)
     try:
@@ -660,7 +660,7 @@ def check(
     from bench.artifacts import as_json, as_text, check_file, exit_code, expand
 
     packs = find_packs([pack] if pack else [])
-    if pack and (not packs or packs[0].root != pack):
+    if pack and (not packs or packs[0].root != pack.resolve()):
         console.print(f"[red]{pack} n'est pas un paquet de validation CI-SIS[/red]")
         raise typer.Exit(2)
     chosen = packs[0] if packs else None

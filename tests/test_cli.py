@@ -91,3 +91,19 @@ def test_check_masks_identifiers_unless_asked(tmp_path: Path) -> None:
     assert masked.exit_code == 1 and "1780375••••••••" in masked.stdout and "178037511502700" not in masked.stdout
     clear = runner.invoke(app, ["check", "--show-identities", str(broken)])
     assert "178037511502700" in clear.stdout
+
+
+def test_a_pack_given_by_a_relative_path_is_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ci_sis_pack: object
+) -> None:
+    from bench.candidates.reference.documents import SAMPLE_PATIENT, build_cda
+    from bench.validation.packs import ValidationPack
+
+    if not isinstance(ci_sis_pack, ValidationPack):
+        pytest.skip("no CI-SIS pack at ../shared/data/ci-sis")
+    document = tmp_path / "cr.xml"
+    document.write_bytes(build_cda("consultation-report", SAMPLE_PATIENT))
+    monkeypatch.chdir(ci_sis_pack.root.parent)
+    result = runner.invoke(app, ["check", "--pack", ci_sis_pack.root.name, str(document)])
+    assert "n'est pas un paquet" not in result.output
+    assert result.exit_code == 0, result.output
