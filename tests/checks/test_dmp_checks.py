@@ -1,0 +1,116 @@
+"""DMP checks on hand-made evidence: each passes on a conforming exchange and fails, with its requirement and a
+message a vendor can act on, on a faulty one (the campaign tests prove the same through the defect switches)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.candidates.reference.documents import SAMPLE_PATIENT, build_cda
+from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register
+from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
+from bench.runner.judge import run_check
+from simulators.common.journal import Journal
+from simulators.common.mtom import build_mtom
+from simulators.common.soap import envelope
+
+PATIENT = PatientKeys("p1", frozenset({f"ins:{SAMPLE_PATIENT.ins_matricule}"}))
+SUBJECTS = sorted(PATIENT.keys)
+
+
+def _feed(journal: Journal, document: bytes, body: str, cid: str, outcome: str = "success") -> None:
+    data, content_type = build_mtom(envelope(body), {cid: (document, "text/xml")})
+    journal.record("dmp", "dmp.iti41", {"request": (data, content_type)}, subjects=SUBJECTS, outcome=outcome)
+
+
+def _judge(journal: Journal, check_id: str) -> list[Finding]:
+    evidence = Evidence(journal.run_dir, journal.exchanges)
+    return run_check(check_id, evidence, CheckContext(patient=PATIENT))
+
+
+def _outcomes(findings: list[Finding]) -> set[str]:
+    return {f.outcome for f in findings}
+
+
+def test_metadata_consistency_passes_then_names_each_mismatch(tmp_path: Path) -> None:
+    document = build_cda("consultation-report", SAMPLE_PATIENT)
+    submission = provide_and_register(document, SubmissionContext(source_id="1.2.3"))
+    good = Journal(tmp_path / "good")
+    _feed(good, document, submission.body, submission.document_cid)
+    assert _outcomes(_judge(good, "dmp.metadata_consistent")) == {"pass"}
+    assert _outcomes(_judge(good, "dmp.metadata_complete")) == {"pass"}
+
+    bad = Journal(tmp_path / "bad")
+    wrong = submission.body.replace('nodeRepresentation="11488-4"', 'nodeRepresentation="34133-9"')
+    _feed(bad, document + b" ", wrong, submission.document_cid)  # one more byte than the metadata says
+    findings = _judge(bad, "dmp.metadata_consistent")
+    assert _outcomes(findings) == {"fail"} and all(f.requirements == ("DMP-005",) for f in findings)
+    messages = " | ".join(f.message for f in findings)
+    assert "hash" in messages and "size" in messages and "typeCode '34133-9'" in messages
+
+
+def test_metadata_completeness_names_what_is_missing(tmp_path: Path) -> None:
+    document = build_cda("consultation-report", SAMPLE_PATIENT)
+    submission = provide_and_register(document, SubmissionContext(source_id="1.2.3", omit=frozenset({"classCode"})))
+    journal = Journal(tmp_path / "run")
+    _feed(journal, document, submission.body, submission.document_cid, outcome="failure")
+    findings = _judge(journal, "dmp.metadata_complete")
+    assert [f.message.split(" : ", 1)[1] for f in findings] == ["classCode absent"]
+    assert findings[0].requirements == ("DMP-004",)
+
+
+def test_access_test_must_come_first(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "run")
+    document = build_cda("consultation-report", SAMPLE_PATIENT)
+    submission = provide_and_register(document, SubmissionContext(source_id="1.2.3"))
+    _feed(journal, document, submission.body, submission.document_cid)
+    journal.record("dmp", "dmp.td02", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS)
+    findings = _judge(journal, "dmp.access_test_first")
+    assert _outcomes(findings) == {"fail"} and "TD0.2" in findings[0].message
+    ordered = Journal(tmp_path / "ordered")
+    ordered.record("dmp", "dmp.td02", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS)
+    _feed(ordered, document, submission.body, submission.document_cid)
+    assert _outcomes(_judge(ordered, "dmp.access_test_first")) == {"pass"}
+
+
+def _record_snapshot(journal: Journal, messages: list[str]) -> None:
+    record = {"ref": "p1", "messages": messages, "documents": []}
+    journal.record(
+        "candidate", "candidate.patient_record", {"record": (json.dumps(record).encode(), "application/json")},
+        subjects=SUBJECTS,
+    )  # fmt: skip
+
+
+def test_a_refusal_is_respected_and_said_or_it_fails(tmp_path: Path) -> None:
+    calm = Journal(tmp_path / "calm")
+    calm.record(
+        "dmp", "dmp.td02", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, outcome="FERME:refus"
+    )
+    _record_snapshot(calm, ["DMP : accès impossible (DMP fermé)"])
+    assert _outcomes(_judge(calm, "dmp.refusal_respected")) == {"pass"}
+
+    storm = Journal(tmp_path / "storm")
+    storm.record(
+        "dmp", "dmp.td02", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, outcome="FERME:refus"
+    )
+    for _ in range(3):
+        storm.record(
+            "dmp", "dmp.iti41", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, outcome="failure"
+        )
+    _record_snapshot(storm, [])
+    findings = _judge(storm, "dmp.refusal_respected")
+    assert _outcomes(findings) == {"fail"} and len(findings) == 2  # the storm, and the silence
+    assert all(f.requirements == ("DMP-006",) for f in findings)
+
+
+def test_vihf_problems_recorded_by_the_simulator_fail_dmp_003(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "run")
+    summary = {"subject": "8x", "problems": ["Signature : assertion non signée"], "access_mode": "normal"}
+    journal.record("dmp", "dmp.iti41", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS,
+                   meta={"vihf": summary})  # fmt: skip
+    findings = _judge(journal, "dmp.vihf")
+    assert _outcomes(findings) == {"fail"} and "assertion non signée" in findings[0].message
+    absent = Journal(tmp_path / "absent")
+    absent.record("dmp", "dmp.iti18", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS,
+                  meta={"vihf": None})  # fmt: skip
+    assert "sans VIHF" in _judge(absent, "dmp.vihf")[0].message
