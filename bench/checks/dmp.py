@@ -5,6 +5,7 @@ simulator recorded, as raw bytes, so a replay judges them the same way."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +21,7 @@ from simulators.common.mtom import MtomError, MtomMessage, parse_mtom
 from simulators.common.soap import SoapError, read_envelope
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.messages import read_stored_query
+from simulators.dmp.vihf import find_assertion, judge_captured_vihf
 from simulators.dmp.xds import REPLACE, RIM, XDSB, RegistryObject, Submission, read_submission
 
 HL7 = "urn:hl7-org:v3"
@@ -131,13 +133,35 @@ def document_fed(evidence: Evidence, context: CheckContext) -> list[Finding]:
 
 
 # DMP-003 -------------------------------------------------------------------------------------------------------
+def _vihf_summary(evidence: Evidence, call: Exchange) -> dict[str, Any] | None:
+    """What the simulator concluded of the call's VIHF, or, for an exchange it did not judge (a capture), what the
+    recorded bytes show (signature, validity at the time of the exchange, attributes)."""
+    if "vihf" in call.meta:
+        summary: dict[str, Any] | None = call.meta["vihf"]
+        return summary
+    ref = call.files.get("request")
+    try:
+        message = parse_mtom(evidence.part(call, "request") or b"", ref.media_type if ref else "", max_bytes=1 << 26)
+    except (MtomError, UnsafeXmlError) as exc:
+        return {"problems": [f"requête illisible : {exc}"], "access_mode": None}
+    assertion = find_assertion(message.envelope)
+    if assertion is None:
+        return None
+    try:
+        at: dt.datetime | None = dt.datetime.fromisoformat(call.time) if call.time else None
+    except ValueError:
+        at = None
+    read, problems = judge_captured_vihf(assertion, at)
+    return {"access_mode": read.access_mode, "problems": [f"{p.field} : {p.message}" for p in problems]}
+
+
 @check("dmp.vihf", requirements=("DMP-003",), title="VIHF signé, valide et complet sur chaque appel")
 def vihf(evidence: Evidence, context: CheckContext) -> list[Finding]:
     findings = []
     calls = _dmp(evidence, context)
     for call in calls:
-        summary = call.meta.get("vihf")
-        if summary is None and "vihf" in call.meta:
+        summary = _vihf_summary(evidence, call)
+        if summary is None:
             findings.append(_finding("dmp.vihf", "DMP-003", "fail", f"{call.transaction} sans VIHF", call))
         elif summary and summary.get("problems"):
             problems = " ; ".join(summary["problems"])
@@ -475,9 +499,8 @@ def consult_by_record_ins(evidence: Evidence, context: CheckContext) -> list[Fin
 
 # DMP-010 -------------------------------------------------------------------------------------------------------
 def _modes(evidence: Evidence, context: CheckContext) -> list[tuple[Exchange, str | None]]:
-    return [
-        (x, (x.meta.get("vihf") or {}).get("access_mode")) for x in _dmp(evidence, context, ("dmp.iti18", "dmp.iti43"))
-    ]
+    calls = _dmp(evidence, context, ("dmp.iti18", "dmp.iti43"))
+    return [(x, (_vihf_summary(evidence, x) or {}).get("access_mode")) for x in calls]
 
 
 @check("dmp.access_mode_normal", requirements=("DMP-010",), title="Mode d'accès normal hors urgence")

@@ -172,7 +172,20 @@ def verify_vihf(assertion: Any, ca: x509.Certificate, now: dt.datetime | None = 
     return vihf, problems
 
 
-def _signature_problems(assertion: Any, ca: x509.Certificate, vihf: Vihf) -> list[VihfProblem]:
+def judge_captured_vihf(assertion: Any, at: dt.datetime | None) -> tuple[Vihf, list[VihfProblem]]:
+    """A VIHF seen in a capture, judged without the DMP's trust store: its signature against the certificate it
+    carries, its validity at the time of the exchange (when known), its attributes. Whether the signer was issued
+    by a trusted authority cannot be told from the capture alone."""
+    vihf = read_vihf(assertion)
+    problems = _signature_problems(assertion, None, vihf, at)
+    if at is not None:
+        problems += _validity_problems(vihf, at)
+    return vihf, problems + _attribute_problems(vihf)
+
+
+def _signature_problems(
+    assertion: Any, ca: x509.Certificate | None, vihf: Vihf, at: dt.datetime | None = None
+) -> list[VihfProblem]:
     signature = assertion.find(f"{{{DSIG}}}Signature")
     if signature is None:
         return [
@@ -187,11 +200,11 @@ def _signature_problems(assertion: Any, ca: x509.Certificate, vihf: Vihf) -> lis
         return [VihfProblem("Signature", f"certificat du signataire illisible : {exc}")]
     vihf.signer = certificate.subject.rfc4514_string()
     problems = []
-    if not _issued_by(certificate, ca):
+    if ca is not None and not _issued_by(certificate, ca):
         problems.append(
             VihfProblem("Signature", f"certificat signataire {vihf.signer} non émis par l'autorité de confiance du DMP")
         )
-    now = dt.datetime.now(dt.UTC)
+    now = at or dt.datetime.now(dt.UTC)
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         problems.append(VihfProblem("Signature", "certificat signataire hors de sa période de validité"))
     try:

@@ -12,6 +12,7 @@ from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
 from bench.runner.judge import run_check
 from simulators.common.journal import Journal
 from simulators.common.mtom import build_mtom
+from simulators.common.pki import BenchPki
 from simulators.common.soap import envelope
 
 PATIENT = PatientKeys("p1", frozenset({f"ins:{SAMPLE_PATIENT.ins_matricule}"}))
@@ -114,3 +115,20 @@ def test_vihf_problems_recorded_by_the_simulator_fail_dmp_003(tmp_path: Path) ->
     absent.record("dmp", "dmp.iti18", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS,
                   meta={"vihf": None})  # fmt: skip
     assert "sans VIHF" in _judge(absent, "dmp.vihf")[0].message
+
+
+def test_a_vihf_the_simulator_did_not_judge_is_judged_from_the_bytes(tmp_path: Path, pki: BenchPki) -> None:
+    from tests.simulators import dmp_requests as req
+
+    signed = req.vihf(pki, (SAMPLE_PATIENT.ins_matricule or "", SAMPLE_PATIENT.ins_oid or ""))
+    captured = Journal(tmp_path / "captured")
+    body = req.envelope("urn:ihe:iti:2007:RegistryStoredQuery", req.find_documents(), signed)
+    captured.record("dmp", "dmp.iti18", {"request": (body, "application/soap+xml")}, subjects=SUBJECTS)
+    assert _outcomes(_judge(captured, "dmp.vihf")) == {"pass"}
+    forged = Journal(tmp_path / "forged")
+    body = req.envelope(
+        "urn:ihe:iti:2007:RegistryStoredQuery", req.find_documents(), signed.replace(b"TEST-1", b"TEST-2")
+    )
+    forged.record("dmp", "dmp.iti18", {"request": (body, "application/soap+xml")}, subjects=SUBJECTS)
+    findings = _judge(forged, "dmp.vihf")
+    assert _outcomes(findings) == {"fail"} and "signature invalide" in findings[0].message
