@@ -186,9 +186,24 @@ def _replay_figures_in_fresh_process(bundle: str) -> tuple[int, float, float, fl
         local.exchanges,
         local.rate,
         pooled.rate,
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        _peak_rss_mib(),
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     )
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak resident memory. Linux carries a parent's high-water mark into ru_maxrss across fork and
+    exec, so a process spawned by a big one would report the parent's peak: VmHWM (per address space) is read
+    instead when the system has it."""
+    import resource
+
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure_replay(exchanges: int = 100_000, with_dask: bool = True) -> ReplayFigures:
