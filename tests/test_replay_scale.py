@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from bench.cli import app
 from bench.replay.generate import generate_bundle
-from bench.replay.scale import replay_capture
+from bench.replay.scale import ScaleResult, replay_capture
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +50,48 @@ def test_cli_replays_a_field_capture_with_pseudonymised_report(capture: Path, tm
     report = next(tmp_path.glob("*/report.json")).read_text(encoding="utf-8")
     assert '"identities": "pseudonymisees"' in report and "2900199000019" not in report
     assert CliRunner().invoke(app, ["replay", str(capture), "--engine", "dask"]).exit_code == 3  # no scheduler
+
+
+@pytest.fixture(scope="module")
+def dmp_capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DMP run exported, then stripped of everything the bench added: what a proxy in the field would catch."""
+    import json
+
+    out = tmp_path_factory.mktemp("dmp-runs")
+    ran = CliRunner().invoke(app, ["run", "--out", str(out), "--scenario", "DMP-SC-01", "--scenario", "DMP-SC-03"])
+    assert ran.exit_code == 0, ran.output
+    bundle = tmp_path_factory.mktemp("dmp-capture") / "capture"
+    exported = CliRunner().invoke(app, ["export", str(next(out.iterdir())), "--bundle", str(bundle)])
+    assert exported.exit_code == 0, exported.output
+    har = json.loads((bundle / "exchanges.har").read_text(encoding="utf-8"))
+    for entry in har["log"]["entries"]:
+        entry.pop("_segurBench", None)
+    field = tmp_path_factory.mktemp("field") / "capture"
+    field.mkdir()
+    (field / "exchanges.har").write_text(json.dumps(har), encoding="utf-8")
+    return field
+
+
+def _dmp_counts(result: ScaleResult) -> dict[tuple[str, str, str], int]:
+    counts = result.counts
+    return {key: n for key, n in counts.items() if key[0].startswith("DMP-")}
+
+
+def test_dmp_exchanges_of_a_field_capture_are_identified_and_judged(dmp_capture: Path) -> None:
+    result = replay_capture(dmp_capture, engine="local")
+    counts = _dmp_counts(result)
+    assert counts[("DMP-003", "dmp.vihf", "pass")] >= 5  # TD0.2, feeds, ITI-57: each VIHF judged from its bytes
+    assert counts[("DMP-004", "dmp.metadata_complete", "pass")] == 3  # three feeds
+    assert counts[("DMP-005", "dmp.metadata_consistent", "pass")] == 3
+    assert not [key for key in counts if key[2] != "pass"]
+    assert _dmp_counts(replay_capture(dmp_capture, engine="local", key=b"user key")) == counts  # same verdicts
+
+
+def test_a_tampered_vihf_in_a_field_capture_fails_dmp_003(dmp_capture: Path, tmp_path: Path) -> None:
+    text = (dmp_capture / "exchanges.har").read_text(encoding="utf-8")
+    tampered = tmp_path / "capture"
+    tampered.mkdir()
+    (tampered / "exchanges.har").write_text(text.replace("HOMOLOGATION-DMP-TEST-0001", "HOMOLOGATION-PIRATE"))
+    result = replay_capture(tampered, engine="local", key=b"user key")
+    assert result.counts[("DMP-003", "dmp.vihf", "fail")] >= 5
+    assert all("signature invalide" in message for _x, check, _o, message in result.failures if check == "dmp.vihf")

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from bench.replay.identify import identify
 from simulators.common.journal import Exchange, Journal
-from simulators.common.soap import SoapError
-from simulators.insi.messages import request_from_envelope
 
 MAX_ITEM_BYTES = 64 * 1024 * 1024
 
@@ -49,15 +48,6 @@ def _items(bundle: Path) -> Iterator[tuple[str, bytes]]:
 def _text(holder: dict[str, Any]) -> bytes:
     text = holder.get("text") or ""
     return base64.b64decode(text) if holder.get("encoding") == "base64" else str(text).encode("utf-8")
-
-
-def _identify(body: bytes, hint: str | None) -> str:
-    if hint:
-        return hint
-    try:
-        return request_from_envelope(body, max_bytes=len(body) + 1).transaction
-    except (SoapError, ValueError):
-        return "http.unknown"
 
 
 def import_bundle(bundle: Path, journal: Journal) -> ImportReport:
@@ -109,10 +99,10 @@ def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> 
         meta = payload.get("_segurBench") or {}
         request = _text(payload["request"].get("postData") or {})
         response = _text(payload["response"].get("content") or {})
-        transaction = _identify(request, meta.get("transaction"))
+        request_type = (payload["request"].get("postData") or {}).get("mimeType", "application/octet-stream")
+        transaction = identify(request, request_type, meta.get("transaction"))
         channel = str(meta.get("channel") or transaction.split(".")[0])
         channel = channel if channel in ("insi", "dmp", "dmp-untrusted") else "http"
-        request_type = (payload["request"].get("postData") or {}).get("mimeType", "application/octet-stream")
         response_type = (payload["response"].get("content") or {}).get("mimeType", "application/octet-stream")
         exchange = journal.record(
             channel,

@@ -16,10 +16,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from bench.checks.base import CheckContext, Evidence, Finding
+from bench.replay.identify import identify
 from bench.runner.judge import run_check
 from simulators.common.journal import EvidenceFile, Exchange
-from simulators.common.soap import SoapError
-from simulators.insi.messages import request_from_envelope
 
 Engine = Literal["local", "process", "dask"]
 CHUNK = 500
@@ -35,10 +34,12 @@ STANDALONE = {
         "ins.matricule_format",
     ),
     "insi.verify": ("ins.matricule_format",),
+    "dmp.iti41": ("dmp.vihf", "dmp.metadata_complete", "dmp.metadata_consistent"),
+    **{transaction: ("dmp.vihf",) for transaction in ("dmp.td02", "dmp.iti18", "dmp.iti43", "dmp.iti57")},
 }
 
-# One captured exchange, small and picklable: (id, transaction, {part: bytes}).
-Item = tuple[str, str, dict[str, bytes]]
+# One captured exchange, small and picklable: (id, transaction, {part: (bytes, media type)}).
+Item = tuple[str, str, dict[str, tuple[bytes, str]]]
 
 
 class MemoryEvidence(Evidence):
@@ -77,15 +78,6 @@ def _text(holder: dict[str, Any]) -> bytes:
     return base64.b64decode(text) if holder.get("encoding") == "base64" else str(text).encode("utf-8")
 
 
-def _transaction(body: bytes, hint: str | None) -> str:
-    if hint:
-        return hint
-    try:
-        return request_from_envelope(body, max_bytes=len(body) + 1).transaction
-    except (SoapError, ValueError):
-        return "http.unknown"
-
-
 def _members(bundle: Path) -> Iterator[tuple[str, Any]]:
     """(name, reader) pairs, read lazily one at a time."""
     if bundle.is_dir():
@@ -115,41 +107,41 @@ def stream_items(bundle: Path, problems: list[str]) -> Iterator[Item]:
             for index, entry in enumerate(entries):
                 try:
                     meta = entry.get("_segurBench") or {}
-                    request = _text(entry["request"].get("postData") or {})
-                    response = _text(entry["response"].get("content") or {})
+                    posted = entry["request"].get("postData") or {}
+                    answered = entry["response"].get("content") or {}
+                    request, response = _text(posted), _text(answered)
+                    request_type = str(posted.get("mimeType") or "application/octet-stream")
+                    response_type = str(answered.get("mimeType") or "application/octet-stream")
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     problems.append(f"{name}, entrée {index} illisible : {exc}")
                     continue
                 yield (
                     f"{name}#{index}",
-                    _transaction(request, meta.get("transaction")),
-                    {"request": request, "response": response},
+                    identify(request, request_type, meta.get("transaction")),
+                    {"request": (request, request_type), "response": (response, response_type)},
                 )
         elif name.startswith("documents/") and name.endswith(".xml"):
-            yield name, "candidate.document", {"document": read()}
+            yield name, "candidate.document", {"document": (read(), "application/xml")}
 
 
 def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | None = None) -> ChunkResult:
-    """Judge a chunk of exchanges with the checks that apply on their own (runs in a worker process). With ``key``,
-    identifiers are pseudonymised before judging, so that findings speak of the pseudonyms consistently."""
+    """Judge a chunk of exchanges, each on its own with the checks that apply to it alone (runs in a worker
+    process). Judging reads the captured bytes as they are (signatures and hashes only hold for those); with
+    ``key``, the findings kept are then pseudonymised, consistently under that key."""
     from bench.replay.pseudonymise import Pseudonymiser
     from bench.validation.packs import ValidationPack
 
     pack = ValidationPack(Path(pack_root)) if pack_root else None
-    if key is not None:
-        pseudonymiser = Pseudonymiser(key)
-        items = [(i, t, {p: _pseudonymised(pseudonymiser, d) for p, d in data.items()}) for i, t, data in items]
+    pseudonymiser = Pseudonymiser(key) if key is not None else None
     result = ChunkResult()
-    exchanges: list[Exchange] = []
-    parts: dict[tuple[str, str], bytes] = {}
     for identifier, transaction, data in items:
         files = {
-            part: EvidenceFile(f"{identifier}.{part}", "", len(content), "application/xml")
-            for part, content in data.items()
+            part: EvidenceFile(f"{identifier}.{part}", "", len(content), media_type)
+            for part, (content, media_type) in data.items()
         }
         exchange = Exchange(
             id=identifier,
-            seq=len(exchanges) + 1,
+            seq=1,
             time="",
             channel=transaction.split(".")[0],
             transaction=transaction,
@@ -158,10 +150,7 @@ def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | No
             outcome=None,
             files=files,
         )
-        exchanges.append(exchange)
-        parts.update({(identifier, part): content for part, content in data.items()})
-    evidence = MemoryEvidence(exchanges, parts)
-    for exchange in exchanges:
+        evidence = MemoryEvidence([exchange], {(identifier, part): content for part, (content, _t) in data.items()})
         result.exchanges += 1
         context = CheckContext(focus=exchange, pack=pack)
         findings: list[Finding] = []
@@ -171,15 +160,10 @@ def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | No
             for requirement in finding.requirements:
                 result.counts[(requirement, finding.check_id, finding.outcome)] += 1
             if finding.outcome in ("fail", "error") and len(result.failures) < KEEP_FAILURES:
-                result.failures.append((exchange.id, finding.check_id, finding.outcome, finding.message))
+                message = str(pseudonymiser.text(finding.message)) if pseudonymiser else finding.message
+                shown = str(pseudonymiser.text(exchange.id)) if pseudonymiser else exchange.id
+                result.failures.append((shown, finding.check_id, finding.outcome, message))
     return result
-
-
-def _pseudonymised(pseudonymiser: Any, data: bytes) -> bytes:
-    try:
-        return str(pseudonymiser.text(data.decode("utf-8"))).encode("utf-8")
-    except UnicodeDecodeError:
-        return data
 
 
 def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
