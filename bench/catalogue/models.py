@@ -108,6 +108,13 @@ class PatientFixture(Strict):
 
 class Fixtures(Strict):
     patients: list[PatientFixture] = Field(default_factory=list)
+    # The DMP is unreachable (HTTP 503) for this long from the start of the scenario (scaled like every wait).
+    dmp_outage: float = 0.0
+
+    @field_validator("dmp_outage", mode="before")
+    @classmethod
+    def _outage(cls, value: Any) -> float:
+        return parse_duration(value)
 
 
 def parse_duration(value: str | float | int) -> float:
@@ -131,6 +138,8 @@ class Expectation(Strict):
     patient: str | None = None
     within: float = 5.0
     absent: bool = False
+    outcome: str | None = None  # only an exchange the simulator filed with this outcome counts (e.g. "success")
+    outcome_not: str | None = None  # an exchange filed with this outcome does not count (e.g. a refusal for outage)
     checks: list[str] = Field(default_factory=list)
 
     @field_validator("within", mode="before")

@@ -266,6 +266,8 @@ class Campaign:
             }
         )
         self._seed_dmp(patients, hub)
+        if scenario.fixtures.dmp_outage:
+            hub.dmp_state.outage_until = time.monotonic() + scenario.fixtures.dmp_outage * self.options.timeout_factor
         start_seq = hub.journal.last_seq
         steps: list[StepResult] = []
         blocked: str | None = None
@@ -306,6 +308,7 @@ class Campaign:
     def _seed_dmp(patients: dict[str, _ScenarioPatient], hub: SimulatorHub) -> None:
         """Each scenario starts from an empty DMP holding only what its fixtures put there."""
         hub.dmp_state.registry.clear()
+        hub.dmp_state.outage_until = 0.0
         for patient in patients.values():
             fixture = patient.fixture
             if fixture.identity and (fixture.dmp != "actif" or fixture.dmp_documents):

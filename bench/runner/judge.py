@@ -32,6 +32,8 @@ def matches(expectation: Expectation, keys: PatientKeys | None) -> Callable[[Exc
             exchange.channel == expectation.channel
             and exchange.transaction == expectation.transaction
             and (keys is None or bool(keys.keys.intersection(exchange.subjects)))
+            and (expectation.outcome is None or exchange.outcome == expectation.outcome)
+            and (expectation.outcome_not is None or exchange.outcome != expectation.outcome_not)
         )
 
     return test
@@ -67,6 +69,10 @@ def _expectation_findings(
 ) -> list[Finding]:
     within = expectation.within * settings.timeout_factor
     what = f"{expectation.transaction} au simulateur {expectation.channel}"
+    if expectation.outcome:
+        what += f" (issue « {expectation.outcome} »)"
+    if expectation.outcome_not:
+        what += f" (autre que « {expectation.outcome_not} »)"
     check_id = f"expect:{expectation.transaction}"
     requirements = (expectation.requirement,)
     if expectation.absent:
@@ -79,7 +85,8 @@ def _expectation_findings(
         message = f"aucun échange {what} reçu dans les {within:g} s suivant l'action : le candidat devait l'émettre"
         return [Finding(check_id, requirements, "fail", message)]
     context = CheckContext(patient=keys, focus=found, test_mode=settings.test_mode, pack=settings.pack)
-    findings: list[Finding] = []
+    # The exchange came as required: that is itself a verdict on the expectation's requirement.
+    findings = [Finding(check_id, requirements, "pass", f"{what} reçu comme attendu ({found.id})", found.id)]
     for check_id in expectation.checks:
         findings += run_check(check_id, evidence(), context)
     return findings

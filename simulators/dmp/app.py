@@ -8,6 +8,7 @@ included, is recorded before the answer, with what the simulator concluded about
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,10 @@ class DmpState:
 
     registry: DmpRegistry
     trusted_ca: x509.Certificate
+    outage_until: float = 0.0  # time.monotonic() before which the DMP is unreachable (HTTP 503)
+
+    def unavailable(self) -> bool:
+        return time.monotonic() < self.outage_until
 
 
 def open_state(state_dir: Path, ca_cert: Path) -> DmpState:
@@ -128,6 +133,9 @@ def _security_subcode(problems: list[Any]) -> str:
 
 
 def _answer(state: DmpState, body: bytes, truncated: bool, content_type: str) -> _Answer:
+    if state.unavailable():
+        reason = "service DMP momentanément indisponible : renouveler l'envoi plus tard"
+        return _refused(503, reason, "Receiver", "dmp:ServiceIndisponible")
     if truncated:
         return _refused(413, f"requête trop volumineuse : au-delà de {MAX_BODY_BYTES} octets")
     kind = content_type.lower()

@@ -105,6 +105,8 @@ class ReferenceCandidate:
 
     def reset(self) -> None:
         self._records.clear()
+        if self._dmp is not None:
+            self._dmp.forget()
 
     # actions -------------------------------------------------------------------------------------------
     def register_patient(self, patient: PatientInput) -> None:

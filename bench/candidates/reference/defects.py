@@ -94,7 +94,7 @@ DEFECTS: dict[str, Defect] = {
         Defect(
             "dmp.feed_on_user_request",
             "N'envoie un document au DMP que lorsque l'utilisateur agit dessus (bouton « envoyer au DMP »)",
-            frozenset({"DMP-002"}),
+            frozenset({"DMP-002", "DMP-013"}),  # nor, then, a queued one when the DMP comes back
         ),
         Defect(
             "dmp.feed_vihf_unsigned",
@@ -132,6 +132,11 @@ DEFECTS: dict[str, Defect] = {
             "dmp.republish_integrated",
             "Renvoie au DMP, comme les siens, les documents qu'il y a récupérés",
             frozenset({"DMP-011"}),
+        ),
+        Defect(
+            "dmp.no_deferred_feed",
+            "Abandonne l'envoi d'un document quand le DMP est injoignable, sans le renvoyer à son retour",
+            frozenset({"DMP-013"}),
         ),
         Defect(
             "dmp.no_server_verification",

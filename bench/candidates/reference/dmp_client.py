@@ -84,6 +84,8 @@ class DmpClient:
             response = self._http.post(self.url, content=content, headers={"Content-Type": content_type})
         except httpx.HTTPError as exc:
             raise DmpUnavailable(f"DMP injoignable ou certificat serveur non vérifié : {exc}") from exc
+        if response.status_code in (502, 503, 504):
+            raise DmpUnavailable(f"DMP indisponible (HTTP {response.status_code})")
         return _read(response)
 
 

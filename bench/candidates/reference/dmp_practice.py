@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ FIND_DOCUMENTS = "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d"
 APPROVED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
 CONFIDENTIALITY_SCHEME = "urn:uuid:f4f85eac-e6cb-4883-b524-f2705394840f"
 RETRIES_OF_A_STORM = 5
+RETRY_EVERY_S = 0.2  # queued feeds are retried in the background (SC.DMP/ALI/PROG.01)
 
 
 @dataclass
@@ -70,6 +72,13 @@ class DmpPractice:
         self._key = Path(environment.client_key_file).read_bytes()
         self._cert = Path(environment.client_cert_file).read_bytes()
         self._client = self._new_client(environment.dmp_url)
+        # Feeds waiting for the DMP to come back, flushed by a background thread with no user action.
+        self._lock = threading.RLock()
+        self._pending: list[tuple[DmpPatient, HeldDocument, HeldDocument | None]] = []
+        self._stopped = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_forever, name="reference-dmp-queue", daemon=True)
+        if "dmp.no_deferred_feed" not in defects:
+            self._flusher.start()
 
     def _new_client(self, url: str) -> DmpClient:
         tls = self._environment.client_tls
@@ -82,11 +91,26 @@ class DmpPractice:
         return DmpClient(url, tls)
 
     def close(self) -> None:
-        self._client.close()
+        self._stopped.set()
+        with self._lock:
+            self._client.close()
+
+    def forget(self) -> None:
+        """A new practice: nothing waits for the DMP any more."""
+        with self._lock:
+            self._pending.clear()
 
     def configure(self, url: str) -> None:
-        self._client.close()
-        self._client = self._new_client(url)
+        with self._lock:
+            self._client.close()
+            self._client = self._new_client(url)
+
+    def _flush_forever(self) -> None:
+        while not self._stopped.wait(RETRY_EVERY_S):
+            with self._lock:
+                waiting, self._pending = self._pending, []
+                for patient, document, replaces in waiting:
+                    self.feed(patient, document, replaces=replaces, user_request=True)
 
     # calls ---------------------------------------------------------------------------------------------------
     def _vihf(self, patient: DmpPatient, *, access_mode: str = "normal", unsigned: bool = False) -> Any:
@@ -118,8 +142,13 @@ class DmpPractice:
             "</td02:TestExistenceAutorisation>"
         )
         try:
-            answer = self._client.call("td02", body, self._vihf(patient))
-        except (DmpUnavailable, DmpRefused) as exc:
+            with self._lock:
+                answer = self._client.call("td02", body, self._vihf(patient))
+        except DmpUnavailable as exc:
+            patient.access = None  # unknown: tested again before the next use
+            patient.messages.append(f"DMP injoignable, test d'accès à renouveler : {exc}")
+            return False
+        except DmpRefused as exc:
             patient.access = f"refus:{exc}"
             patient.messages.append(f"DMP : test d'accès impossible : {exc}")
             return False
@@ -144,8 +173,15 @@ class DmpPractice:
             return
         if replaces is not None and replaces.dmp_status == "a_envoyer":
             self.feed(patient, replaces, user_request=True)
+        with self._lock:
+            self._feed(patient, document, replaces)
+
+    def _feed(self, patient: DmpPatient, document: HeldDocument, replaces: HeldDocument | None) -> None:
         if patient.access is None and "dmp.no_access_test" not in self.defects:
             self.access_test(patient)
+            if patient.access is None:
+                self._queue(patient, document, replaces)
+                return
         if patient.access is not None and patient.access != "autorise" and "dmp.retry_storm" not in self.defects:
             document.dmp_status = "refuse"
             return
@@ -169,9 +205,8 @@ class DmpPractice:
                     self._vihf(patient, unsigned=unsigned),
                     (submission.document_cid, document.data),
                 )
-            except DmpUnavailable as exc:
-                document.dmp_status = "en_attente"
-                patient.messages.append(f"DMP injoignable, document mis en attente : {exc}")
+            except DmpUnavailable:
+                self._queue(patient, document, replaces)
                 return
             except DmpRefused as exc:
                 document.dmp_status = "refuse"
@@ -181,7 +216,20 @@ class DmpPractice:
             document.dmp_status = "alimente"
             return
 
+    def _queue(self, patient: DmpPatient, document: HeldDocument, replaces: HeldDocument | None) -> None:
+        document.dmp_status = "en_attente"
+        if "dmp.no_deferred_feed" in self.defects:
+            patient.messages.append("DMP injoignable : document non envoyé, à renvoyer manuellement")
+            return
+        if not any(held is document for _p, held, _r in self._pending):
+            patient.messages.append("DMP injoignable : document mis en file d'attente, envoi automatique au retour")
+            self._pending.append((patient, document, replaces))
+
     def mask(self, patient: DmpPatient, document: HeldDocument) -> None:
+        with self._lock:
+            self._mask(patient, document)
+
+    def _mask(self, patient: DmpPatient, document: HeldDocument) -> None:
         """ITI-57: a new version of the entry's metadata adding MASQUE_PS (masked to other professionals)."""
         if "dmp.mask_ignored" in self.defects:
             return
@@ -218,6 +266,10 @@ class DmpPractice:
             patient.messages.append(f"DMP : masquage impossible : {exc}")
 
     def consult(self, patient: DmpPatient, access_mode: str) -> None:
+        with self._lock:
+            self._consult(patient, access_mode)
+
+    def _consult(self, patient: DmpPatient, access_mode: str) -> None:
         """ITI-18 FindDocuments for the record's INS, then ITI-43 for what the record does not hold yet; retrieved
         documents are integrated as the DMP's, never fed back as the software's own."""
         if patient.access is None and "dmp.no_access_test" not in self.defects:
