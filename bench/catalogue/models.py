@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|min)?$")
 
@@ -108,13 +108,9 @@ class PatientFixture(Strict):
 
 class Fixtures(Strict):
     patients: list[PatientFixture] = Field(default_factory=list)
-    # The DMP is unreachable (HTTP 503) for this long from the start of the scenario (scaled like every wait).
-    dmp_outage: float = 0.0
-
-    @field_validator("dmp_outage", mode="before")
-    @classmethod
-    def _outage(cls, value: Any) -> float:
-        return parse_duration(value)
+    # The DMP is unreachable (HTTP 503) from the start of the scenario until this step's action is done: an event,
+    # not a duration, so that the verdict never depends on how fast the machine is.
+    dmp_outage_until: str | None = None
 
 
 def parse_duration(value: str | float | int) -> float:
@@ -183,3 +179,10 @@ class Scenario(Strict):
     profiles: list[str] = Field(min_length=1)
     fixtures: Fixtures = Field(default_factory=Fixtures)
     steps: list[Step] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _outage_step_exists(self) -> Scenario:
+        until = self.fixtures.dmp_outage_until
+        if until is not None and until not in {step.id for step in self.steps}:
+            raise ValueError(f"fixtures.dmp_outage_until : aucune étape {until!r} dans le scénario")
+        return self

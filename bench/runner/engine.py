@@ -266,8 +266,7 @@ class Campaign:
             }
         )
         self._seed_dmp(patients, hub)
-        if scenario.fixtures.dmp_outage:
-            hub.dmp_state.outage_until = time.monotonic() + scenario.fixtures.dmp_outage * self.options.timeout_factor
+        hub.dmp_state.outage = scenario.fixtures.dmp_outage_until is not None
         start_seq = hub.journal.last_seq
         steps: list[StepResult] = []
         blocked: str | None = None
@@ -295,6 +294,7 @@ class Campaign:
             if result.outcome == "error":
                 blocked = f"l'étape {step.id} n'a pas pu être menée"
         hub.insi_state.set_behaviours({})
+        hub.dmp_state.outage = False
         return ScenarioResult(
             id=scenario.id,
             title=scenario.title,
@@ -308,7 +308,6 @@ class Campaign:
     def _seed_dmp(patients: dict[str, _ScenarioPatient], hub: SimulatorHub) -> None:
         """Each scenario starts from an empty DMP holding only what its fixtures put there."""
         hub.dmp_state.registry.clear()
-        hub.dmp_state.outage_until = 0.0
         for patient in patients.values():
             fixture = patient.fixture
             if fixture.identity and (fixture.dmp != "actif" or fixture.dmp_documents):
@@ -324,6 +323,7 @@ class Campaign:
         try:
             focus = self._perform(step, patient, journal)
         except AdapterError as exc:
+            self._end_outage(scenario, step)
             return StepResult(
                 id=step.id,
                 title=step.title,
@@ -332,6 +332,7 @@ class Campaign:
                 message=f"le candidat n'a pas pu réaliser l'action : {exc}",
                 duration_s=round(time.monotonic() - clock, 3),
             )
+        self._end_outage(scenario, step)
         settings = JudgeSettings(self.options.test_mode, self.options.pack, self.options.timeout_factor)
         findings = judge_step(
             step,
@@ -354,6 +355,11 @@ class Campaign:
             exchanges=recorded,
             findings=numbered,
         )
+
+    def _end_outage(self, scenario: Scenario, step: Step) -> None:
+        """The DMP comes back once the step the fixtures name is done (its expectations then wait for the candidate)."""
+        if self._hub is not None and scenario.fixtures.dmp_outage_until == step.id:
+            self._hub.dmp_state.outage = False
 
     def _perform(self, step: Step, patient: _ScenarioPatient | None, journal: Journal) -> Exchange | None:
         """Ask the candidate for the step's action; return the exchange it produced for the bench, if any."""

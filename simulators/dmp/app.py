@@ -8,7 +8,6 @@ included, is recorded before the answer, with what the simulator concluded about
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,10 +47,10 @@ class DmpState:
 
     registry: DmpRegistry
     trusted_ca: x509.Certificate
-    outage_until: float = 0.0  # time.monotonic() before which the DMP is unreachable (HTTP 503)
+    outage: bool = False  # the DMP is unreachable: every call gets HTTP 503
 
     def unavailable(self) -> bool:
-        return time.monotonic() < self.outage_until
+        return self.outage
 
 
 def open_state(state_dir: Path, ca_cert: Path) -> DmpState:

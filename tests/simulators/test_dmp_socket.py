@@ -244,13 +244,11 @@ def test_incomplete_metadata_is_refused(hub: SimulatorHub, client: httpx.Client,
 
 
 def test_an_outage_answers_503_and_is_recorded(hub: SimulatorHub, client: httpx.Client, pki: BenchPki) -> None:
-    import time
-
-    hub.dmp_state.outage_until = time.monotonic() + 30
+    hub.dmp_state.outage = True
     response = client.post(
         hub.endpoints.dmp, content=req.envelope(ITI18, req.find_documents(), req.vihf(pki)), headers=SOAP_XML
     )
     assert response.status_code == 503 and _fault(response) == ("soap:Receiver", "dmp:ServiceIndisponible")
     assert hub.journal.exchanges[-1].outcome == "fault:dmp:ServiceIndisponible"
-    hub.dmp_state.outage_until = 0.0
+    hub.dmp_state.outage = False
     assert _find(client, hub, pki) == []  # back: answered again
