@@ -608,6 +608,53 @@ def catalogue_schema(
     print(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False))
 
 
+@catalogue_app.command("diff")
+def catalogue_diff(
+    old: Annotated[Path, typer.Argument(help="Ancien catalogue (dossier racine ou requirements/)")],
+    new: Annotated[Path, typer.Argument(help="Nouveau catalogue (dossier racine ou requirements/)")],
+    output_format: Annotated[str, typer.Option("--format", help="text ou json")] = "text",
+) -> None:
+    """What a new catalogue release changes: requirements added, removed, reworded, renumbered, and other fields."""
+    from bench.catalogue.diff import diff_catalogues
+
+    try:
+        changes = diff_catalogues(old, new)
+    except CatalogueError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]{problem}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    if output_format == "json":
+        print(
+            json.dumps(
+                {
+                    "old_version": changes.old_version,
+                    "new_version": changes.new_version,
+                    "added": [r.id for r in changes.added],
+                    "removed": [r.id for r in changes.removed],
+                    "reworded": [a.id for a, _b in changes.reworded],
+                    "renumbered": [{"old": a.id, "new": b.id} for a, b in changes.renumbered],
+                    "changed": {identifier: fields for identifier, fields in changes.changed},
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    out.print(f"Catalogue {changes.old_version} → {changes.new_version}", soft_wrap=True)
+    if changes.empty:
+        out.print("aucun changement d'exigence")
+    for requirement in changes.added:
+        out.print(f"+ ajoutée      {requirement.id} {requirement.title}", soft_wrap=True)
+    for requirement in changes.removed:
+        out.print(f"- retirée      {requirement.id} {requirement.title}", soft_wrap=True)
+    for before, after in changes.renumbered:
+        out.print(f"~ renumérotée  {before.id} → {after.id} {after.title}", soft_wrap=True)
+    for before, after in changes.reworded:
+        out.print(f"~ reformulée   {after.id} : « {before.statement} » → « {after.statement} »", soft_wrap=True)
+    for identifier, fields in changes.changed:
+        out.print(f"~ modifiée     {identifier} : {', '.join(fields)}", soft_wrap=True)
+
+
 @catalogue_app.command("coverage")
 def catalogue_coverage() -> None:
     """Per profile: how many requirements are automated, attested, documentary, or not yet covered."""
