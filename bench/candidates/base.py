@@ -79,7 +79,8 @@ class PatientRecordView:
     identity_document_checked: bool = False
     messages: list[str] = field(default_factory=list)
     dmp_access: str | None = None  # what the last DMP access test said ("autorise", "refus:...")
-    documents: list[DocumentView] = field(default_factory=list)
+    # Documents held; None when the adapter cannot list them (a person reads the screen): not judged, never "none".
+    documents: list[DocumentView] | None = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
 
     async def record(request: Request) -> Response:
         view = candidate.read_patient_record(request.path_params["ref"])
-        fields = {**view.__dict__, "documents": [ApiHeldDocument(**d.__dict__) for d in view.documents]}
+        fields = {**view.__dict__, "documents": [ApiHeldDocument(**d.__dict__) for d in view.documents or []]}
         return JSONResponse(ApiPatientRecord(**fields).model_dump())
 
     async def opening(request: Request) -> Response:

@@ -200,6 +200,7 @@ class OperatorAdapter:
             ins_matricule=matricule or None,
             ins_oid=oid or None,
             identity_document_checked=checked,
+            documents=None,  # what the record holds is attested by the operator, not listed here
         )
 
     # what the runner asks of an interactive adapter ------------------------------------------------------

@@ -572,17 +572,19 @@ def integrated_not_republished(evidence: Evidence, context: CheckContext) -> lis
                 findings.append(_finding("dmp.integrated_not_republished", "DMP-011", "fail", message, feed.exchange))
     keys = context.patient.keys if context.patient else None
     records = [r for r in evidence.select(transactions=(RECORD,), keys=keys) if r.seq > retrievals[-1].seq]
-    held = (evidence.json(records[-1], "record") or {}).get("documents", []) if records else []
-    integrated = {d.get("unique_id") for d in held if d.get("origin") == "dmp"}
-    missing = retrieved - integrated
-    if missing:
-        message = (
-            f"{len(missing)} document(s) récupéré(s) du DMP absent(s) du dossier (à intégrer comme documents du DMP)"
-        )
-        findings.append(
-            _finding("dmp.integrated_not_republished", "DMP-011", "fail", message, records[-1] if records else None)
-        )
-    if not findings:
+    listed = (evidence.json(records[-1], "record") or {}).get("documents", []) if records else []
+    if listed is None:  # the adapter cannot list the record's documents (a person reads the screen)
+        message = "le candidat ne liste pas les documents de son dossier : intégration à constater par l'opérateur"
+        findings.append(_finding("dmp.integrated_not_republished", "DMP-011", "skip", message, records[-1]))
+    else:
+        missing = retrieved - {d.get("unique_id") for d in listed if d.get("origin") == "dmp"}
+        if missing:
+            message = f"{len(missing)} document(s) récupéré(s) du DMP absent(s) du dossier (à y intégrer comme tels)"
+            findings.append(
+                _finding("dmp.integrated_not_republished", "DMP-011", "fail", message, records[-1] if records else None)
+            )
+    # Without the record's list, integration is unproven: no pass, whatever the rest (never a partial "Conforme").
+    if listed is not None and not any(f.outcome == "fail" for f in findings):
         message = f"{len(retrieved)} document(s) du DMP intégré(s) au dossier, aucun renvoyé au DMP"
-        return [_finding("dmp.integrated_not_republished", "DMP-011", "pass", message, retrievals[-1])]
+        findings.append(_finding("dmp.integrated_not_republished", "DMP-011", "pass", message, retrievals[-1]))
     return findings

@@ -132,3 +132,39 @@ def test_a_vihf_the_simulator_did_not_judge_is_judged_from_the_bytes(tmp_path: P
     forged.record("dmp", "dmp.iti18", {"request": (body, "application/soap+xml")}, subjects=SUBJECTS)
     findings = _judge(forged, "dmp.vihf")
     assert _outcomes(findings) == {"fail"} and "signature invalide" in findings[0].message
+
+
+def test_integration_is_not_judged_when_the_record_cannot_list_its_documents(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "run")
+    journal.record(
+        "dmp",
+        "dmp.iti43",
+        {"request": (b"<x/>", "application/soap+xml")},
+        subjects=SUBJECTS,
+        meta={"returned": ["1.2.3"]},
+    )
+    record: dict[str, object] = {
+        "ref": "p1",
+        "messages": [],
+        "documents": None,
+    }  # operator mode: a person reads the screen
+    journal.record(
+        "candidate", "candidate.patient_record", {"record": (json.dumps(record).encode(), "application/json")},
+        subjects=SUBJECTS,
+    )  # fmt: skip
+    findings = _judge(journal, "dmp.integrated_not_republished")
+    assert _outcomes(findings) == {"skip"} and "opérateur" in findings[0].message  # never a partial pass
+    listed = Journal(tmp_path / "listed")
+    listed.record(
+        "dmp",
+        "dmp.iti43",
+        {"request": (b"<x/>", "application/soap+xml")},
+        subjects=SUBJECTS,
+        meta={"returned": ["1.2.3"]},
+    )
+    record = {"ref": "p1", "messages": [], "documents": []}
+    listed.record(
+        "candidate", "candidate.patient_record", {"record": (json.dumps(record).encode(), "application/json")},
+        subjects=SUBJECTS,
+    )  # fmt: skip
+    assert _outcomes(_judge(listed, "dmp.integrated_not_republished")) == {"fail"}
