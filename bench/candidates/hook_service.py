@@ -31,7 +31,7 @@ from bench.candidates.api.models import (
     ApiPatient,
     ApiPatientRecord,
 )
-from bench.candidates.base import AdapterError, Environment, HeldIns, PatientInput, VitaleReading
+from bench.candidates.base import AdapterError, Artifact, Environment, HeldIns, PatientInput, VitaleReading
 from bench.candidates.reference import ReferenceCandidate
 
 MAX_BODY = 1024 * 1024
@@ -64,6 +64,14 @@ def _guard(handler: Handler) -> Handler:
             return _error(409, str(exc))
 
     return guarded
+
+
+def _document_response(artifact: Artifact) -> Response:
+    """A produced document as the API's Document (bytes in base64)."""
+    payload = ApiDocument(
+        name=artifact.name, media_type=artifact.media_type, content_base64=base64.b64encode(artifact.data).decode()
+    )
+    return JSONResponse(payload.model_dump())
 
 
 def create_hook_app(defects: list[str] | None = None) -> Starlette:
@@ -134,10 +142,7 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
     async def document(request: Request) -> Response:
         body = await _body(request, ApiDocumentRequest)
         artifact = candidate.produce_document(request.path_params["ref"], body.kind)
-        payload = ApiDocument(
-            name=artifact.name, media_type=artifact.media_type, content_base64=base64.b64encode(artifact.data).decode()
-        )
-        return JSONResponse(payload.model_dump())
+        return _document_response(artifact)
 
     async def record(request: Request) -> Response:
         view = candidate.read_patient_record(request.path_params["ref"])
@@ -156,10 +161,7 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
     async def replacement(request: Request) -> Response:
         kind = ApiDocumentRequest(kind=request.path_params["kind"]).kind
         artifact = candidate.replace_document(request.path_params["ref"], kind)
-        payload = ApiDocument(
-            name=artifact.name, media_type=artifact.media_type, content_base64=base64.b64encode(artifact.data).decode()
-        )
-        return JSONResponse(payload.model_dump())
+        return _document_response(artifact)
 
     async def masking(request: Request) -> Response:
         kind = ApiDocumentRequest(kind=request.path_params["kind"]).kind
