@@ -21,7 +21,14 @@ from typing import Any
 
 JOURNAL_NAME = "journal.jsonl"
 EXCHANGES_DIR = "exchanges"
-_EXTENSIONS = {"application/soap+xml": "xml", "application/xml": "xml", "text/xml": "xml", "application/json": "json"}
+_EXTENSIONS = {
+    "application/soap+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "application/json": "json",
+    "message/rfc822": "eml",
+    "text/plain": "txt",
+}
 
 
 @dataclass(frozen=True)
