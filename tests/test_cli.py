@@ -28,7 +28,7 @@ def test_catalogue_commands(monkeypatch: pytest.MonkeyPatch) -> None:
     coverage = runner.invoke(app, ["catalogue", "coverage"])
     assert coverage.exit_code == 0 and "medecin-ville" in coverage.stdout and "officine" in coverage.stdout
     # DMP-012 is proven by an expectation (nothing reaches the rogue server), not by a check: it is covered.
-    assert "DMP-012" not in coverage.stdout and "MSS-001" in coverage.stdout
+    assert "DMP-012" not in coverage.stdout and "MSS-001" not in coverage.stdout
 
 
 def test_pki_export_gives_a_usable_client_bundle(tmp_path: Path) -> None:

@@ -84,6 +84,24 @@ class PatientRecordView:
 
 
 @dataclass(frozen=True)
+class ReceivedDocument:
+    """A document received over MSSanté, as the software's reception queue shows it."""
+
+    message_id: str  # the Message-ID of the mail that carried it
+    unique_id: str | None  # the CDA's id (root^extension) when the package could be read
+    patient_ref: str | None  # the record it is filed in; None while it awaits matching
+    reason: str | None = None  # why it awaits matching (unknown patient, ambiguous, unreadable package...)
+
+
+@dataclass(frozen=True)
+class ReceivedDocumentsView:
+    """The read-only reception query: what was filed in which record, and what awaits matching by a person."""
+
+    filed: list[ReceivedDocument] = field(default_factory=list)
+    pending: list[ReceivedDocument] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Artifact:
     """Bytes the candidate produced (a document, a message) and hands to the bench."""
 
@@ -103,6 +121,11 @@ class Environment:
     client_key_file: str
     dmp_url: str = ""
     dmp_untrusted_url: str = ""  # a DMP whose certificate does not verify (DMP-012)
+    # MSSanté, in curl's URL spelling: smtp:// and imap:// mean STARTTLS, smtps:// and imaps:// implicit TLS.
+    mss_smtp_url: str = ""
+    mss_imap_url: str = ""
+    mss_address: str = ""  # the software's mailbox (login of SMTP AUTH and IMAP LOGIN)
+    mss_password: str = ""
 
 
 class CandidateAdapter(Protocol):
@@ -157,4 +180,21 @@ class CandidateAdapter(Protocol):
 
     def configure_dmp(self, url: str) -> None:
         """The DMP endpoint the software must use from now on (the bench may point it to a rogue server)."""
+        ...
+
+    def send_document(self, ref: str, kind: str, recipient: str) -> None:
+        """The professional sends the last document of ``kind`` over MSSanté to ``recipient``: an MSSanté address,
+        or ``patient`` for the patient's *Mon espace santé* mailbox (the software forms it from the INS)."""
+        ...
+
+    def check_mailbox(self) -> None:
+        """The software reads its MSSanté mailbox (IMAP) and integrates what it received."""
+        ...
+
+    def read_received_documents(self) -> ReceivedDocumentsView:
+        """Read-only: which received documents are filed in which record, and which await matching."""
+        ...
+
+    def configure_mss(self, smtp_url: str, imap_url: str) -> None:
+        """The MSSanté servers the software must use from now on (the bench may point it to rogue servers)."""
         ...

@@ -16,13 +16,14 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from bench.candidates.api.models import ApiDocument, ApiPatientRecord, record_view
+from bench.candidates.api.models import ApiDocument, ApiPatientRecord, ApiReceivedDocuments, received_view, record_view
 from bench.candidates.base import (
     AdapterError,
     Artifact,
     Environment,
     PatientInput,
     PatientRecordView,
+    ReceivedDocumentsView,
     SearchMethod,
 )
 from bench.catalogue.models import ActionName
@@ -84,6 +85,10 @@ class CommandAdapter:
             "SEGUR_CLIENT_CERT_FILE": environment.client_cert_file,
             "SEGUR_CLIENT_KEY_FILE": environment.client_key_file,
             "SEGUR_DMP_URL": environment.dmp_url,
+            "SEGUR_MSS_SMTP_URL": environment.mss_smtp_url,
+            "SEGUR_MSS_IMAP_URL": environment.mss_imap_url,
+            "SEGUR_MSS_ADDRESS": environment.mss_address,
+            "SEGUR_MSS_PASSWORD": environment.mss_password,
         }
         self._run(
             "start",
@@ -93,6 +98,10 @@ class CommandAdapter:
                 "client_cert_file": environment.client_cert_file,
                 "client_key_file": environment.client_key_file,
                 "dmp_url": environment.dmp_url,
+                "mss_smtp_url": environment.mss_smtp_url,
+                "mss_imap_url": environment.mss_imap_url,
+                "mss_address": environment.mss_address,
+                "mss_password": environment.mss_password,
             },
         )
 
@@ -150,3 +159,21 @@ class CommandAdapter:
 
     def configure_dmp(self, url: str) -> None:
         self._run("configure_dmp", {"dmp_url": url}, url=url)
+
+    def send_document(self, ref: str, kind: str, recipient: str) -> None:
+        self._run("send_document", {"kind": kind, "recipient": recipient}, ref=ref, kind=kind, recipient=recipient)
+
+    def check_mailbox(self) -> None:
+        self._run("check_mailbox", {})
+
+    def read_received_documents(self) -> ReceivedDocumentsView:
+        output = self._run("read_received_documents", {})
+        try:
+            return received_view(ApiReceivedDocuments.model_validate_json(output))
+        except ValidationError as exc:
+            raise AdapterError(
+                f"read_received_documents : sortie non conforme (JSON ReceivedDocuments) : {exc}"
+            ) from exc
+
+    def configure_mss(self, smtp_url: str, imap_url: str) -> None:
+        self._run("configure_mss", {"smtp_url": smtp_url, "imap_url": imap_url}, smtp_url=smtp_url, imap_url=imap_url)

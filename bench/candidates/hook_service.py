@@ -28,8 +28,12 @@ from bench.candidates.api.models import (
     ApiHeldDocument,
     ApiIdentityDocument,
     ApiInsSearch,
+    ApiMssEndpoints,
+    ApiMssSending,
     ApiPatient,
     ApiPatientRecord,
+    ApiReceivedDocument,
+    ApiReceivedDocuments,
 )
 from bench.candidates.base import AdapterError, Artifact, Environment, HeldIns, PatientInput, VitaleReading
 from bench.candidates.reference import ReferenceCandidate
@@ -97,6 +101,10 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
                 str(folder / "cert.pem"),
                 str(folder / "key.pem"),
                 dmp_url=env.dmp_url or "",
+                mss_smtp_url=env.mss_smtp_url or "",
+                mss_imap_url=env.mss_imap_url or "",
+                mss_address=env.mss_address or "",
+                mss_password=env.mss_password or "",
             )
         )
         return Response(status_code=204)
@@ -173,6 +181,30 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         candidate.configure_dmp(body.dmp_url)
         return Response(status_code=204)
 
+    async def sending(request: Request) -> Response:
+        kind = ApiDocumentRequest(kind=request.path_params["kind"]).kind
+        body = await _body(request, ApiMssSending)
+        candidate.send_document(request.path_params["ref"], kind, body.recipient)
+        return Response(status_code=204)
+
+    async def mailbox_check(request: Request) -> Response:
+        candidate.check_mailbox()
+        return Response(status_code=204)
+
+    async def received(request: Request) -> Response:
+        view = candidate.read_received_documents()
+        return JSONResponse(
+            ApiReceivedDocuments(
+                filed=[ApiReceivedDocument(**d.__dict__) for d in view.filed],
+                pending=[ApiReceivedDocument(**d.__dict__) for d in view.pending],
+            ).model_dump()
+        )
+
+    async def mss_endpoints(request: Request) -> Response:
+        body = await _body(request, ApiMssEndpoints)
+        candidate.configure_mss(body.smtp_url, body.imap_url)
+        return Response(status_code=204)
+
     routes: list[tuple[str, Handler, str]] = [
         ("/v1/session/start", start, "POST"),
         ("/v1/session/stop", stop, "POST"),
@@ -188,6 +220,10 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         ("/v1/patients/{ref}/documents/{kind}/replacement", replacement, "POST"),
         ("/v1/patients/{ref}/documents/{kind}/masking", masking, "POST"),
         ("/v1/session/dmp-endpoint", dmp_endpoint, "POST"),
+        ("/v1/patients/{ref}/documents/{kind}/sending", sending, "POST"),
+        ("/v1/mailbox/check", mailbox_check, "POST"),
+        ("/v1/mailbox/received-documents", received, "GET"),
+        ("/v1/session/mss-endpoints", mss_endpoints, "POST"),
     ]
 
     async def http_error(request: Request, exc: Exception) -> Response:

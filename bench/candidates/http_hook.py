@@ -11,13 +11,14 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from bench.candidates.api.models import ApiDocument, ApiPatientRecord, record_view
+from bench.candidates.api.models import ApiDocument, ApiPatientRecord, ApiReceivedDocuments, received_view, record_view
 from bench.candidates.base import (
     AdapterError,
     Artifact,
     Environment,
     PatientInput,
     PatientRecordView,
+    ReceivedDocumentsView,
     SearchMethod,
 )
 
@@ -51,6 +52,10 @@ class HttpHookAdapter:
             {
                 "insi_url": environment.insi_url,
                 "dmp_url": environment.dmp_url,
+                "mss_smtp_url": environment.mss_smtp_url or None,
+                "mss_imap_url": environment.mss_imap_url or None,
+                "mss_address": environment.mss_address or None,
+                "mss_password": environment.mss_password or None,
                 "ca_pem": Path(environment.ca_file).read_text(),
                 "client_cert_pem": Path(environment.client_cert_file).read_text(),
                 "client_key_pem": Path(environment.client_key_file).read_text(),
@@ -112,3 +117,19 @@ class HttpHookAdapter:
 
     def configure_dmp(self, url: str) -> None:
         self._call("POST", "/v1/session/dmp-endpoint", {"dmp_url": url})
+
+    def send_document(self, ref: str, kind: str, recipient: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/documents/{kind}/sending", {"recipient": recipient})
+
+    def check_mailbox(self) -> None:
+        self._call("POST", "/v1/mailbox/check")
+
+    def read_received_documents(self) -> ReceivedDocumentsView:
+        response = self._call("GET", "/v1/mailbox/received-documents")
+        try:
+            return received_view(ApiReceivedDocuments.model_validate_json(response.content))
+        except ValidationError as exc:
+            raise AdapterError(f"file de réception non conforme à l'API : {exc}") from exc
+
+    def configure_mss(self, smtp_url: str, imap_url: str) -> None:
+        self._call("POST", "/v1/session/mss-endpoints", {"smtp_url": smtp_url, "imap_url": imap_url})

@@ -25,6 +25,8 @@ from bench.candidates.base import (
     Environment,
     PatientInput,
     PatientRecordView,
+    ReceivedDocument,
+    ReceivedDocumentsView,
     SearchMethod,
 )
 
@@ -82,6 +84,9 @@ class OperatorAdapter:
                 [
                     f"Téléservice INSi (SOAP 1.2, TLS mutuel) : {environment.insi_url}",
                     f"DMP (XDS.b SOAP 1.2 + MTOM, TLS mutuel, VIHF signé) : {environment.dmp_url}",
+                    f"MSSanté, envoi (SMTP, STARTTLS ou TLS, AUTH) : {environment.mss_smtp_url}",
+                    f"MSSanté, boîte aux lettres (IMAP sur TLS) : {environment.mss_imap_url}",
+                    f"Boîte MSSanté : {environment.mss_address} (mot de passe : {environment.mss_password})",
                     f"Autorité de certification à approuver : {environment.ca_file}",
                     f"Certificat client : {environment.client_cert_file}",
                     f"Clé privée : {environment.client_key_file}",
@@ -169,6 +174,40 @@ class OperatorAdapter:
 
     def configure_dmp(self, url: str) -> None:
         self._say("Adresse du DMP", f"Faites pointer votre logiciel vers ce DMP : {url}")
+        self._confirm()
+
+    def send_document(self, ref: str, kind: str, recipient: str) -> None:
+        label = DOCUMENT_LABELS.get(kind, kind)
+        to = "la messagerie de santé du patient (Mon espace santé)" if recipient == "patient" else recipient
+        self._say("Envoi MSSanté", f"Envoyez {label} de {self._who(ref)} par MSSanté à {to}.")
+
+    def check_mailbox(self) -> None:
+        self._say(
+            "Réception MSSanté", "Relevez la messagerie MSSanté du logiciel et laissez-le intégrer ce qu'il reçoit."
+        )
+        self._confirm()
+
+    def read_received_documents(self) -> ReceivedDocumentsView:
+        self._say(
+            "Documents reçus",
+            "Pour chaque document reçu, indiquez le dossier où il est classé, ou « attente » s'il attend un "
+            "rapprochement. Laissez l'identifiant vide pour terminer.",
+        )
+        filed: list[ReceivedDocument] = []
+        pending: list[ReceivedDocument] = []
+        while True:
+            message_id = self._field("Message-ID du message reçu (vide pour terminer)")
+            if not message_id:
+                return ReceivedDocumentsView(filed=filed, pending=pending)
+            unique_id = self._field("Identifiant du document (id CDA racine^extension, vide si illisible)")
+            where = self._field("Dossier (référence du patient) ou « attente »")
+            if where == "attente":
+                pending.append(ReceivedDocument(message_id, unique_id or None, None, self._field("Motif affiché")))
+            else:
+                filed.append(ReceivedDocument(message_id, unique_id or None, where))
+
+    def configure_mss(self, smtp_url: str, imap_url: str) -> None:
+        self._say("Serveurs MSSanté", f"Faites pointer votre logiciel vers ces serveurs : {smtp_url} et {imap_url}")
         self._confirm()
 
     def read_patient_record(self, ref: str) -> PatientRecordView:

@@ -156,6 +156,11 @@ ActionName = Literal[
     "replace_document",
     "mask_document",
     "configure_dmp",
+    "send_document",
+    "deliver_message",  # performed by the bench: a correspondent's message lands in the candidate's mailbox
+    "check_mailbox",
+    "read_received_documents",
+    "configure_mss",
 ]
 
 

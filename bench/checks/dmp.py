@@ -182,7 +182,7 @@ _ENTRY_CODES = ("classCode", "typeCode", "formatCode", "confidentialityCode", "h
 _ENTRY_SLOTS = ("creationTime", "languageCode", "sourcePatientId")
 
 
-def _code_problems(entry: RegistryObject, context: CheckContext) -> list[str]:
+def code_problems(entry: RegistryObject, context: CheckContext) -> list[str]:
     sets = value_sets()
     problems = []
     for name in _ENTRY_CODES:
@@ -215,7 +215,7 @@ def _metadata_problems(feed: Feed, context: CheckContext) -> list[str]:
     submission = feed.submission
     for entry in submission.entries:
         where = f"fiche {entry.id} : "
-        entry_problems = _code_problems(entry, context)
+        entry_problems = code_problems(entry, context)
         entry_problems += [f"{name} absent" for name in _ENTRY_SLOTS if not entry.slot(name)]
         entry_problems += [f"{name} absent" for name in ("patientId", "uniqueId") if not entry.identifiers.get(name)]
         if not entry.mime_type:
@@ -264,7 +264,7 @@ def _judged_feeds(evidence: Evidence, context: CheckContext) -> list[Feed]:
 
 
 # DMP-005 -------------------------------------------------------------------------------------------------------
-def _consistency_problems(entry: RegistryObject, data: bytes) -> list[str]:
+def consistency_problems(entry: RegistryObject, data: bytes) -> list[str]:
     problems = []
     digest = hashlib.sha1(data).hexdigest()  # XDS hash is SHA-1 (ITI TF-3 Table 4.3.1-3)
     if (entry.slot("hash") or "").lower() != digest:
@@ -322,7 +322,7 @@ def metadata_consistent(evidence: Evidence, context: CheckContext) -> list[Findi
                     )
                 )
                 continue
-            for problem in _consistency_problems(entry, data):
+            for problem in consistency_problems(entry, data):
                 findings.append(
                     _finding(
                         "dmp.metadata_consistent", "DMP-005", "fail", f"fiche {entry.id} : {problem}", feed.exchange

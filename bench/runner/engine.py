@@ -27,6 +27,7 @@ from bench.catalogue.models import Expectation, PatientFixture, Scenario, Step
 from bench.checks.base import Evidence, Finding, PatientKeys
 from bench.runner.dmp_seed import seed_patient
 from bench.runner.judge import JudgeSettings, judge_step, matches
+from bench.runner.mss_inbox import build_delivery
 from bench.runner.results import (
     FindingResult,
     RunResult,
@@ -41,6 +42,7 @@ from simulators.common.journal import JOURNAL_NAME, Exchange, Journal, read_jour
 from simulators.common.pki import BenchPki
 from simulators.insi.identities import IdentityBase
 from simulators.insi.ins import OID_TEST_NIA, OID_TEST_NIR, traits_key
+from simulators.mss.app import CORRESPONDENT
 
 ProgressCallback = Callable[[str, int, int], None]
 PROGRESS_DIR = "progress"
@@ -128,6 +130,7 @@ class Campaign:
         self.completed: dict[str, ScenarioResult] = dict(completed or {})
         self._hub: SimulatorHub | None = None
         self._dmp_redirected = False
+        self._mss_redirected = False
         self._exchanges: list[Exchange] | None = None
         self._started = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
@@ -266,6 +269,7 @@ class Campaign:
             }
         )
         self._seed_dmp(patients, hub)
+        hub.mss.reset()
         hub.dmp_state.outage = scenario.fixtures.dmp_outage_until is not None
         start_seq = hub.journal.last_seq
         steps: list[StepResult] = []
@@ -275,6 +279,9 @@ class Campaign:
             if self._dmp_redirected:
                 self.adapter.configure_dmp(hub.endpoints.dmp)
                 self._dmp_redirected = False
+            if self._mss_redirected:
+                self.adapter.configure_mss(hub.endpoints.mss_smtp, hub.endpoints.mss_imap)
+                self._mss_redirected = False
         except AdapterError as exc:
             blocked = f"remise à zéro du candidat impossible : {exc}"
         for step in scenario.steps:
@@ -370,6 +377,23 @@ class Campaign:
             adapter.configure_dmp(self._hub.endpoints.dmp_untrusted if untrusted else self._hub.endpoints.dmp)
             self._dmp_redirected = untrusted
             return None
+        if step.action == "configure_mss":
+            assert self._hub is not None
+            untrusted = step.params.get("server") == "untrusted"
+            endpoints = self._hub.endpoints
+            if untrusted:
+                adapter.configure_mss(endpoints.mss_smtp_untrusted, endpoints.mss_imap_untrusted)
+            else:
+                adapter.configure_mss(endpoints.mss_smtp, endpoints.mss_imap)
+            self._mss_redirected = untrusted
+            return None
+        if step.action == "check_mailbox":
+            adapter.check_mailbox()
+            return None
+        if step.action == "read_received_documents":
+            view = adapter.read_received_documents()
+            data = json.dumps(asdict(view), ensure_ascii=False, indent=2).encode()
+            return journal.record("candidate", "candidate.received_documents", {"received": (data, "application/json")})
         if patient is None:
             raise AdapterError(f"l'action {step.action} exige un patient")
         ref = patient.fixture.ref
@@ -404,7 +428,36 @@ class Campaign:
             adapter.consult_dmp(ref, step.params.get("mode", "normal"))
         elif step.action == "mask_document":
             adapter.mask_document(ref, step.params.get("kind", "consultation-report"))
+        elif step.action == "send_document":
+            adapter.send_document(
+                ref, step.params.get("kind", "consultation-report"), step.params.get("to", CORRESPONDENT)
+            )
+        elif step.action == "deliver_message":
+            return self._deliver(step, patient, subjects)
         return None
+
+    def _deliver(self, step: Step, patient: _ScenarioPatient, subjects: list[str]) -> Exchange:
+        """The bench, as a correspondent, puts a message for ``patient`` in the candidate's mailbox."""
+        assert self._hub is not None
+        if not patient.fixture.identity:
+            raise AdapterError(f"l'étape {step.id} exige un patient doté d'une identité INSi")
+        person = self._hub.insi_state.identities.by_id(patient.fixture.identity)
+        delivery = build_delivery(
+            person,
+            step.params.get("kind", "consultation-report"),
+            with_ins=step.params.get("ins", "oui") != "non",
+            xdm=step.params.get("xdm", "valid"),
+        )
+        return self._hub.mss.deliver(
+            delivery.data,
+            kind="document",
+            subjects=subjects,
+            meta={
+                "message_id": delivery.message_id,
+                "unique_id": delivery.unique_id,
+                "filed_in": step.params.get("filed_in"),  # the record it belongs in; None: it must await matching
+            },
+        )
 
     def _snapshot(self, ref: str, subjects: list[str], journal: Journal) -> Exchange:
         view = self.adapter.read_patient_record(ref)

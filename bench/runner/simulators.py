@@ -12,6 +12,7 @@ from simulators.common.pki import BenchPki
 from simulators.common.server import SimulatorServer
 from simulators.dmp.app import DMP_PATH, create_dmp_app, open_state
 from simulators.insi.app import INSI_PATH, InsiState, create_insi_app
+from simulators.mss.app import CANDIDATE_MAILBOX, MssSimulator
 
 STATE_DIR = "state"
 
@@ -21,6 +22,10 @@ class Endpoints:
     insi: str
     dmp: str
     dmp_untrusted: str
+    mss_smtp: str
+    mss_imap: str
+    mss_smtp_untrusted: str
+    mss_imap_untrusted: str
 
 
 class SimulatorHub:
@@ -61,17 +66,29 @@ class SimulatorHub:
                 host=host,
             ),
         ]
-        insi, dmp, untrusted = self._servers
-        self.endpoints = Endpoints(
-            insi=insi.url + INSI_PATH, dmp=dmp.url + DMP_PATH, dmp_untrusted=untrusted.url + DMP_PATH
-        )
+        self.mss = MssSimulator(self.journal, pki, host=host)
+        self.endpoints: Endpoints  # known once started (the MSSanté ports are picked at start)
 
     def start(self) -> SimulatorHub:
         for server in self._servers:
             server.start()
+        self.mss.start()
+        insi, dmp, untrusted = self._servers
+        mss = self.mss.endpoints
+        assert mss is not None
+        self.endpoints = Endpoints(
+            insi=insi.url + INSI_PATH,
+            dmp=dmp.url + DMP_PATH,
+            dmp_untrusted=untrusted.url + DMP_PATH,
+            mss_smtp=mss.smtp,
+            mss_imap=mss.imaps,
+            mss_smtp_untrusted=mss.smtp_untrusted,
+            mss_imap_untrusted=mss.imap_untrusted,
+        )
         return self
 
     def stop(self) -> None:
+        self.mss.stop()
         for server in self._servers:
             server.stop()
         self.dmp_state.registry.close()
@@ -86,6 +103,10 @@ class SimulatorHub:
             client_key_file=str(self.pki.client.key),
             dmp_url=self.endpoints.dmp,
             dmp_untrusted_url=self.endpoints.dmp_untrusted,
+            mss_smtp_url=self.endpoints.mss_smtp,
+            mss_imap_url=self.endpoints.mss_imap,
+            mss_address=CANDIDATE_MAILBOX,
+            mss_password=self.mss.password,
         )
 
     def __enter__(self) -> SimulatorHub:

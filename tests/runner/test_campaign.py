@@ -23,11 +23,14 @@ INS_AUTOMATED = {f"INS-{n:03d}" for n in range(1, 8)}
 # CDA-001 (XSD) and CDA-006 (volet schematron of the structured vaccination note) need a validation pack.
 CDA_AUTOMATED = {f"CDA-{n:03d}" for n in range(2, 6)}
 DMP_AUTOMATED = {f"DMP-{n:03d}" for n in range(1, 13)}
+MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 7)}
 MEDECIN_ONLY = {"DMP-013"}  # deferred feeding (SC.DMP/ALI/PROG.01): LGC's REM
 
 
 def _expected_conforme(pack: ValidationPack | None, profile: str = "medecin-ville") -> set[str]:
-    automated = INS_AUTOMATED | CDA_AUTOMATED | DMP_AUTOMATED | ({"CDA-001", "CDA-006"} if pack else set())
+    automated = (
+        INS_AUTOMATED | CDA_AUTOMATED | DMP_AUTOMATED | MSS_AUTOMATED | ({"CDA-001", "CDA-006"} if pack else set())
+    )
     return automated | (MEDECIN_ONLY if profile == "medecin-ville" else set())
 
 

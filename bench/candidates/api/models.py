@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bench.candidates.base import DocumentView, PatientRecordView
+from bench.candidates.base import DocumentView, PatientRecordView, ReceivedDocument, ReceivedDocumentsView
 
 REF_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -23,6 +23,10 @@ class ApiError(_Strict):
 class ApiEnvironment(_Strict):
     insi_url: str
     dmp_url: str | None = None
+    mss_smtp_url: str | None = None
+    mss_imap_url: str | None = None
+    mss_address: str | None = None
+    mss_password: str | None = None
     ca_pem: str
     client_cert_pem: str
     client_key_pem: str
@@ -105,6 +109,34 @@ class ApiDmpConsultation(_Strict):
 
 class ApiDmpEndpoint(_Strict):
     dmp_url: str
+
+
+class ApiMssSending(_Strict):
+    recipient: str = Field(min_length=1, max_length=320)
+
+
+class ApiMssEndpoints(_Strict):
+    smtp_url: str
+    imap_url: str
+
+
+class ApiReceivedDocument(_Strict):
+    message_id: str
+    unique_id: str | None = None
+    patient_ref: str | None = None
+    reason: str | None = None
+
+
+class ApiReceivedDocuments(_Strict):
+    filed: list[ApiReceivedDocument] = Field(default_factory=list)
+    pending: list[ApiReceivedDocument] = Field(default_factory=list)
+
+
+def received_view(received: ApiReceivedDocuments) -> ReceivedDocumentsView:
+    return ReceivedDocumentsView(
+        filed=[ReceivedDocument(**d.model_dump()) for d in received.filed],
+        pending=[ReceivedDocument(**d.model_dump()) for d in received.pending],
+    )
 
 
 def record_view(record: ApiPatientRecord) -> PatientRecordView:

@@ -13,12 +13,14 @@ from bench.candidates.base import (
     IdentityStatus,
     PatientInput,
     PatientRecordView,
+    ReceivedDocumentsView,
     SearchMethod,
 )
 from bench.candidates.reference.defects import unknown_defects
 from bench.candidates.reference.dmp_practice import DmpPatient, DmpPractice, HeldDocument, document_identity
 from bench.candidates.reference.documents import DocumentDefects, Lineage, Practitioner, RecordTargetData, build_cda
 from bench.candidates.reference.insi_client import InsiAnswer, InsiClient, InsiUnavailable
+from bench.candidates.reference.mss_practice import LocalPatient, MssPractice
 
 _PRODUCTION_OID = {"1.2.250.1.213.1.4.10": "1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.11": "1.2.250.1.213.1.4.9"}
 _TEST_NIR_OID = "1.2.250.1.213.1.4.10"
@@ -42,6 +44,7 @@ class _Record:
     document_checked: bool = False
     messages: list[str] = field(default_factory=list)
     dmp: DmpPatient | None = None
+    produced: dict[str, bytes] = field(default_factory=dict)  # last document of each kind
 
     def dmp_patient(self) -> DmpPatient | None:
         """The patient's DMP side, only for a qualified identity (INS-005: nothing shared otherwise)."""
@@ -87,6 +90,7 @@ class ReferenceCandidate:
         self._records: dict[str, _Record] = {}
         self._insi: InsiClient | None = None
         self._dmp: DmpPractice | None = None
+        self._mss: MssPractice | None = None
         self._practitioner = Practitioner()
 
     # lifecycle -----------------------------------------------------------------------------------------
@@ -96,6 +100,8 @@ class ReferenceCandidate:
         self._insi = InsiClient(environment.insi_url, environment.client_tls)
         if environment.dmp_url:
             self._dmp = DmpPractice(environment, self.defects, self._practitioner)
+        if environment.mss_smtp_url:
+            self._mss = MssPractice(environment, self.defects)
 
     def stop(self) -> None:
         if self._insi is not None:
@@ -107,6 +113,8 @@ class ReferenceCandidate:
         self._records.clear()
         if self._dmp is not None:
             self._dmp.forget()
+        if self._mss is not None:
+            self._mss.forget()
 
     # actions -------------------------------------------------------------------------------------------
     def register_patient(self, patient: PatientInput) -> None:
@@ -219,6 +227,7 @@ class ReferenceCandidate:
             defects=wrong,
             replaces=Lineage(*document_identity(replaces.data)[1:]) if replaces is not None else None,
         )
+        record.produced[kind] = data
         patient = record.dmp_patient()
         if patient is not None and self._dmp is not None:
             unique_id = document_identity(data)[0]
@@ -249,6 +258,31 @@ class ReferenceCandidate:
 
     def configure_dmp(self, url: str) -> None:
         self._dmp_practice().configure(url)
+
+    def send_document(self, ref: str, kind: str, recipient: str) -> None:
+        record = self._record(ref)
+        document = record.produced.get(kind)
+        if document is None:
+            raise AdapterError(f"aucun document « {kind} » produit pour ce patient")
+        record.messages.append(self._mss_practice().send(self._local(ref, record), document, recipient))
+
+    def check_mailbox(self) -> None:
+        self._mss_practice().check_mailbox([self._local(ref, r) for ref, r in self._records.items()])
+
+    def read_received_documents(self) -> ReceivedDocumentsView:
+        return self._mss_practice().view()
+
+    def configure_mss(self, smtp_url: str, imap_url: str) -> None:
+        self._mss_practice().configure(smtp_url, imap_url)
+
+    @staticmethod
+    def _local(ref: str, record: _Record) -> LocalPatient:
+        return LocalPatient(ref, record.status, record.ins_matricule, record.birth_name, record.birth_date)
+
+    def _mss_practice(self) -> MssPractice:
+        if self._mss is None:
+            raise AdapterError("le candidat n'a pas reçu l'adresse des serveurs MSSanté")
+        return self._mss
 
     def _own_document(self, ref: str, kind: str) -> HeldDocument:
         patient = self._record(ref).dmp_patient()

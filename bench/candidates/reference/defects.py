@@ -52,6 +52,36 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"INS-006"}),
         ),
         Defect(
+            "mss.attachment_not_xdm",
+            "Joint le paquet XDM sous un autre nom (documents.zip, application/octet-stream) que IHE_XDM.ZIP",
+            frozenset({"MSS-001"}),
+        ),
+        Defect(
+            "mss.xdm_wrong_hash",
+            "Déclare dans METADATA.XML une empreinte qui n'est pas celle du document",
+            frozenset({"MSS-002"}),
+        ),
+        Defect(
+            "mss.patient_mailbox_unqualified",
+            "Écrit à la messagerie du patient avec une INS récupérée mais non qualifiée",
+            frozenset({"MSS-003"}),
+        ),
+        Defect(
+            "mss.no_auto_integration",
+            "Relève les messages mais laisse chaque document reçu en attente de rapprochement manuel",
+            frozenset({"MSS-004"}),
+        ),
+        Defect(
+            "mss.file_unknown_silently",
+            "Classe un document reçu pour un patient inconnu ou sans INS dans le premier dossier venu",
+            frozenset({"MSS-005"}),
+        ),
+        Defect(
+            "mss.accept_any_certificate",
+            "Accepte le certificat de n'importe quel serveur MSSanté (aucune vérification)",
+            frozenset({"MSS-006"}),
+        ),
+        Defect(
             "cda.schema_order",
             "Place le titre avant le code du document, contre le schéma CDA",
             frozenset({"CDA-001"}),

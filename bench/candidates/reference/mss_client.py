@@ -1,0 +1,83 @@
+"""The reference candidate's MSSanté transport: smtplib and imaplib over TLS, as any mail-capable software would.
+
+URLs use curl's spelling: ``smtp://`` and ``imap://`` connect in clear then upgrade with STARTTLS (nothing else is
+said before), ``smtps://`` and ``imaps://`` are TLS from the first byte. The server's certificate is always verified
+against the bench CA unless a defect switch says otherwise.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import smtplib
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+TIMEOUT = 10.0
+
+
+class MssUnavailable(RuntimeError):
+    """The MSSanté server could not be reached or refused us (including a certificate that does not verify)."""
+
+
+@dataclass(frozen=True)
+class MssAccount:
+    address: str
+    password: str
+
+
+def _endpoint(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    if not parts.hostname or not parts.port:
+        raise MssUnavailable(f"adresse de serveur MSSanté invalide : {url!r}")
+    return parts.scheme, parts.hostname, parts.port
+
+
+def send(url: str, tls: ssl.SSLContext, account: MssAccount, recipients: list[str], message: bytes, *,
+         notify_success: bool = False, starttls: bool = True) -> None:  # fmt: skip
+    """Submit ``message`` (RFC 5322 bytes) over authenticated SMTP; DSN requested on success when asked."""
+    scheme, host, port = _endpoint(url)
+    try:
+        client: smtplib.SMTP
+        if scheme == "smtps":
+            client = smtplib.SMTP_SSL(host, port, context=tls, timeout=TIMEOUT)
+        else:
+            client = smtplib.SMTP(host, port, timeout=TIMEOUT)
+        with client:
+            client.ehlo("cabinet.segur-bench.local")
+            if scheme != "smtps" and starttls:
+                client.starttls(context=tls)
+                client.ehlo("cabinet.segur-bench.local")
+            client.login(account.address, account.password)
+            options = ["NOTIFY=SUCCESS,FAILURE"] if notify_success and client.has_extn("dsn") else []
+            refused = client.sendmail(account.address, recipients, message, rcpt_options=options)
+    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        raise MssUnavailable(f"envoi MSSanté impossible : {exc}") from exc
+    if refused:
+        raise MssUnavailable(f"destinataires refusés : {', '.join(refused)}")
+
+
+def fetch_unseen(url: str, tls: ssl.SSLContext, account: MssAccount) -> list[bytes]:
+    """Every unseen message of INBOX, marked seen once fetched (what a software does when it 'relève' its mail)."""
+    scheme, host, port = _endpoint(url)
+    messages: list[bytes] = []
+    try:
+        client: imaplib.IMAP4
+        if scheme == "imaps":
+            client = imaplib.IMAP4_SSL(host, port, ssl_context=tls, timeout=TIMEOUT)
+        else:
+            client = imaplib.IMAP4(host, port, timeout=TIMEOUT)
+            client.starttls(ssl_context=tls)
+        client.login(account.address, account.password)
+        client.select("INBOX")
+        _, found = client.uid("SEARCH", "UNSEEN")
+        for uid in (found[0] or b"").split():
+            _, data = client.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
+            raw = next((item[1] for item in data if isinstance(item, tuple)), None)
+            if raw is not None:
+                messages.append(raw)
+                client.uid("STORE", uid.decode(), "+FLAGS", "(\\Seen)")
+        client.logout()
+    except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+        raise MssUnavailable(f"relève MSSanté impossible : {exc}") from exc
+    return messages

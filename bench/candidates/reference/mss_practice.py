@@ -1,0 +1,176 @@
+"""The reference candidate's MSSanté side: sends documents as IHE XDM, reads its mailbox, and integrates what it
+receives by INS, with a "to be matched" queue for everything it cannot file with certainty (MSS-001 … MSS-006)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import hashlib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage, Message
+
+from bench.candidates.base import AdapterError, Environment, ReceivedDocument, ReceivedDocumentsView
+from bench.candidates.reference.mss_client import MssAccount, MssUnavailable, fetch_unseen, send
+from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register, read_header
+from simulators.mss.addresses import PATIENT_DOMAIN
+from simulators.mss.xdm import ATTACHMENT_NAME, XdmError, XdmPackage, build_xdm, read_xdm, submission_metadata
+
+RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
+PATIENT_ID_SCHEME = "urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"  # XDSDocumentEntry.patientId (ITI TF-3)
+INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
+SOURCE_ID = "1.2.250.1.999.1.1.2"
+DOCUMENT_FILE = "DOC0001.XML"
+
+
+@dataclass(frozen=True)
+class LocalPatient:
+    """What the software knows of one of its patients, for matching received documents."""
+
+    ref: str
+    status: str
+    ins_matricule: str | None
+    birth_name: str
+    birth_date: str
+
+
+class MssPractice:
+    def __init__(self, environment: Environment, defects: frozenset[str]) -> None:
+        self.defects = defects
+        self.smtp_url = environment.mss_smtp_url
+        self.imap_url = environment.mss_imap_url
+        self.account = MssAccount(environment.mss_address, environment.mss_password)
+        if environment.client_tls is None:
+            raise AdapterError("le candidat de référence exige TLS")
+        self.tls = environment.client_tls
+        if "mss.accept_any_certificate" in defects:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            self.tls.check_hostname = False
+            self.tls.verify_mode = ssl.CERT_NONE
+        self.filed: list[ReceivedDocument] = []
+        self.pending: list[ReceivedDocument] = []
+
+    def configure(self, smtp_url: str, imap_url: str) -> None:
+        self.smtp_url, self.imap_url = smtp_url, imap_url
+
+    def forget(self) -> None:
+        self.filed.clear()
+        self.pending.clear()
+
+    def view(self) -> ReceivedDocumentsView:
+        return ReceivedDocumentsView(filed=list(self.filed), pending=list(self.pending))
+
+    # sending ---------------------------------------------------------------------------------------------------
+    def send(self, patient: LocalPatient, document: bytes, recipient: str) -> str:
+        """Send ``document`` to ``recipient`` (or the patient's mailbox); returns what the user is told."""
+        if recipient == "patient":
+            allowed = patient.status == "qualifiee" or "mss.patient_mailbox_unqualified" in self.defects
+            if not allowed or not patient.ins_matricule:
+                return "Envoi à la messagerie de santé du patient impossible : identité non qualifiée (INS requise)"
+            recipient = f"{patient.ins_matricule}@{PATIENT_DOMAIN}"
+        message = self._compose(document, recipient)
+        try:
+            send(self.smtp_url, self.tls, self.account, [recipient], message, notify_success=True)
+        except MssUnavailable as exc:
+            return f"Message non envoyé : {exc}"
+        return f"Message envoyé à {recipient}"
+
+    def _compose(self, document: bytes, recipient: str) -> bytes:
+        header = read_header(document)
+        context = SubmissionContext(source_id=SOURCE_ID, wrong_hash="mss.xdm_wrong_hash" in self.defects)
+        submission = provide_and_register(document, context)
+        metadata = submission_metadata(submission.body.encode(), {submission.entry_uuid: DOCUMENT_FILE})
+        package = build_xdm({DOCUMENT_FILE: document}, metadata, sender=self.account.address)
+        message = EmailMessage()
+        message["From"] = self.account.address
+        message["To"] = recipient
+        message["Subject"] = f"Document : {header.title}"
+        message["Date"] = email.utils.formatdate(localtime=True)
+        message["Message-ID"] = email.utils.make_msgid(domain=self.account.address.rpartition("@")[2])
+        message.set_content("Veuillez trouver ci-joint un document au format IHE XDM.\n")
+        if "mss.attachment_not_xdm" in self.defects:
+            message.add_attachment(package, maintype="application", subtype="octet-stream", filename="documents.zip")
+        else:
+            message.add_attachment(package, maintype="application", subtype="zip", filename=ATTACHMENT_NAME)
+        return message.as_bytes(policy=email.policy.SMTP)  # CRLF line ends, as RFC 5322 and SMTP DATA want
+
+    # reception -------------------------------------------------------------------------------------------------
+    def check_mailbox(self, patients: list[LocalPatient]) -> str:
+        try:
+            messages = fetch_unseen(self.imap_url, self.tls, self.account)
+        except MssUnavailable as exc:
+            return f"Relève de la messagerie impossible : {exc}"
+        for raw in messages:
+            self._integrate(raw, patients)
+        return f"{len(messages)} message(s) relevé(s)"
+
+    def _integrate(self, raw: bytes, patients: list[LocalPatient]) -> None:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        message_id = str(message.get("Message-ID", "")).strip()
+        if message.get_content_type() == "multipart/report":
+            return  # a delivery or read notification: shown to the user, nothing to file
+        attachment = _xdm_attachment(message)
+        if attachment is None:
+            return  # a plain message: the user reads it
+        try:
+            package = read_xdm(attachment)
+            entries = _entries(package)
+        except XdmError as exc:
+            self.pending.append(ReceivedDocument(message_id, None, None, f"pièce jointe XDM illisible : {exc}"))
+            return
+        for patient_id, document in entries:
+            self._file(message_id, patient_id, document, patients)
+
+    def _file(self, message_id: str, patient_id: str, document: bytes, patients: list[LocalPatient]) -> None:
+        try:
+            unique_id: str | None = read_header(document).unique_id
+        except Exception:
+            unique_id = None
+        matricule, _, authority = patient_id.partition("^^^&")
+        is_ins = authority.split("&")[0] in INS_OIDS
+        matches = [p for p in patients if is_ins and p.status == "qualifiee" and p.ins_matricule == matricule]
+        if len(matches) == 1 and "mss.no_auto_integration" not in self.defects:
+            self.filed.append(ReceivedDocument(message_id, unique_id, matches[0].ref))
+            return
+        reason = "rapprochement manuel demandé"
+        if not matches:
+            reason = "patient inconnu (INS absente du fichier patients)" if is_ins else "document sans INS"
+        if "mss.file_unknown_silently" in self.defects and not matches and patients:
+            self.filed.append(ReceivedDocument(message_id, unique_id, patients[0].ref))
+            return
+        self.pending.append(ReceivedDocument(message_id, unique_id, None, reason))
+
+
+def _xdm_attachment(message: Message) -> bytes | None:
+    for part in message.walk():
+        if (part.get_filename() or "").upper() == ATTACHMENT_NAME:
+            payload = part.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else None
+    return None
+
+
+def _entries(package: XdmPackage) -> list[tuple[str, bytes]]:
+    """(patientId, document bytes) of each DocumentEntry, the document checked against its declared hash and size."""
+    metadata = package.metadata()
+    found = []
+    for entry in metadata.iter(f"{{{RIM}}}ExtrinsicObject"):
+        slots = {
+            slot.get("name"): [v.text or "" for v in slot.iter(f"{{{RIM}}}Value")]
+            for slot in entry.iter(f"{{{RIM}}}Slot")
+        }
+        uri = (slots.get("URI") or [""])[0]
+        document = package.document(uri)
+        if document is None:
+            raise XdmError(f"document {uri!r} annoncé dans METADATA.XML mais absent")
+        if (slots.get("hash") or [""])[0].lower() != hashlib.sha1(document).hexdigest():
+            raise XdmError(f"empreinte de {uri} différente de METADATA.XML")
+        patient = next(
+            (i.get("value", "") for i in entry.iter(f"{{{RIM}}}ExternalIdentifier")
+             if i.get("identificationScheme") == PATIENT_ID_SCHEME),
+            "",
+        )  # fmt: skip
+        found.append((patient, document))
+    if not found:
+        raise XdmError("METADATA.XML ne décrit aucun document")
+    return found

@@ -1,0 +1,347 @@
+"""MSSanté checks (MSS-001 … MSS-006), judged from what the MSSanté simulator recorded: accepted messages as raw
+``.eml`` with their TLS and authentication, SMTP session transcripts, IMAP commands, the messages the bench
+delivered, and the candidate's reception queue. Sources: Référentiel socle MSSanté #2 (ANS), IHE ITI TF-1 §16 and
+TF-3 §4.2.4.2 (XDM), RFC 5321/3207/4954 (SMTP), RFC 3501 (IMAP), RFC 5322/2045 (messages)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import Message
+from typing import Any
+
+from bench.checks.base import CheckContext, Evidence, Finding, Outcome
+from bench.checks.dmp import code_problems, consistency_problems
+from bench.checks.registry import check
+from simulators.common.journal import Exchange
+from simulators.dmp.xds import read_submission
+from simulators.mss.addresses import bare_address, patient_matricule
+from simulators.mss.xdm import ATTACHMENT_NAME, INDEX, METADATA, README, XdmError, read_xdm
+
+MESSAGE = "mss.smtp.message"
+SESSION = "mss.smtp.session"
+DELIVERY = "mss.delivery"
+RECORD = "candidate.patient_record"
+RECEIVED = "candidate.received_documents"
+TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
+FETCHES = ("mss.imap.fetch", "mss.imap.uid_fetch")
+
+
+def _finding(check_id: str, requirement: str, outcome: Outcome, message: str, exchange: Exchange | None) -> Finding:
+    return Finding(check_id, (requirement,), outcome, message, exchange.id if exchange else None)
+
+
+def _sent(evidence: Evidence, context: CheckContext, channel: str = "mss") -> list[Exchange]:
+    """Messages the candidate submitted: the expectation's one, else every one of the patient (or all)."""
+    if context.focus is not None and context.focus.transaction == MESSAGE:
+        return [context.focus]
+    keys = context.patient.keys if context.patient else None
+    messages = evidence.select(channel=channel, transactions=(MESSAGE,))
+    if keys is not None:
+        messages = [m for m in messages if keys.intersection(m.subjects) or not m.subjects]
+    return messages
+
+
+def parse_mail(data: bytes) -> tuple[Message | None, list[str]]:
+    """The message and what is wrong with its MIME structure (RFC 5322/2045), never an exception."""
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.compat32)
+    except Exception as exc:  # a finding, not a crash
+        return None, [f"message illisible : {exc}"]
+    problems = []
+    for part in message.walk():
+        problems += [f"structure MIME : {type(defect).__name__}" for defect in part.defects]
+    return message, problems
+
+
+def xdm_attachments(message: Message) -> list[tuple[str, str, bytes]]:
+    """(file name, content type, bytes) of every zip attachment."""
+    found = []
+    for part in message.walk():
+        name = part.get_filename() or ""
+        if name.lower().endswith(".zip") or part.get_content_type() in ("application/zip", "application/x-zip"):
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                found.append((name, part.get_content_type(), payload))
+    return found
+
+
+# MSS-001 -------------------------------------------------------------------------------------------------------
+def _session_explanation(evidence: Evidence) -> str | None:
+    """Why no message got through: the last refusal of the server in the recorded sessions."""
+    for session in reversed(evidence.select(channel="mss", transactions=(SESSION,))):
+        transcript = (evidence.part(session, "transcript") or b"").decode("utf-8", "replace").splitlines()
+        refusals = [line for line in transcript if line.startswith(("S: 4", "S: 5"))]
+        if refusals:
+            return refusals[-1][3:]
+    return None
+
+
+def _submission_problems(exchange: Exchange, message: Message | None, mime: list[str]) -> list[str]:
+    problems = []
+    tls = (exchange.peer or {}).get("tls") or {}
+    if not tls.get("tls"):
+        problems.append("session SMTP non chiffrée")
+    elif tls.get("version") not in TLS_VERSIONS:
+        problems.append(f"TLS {tls.get('version')} : TLS 1.2 au minimum")
+    auth = exchange.meta.get("auth") or {}
+    if not auth.get("mechanism"):
+        problems.append("envoi sans authentification SMTP (AUTH)")
+    if message is None:
+        return problems + mime
+    problems += mime
+    for header in ("From", "Date", "Message-ID"):
+        if not message.get(header):
+            problems.append(f"en-tête {header} absent (RFC 5322)")
+    sender = bare_address(str(message.get("From", "")))
+    if auth.get("user") and sender.lower() != str(auth["user"]).lower():
+        problems.append(f"From {sender!r} ≠ boîte authentifiée {auth['user']!r}")
+    if not message.is_multipart():
+        problems.append("message sans pièce jointe (multipart/mixed attendu)")
+    zips = xdm_attachments(message)
+    if not any(name.upper() == ATTACHMENT_NAME for name, _, _ in zips):
+        seen = ", ".join(f"{name or 'sans nom'} ({kind})" for name, kind, _ in zips) or "aucune"
+        problems.append(f"pièce jointe {ATTACHMENT_NAME} absente (pièces zip trouvées : {seen})")
+    for name, kind, _ in zips:
+        if name.upper() == ATTACHMENT_NAME and kind != "application/zip":
+            problems.append(f"{ATTACHMENT_NAME} déclarée {kind} : application/zip attendu")
+    return problems
+
+
+@check("mss.smtp_submission", requirements=("MSS-001",), title="Envoi SMTP authentifié sur TLS avec pièce jointe XDM")
+def smtp_submission(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    messages = _sent(evidence, context)
+    if not messages:
+        why = _session_explanation(evidence)
+        if why:
+            return [_finding("mss.smtp_submission", "MSS-001", "fail", f"aucun message accepté : « {why} »", None)]
+        return [_finding("mss.smtp_submission", "MSS-001", "omit", "aucun envoi MSSanté à juger", None)]
+    findings = []
+    for exchange in messages:
+        message, mime = parse_mail(evidence.part(exchange, "message") or b"")
+        for problem in _submission_problems(exchange, message, mime):
+            findings.append(_finding("mss.smtp_submission", "MSS-001", "fail", problem, exchange))
+    if findings:
+        return findings
+    return [
+        _finding(
+            "mss.smtp_submission",
+            "MSS-001",
+            "pass",
+            f"{len(messages)} message(s) soumis en SMTP authentifié sur TLS, avec {ATTACHMENT_NAME}",
+            messages[-1],
+        )
+    ]
+
+
+# MSS-002 -------------------------------------------------------------------------------------------------------
+def xdm_problems(package_bytes: bytes, context: CheckContext) -> list[str]:
+    """Layout, METADATA.XML and its consistency with each document (hash, size, patient, type, CDA header)."""
+    try:
+        package = read_xdm(package_bytes)
+    except XdmError as exc:
+        return [str(exc)]
+    problems = [f"{name} absent de l'archive" for name in (INDEX, README, METADATA) if package.get(name) is None]
+    try:
+        metadata = package.metadata()
+    except XdmError as exc:
+        return [*problems, str(exc)] if METADATA not in " ".join(problems) else problems
+    submission = read_submission(metadata)
+    if not submission.entries:
+        return [*problems, "METADATA.XML ne décrit aucun document (DocumentEntry)"]
+    for entry in submission.entries:
+        where = f"fiche {entry.id} : "
+        uri = entry.slot("URI")
+        if not uri:
+            problems.append(where + "slot URI absent (nom du fichier du document)")
+            continue
+        document = package.document(uri)
+        if document is None:
+            problems.append(where + f"document {uri!r} absent de IHE_XDM/SUBSET01")
+            continue
+        problems += [where + p for p in consistency_problems(entry, document)]
+        problems += [where + p for p in code_problems(entry, context)]
+    return problems
+
+
+@check("mss.xdm_package", requirements=("MSS-002",), title="Paquet IHE XDM complet et cohérent")
+def xdm_package(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    judged = 0
+    findings = []
+    for exchange in _sent(evidence, context):
+        message, _ = parse_mail(evidence.part(exchange, "message") or b"")
+        if message is None:
+            continue
+        for name, _, data in xdm_attachments(message):
+            judged += 1
+            for problem in xdm_problems(data, context):
+                findings.append(_finding("mss.xdm_package", "MSS-002", "fail", f"{name} : {problem}", exchange))
+    if findings:
+        return findings
+    if not judged:
+        return [_finding("mss.xdm_package", "MSS-002", "omit", "aucun paquet XDM à juger", None)]
+    return [
+        _finding(
+            "mss.xdm_package",
+            "MSS-002",
+            "pass",
+            f"{judged} paquet(s) XDM complets ; METADATA.XML cohérent avec les documents (empreinte, taille, patient, "
+            "type, en-tête CDA)",
+            None,
+        )
+    ]
+
+
+# MSS-003 -------------------------------------------------------------------------------------------------------
+def _record_before(evidence: Evidence, context: CheckContext, seq: int | None) -> dict[str, Any] | None:
+    keys = context.patient.keys if context.patient else None
+    records = evidence.select(transactions=(RECORD,), keys=keys, before_seq=seq)
+    return evidence.json(records[-1], "record") if records else None
+
+
+@check("mss.patient_mailbox_qualified", requirements=("MSS-003",), title="Messagerie du patient sous INS qualifiée")
+def patient_mailbox_qualified(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    findings = []
+    judged = 0
+    for exchange in evidence.select(transactions=(MESSAGE,)):
+        patients = [m for m in (patient_matricule(r) for r in exchange.meta.get("rcpt_tos", [])) if m]
+        if not patients:
+            continue
+        if context.patient and not context.patient.keys.intersection(f"ins:{m}" for m in patients):
+            record = _record_before(evidence, context, exchange.seq)
+            if not record or record.get("ins_matricule") not in patients:
+                continue
+        judged += 1
+        record = _record_before(evidence, context, exchange.seq)
+        status = record.get("status") if record else None
+        for matricule in patients:
+            if status != "qualifiee":
+                findings.append(
+                    _finding(
+                        "mss.patient_mailbox_qualified",
+                        "MSS-003",
+                        "fail",
+                        f"message écrit à {matricule}@patient.mssante.fr alors que l'identité est « {status} » : "
+                        "seule une identité qualifiée ouvre la messagerie du patient",
+                        exchange,
+                    )
+                )
+            elif record and record.get("ins_matricule") != matricule:
+                findings.append(
+                    _finding(
+                        "mss.patient_mailbox_qualified",
+                        "MSS-003",
+                        "fail",
+                        f"boîte patient {matricule} ≠ INS du dossier {record.get('ins_matricule')}",
+                        exchange,
+                    )
+                )
+    if findings:
+        return findings
+    if judged:
+        message = f"{judged} message(s) à la messagerie du patient, chacun sous l'INS qualifiée du dossier"
+        return [_finding("mss.patient_mailbox_qualified", "MSS-003", "pass", message, None)]
+    record = _record_before(evidence, context, None)
+    if record and record.get("status") != "qualifiee":
+        message = f"aucun message à la messagerie du patient : identité « {record.get('status')} », non qualifiée"
+        return [_finding("mss.patient_mailbox_qualified", "MSS-003", "pass", message, None)]
+    return [_finding("mss.patient_mailbox_qualified", "MSS-003", "omit", "aucun envoi au patient à juger", None)]
+
+
+# MSS-004 / MSS-005 ---------------------------------------------------------------------------------------------
+def _reception(evidence: Evidence) -> tuple[list[Exchange], dict[str, Any] | None, list[Exchange]]:
+    deliveries = [d for d in evidence.select(transactions=(DELIVERY,)) if d.meta.get("kind") == "document"]
+    snapshots = evidence.select(transactions=(RECEIVED,))
+    received = evidence.json(snapshots[-1], "received") if snapshots else None
+    fetches = [x for x in evidence.select(channel="mss", transactions=FETCHES) if x.outcome == "ok"]
+    return deliveries, received, fetches
+
+
+def _matches(item: dict[str, Any], delivery: Exchange) -> bool:
+    unique_id = delivery.meta.get("unique_id")
+    if item.get("unique_id") and unique_id:
+        return bool(item.get("unique_id") == unique_id)
+    return bool(item.get("message_id") == delivery.meta.get("message_id"))
+
+
+@check("mss.received_filed_by_ins", requirements=("MSS-004",), title="Documents reçus relevés et classés par INS")
+def received_filed_by_ins(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    deliveries, received, fetches = _reception(evidence)
+    expected = [d for d in deliveries if d.meta.get("filed_in")]
+    if not expected:
+        return [_finding("mss.received_filed_by_ins", "MSS-004", "omit", "aucun document reçu à classer", None)]
+    if received is None:
+        return [_finding("mss.received_filed_by_ins", "MSS-004", "omit", "file de réception non lue", None)]
+    findings = []
+    if not fetches:
+        findings.append(
+            _finding(
+                "mss.received_filed_by_ins", "MSS-004", "fail", "messages jamais relevés en IMAP (aucun FETCH)", None
+            )
+        )
+    for delivery in expected:
+        target = delivery.meta["filed_in"]
+        filed = [f for f in received.get("filed", []) if _matches(f, delivery)]
+        if any(f.get("patient_ref") == target for f in filed):
+            continue
+        if filed:
+            where = ", ".join(str(f.get("patient_ref")) for f in filed)
+            problem = f"document {delivery.meta.get('unique_id')} classé dans le dossier {where} au lieu de {target}"
+        else:
+            problem = (
+                f"document {delivery.meta.get('unique_id')} non classé dans le dossier {target} que son INS identifie"
+                " (laissé en attente ou perdu)"
+            )
+        findings.append(_finding("mss.received_filed_by_ins", "MSS-004", "fail", problem, delivery))
+    if findings:
+        return findings
+    message = f"{len(expected)} document(s) reçu(s) relevé(s) en IMAP et classé(s) dans le bon dossier par l'INS"
+    return [_finding("mss.received_filed_by_ins", "MSS-004", "pass", message, expected[-1])]
+
+
+@check("mss.not_filed_silently", requirements=("MSS-005",), title="Aucun classement silencieux d'un patient incertain")
+def not_filed_silently(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    deliveries, received, _ = _reception(evidence)
+    uncertain = [d for d in deliveries if not d.meta.get("filed_in")]
+    if not uncertain or received is None:
+        return [_finding("mss.not_filed_silently", "MSS-005", "omit", "aucun document reçu incertain à juger", None)]
+    findings = []
+    for delivery in uncertain:
+        label = delivery.meta.get("unique_id") or delivery.meta.get("message_id")
+        filed = [f for f in received.get("filed", []) if _matches(f, delivery)]
+        pending = [p for p in received.get("pending", []) if _matches(p, delivery)]
+        if filed:
+            where = ", ".join(str(f.get("patient_ref")) for f in filed)
+            problem = f"document {label} classé sans confirmation dans le dossier {where} (patient inconnu ou ambigu)"
+        elif not pending:
+            problem = f"document {label} ni classé ni en attente de rapprochement : perdu pour l'utilisateur"
+        else:
+            continue
+        findings.append(_finding("mss.not_filed_silently", "MSS-005", "fail", problem, delivery))
+    if findings:
+        return findings
+    message = f"{len(uncertain)} document(s) au patient inconnu, ambigu ou illisible mis en attente de rapprochement"
+    return [_finding("mss.not_filed_silently", "MSS-005", "pass", message, uncertain[-1])]
+
+
+# MSS-006 -------------------------------------------------------------------------------------------------------
+@check("mss.untrusted_refused", requirements=("MSS-006",), title="Refus d'un serveur MSSanté au certificat non reconnu")
+def untrusted_refused(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    seen = evidence.select(channel="mss-untrusted")
+    if not seen:
+        return [_finding("mss.untrusted_refused", "MSS-006", "omit", "aucune connexion au serveur non reconnu", None)]
+    findings = []
+    for exchange in seen:
+        if exchange.transaction == MESSAGE:
+            problem = "message remis à un serveur dont le certificat ne se vérifie pas"
+        elif exchange.transaction == SESSION and (exchange.meta.get("auth") or {}).get("mechanism"):
+            problem = "authentification SMTP envoyée à un serveur dont le certificat ne se vérifie pas"
+        elif exchange.transaction in ("mss.imap.login", "mss.imap.authenticate") and exchange.outcome == "ok":
+            problem = "identifiants IMAP envoyés à un serveur dont le certificat ne se vérifie pas"
+        else:
+            continue
+        findings.append(_finding("mss.untrusted_refused", "MSS-006", "fail", problem, exchange))
+    if findings:
+        return findings
+    message = f"{len(seen)} échange(s) avec le serveur non reconnu, tous interrompus avant toute authentification"
+    return [_finding("mss.untrusted_refused", "MSS-006", "pass", message, seen[-1])]

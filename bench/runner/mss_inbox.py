@@ -1,0 +1,77 @@
+"""Messages the bench delivers into the candidate's MSSanté mailbox: a correspondent's document as IHE XDM, for a
+known patient, an unknown one, without INS, or in a broken package. The document and its metadata go through the
+same CDA and XDS builders the DMP seeding uses, so what arrives is what a real correspondent's software sends."""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import io
+import zipfile
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from bench.candidates.reference.documents import RecordTargetData, build_cda
+from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register, read_header
+from bench.runner.dmp_seed import COLLEAGUE
+from simulators.insi.identities import Person
+from simulators.mss.app import CANDIDATE_MAILBOX, CORRESPONDENT
+from simulators.mss.xdm import ATTACHMENT_NAME, METADATA, build_xdm, submission_metadata
+
+DOCUMENT_FILE = "DOC0001.XML"
+BROKEN = {"metadata": frozenset({METADATA}), "traversal": frozenset()}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    data: bytes
+    message_id: str
+    unique_id: str
+
+
+def _traversal_zip(documents: dict[str, bytes], metadata: bytes) -> bytes:
+    """A package whose document entry climbs out of the archive (``../``): refused by any careful reader."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("INDEX.HTM", "<html/>")
+        archive.writestr("README.TXT", "XDM")
+        archive.writestr(METADATA, metadata)
+        for name, data in documents.items():
+            archive.writestr(f"IHE_XDM/SUBSET01/../../../{name}", data)
+    return buffer.getvalue()
+
+
+def build_delivery(person: Person, kind: str, *, with_ins: bool = True, xdm: str = "valid") -> Delivery:
+    """A message from a correspondent to the candidate carrying ``person``'s document of ``kind``.
+    ``with_ins=False``: the correspondent only knows the patient by its own local id (no INS in CDA or metadata).
+    ``xdm``: ``valid``, ``metadata`` (METADATA.XML left out) or ``traversal`` (an entry with ``..``)."""
+    traits = person.traits
+    patient = RecordTargetData(
+        local_id="CORRESPONDANT-7",
+        ins_matricule=person.matricule if with_ins else None,
+        ins_oid=person.oid(test=True) if with_ins else None,
+        birth_name=traits.birth_name,
+        first_name=traits.first_name,
+        first_names=traits.first_names,
+        sex=traits.sex,
+        birth_date=traits.birth_date,
+        birth_place=traits.birth_place,
+    )
+    document = build_cda(kind, patient, COLLEAGUE)
+    submission = provide_and_register(document, SubmissionContext(source_id=COLLEAGUE.practice_id))
+    metadata = submission_metadata(submission.body.encode(), {submission.entry_uuid: DOCUMENT_FILE})
+    documents = {DOCUMENT_FILE: document}
+    if xdm == "traversal":
+        package = _traversal_zip(documents, metadata)
+    else:
+        package = build_xdm(documents, metadata, sender=CORRESPONDENT, leave_out=BROKEN.get(xdm, frozenset()))
+    message = EmailMessage()
+    message_id = email.utils.make_msgid(domain="segur-bench.mssante.fr")
+    message["From"] = CORRESPONDENT
+    message["To"] = CANDIDATE_MAILBOX
+    message["Subject"] = f"Document : {read_header(document).title}"
+    message["Date"] = email.utils.formatdate(localtime=True)
+    message["Message-ID"] = message_id
+    message.set_content("Bonjour,\nci-joint un document pour notre patient commun.\nConfraternellement.\n")
+    message.add_attachment(package, maintype="application", subtype="zip", filename=ATTACHMENT_NAME)
+    return Delivery(message.as_bytes(policy=email.policy.SMTP), message_id, read_header(document).unique_id)

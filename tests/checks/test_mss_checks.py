@@ -1,0 +1,118 @@
+"""MSSanté checks and the XDM reader on hostile or broken input: each gives a finding with its requirement id and a
+message a vendor can act on, never a crash. (Pass and fail of each check on the reference candidate, with and
+without its defect switch, are proven by the campaign tests.)"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bench.checks.base import CheckContext, Evidence
+from bench.checks.mss import parse_mail, smtp_submission, untrusted_refused, xdm_package, xdm_problems
+from bench.runner.mss_inbox import build_delivery
+from simulators.common.journal import Journal
+from simulators.insi.identities import load_identities
+from simulators.mss.app import CANDIDATE_MAILBOX
+from simulators.mss.xdm import MAX_RATIO, XdmError, read_xdm
+
+
+def _zip(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        ({"IHE_XDM/SUBSET01/../../evil.xml": b"x"}, "remontée de dossier"),
+        ({"/etc/passwd": b"x"}, "chemin absolu"),
+        ({"C:/boot.ini": b"x"}, "chemin absolu"),
+        ({"bomb.xml": b"\0" * (MAX_RATIO * 2000)}, "bombe zip"),
+        ({f"f{n}": b"x" for n in range(300)}, "entrées"),
+    ],
+)
+def test_hostile_archives_are_refused_before_inflating(entries: dict[str, bytes], expected: str) -> None:
+    with pytest.raises(XdmError, match=expected):
+        read_xdm(_zip(entries))
+
+
+def test_truncated_and_non_zip_attachments_are_refused() -> None:
+    whole = _zip({"README.TXT": b"hello" * 100})
+    for data in (b"not a zip at all", whole[: len(whole) // 2], b""):
+        with pytest.raises(XdmError):
+            read_xdm(data)
+
+
+def _person_package() -> bytes:
+    person = load_identities().by_id("lefevre")
+    delivery = build_delivery(person, "consultation-report")
+    message, _ = parse_mail(delivery.data)
+    assert message is not None
+    attachment = next(p for p in message.walk() if p.get_filename() == "IHE_XDM.ZIP")
+    payload = attachment.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload
+
+
+def test_a_bench_built_package_is_complete_and_consistent() -> None:
+    assert xdm_problems(_person_package(), CheckContext()) == []
+
+
+def test_a_package_whose_document_changed_fails_on_hash_and_size() -> None:
+    archive = zipfile.ZipFile(io.BytesIO(_person_package()))
+    entries = {info.filename: archive.read(info) for info in archive.infolist()}
+    entries["IHE_XDM/SUBSET01/DOC0001.XML"] += b"<!-- modifie -->"
+    del entries["README.TXT"]
+    problems = " | ".join(xdm_problems(_zip(entries), CheckContext()))
+    assert "hash" in problems and "size" in problems and "README.TXT absent" in problems
+
+
+def _evidence(tmp_path: Path, message: bytes, *, tls: bool, auth: bool, channel: str = "mss") -> Evidence:
+    journal = Journal(tmp_path)
+    journal.record(
+        channel,
+        "mss.smtp.message",
+        {"message": (message, "message/rfc822")},
+        peer={"tls": {"tls": tls, "version": "TLSv1.3" if tls else None}},
+        meta={"auth": {"mechanism": "PLAIN", "user": CANDIDATE_MAILBOX} if auth else {}},
+    )
+    journal.close()
+    return Evidence(tmp_path, journal.exchanges)
+
+
+def test_submission_in_clear_without_auth_or_xdm_fails_with_each_reason(tmp_path: Path) -> None:
+    message = EmailMessage()
+    message["From"] = "autre@segur-bench.mssante.fr"
+    message.set_content("pas de pièce jointe")
+    findings = smtp_submission(_evidence(tmp_path, message.as_bytes(), tls=False, auth=False), CheckContext())
+    messages = " | ".join(f.message for f in findings)
+    assert {f.outcome for f in findings} == {"fail"} and {f.requirements for f in findings} == {("MSS-001",)}
+    for reason in ("non chiffrée", "sans authentification", "Date absent", "IHE_XDM.ZIP absente"):
+        assert reason in messages
+
+
+def test_malformed_mime_and_broken_zip_are_findings_not_crashes(tmp_path: Path) -> None:
+    raw = (
+        b"From: " + CANDIDATE_MAILBOX.encode() + b"\r\nSubject: \xe9\xff\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: application/zip\r\nContent-Disposition: attachment; filename=IHE_XDM.ZIP\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\nUEsDBAo=\r\n"
+    )
+    evidence = _evidence(tmp_path, raw, tls=True, auth=True)
+    submission = smtp_submission(evidence, CheckContext())
+    assert any("structure MIME" in f.message for f in submission)
+    package = xdm_package(evidence, CheckContext())
+    assert [f.outcome for f in package] == ["fail"] and package[0].requirements == ("MSS-002",)
+
+
+def test_a_message_to_the_rogue_server_fails_mss_006(tmp_path: Path) -> None:
+    evidence = _evidence(tmp_path, b"Subject: x\r\n\r\nx", tls=True, auth=True, channel="mss-untrusted")
+    findings = untrusted_refused(evidence, CheckContext())
+    assert [f.outcome for f in findings] == ["fail"] and findings[0].requirements == ("MSS-006",)
