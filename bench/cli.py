@@ -28,6 +28,7 @@ from bench.runner.verdicts import EXIT_BENCH_ERROR
 from bench.validation.packs import find_packs
 from simulators.common.pki import BenchPki, ensure_pki, export_client_bundle
 from simulators.insi.identities import load_identities
+from simulators.mss.app import CANDIDATE_MAILBOX
 
 app = typer.Typer(
     help="segur-bench : banc de conformité Ségur vague 2 (INSi, DMP, MSSanté, CDA).", no_args_is_help=True
@@ -466,6 +467,8 @@ def serve(
         out.print(f"INSi (SOAP 1.2, TLS mutuel) : {hub.endpoints.insi}")
         out.print(f"DMP (XDS.b SOAP 1.2 + MTOM, TLS mutuel, VIHF signé) : {hub.endpoints.dmp}")
         out.print(f"DMP au certificat non reconnu (doit être refusé) : {hub.endpoints.dmp_untrusted}")
+        out.print(f"MSSanté SMTP (STARTTLS, AUTH) : {hub.endpoints.mss_smtp} ; IMAP (TLS) : {hub.endpoints.mss_imap}")
+        out.print(f"Boîte MSSanté : {CANDIDATE_MAILBOX} (mot de passe : {hub.mss.password})")
         out.print(f"AC à approuver : {pki.ca.cert}")
         out.print(f"Certificat client : {pki.client.cert} (clé : {pki.client.key})")
         out.print(f"Preuves : {run_dir}")
@@ -486,10 +489,12 @@ def perf(
         int, typer.Option(help="Échanges du lot de captures généré (0 : pas de mesure)")
     ] = 100_000,
     dmp_feeds: Annotated[int, typer.Option(help="Alimentations ITI-41 de 100 Ko mesurées (0 : pas de mesure)")] = 1000,
+    mss_messages: Annotated[int, typer.Option(help="Messages MSSanté de 200 Ko soumis (0 : pas de mesure)")] = 200,
 ) -> None:
     """Benchmarks: campaign wall time, INSi round trips per second over mutual TLS on loopback, CDA documents per
     second (rules + XSD, schematron in-process and Saxon-HE from Java, one process per document), DMP feeds per
-    second and latency under 16 concurrent clients, replay throughput and memory."""
+    second and latency under 16 concurrent clients, MSSanté messages and IMAP fetches per second, replay throughput and
+    memory."""
     from bench.perf import measure, measure_cda, measure_replay
 
     packs = find_packs([pack] if pack else [])
@@ -533,6 +538,15 @@ def perf(
             f"avec un client ; {dmp.concurrent_per_s:.0f}/s avec {dmp.concurrent_clients} clients simultanés "
             f"(objectif ≥ 100/s), p50 {dmp.concurrent_p50_ms} ms, p95 {dmp.concurrent_p95_ms} ms (objectif < 100 ms)"
             + (f" ; {dmp.failures} échec(s)" if dmp.failures else ""),
+            soft_wrap=True,
+        )
+    if mss_messages:
+        from bench.perf_mss import measure_mss
+
+        mss = measure_mss(_pki().directory, messages=mss_messages)
+        out.print(
+            f"MSSanté : {mss.messages_per_s:.0f} messages/s acceptés avec une pièce XDM de {mss.attachment_kib} Ko "
+            f"(session complète STARTTLS + AUTH par message) ; {mss.fetches_per_s:.0f} FETCH IMAP/s sur TLS",
             soft_wrap=True,
         )
     if replay_exchanges:
