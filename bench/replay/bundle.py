@@ -21,6 +21,31 @@ from simulators.common.journal import Exchange, read_journal, read_part
 HAR_NAME = "exchanges.har"
 MANIFEST = "manifest.yaml"
 HTTP_CHANNELS = ("insi", "dmp", "dmp-untrusted")
+MSS_CHANNELS = ("mss", "mss-untrusted")
+
+
+def _mss_files(run_dir: Path, exchange: Exchange) -> dict[str, bytes]:
+    """An MSSanté exchange: messages as RFC 5322 ``.eml``, transcripts and IMAP commands as text, and a JSON sidecar
+    (bench extension, like the HAR's ``_segurBench``) with what the simulator saw around the bytes: TLS, SMTP
+    authentication, envelope, routing keys."""
+    files: dict[str, bytes] = {}
+    parts: dict[str, dict[str, str]] = {}
+    for part, ref in exchange.files.items():
+        name = f"messages/{exchange.id}.eml" if part == "message" else f"mss/{exchange.id}.{part}.txt"
+        files[name] = read_part(run_dir, exchange, part) or b""
+        parts[part] = {"file": name, "media_type": ref.media_type}
+    sidecar = {
+        "exchange": exchange.id,
+        "channel": exchange.channel,
+        "transaction": exchange.transaction,
+        "outcome": exchange.outcome,
+        "subjects": exchange.subjects,
+        "peer": exchange.peer,
+        "meta": exchange.meta,
+        "parts": parts,
+    }
+    files[f"mss/{exchange.id}.json"] = json.dumps(sidecar, ensure_ascii=False, indent=1).encode()
+    return files
 
 
 def _har_content(data: bytes, media_type: str) -> dict[str, Any]:
@@ -106,8 +131,10 @@ def export_run(
     for exchange in exchanges:
         if exchange.transaction == "candidate.document":
             files[f"documents/{exchange.id}.xml"] = read_part(run_dir, exchange, "document") or b""
-        elif exchange.channel == "mss" and "message" in exchange.files:
-            files[f"messages/{exchange.id}.eml"] = read_part(run_dir, exchange, "message") or b""
+        elif exchange.channel in MSS_CHANNELS:
+            files.update(_mss_files(run_dir, exchange))
+        elif exchange.transaction == "candidate.received_documents":
+            files[f"received/{exchange.id}.json"] = read_part(run_dir, exchange, "received") or b""
         elif exchange.transaction == "candidate.patient_record":
             # What the candidate answered the bench's read-only query (a bench extension, JSON).
             files[f"records/{exchange.id}.json"] = read_part(run_dir, exchange, "record") or b""

@@ -70,11 +70,17 @@ def import_bundle(bundle: Path, journal: Journal) -> ImportReport:
             timeline.append((str(entry["startedDateTime"]), "http", entry))
         except (KeyError, TypeError):
             report.problems.append(f"exchanges.har, entrée {index} : incomplète, ignorée")
-    extensions = {"documents/": "candidate.document", "records/": "candidate.patient_record"}
+    extensions = {
+        "documents/": "candidate.document",
+        "records/": "candidate.patient_record",
+        "received/": "candidate.received_documents",
+    }
     for name, data in items.items():
         for prefix, transaction in extensions.items():
             if name.startswith(prefix) and data:
                 timeline.append((name.split("/")[-1], transaction, (name, data)))
+        if name.startswith("mss/") and name.endswith(".json") and data:
+            timeline.append((name.split("/")[-1], "mss", (name, data, items)))
         if name.startswith("run/"):
             report.run_files[name] = data
 
@@ -120,9 +126,15 @@ def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> 
         if meta.get("exchange"):
             report.original_ids[str(meta["exchange"])] = exchange.id
         return
+    if kind == "mss":
+        _record_mss(payload, journal, report)
+        return
     name, data = payload
     original = name.split("/")[-1].rsplit(".", 1)[0]
-    part, media = ("document", "application/xml") if kind == "candidate.document" else ("record", "application/json")
+    part, media = {
+        "candidate.document": ("document", "application/xml"),
+        "candidate.received_documents": ("received", "application/json"),
+    }.get(kind, ("record", "application/json"))
     subjects: list[str] = []
     if kind == "candidate.patient_record":
         record = json.loads(data)
@@ -131,3 +143,30 @@ def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> 
         "candidate", kind, {part: (data, media)}, subjects=subjects, meta={"replayed_from": original}
     )
     report.original_ids[original] = exchange.id
+
+
+def _record_mss(payload: tuple[str, bytes, dict[str, bytes]], journal: Journal, report: ImportReport) -> None:
+    """An MSSanté exchange from its JSON sidecar and the files it names (``.eml`` messages, transcripts)."""
+    name, data, items = payload
+    sidecar = json.loads(data)
+    channel = str(sidecar.get("channel"))
+    transaction = str(sidecar.get("transaction"))
+    if channel not in ("mss", "mss-untrusted") or not transaction.startswith("mss."):
+        raise ValueError(f"{name} : canal {channel!r} ou transaction {transaction!r} inconnus")
+    parts: dict[str, tuple[bytes, str]] = {}
+    for part, ref in dict(sidecar.get("parts") or {}).items():
+        content = items.get(str(ref.get("file")))
+        if content is None:
+            raise ValueError(f"{name} : fichier {ref.get('file')!r} absent du lot")
+        parts[str(part)] = (content, str(ref.get("media_type") or "application/octet-stream"))
+    exchange = journal.record(
+        channel,
+        transaction,
+        parts,
+        subjects=list(sidecar.get("subjects") or []),
+        outcome=str(sidecar["outcome"]) if sidecar.get("outcome") else None,
+        peer=dict(sidecar.get("peer") or {}),
+        meta={**dict(sidecar.get("meta") or {}), "replayed_from": sidecar.get("exchange")},
+    )
+    if sidecar.get("exchange"):
+        report.original_ids[str(sidecar["exchange"])] = exchange.id
