@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,61 @@ def test_exporting_a_replay_is_pseudonymised(tmp_path: Path, monkeypatch: pytest
     assert runner.invoke(app, ["export", str(replay_dir), "--bundle", "clear.zip", "--no-pseudonymise"]).exit_code == 0
     with zipfile.ZipFile("clear.zip") as archive:
         assert b"178037511502783" in b"".join(archive.read(name) for name in archive.namelist())
+
+
+def _field_messages(tmp_path: Path) -> Path:
+    """A field capture of MSSanté messages: a good one, one with a hostile XDM and non-UTF-8 header, garbage."""
+    import io
+    import zipfile
+
+    from bench.runner.mss_inbox import build_delivery
+    from simulators.insi.identities import load_identities
+
+    good = build_delivery(load_identities().by_id("santoni"), "consultation-report").data
+    hostile_zip = io.BytesIO()
+    with zipfile.ZipFile(hostile_zip, "w") as archive:
+        archive.writestr("IHE_XDM/SUBSET01/../../../etc/passwd", b"x")
+    message = EmailMessage()
+    message["From"] = "dr.x@segur-bench.mssante.fr"
+    message["Date"] = "Tue, 24 Nov 2026 10:00:00 +0100"
+    message["Message-ID"] = "<h@segur-bench.mssante.fr>"
+    message.set_content("x")
+    message.add_attachment(hostile_zip.getvalue(), maintype="application", subtype="zip", filename="IHE_XDM.ZIP")
+    hostile = message.as_bytes().replace(b"Message-ID", b"Subject: \xe9\xff\nMessage-ID", 1)
+    bundle = tmp_path / "mails.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("messages/000001-good.eml", good)
+        archive.writestr("messages/000002-hostile.eml", hostile)
+        archive.writestr("messages/000003-garbage.eml", b"\x00\xff" * 50)
+    return bundle
+
+
+def test_captured_messages_are_judged_on_what_an_eml_proves(tmp_path: Path, catalogue: Catalogue) -> None:
+    from bench.replay.scale import replay_capture
+
+    bundle = _field_messages(tmp_path)
+    outcome = replay_bundle(bundle, tmp_path / "replay", catalogue)
+    [capture] = outcome.result.scenarios
+    assert [step.outcome for step in capture.steps] == ["pass", "fail", "fail"]
+    hostile = " | ".join(f.message for f in capture.steps[1].findings)
+    assert "remontée de dossier" in hostile
+    verdicts = {r.id: r.verdict for r in outcome.result.requirements}
+    assert verdicts["MSS-001"] == verdicts["MSS-002"] == "non_conforme" and verdicts["MSS-004"] == "non_teste"
+    streamed = replay_capture(bundle)
+    assert streamed.exchanges == 3 and streamed.problems == []
+    assert streamed.counts[("MSS-002", "mss.xdm_package", "pass")] == 1
+    assert streamed.counts[("MSS-002", "mss.xdm_package", "fail")] == 1
+
+
+def test_replayed_message_reports_hide_the_patients(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    bundle = _field_messages(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(app, ["replay", str(bundle), "--out", "replays"]).exit_code in (0, 1)
+    [report] = list(Path("replays").iterdir())
+    for name in ("report.html", "report.json", "junit.xml"):
+        text = (report / name).read_text(encoding="utf-8")
+        assert not [s for s in ("SANTONI", "Santoni", "255022B03301118", "1955") if s in text], name

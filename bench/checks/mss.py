@@ -19,6 +19,7 @@ from simulators.mss.addresses import bare_address, patient_matricule
 from simulators.mss.xdm import ATTACHMENT_NAME, INDEX, METADATA, README, XdmError, read_xdm
 
 MESSAGE = "mss.smtp.message"
+CAPTURED = "mss.message"  # a message from a field capture (.eml): its bytes only, no SMTP session around it
 SESSION = "mss.smtp.session"
 DELIVERY = "mss.delivery"
 RECORD = "candidate.patient_record"
@@ -33,7 +34,7 @@ def _finding(check_id: str, requirement: str, outcome: Outcome, message: str, ex
 
 def _sent(evidence: Evidence, context: CheckContext, channel: str = "mss") -> list[Exchange]:
     """Messages the candidate submitted: the expectation's one, else every one of the patient (or all)."""
-    if context.focus is not None and context.focus.transaction == MESSAGE:
+    if context.focus is not None and context.focus.transaction in (MESSAGE, CAPTURED):
         return [context.focus]
     keys = context.patient.keys if context.patient else None
     messages = evidence.select(channel=channel, transactions=(MESSAGE,))
@@ -77,25 +78,17 @@ def _session_explanation(evidence: Evidence) -> str | None:
     return None
 
 
-def _submission_problems(exchange: Exchange, message: Message | None, mime: list[str]) -> list[str]:
-    problems = []
-    tls = (exchange.peer or {}).get("tls") or {}
-    if not tls.get("tls"):
-        problems.append("session SMTP non chiffrée")
-    elif tls.get("version") not in TLS_VERSIONS:
-        problems.append(f"TLS {tls.get('version')} : TLS 1.2 au minimum")
-    auth = exchange.meta.get("auth") or {}
-    if not auth.get("mechanism"):
-        problems.append("envoi sans authentification SMTP (AUTH)")
+def _format_problems(message: Message | None, mime: list[str], user: str | None) -> list[str]:
+    """What the message itself shows (RFC 5322/2045 structure, sender, IHE_XDM.ZIP attachment)."""
     if message is None:
-        return problems + mime
-    problems += mime
+        return mime
+    problems = list(mime)
     for header in ("From", "Date", "Message-ID"):
         if not message.get(header):
             problems.append(f"en-tête {header} absent (RFC 5322)")
     sender = bare_address(str(message.get("From", "")))
-    if auth.get("user") and sender.lower() != str(auth["user"]).lower():
-        problems.append(f"From {sender!r} ≠ boîte authentifiée {auth['user']!r}")
+    if user and sender.lower() != user.lower():
+        problems.append(f"From {sender!r} ≠ boîte authentifiée {user!r}")
     if not message.is_multipart():
         problems.append("message sans pièce jointe (multipart/mixed attendu)")
     zips = xdm_attachments(message)
@@ -106,6 +99,38 @@ def _submission_problems(exchange: Exchange, message: Message | None, mime: list
         if name.upper() == ATTACHMENT_NAME and kind != "application/zip":
             problems.append(f"{ATTACHMENT_NAME} déclarée {kind} : application/zip attendu")
     return problems
+
+
+def _submission_problems(exchange: Exchange, message: Message | None, mime: list[str]) -> list[str]:
+    problems = []
+    tls = (exchange.peer or {}).get("tls") or {}
+    if not tls.get("tls"):
+        problems.append("session SMTP non chiffrée")
+    elif tls.get("version") not in TLS_VERSIONS:
+        problems.append(f"TLS {tls.get('version')} : TLS 1.2 au minimum")
+    auth = exchange.meta.get("auth") or {}
+    if not auth.get("mechanism"):
+        problems.append("envoi sans authentification SMTP (AUTH)")
+    return problems + _format_problems(message, mime, auth.get("user"))
+
+
+@check("mss.message_format", requirements=("MSS-001",), title="Message MSSanté bien formé, avec IHE_XDM.ZIP")
+def message_format(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    """What a captured message (.eml) proves on its own; TLS and authentication need the session (not in an .eml)."""
+    messages = _sent(evidence, context)
+    if not messages:
+        return [_finding("mss.message_format", "MSS-001", "omit", "aucun message à juger", None)]
+    findings = []
+    for exchange in messages:
+        message, mime = parse_mail(evidence.part(exchange, "message") or b"")
+        findings += [
+            _finding("mss.message_format", "MSS-001", "fail", problem, exchange)
+            for problem in _format_problems(message, mime, None)
+        ]
+    if findings:
+        return findings
+    summary = f"{len(messages)} message(s) bien formé(s) avec {ATTACHMENT_NAME} (TLS et AUTH : non visibles ici)"
+    return [_finding("mss.message_format", "MSS-001", "pass", summary, messages[-1])]
 
 
 @check("mss.smtp_submission", requirements=("MSS-001",), title="Envoi SMTP authentifié sur TLS avec pièce jointe XDM")

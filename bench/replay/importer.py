@@ -75,12 +75,15 @@ def import_bundle(bundle: Path, journal: Journal) -> ImportReport:
         "records/": "candidate.patient_record",
         "received/": "candidate.received_documents",
     }
+    sidecars = {name.split("/")[-1] for name in items if name.startswith("mss/") and name.endswith(".json")}
     for name, data in items.items():
         for prefix, transaction in extensions.items():
             if name.startswith(prefix) and data:
                 timeline.append((name.split("/")[-1], transaction, (name, data)))
         if name.startswith("mss/") and name.endswith(".json") and data:
             timeline.append((name.split("/")[-1], "mss", (name, data, items)))
+        elif name.lower().endswith(".eml") and data and name.split("/")[-1][:-4] + ".json" not in sidecars:
+            timeline.append((name.split("/")[-1], "mss.message", (name, data)))  # a field capture: bytes only
         if name.startswith("run/"):
             report.run_files[name] = data
 
@@ -134,14 +137,14 @@ def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> 
     part, media = {
         "candidate.document": ("document", "application/xml"),
         "candidate.received_documents": ("received", "application/json"),
+        "mss.message": ("message", "message/rfc822"),
     }.get(kind, ("record", "application/json"))
     subjects: list[str] = []
     if kind == "candidate.patient_record":
         record = json.loads(data)
         subjects = [f"patient:{record.get('ref')}"] if record.get("ref") else []
-    exchange = journal.record(
-        "candidate", kind, {part: (data, media)}, subjects=subjects, meta={"replayed_from": original}
-    )
+    channel = "mss" if kind == "mss.message" else "candidate"
+    exchange = journal.record(channel, kind, {part: (data, media)}, subjects=subjects, meta={"replayed_from": original})
     report.original_ids[original] = exchange.id
 
 

@@ -36,6 +36,8 @@ STANDALONE = {
     "insi.verify": ("ins.matricule_format",),
     "dmp.iti41": ("dmp.vihf", "dmp.metadata_complete", "dmp.metadata_consistent"),
     **{transaction: ("dmp.vihf",) for transaction in ("dmp.td02", "dmp.iti18", "dmp.iti43", "dmp.iti57")},
+    # A captured MSSanté message (.eml): its structure and its XDM package; TLS and AUTH are not in the file.
+    "mss.message": ("mss.message_format", "mss.xdm_package"),
 }
 
 # One captured exchange, small and picklable: (id, transaction, {part: (bytes, media type)}).
@@ -122,6 +124,8 @@ def stream_items(bundle: Path, problems: list[str]) -> Iterator[Item]:
                 )
         elif name.startswith("documents/") and name.endswith(".xml"):
             yield name, "candidate.document", {"document": (read(), "application/xml")}
+        elif name.lower().endswith(".eml"):
+            yield name, "mss.message", {"message": (read(), "message/rfc822")}
 
 
 def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | None = None) -> ChunkResult:
