@@ -37,6 +37,9 @@ class Proof(Strict):
 class Source(Strict):
     specification: str
     section: str | None = None
+    # How far the public sources can be trusted for this entry (SEGUR-REQUIREMENTS.md, "Sources and confidence").
+    confidence: Literal["high", "medium", "low"] | None = None
+    note: str | None = None
 
 
 class Requirement(Strict):

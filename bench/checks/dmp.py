@@ -264,7 +264,9 @@ def _judged_feeds(evidence: Evidence, context: CheckContext) -> list[Feed]:
 
 
 # DMP-005 -------------------------------------------------------------------------------------------------------
-def consistency_problems(entry: RegistryObject, data: bytes) -> list[str]:
+def consistency_problems(entry: RegistryObject, data: bytes, *, local_patient_allowed: bool = False) -> list[str]:
+    """Metadata against the document. The DMP knows patients by INS only; an MSSanté package to a professional may
+    name a patient without qualified INS by the sender's local id (``local_patient_allowed``)."""
     problems = []
     digest = hashlib.sha1(data).hexdigest()  # XDS hash is SHA-1 (ITI TF-3 Table 4.3.1-3)
     if (entry.slot("hash") or "").lower() != digest:
@@ -276,6 +278,9 @@ def consistency_problems(entry: RegistryObject, data: bytes) -> list[str]:
         return [*problems, "document CDA illisible : cohérence avec l'en-tête non vérifiable"]
     ins_ids = [i for i in root.iterfind("h:recordTarget/h:patientRole/h:id", NS) if i.get("root") in INS_OIDS]
     cda_patient = f"{ins_ids[0].get('extension')}^^^&{ins_ids[0].get('root')}&ISO" if ins_ids else None
+    if cda_patient is None and local_patient_allowed:
+        local = root.find("h:recordTarget/h:patientRole/h:id", NS)
+        cda_patient = f"{local.get('extension')}^^^&{local.get('root')}&ISO" if local is not None else None
     if entry.identifiers.get("patientId") != cda_patient:
         problems.append(f"patientId {entry.identifiers.get('patientId')!r} ≠ INS du recordTarget {cda_patient!r}")
     if entry.identifiers.get("uniqueId") != _cda_unique_id(root):

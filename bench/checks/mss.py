@@ -14,6 +14,7 @@ from bench.checks.base import CheckContext, Evidence, Finding, Outcome
 from bench.checks.dmp import code_problems, consistency_problems
 from bench.checks.registry import check
 from simulators.common.journal import Exchange
+from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.xds import read_submission
 from simulators.mss.addresses import bare_address, patient_matricule
 from simulators.mss.xdm import ATTACHMENT_NAME, INDEX, METADATA, README, XdmError, read_xdm
@@ -184,7 +185,7 @@ def xdm_problems(package_bytes: bytes, context: CheckContext) -> list[str]:
         if document is None:
             problems.append(where + f"document {uri!r} absent de IHE_XDM/SUBSET01")
             continue
-        problems += [where + p for p in consistency_problems(entry, document)]
+        problems += [where + p for p in consistency_problems(entry, document, local_patient_allowed=True)]
         problems += [where + p for p in code_problems(entry, context)]
     return problems
 
@@ -215,6 +216,132 @@ def xdm_package(evidence: Evidence, context: CheckContext) -> list[Finding]:
             None,
         )
     ]
+
+
+# MSS-007 … MSS-009: MSSanté headers of wave-2 clients (SC.MSS/CONF.14, .15, .16) --------------------------------
+INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
+HL7 = {"h": "urn:hl7-org:v3"}
+
+
+def _cda_documents(message: Message) -> list[bytes]:
+    """The CDA documents of every XDM attachment (unreadable packages give none: MSS-002 judges those)."""
+    found = []
+    for _, _, data in xdm_attachments(message):
+        try:
+            package = read_xdm(data)
+        except XdmError:
+            continue
+        found += [content for name, content in package.files.items() if name.upper().startswith("IHE_XDM/SUBSET01/")
+                  and not name.upper().endswith("METADATA.XML") and content.lstrip()[:1] == b"<"]  # fmt: skip
+    return found
+
+
+def _qualified_ins(document: bytes) -> bool | None:
+    """Whether the CDA carries a qualified INS as SC.MSS/CONF.14 defines it: matricule under an INS OID and the four
+    traits (birth name, first name, birth date, sex). None when the document does not parse."""
+    try:
+        root = parse_xml(document)
+    except UnsafeXmlError:
+        return None
+    patient_role = root.find("h:recordTarget/h:patientRole", HL7)
+    if patient_role is None:
+        return False
+    has_ins = any(i.get("root") in INS_OIDS and i.get("extension") for i in patient_role.iterfind("h:id", HL7))
+    patient = patient_role.find("h:patient", HL7)
+    traits = patient is not None and all(
+        patient.find(path, HL7) is not None
+        for path in ("h:name/h:family", "h:name/h:given", "h:birthTime", "h:administrativeGenderCode")
+    )
+    return has_ins and traits
+
+
+def _cda_codes(documents: list[bytes]) -> list[str]:
+    codes = []
+    for document in documents:
+        try:
+            code = parse_xml(document).find("h:code", HL7)
+        except UnsafeXmlError:
+            continue
+        if code is not None and code.get("code"):
+            codes.append(str(code.get("code")))
+    return codes
+
+
+def _header_findings(
+    check_id: str, requirement: str, evidence: Evidence, context: CheckContext, judge: Any
+) -> list[Finding]:
+    messages = _sent(evidence, context)
+    if not messages:
+        return [_finding(check_id, requirement, "omit", "aucun message à juger", None)]
+    findings = []
+    for exchange in messages:
+        message, _ = parse_mail(evidence.part(exchange, "message") or b"")
+        if message is None:
+            continue
+        findings += [_finding(check_id, requirement, "fail", p, exchange) for p in judge(message)]
+    if findings:
+        return findings
+    return [_finding(check_id, requirement, "pass", f"{len(messages)} message(s) : en-tête conforme", messages[-1])]
+
+
+def _x_mss_ins_problems(message: Message) -> list[str]:
+    value = message.get("X-MSS-INS")
+    documents = _cda_documents(message)
+    if not documents:
+        return [] if value is None else [f"X-MSS-INS: {value} sur un message sans document CDA en XDM : absent attendu"]
+    qualified = [q for q in (_qualified_ins(d) for d in documents) if q is not None]
+    expected = "O" if any(qualified) else "N"
+    if value is None:
+        return [f"en-tête X-MSS-INS absent : « {expected} » attendu (document CDA en XDM)"]
+    if str(value).strip() != expected:
+        return [f"X-MSS-INS: {str(value).strip()} : « {expected} » attendu d'après le recordTarget des documents"]
+    return []
+
+
+def _x_mss_codecda_problems(message: Message) -> list[str]:
+    value = message.get("X-MSS-CODECDA")
+    codes = _cda_codes(_cda_documents(message))
+    if not codes:
+        return [] if value is None else [f"X-MSS-CODECDA: {value} sur un message sans document CDA : absent attendu"]
+    if value is None:
+        return [f"en-tête X-MSS-CODECDA absent : « {','.join(codes)} » attendu"]
+    declared = [c.strip() for c in str(value).split(",") if c.strip()]
+    if sorted(declared) != sorted(codes):
+        return [f"X-MSS-CODECDA: {','.join(declared)} ≠ code des documents CDA joints ({','.join(codes)})"]
+    return []
+
+
+def _x_mss_nil_problems(message: Message) -> list[str]:
+    value = message.get("X-MSS-NIL")
+    if value is None or not str(value).strip():
+        return ["en-tête X-MSS-NIL absent : le numéro du logiciel référencé est attendu sur chaque message"]
+    text = str(value).strip()
+    if len(text) > 64 or not text.isprintable() or not text.isascii():
+        return [f"X-MSS-NIL {text[:70]!r} : identifiant ASCII imprimable de 64 caractères au plus attendu"]
+    return []
+
+
+@check("mss.x_mss_ins", requirements=("MSS-007",), title="En-tête X-MSS-INS conforme au contenu CDA")
+def x_mss_ins(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    return _header_findings("mss.x_mss_ins", "MSS-007", evidence, context, _x_mss_ins_problems)
+
+
+@check("mss.x_mss_codecda", requirements=("MSS-008",), title="En-tête X-MSS-CODECDA : codes des documents joints")
+def x_mss_codecda(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    return _header_findings("mss.x_mss_codecda", "MSS-008", evidence, context, _x_mss_codecda_problems)
+
+
+@check("mss.x_mss_nil", requirements=("MSS-009",), title="En-tête X-MSS-NIL sur chaque message")
+def x_mss_nil(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    findings = _header_findings("mss.x_mss_nil", "MSS-009", evidence, context, _x_mss_nil_problems)
+    values = set()
+    for exchange in _sent(evidence, context):
+        message, _ = parse_mail(evidence.part(exchange, "message") or b"")
+        if message is not None and message.get("X-MSS-NIL"):
+            values.add(str(message.get("X-MSS-NIL")).strip())
+    if len(values) > 1:
+        return [_finding("mss.x_mss_nil", "MSS-009", "fail", f"X-MSS-NIL varie : {sorted(values)}", None)]
+    return findings
 
 
 # MSS-003 -------------------------------------------------------------------------------------------------------

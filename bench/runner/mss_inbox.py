@@ -72,6 +72,10 @@ def build_delivery(person: Person, kind: str, *, with_ins: bool = True, xdm: str
     message["Subject"] = f"Document : {read_header(document).title}"
     message["Date"] = email.utils.formatdate(localtime=True)
     message["Message-ID"] = message_id
+    # A wave-2 correspondent's software adds the MSSanté headers (SC.MSS/CONF.14, .15, .16).
+    message["X-MSS-INS"] = "O" if with_ins else "N"
+    message["X-MSS-CODECDA"] = read_header(document).type_code[0]
+    message["X-MSS-NIL"] = "SEGUR-BENCH-CORRESPONDANT-0001"
     message.set_content("Bonjour,\nci-joint un document pour notre patient commun.\nConfraternellement.\n")
     message.add_attachment(package, maintype="application", subtype="zip", filename=ATTACHMENT_NAME)
     return Delivery(message.as_bytes(policy=email.policy.SMTP), message_id, read_header(document).unique_id)

@@ -81,7 +81,7 @@ class SimulatorHub:
             dmp=dmp.url + DMP_PATH,
             dmp_untrusted=untrusted.url + DMP_PATH,
             mss_smtp=mss.smtp,
-            mss_imap=mss.imaps,
+            mss_imap=mss.imap,  # STARTTLS, as SC.MSS/CONF.06 describes MSSanté clients
             mss_smtp_untrusted=mss.smtp_untrusted,
             mss_imap_untrusted=mss.imap_untrusted,
         )

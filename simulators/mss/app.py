@@ -26,12 +26,16 @@ from cryptography.x509.oid import NameOID
 
 from simulators.common.journal import Exchange, Journal
 from simulators.common.pki import BenchPki
+from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
+from simulators.dmp.xds import RIM
+from simulators.insi.ins import INS_OIDS, traits_key
 from simulators.mss import notifications
 from simulators.mss.addresses import BENCH_DOMAIN, bare_address, patient_matricule
 from simulators.mss.imap import ImapListener, Mailboxes
 from simulators.mss.smtp import Accounts, SessionTrace, Submission, SubmissionHandler, smtp_factory
 from simulators.mss.xdm import XdmError, read_xdm
 
+HL7 = "urn:hl7-org:v3"
 CANDIDATE_MAILBOX = f"cabinet.martin@{BENCH_DOMAIN}"
 CORRESPONDENT = f"dr.confrere@{BENCH_DOMAIN}"
 STARTUP_TIMEOUT = 10.0
@@ -57,8 +61,9 @@ def _common_name(path: Any) -> str:
 
 
 def ins_subjects(message: Message) -> set[str]:
-    """Routing keys of a message: the patient mailbox's matricule, ``X-MSS-INS``-like headers, and the INS of each
-    XDM package's metadata (``ins:<matricule>``). Never raises: a broken message simply has fewer keys."""
+    """Routing keys of a message: the patient mailbox's matricule, and for each document of an XDM package its
+    patient's INS (``ins:<matricule>``) and strict traits (birth name and date, for a patient without INS). Never
+    raises: a broken message simply has fewer keys."""
     keys: set[str] = set()
     for header in ("To", "Cc"):
         for value in message.get_all(header, []) or []:
@@ -75,14 +80,33 @@ def ins_subjects(message: Message) -> set[str]:
         if not isinstance(payload, bytes):
             continue
         try:
-            metadata = read_xdm(payload).metadata()
+            package = read_xdm(payload)
+            metadata = package.metadata()
         except XdmError:
             continue
-        for identifier in metadata.iter("{urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0}ExternalIdentifier"):
+        for identifier in metadata.iter(f"{{{RIM}}}ExternalIdentifier"):
             value = identifier.get("value", "")
-            if "^^^&" in value:
+            if "^^^&" in value and value.split("^^^&")[1].split("&")[0] in INS_OIDS:
                 keys.add(f"ins:{value.split('^')[0]}")
+        for name, content in package.files.items():
+            if name.upper().startswith("IHE_XDM/SUBSET01/") and not name.upper().endswith("METADATA.XML"):
+                keys |= _patient_keys(content)
     return keys
+
+
+def _patient_keys(document: bytes) -> set[str]:
+    try:
+        patient = parse_xml(document).find(f"{{{HL7}}}recordTarget/{{{HL7}}}patientRole/{{{HL7}}}patient")
+    except UnsafeXmlError:
+        return set()
+    if patient is None:
+        return set()
+    family = patient.findtext(f"{{{HL7}}}name/{{{HL7}}}family") or ""
+    birth = (patient.find(f"{{{HL7}}}birthTime").get("value", "") if patient.find(f"{{{HL7}}}birthTime") is not None
+             else "")  # fmt: skip
+    if not family or len(birth) < 8:
+        return set()
+    return {traits_key(family, f"{birth[:4]}-{birth[4:6]}-{birth[6:8]}")}
 
 
 def parse_message(data: bytes) -> Message | None:

@@ -82,6 +82,13 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-006"}),
         ),
         Defect(
+            "mss.x_mss_ins_always_o",
+            "Met X-MSS-INS: O sur tout message, même quand le document joint ne porte pas d'INS qualifiée",
+            frozenset({"MSS-007"}),
+        ),
+        Defect("mss.no_x_mss_codecda", "N'ajoute pas l'en-tête X-MSS-CODECDA", frozenset({"MSS-008"})),
+        Defect("mss.no_x_mss_nil", "N'ajoute pas l'en-tête X-MSS-NIL", frozenset({"MSS-009"})),
+        Defect(
             "cda.schema_order",
             "Place le titre avant le code du document, contre le schéma CDA",
             frozenset({"CDA-001"}),

@@ -22,6 +22,7 @@ PATIENT_ID_SCHEME = "urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"  # XDSDocume
 INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
 SOURCE_ID = "1.2.250.1.999.1.1.2"
 DOCUMENT_FILE = "DOC0001.XML"
+NIL = "SEGUR-BENCH-REF-0001"  # the product number Convergence would give the software (X-MSS-NIL)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ class MssPractice:
 
     def _compose(self, document: bytes, recipient: str) -> bytes:
         header = read_header(document)
-        context = SubmissionContext(source_id=SOURCE_ID, wrong_hash="mss.xdm_wrong_hash" in self.defects)
+        context = SubmissionContext(
+            source_id=SOURCE_ID, wrong_hash="mss.xdm_wrong_hash" in self.defects, local_patient=True
+        )
         submission = provide_and_register(document, context)
         metadata = submission_metadata(submission.body.encode(), {submission.entry_uuid: DOCUMENT_FILE})
         package = build_xdm({DOCUMENT_FILE: document}, metadata, sender=self.account.address)
@@ -88,6 +91,14 @@ class MssPractice:
         message["Subject"] = f"Document : {header.title}"
         message["Date"] = email.utils.formatdate(localtime=True)
         message["Message-ID"] = email.utils.make_msgid(domain=self.account.address.rpartition("@")[2])
+        # MSSanté headers of wave-2 clients (SC.MSS/CONF.14, .15, .16).
+        qualified = header.patient_id is not None and header.patient_id.split("^^^&")[-1].split("&")[0] in INS_OIDS
+        if "mss.no_x_mss_ins" not in self.defects:
+            message["X-MSS-INS"] = "O" if qualified or "mss.x_mss_ins_always_o" in self.defects else "N"
+        if "mss.no_x_mss_codecda" not in self.defects:
+            message["X-MSS-CODECDA"] = header.type_code[0]
+        if "mss.no_x_mss_nil" not in self.defects:
+            message["X-MSS-NIL"] = NIL
         message.set_content("Veuillez trouver ci-joint un document au format IHE XDM.\n")
         if "mss.attachment_not_xdm" in self.defects:
             message.add_attachment(package, maintype="application", subtype="octet-stream", filename="documents.zip")

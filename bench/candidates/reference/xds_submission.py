@@ -48,6 +48,7 @@ class CdaHeader:
     creation_time: str
     service_start: str | None
     patient_id: str | None  # INS^^^&OID&ISO
+    local_patient_id: str | None  # the practice's own id^^^&OID&ISO
     author_id: str | None
     author_name: tuple[str, str]
     author_role: tuple[str, str, str] | None
@@ -79,10 +80,13 @@ def read_header(cda: bytes) -> CdaHeader:
     root = etree.fromstring(cda, parser)
     doc_id = root.find("h:id", _NS)
     root_oid, extension = doc_id.get("root", ""), doc_id.get("extension")
-    patient_id = None
+    patient_id = local_patient_id = None
     for identifier in root.iterfind("h:recordTarget/h:patientRole/h:id", _NS):
+        value = f"{identifier.get('extension')}^^^&{identifier.get('root')}&ISO"
         if identifier.get("root") in _PATIENT_OIDS:
-            patient_id = f"{identifier.get('extension')}^^^&{identifier.get('root')}&ISO"
+            patient_id = value
+        elif local_patient_id is None:
+            local_patient_id = value
     author = root.find("h:author/h:assignedAuthor", _NS)
     author_id = author.find("h:id", _NS) if author is not None else None
     organisation = author.find("h:representedOrganization", _NS) if author is not None else None
@@ -93,6 +97,7 @@ def read_header(cda: bytes) -> CdaHeader:
         creation_time=_utc(root.find("h:effectiveTime", _NS).get("value")) or "",
         service_start=_utc(_attr(root, "h:documentationOf/h:serviceEvent/h:effectiveTime/h:low", "value")),
         patient_id=patient_id,
+        local_patient_id=local_patient_id,
         author_id=author_id.get("extension") if author_id is not None else None,
         author_name=(
             root.findtext("h:author/h:assignedAuthor/h:assignedPerson/h:name/h:family", "", _NS),
@@ -134,6 +139,7 @@ class SubmissionContext:
     replaces_entry: str | None = None  # entryUUID of the document this one replaces (RPLC)
     omit: frozenset[str] = field(default_factory=frozenset)  # metadata left out on purpose (defect switches)
     wrong_hash: bool = False  # declare a hash that is not the document's (defect switch)
+    local_patient: bool = False  # no INS: name the patient by the local id (MSSanté to a professional; never the DMP)
 
 
 @dataclass(frozen=True)
@@ -177,7 +183,7 @@ def provide_and_register(cda: bytes, context: SubmissionContext) -> Submission:
     entry, package = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
     cid = f"document.{uuid.uuid4().hex}@reference.segur-bench"
     now = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
-    patient = header.patient_id or ""
+    patient = header.patient_id or (header.local_patient_id if context.local_patient else None) or ""
     digest = hashlib.sha1(cda).hexdigest()  # XDS hash is SHA-1 (ITI TF-3 Table 4.3.1-3)
     if context.wrong_hash:
         digest = hashlib.sha1(cda + b" ").hexdigest()
