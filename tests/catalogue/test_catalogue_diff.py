@@ -37,7 +37,9 @@ def test_added_removed_reworded_renumbered_and_changed_are_told_apart(tmp_path: 
     removed = blocks[-1].split("\n", 1)[0]
     mss = new / "requirements" / "mss.yaml"
     last = mss.read_text(encoding="utf-8").split("\n- id: ")[-1]  # a copy of the last MSS requirement, as a new one
-    added = last.replace(last.split("\n", 1)[0], "MSS-099", 1).replace("statement: ", "statement: Nouvelle exigence. ", 1)
+    added = last.replace(last.split("\n", 1)[0], "MSS-099", 1).replace(
+        "statement: ", "statement: Nouvelle exigence. ", 1
+    )
     mss.write_text(mss.read_text(encoding="utf-8") + "- id: " + added, encoding="utf-8")
 
     changes = diff_catalogues(old, new)

@@ -79,7 +79,7 @@ DEFECTS: dict[str, Defect] = {
         Defect(
             "mss.accept_any_certificate",
             "Accepte le certificat de n'importe quel serveur MSSanté (aucune vérification)",
-            frozenset({"MSS-006"}),
+            frozenset({"MSS-006", "SEC-001"}),
         ),
         Defect(
             "mss.x_mss_ins_always_o",
@@ -178,7 +178,7 @@ DEFECTS: dict[str, Defect] = {
         Defect(
             "dmp.no_server_verification",
             "Ne vérifie pas le certificat du serveur DMP",
-            frozenset({"DMP-012"}),
+            frozenset({"DMP-012", "SEC-001"}),
         ),
     )
 }
