@@ -476,6 +476,50 @@ def not_filed_silently(evidence: Evidence, context: CheckContext) -> list[Findin
     return [_finding("mss.not_filed_silently", "MSS-005", "pass", message, uncertain[-1])]
 
 
+# MSS-010 / MSS-011 ---------------------------------------------------------------------------------------------
+@check("mss.insi_verified_on_receipt", requirements=("MSS-010",), title="INS d'un document reçu vérifiée par INSi")
+def insi_verified_on_receipt(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    deliveries, received, _ = _reception(evidence)
+    with_ins = [d for d in deliveries if d.meta.get("ins") and not d.meta.get("resend_of")]
+    if not with_ins or received is None:
+        return [_finding("mss.insi_verified_on_receipt", "MSS-010", "omit", "aucun document reçu avec INS", None)]
+    findings = []
+    for delivery in with_ins:
+        ins = f"ins:{delivery.meta['ins']}"
+        verified = [
+            x for x in evidence.select(transactions=("insi.verify",)) if x.seq > delivery.seq and ins in x.subjects
+        ]
+        if not verified:
+            problem = (
+                f"document {delivery.meta.get('unique_id')} reçu avec une INS : aucune vérification INSi de cette INS "
+                "avant de le traiter (guide d'implémentation INS, règles 52, 53 et 55)"
+            )
+            findings.append(_finding("mss.insi_verified_on_receipt", "MSS-010", "fail", problem, delivery))
+    if findings:
+        return findings
+    message = f"{len(with_ins)} document(s) reçu(s) avec INS, chacune vérifiée auprès d'INSi avant intégration"
+    return [_finding("mss.insi_verified_on_receipt", "MSS-010", "pass", message, with_ins[-1])]
+
+
+@check("mss.no_duplicate_integration", requirements=("MSS-011",), title="Document reçu deux fois, intégré une fois")
+def no_duplicate_integration(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    deliveries, received, _ = _reception(evidence)
+    resent = [d for d in deliveries if d.meta.get("resend_of")]
+    if not resent or received is None:
+        return [_finding("mss.no_duplicate_integration", "MSS-011", "omit", "aucun document reçu deux fois", None)]
+    findings = []
+    for delivery in resent:
+        copies = [f for f in received.get("filed", []) if _matches(f, delivery)]
+        if len(copies) > 1:
+            where = ", ".join(str(f.get("patient_ref")) for f in copies)
+            problem = f"document {delivery.meta.get('unique_id')} intégré {len(copies)} fois (dossiers : {where})"
+            findings.append(_finding("mss.no_duplicate_integration", "MSS-011", "fail", problem, delivery))
+    if findings:
+        return findings
+    message = f"{len(resent)} document(s) reçu(s) une seconde fois, non intégré(s) à nouveau"
+    return [_finding("mss.no_duplicate_integration", "MSS-011", "pass", message, resent[-1])]
+
+
 # MSS-006 -------------------------------------------------------------------------------------------------------
 @check("mss.untrusted_refused", requirements=("MSS-006",), title="Refus d'un serveur MSSanté au certificat non reconnu")
 def untrusted_refused(evidence: Evidence, context: CheckContext) -> list[Finding]:

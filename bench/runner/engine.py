@@ -27,7 +27,7 @@ from bench.catalogue.models import Expectation, PatientFixture, Scenario, Step
 from bench.checks.base import Evidence, Finding, PatientKeys
 from bench.runner.dmp_seed import seed_patient
 from bench.runner.judge import JudgeSettings, judge_step, matches
-from bench.runner.mss_inbox import build_delivery
+from bench.runner.mss_inbox import Delivery, build_delivery
 from bench.runner.results import (
     FindingResult,
     RunResult,
@@ -131,6 +131,7 @@ class Campaign:
         self._hub: SimulatorHub | None = None
         self._dmp_redirected = False
         self._mss_redirected = False
+        self._deliveries: dict[str, Delivery] = {}  # this scenario's deliveries by step id (for resends)
         self._exchanges: list[Exchange] | None = None
         self._started = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
@@ -270,6 +271,7 @@ class Campaign:
         )
         self._seed_dmp(patients, hub)
         hub.mss.reset()
+        self._deliveries = {}
         hub.dmp_state.outage = scenario.fixtures.dmp_outage_until is not None
         start_seq = hub.journal.last_seq
         steps: list[StepResult] = []
@@ -437,17 +439,24 @@ class Campaign:
         return None
 
     def _deliver(self, step: Step, patient: _ScenarioPatient, subjects: list[str]) -> Exchange:
-        """The bench, as a correspondent, puts a message for ``patient`` in the candidate's mailbox."""
+        """The bench, as a correspondent, puts a message for ``patient`` in the candidate's mailbox (or sends again
+        the very message of an earlier step, ``resend``)."""
         assert self._hub is not None
         if not patient.fixture.identity:
             raise AdapterError(f"l'étape {step.id} exige un patient doté d'une identité INSi")
         person = self._hub.insi_state.identities.by_id(patient.fixture.identity)
-        delivery = build_delivery(
-            person,
-            step.params.get("kind", "consultation-report"),
-            with_ins=step.params.get("ins", "oui") != "non",
-            xdm=step.params.get("xdm", "valid"),
-        )
+        resend = step.params.get("resend")
+        with_ins = step.params.get("ins", "oui") != "non"
+        xdm = step.params.get("xdm", "valid")
+        if resend:
+            if resend not in self._deliveries:
+                raise AdapterError(f"l'étape {step.id} renvoie le message de l'étape {resend}, qui n'a rien remis")
+            delivery = self._deliveries[resend]
+        else:
+            delivery = build_delivery(
+                person, step.params.get("kind", "consultation-report"), with_ins=with_ins, xdm=xdm
+            )
+        self._deliveries[step.id] = delivery
         return self._hub.mss.deliver(
             delivery.data,
             kind="document",
@@ -456,6 +465,8 @@ class Campaign:
                 "message_id": delivery.message_id,
                 "unique_id": delivery.unique_id,
                 "filed_in": step.params.get("filed_in"),  # the record it belongs in; None: it must await matching
+                "ins": person.matricule if with_ins and xdm == "valid" else None,  # what INSi must be asked about
+                "resend_of": resend,
             },
         )
 

@@ -24,12 +24,14 @@ INS_AUTOMATED = {f"INS-{n:03d}" for n in range(1, 8)}
 CDA_AUTOMATED = {f"CDA-{n:03d}" for n in range(2, 6)}
 DMP_AUTOMATED = {f"DMP-{n:03d}" for n in range(1, 13)}
 MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)}
-MEDECIN_ONLY = {"DMP-013"}  # deferred feeding (SC.DMP/ALI/PROG.01): LGC's REM
+SEC_AUTOMATED = {"SEC-001"}
+# Deferred feeding (SC.DMP/ALI/PROG.01), INSi check and duplicates on MSSanté reception: LGC's REM only.
+MEDECIN_ONLY = {"DMP-013", "MSS-010", "MSS-011"}
 
 
 def _expected_conforme(pack: ValidationPack | None, profile: str = "medecin-ville") -> set[str]:
-    automated = (
-        INS_AUTOMATED | CDA_AUTOMATED | DMP_AUTOMATED | MSS_AUTOMATED | ({"CDA-001", "CDA-006"} if pack else set())
+    automated = (INS_AUTOMATED | CDA_AUTOMATED | DMP_AUTOMATED | MSS_AUTOMATED | SEC_AUTOMATED) | (
+        {"CDA-001", "CDA-006"} if pack else set()
     )
     return automated | (MEDECIN_ONLY if profile == "medecin-ville" else set())
 

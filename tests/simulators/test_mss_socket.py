@@ -245,6 +245,24 @@ def test_hostile_input_gets_protocol_errors_and_loses_nothing(mss: MssSimulator,
     assert len(messages) == 1 and read_part(mss.journal.run_dir, messages[0], "message") is not None
 
 
+def test_oversized_messages_are_refused_and_the_server_stays_up(mss: MssSimulator, pki: BenchPki) -> None:
+    smtp, _, _, _ = _endpoints(mss)
+    with smtplib.SMTP("127.0.0.1", smtp, timeout=30) as client:
+        client.starttls(context=pki.client_context())
+        client.ehlo()
+        client.login(CANDIDATE_MAILBOX, mss.password)
+        assert client.docmd("MAIL", f"FROM:<{CANDIDATE_MAILBOX}> SIZE=999999999")[0] == 552  # declared too big
+        client.rset()
+        huge = b"Subject: x\r\n\r\n" + (b"A" * 998 + b"\r\n") * (31 * 1024)  # 31 MiB, over the 30 MiB limit
+        with pytest.raises(smtplib.SMTPSenderRefused):
+            client.sendmail(CANDIDATE_MAILBOX, [CORRESPONDENT], huge)  # smtplib declares SIZE: refused at MAIL
+        client.mail(CANDIDATE_MAILBOX)  # undeclared size: refused once the data passes the limit
+        client.rcpt(CORRESPONDENT)
+        assert client.data(huge)[0] == 552
+    _still_serving(mss, pki)
+    assert not [x for x in mss.journal.exchanges if x.transaction == "mss.smtp.message"]
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(min_size=1, max_size=2048))
 def test_fuzzed_bytes_never_crash_the_servers(mss: MssSimulator, pki: BenchPki, noise: bytes) -> None:

@@ -101,7 +101,7 @@ class ReferenceCandidate:
         if environment.dmp_url:
             self._dmp = DmpPractice(environment, self.defects, self._practitioner)
         if environment.mss_smtp_url:
-            self._mss = MssPractice(environment, self.defects)
+            self._mss = MssPractice(environment, self.defects, self._verify_received)
 
     def stop(self) -> None:
         if self._insi is not None:
@@ -274,6 +274,24 @@ class ReferenceCandidate:
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:
         self._mss_practice().configure(smtp_url, imap_url)
+
+    def _verify_received(self, matricule: str, oid: str, traits: dict[str, str]) -> bool:
+        """INSi verification of the identity a received document carries (SC.MSS/UX.03)."""
+        fields = [
+            ("NumIdentifiant", matricule[:13]),
+            ("Cle", matricule[13:]),
+            ("OID", oid),
+            ("NomNaissance", traits.get("birth_name", "")),
+            ("Prenom", traits.get("first_name", "")),
+            ("Sexe", traits.get("sex", "")),
+            ("DateNaissance", traits.get("birth_date", "")),
+        ]
+        if traits.get("birth_place"):
+            fields.append(("LieuNaissance", traits["birth_place"]))
+        try:
+            return self._client().call("verify", fields).cr == "00"
+        except InsiUnavailable:
+            return False
 
     @staticmethod
     def _local(ref: str, record: _Record) -> LocalPatient:

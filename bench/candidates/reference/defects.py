@@ -89,6 +89,16 @@ DEFECTS: dict[str, Defect] = {
         Defect("mss.no_x_mss_codecda", "N'ajoute pas l'en-tête X-MSS-CODECDA", frozenset({"MSS-008"})),
         Defect("mss.no_x_mss_nil", "N'ajoute pas l'en-tête X-MSS-NIL", frozenset({"MSS-009"})),
         Defect(
+            "mss.no_insi_check_on_receipt",
+            "Classe un document reçu sur la foi de son INS, sans la vérifier auprès d'INSi",
+            frozenset({"MSS-010"}),
+        ),
+        Defect(
+            "mss.integrate_duplicates",
+            "Intègre une seconde fois un document reçu déjà intégré (même identifiant)",
+            frozenset({"MSS-011"}),
+        ),
+        Defect(
             "cda.schema_order",
             "Place le titre avant le code du document, contre le schéma CDA",
             frozenset({"CDA-001"}),

@@ -8,8 +8,11 @@ import email.policy
 import email.utils
 import hashlib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
+
+from lxml import etree
 
 from bench.candidates.base import AdapterError, Environment, ReceivedDocument, ReceivedDocumentsView
 from bench.candidates.reference.mss_client import MssAccount, MssUnavailable, fetch_unseen, send
@@ -20,6 +23,7 @@ from simulators.mss.xdm import ATTACHMENT_NAME, XdmError, XdmPackage, build_xdm,
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
 PATIENT_ID_SCHEME = "urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"  # XDSDocumentEntry.patientId (ITI TF-3)
 INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
+HL7 = {"h": "urn:hl7-org:v3"}
 SOURCE_ID = "1.2.250.1.999.1.1.2"
 DOCUMENT_FILE = "DOC0001.XML"
 NIL = "SEGUR-BENCH-REF-0001"  # the product number Convergence would give the software (X-MSS-NIL)
@@ -36,9 +40,14 @@ class LocalPatient:
     birth_date: str
 
 
+# INSi verification of a received document's identity: (matricule, OID, strict traits from the CDA) -> confirmed?
+InsVerifier = Callable[[str, str, dict[str, str]], bool]
+
+
 class MssPractice:
-    def __init__(self, environment: Environment, defects: frozenset[str]) -> None:
+    def __init__(self, environment: Environment, defects: frozenset[str], verify: InsVerifier) -> None:
         self.defects = defects
+        self.verify = verify
         self.smtp_url = environment.mss_smtp_url
         self.imap_url = environment.mss_imap_url
         self.account = MssAccount(environment.mss_address, environment.mss_password)
@@ -136,21 +145,52 @@ class MssPractice:
     def _file(self, message_id: str, patient_id: str, document: bytes, patients: list[LocalPatient]) -> None:
         try:
             unique_id: str | None = read_header(document).unique_id
-        except Exception:
+        except Exception:  # an unreadable document still goes to the queue, never lost
             unique_id = None
+        duplicate = unique_id is not None and any(f.unique_id == unique_id for f in self.filed)
+        if duplicate and "mss.integrate_duplicates" not in self.defects:
+            return  # SC.MSS/CDA.01: the same version is already integrated; the user is told, nothing is added
         matricule, _, authority = patient_id.partition("^^^&")
-        is_ins = authority.split("&")[0] in INS_OIDS
-        matches = [p for p in patients if is_ins and p.status == "qualifiee" and p.ins_matricule == matricule]
+        oid = authority.split("&")[0]
+        is_ins = oid in INS_OIDS
+        confirmed = is_ins and (
+            "mss.no_insi_check_on_receipt" in self.defects or self.verify(matricule, oid, _cda_traits(document))
+        )  # SC.MSS/UX.03: the INS of a received document is verified through INSi before it is trusted
+        matches = [p for p in patients if confirmed and p.status == "qualifiee" and p.ins_matricule == matricule]
         if len(matches) == 1 and "mss.no_auto_integration" not in self.defects:
             self.filed.append(ReceivedDocument(message_id, unique_id, matches[0].ref))
             return
         reason = "rapprochement manuel demandé"
-        if not matches:
+        if is_ins and not confirmed:
+            reason = "INS du document non confirmée par INSi"
+        elif not matches:
             reason = "patient inconnu (INS absente du fichier patients)" if is_ins else "document sans INS"
         if "mss.file_unknown_silently" in self.defects and not matches and patients:
             self.filed.append(ReceivedDocument(message_id, unique_id, patients[0].ref))
             return
         self.pending.append(ReceivedDocument(message_id, unique_id, None, reason))
+
+
+def _cda_traits(document: bytes) -> dict[str, str]:
+    """The strict traits of the CDA's recordTarget, as INSi verification takes them."""
+    try:
+        root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return {}
+    patient = root.find("h:recordTarget/h:patientRole/h:patient", HL7)
+    if patient is None:
+        return {}
+    birth = patient.find("h:birthTime", HL7)
+    stamp = birth.get("value", "") if birth is not None else ""
+    gender = patient.find("h:administrativeGenderCode", HL7)
+    given = patient.find("h:name/h:given[@qualifier='BR']", HL7)
+    return {
+        "birth_name": patient.findtext("h:name/h:family", default="", namespaces=HL7),
+        "first_name": given.text or "" if given is not None else "",
+        "sex": gender.get("code", "") if gender is not None else "",
+        "birth_date": f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}" if len(stamp) >= 8 else "",
+        "birth_place": patient.findtext("h:birthplace/h:place/h:addr/h:county", default="", namespaces=HL7),
+    }
 
 
 def _xdm_attachment(message: Message) -> bytes | None:
