@@ -6,6 +6,7 @@ TF-3 §4.2.4.2 (XDM), RFC 5321/3207/4954 (SMTP), RFC 3501 (IMAP), RFC 5322/2045 
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
 from email.message import Message
 from typing import Any
@@ -474,6 +475,30 @@ def not_filed_silently(evidence: Evidence, context: CheckContext) -> list[Findin
         return findings
     message = f"{len(uncertain)} document(s) au patient inconnu, ambigu ou illisible mis en attente de rapprochement"
     return [_finding("mss.not_filed_silently", "MSS-005", "pass", message, uncertain[-1])]
+
+
+# MSS-012: UTF-8 (SC.MSS/CONF.19) -------------------------------------------------------------------------------
+UTF8 = ("utf-8", "utf8", "us-ascii")  # US-ASCII is UTF-8's own subset
+
+
+def _charset_problems(message: Message) -> list[str]:
+    problems = []
+    for part in message.walk():
+        if part.get_content_maintype() != "text":
+            continue
+        charset = (part.get_content_charset() or "us-ascii").lower()
+        if charset not in UTF8:
+            problems.append(f"partie {part.get_content_type()} encodée en {charset} : UTF-8 attendu")
+    for name, value in message.items():
+        for _, encoding in email.header.decode_header(str(value)):
+            if encoding and encoding.lower() not in UTF8:
+                problems.append(f"en-tête {name} encodé en {encoding} : UTF-8 attendu (RFC 2047)")
+    return problems
+
+
+@check("mss.utf8", requirements=("MSS-012",), title="Messages envoyés encodés en UTF-8")
+def utf8(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    return _header_findings("mss.utf8", "MSS-012", evidence, context, _charset_problems)
 
 
 # MSS-010 / MSS-011 ---------------------------------------------------------------------------------------------

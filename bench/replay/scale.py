@@ -37,7 +37,14 @@ STANDALONE = {
     "dmp.iti41": ("dmp.vihf", "dmp.metadata_complete", "dmp.metadata_consistent"),
     **{transaction: ("dmp.vihf",) for transaction in ("dmp.td02", "dmp.iti18", "dmp.iti43", "dmp.iti57")},
     # A captured MSSanté message (.eml): its structure and its XDM package; TLS and AUTH are not in the file.
-    "mss.message": ("mss.message_format", "mss.xdm_package", "mss.x_mss_ins", "mss.x_mss_codecda", "mss.x_mss_nil"),
+    "mss.message": (
+        "mss.message_format",
+        "mss.xdm_package",
+        "mss.x_mss_ins",
+        "mss.x_mss_codecda",
+        "mss.x_mss_nil",
+        "mss.utf8",
+    ),
 }
 
 # One captured exchange, small and picklable: (id, transaction, {part: (bytes, media type)}).

@@ -98,6 +98,7 @@ DEFECTS: dict[str, Defect] = {
             "Intègre une seconde fois un document reçu déjà intégré (même identifiant)",
             frozenset({"MSS-011"}),
         ),
+        Defect("mss.latin1_body", "Encode le texte des messages en ISO-8859-1 au lieu d'UTF-8", frozenset({"MSS-012"})),
         Defect(
             "cda.schema_order",
             "Place le titre avant le code du document, contre le schéma CDA",

@@ -108,7 +108,8 @@ class MssPractice:
             message["X-MSS-CODECDA"] = header.type_code[0]
         if "mss.no_x_mss_nil" not in self.defects:
             message["X-MSS-NIL"] = NIL
-        message.set_content("Veuillez trouver ci-joint un document au format IHE XDM.\n")
+        charset = "iso-8859-1" if "mss.latin1_body" in self.defects else "utf-8"
+        message.set_content("Veuillez trouver ci-joint un document au format IHE XDM, à intégrer.\n", charset=charset)
         if "mss.attachment_not_xdm" in self.defects:
             message.add_attachment(package, maintype="application", subtype="octet-stream", filename="documents.zip")
         else:
