@@ -27,7 +27,7 @@ def test_added_removed_reworded_renumbered_and_changed_are_told_apart(tmp_path: 
     old, new = _copy(tmp_path, "old"), _copy(tmp_path, "new")
     dmp = new / "requirements" / "dmp.yaml"
     text = dmp.read_text(encoding="utf-8")
-    text = text.replace("- id: DMP-013\n", "- id: DMP-020\n")  # renumbered (same statement, same official ids)
+    text = text.replace("- id: DMP-013\n", "- id: DMP-099\n")  # renumbered (same statement, same official ids)
     text = text.replace("dont le certificat ne se vérifie pas.", "dont le certificat n'est pas vérifiable.")
     text = text.replace("criticality: critical\n", "criticality: major\n", 1)  # DMP-002's criticality
     dmp.write_text(text, encoding="utf-8")
@@ -43,7 +43,7 @@ def test_added_removed_reworded_renumbered_and_changed_are_told_apart(tmp_path: 
     mss.write_text(mss.read_text(encoding="utf-8") + "- id: " + added, encoding="utf-8")
 
     changes = diff_catalogues(old, new)
-    assert [(a.id, b.id) for a, b in changes.renumbered] == [("DMP-013", "DMP-020")]
+    assert [(a.id, b.id) for a, b in changes.renumbered] == [("DMP-013", "DMP-099")]
     assert [a.id for a, _b in changes.reworded] == ["DMP-012"]
     assert ("DMP-002", ["criticality"]) in changes.changed
     assert [r.id for r in changes.removed] == [removed]
@@ -51,7 +51,7 @@ def test_added_removed_reworded_renumbered_and_changed_are_told_apart(tmp_path: 
 
     shown = CliRunner().invoke(app, ["catalogue", "diff", str(old), str(new), "--format", "json"])
     assert shown.exit_code == 0, shown.output
-    assert json.loads(shown.stdout)["renumbered"] == [{"old": "DMP-013", "new": "DMP-020"}]
+    assert json.loads(shown.stdout)["renumbered"] == [{"old": "DMP-013", "new": "DMP-099"}]
 
 
 def test_a_broken_catalogue_is_reported_with_its_location(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from bench.paths import content_root
 
 DOMAIN_IDS = (
     [f"INS-{n:03d}" for n in range(1, 9)]
-    + [f"DMP-{n:03d}" for n in range(1, 13)]
+    + [f"DMP-{n:03d}" for n in range(1, 36)]
     + [f"MSS-{n:03d}" for n in range(1, 46)]
     + [f"CDA-{n:03d}" for n in range(1, 7)]
     + [f"SEC-{n:03d}" for n in range(1, 4)]
