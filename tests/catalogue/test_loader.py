@@ -12,11 +12,12 @@ from bench.catalogue.loader import Catalogue, CatalogueError, load_catalogue
 from bench.paths import content_root
 
 DOMAIN_IDS = (
-    [f"INS-{n:03d}" for n in range(1, 9)]
+    [f"INS-{n:03d}" for n in range(1, 10)]
     + [f"DMP-{n:03d}" for n in range(1, 36)]
     + [f"MSS-{n:03d}" for n in range(1, 46)]
-    + [f"CDA-{n:03d}" for n in range(1, 7)]
-    + [f"SEC-{n:03d}" for n in range(1, 4)]
+    + [f"CDA-{n:03d}" for n in range(1, 14)]
+    + [f"SEC-{n:03d}" for n in range(1, 12)]
+    + [f"GEN-{n:03d}" for n in range(1, 6)]
 )
 
 
