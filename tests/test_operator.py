@@ -80,10 +80,13 @@ class Operator:
         self.answer("Chemin du fichier CDA produit", str(path))
 
     def attest(self) -> None:
+        """The INS domain's attestations: INS-008 (two items), INS-009 (one)."""
         self.answer("Constaté", "o")
         self.answer("Commentaire", "capture d'écran jointe au dossier")
         self.answer("Constaté", "o")
         self.answer("Commentaire", "")
+        self.answer("Constaté", "o")
+        self.answer("Commentaire", "appel INSi après connexion PSC")
 
     def finish(self) -> tuple[int, str]:
         self.child.expect(pexpect.EOF, timeout=60)
