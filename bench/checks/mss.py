@@ -501,6 +501,28 @@ def utf8(evidence: Evidence, context: CheckContext) -> list[Finding]:
     return _header_findings("mss.utf8", "MSS-012", evidence, context, _charset_problems)
 
 
+# MSS-046: acknowledgement requested (SC.MSS/UX.33) ---------------------------------------------------------------
+@check("mss.ack_requested", requirements=("MSS-046",), title="Accusé demandé sur chaque message envoyé")
+def ack_requested(evidence: Evidence, context: CheckContext) -> list[Finding]:
+    messages = [m for m in _sent(evidence, context) if m.transaction == MESSAGE]  # the SMTP envelope is needed
+    if not messages:
+        return [_finding("mss.ack_requested", "MSS-046", "omit", "aucun envoi à juger", None)]
+    findings = []
+    for exchange in messages:
+        notify = ",".join(str(n) for n in (exchange.meta.get("dsn") or {}).get("NOTIFY", [])).upper()
+        message, _ = parse_mail(evidence.part(exchange, "message") or b"")
+        mdn = message is not None and bool(message.get("Disposition-Notification-To"))
+        if "SUCCESS" not in notify and not mdn:
+            problem = (
+                "ni NOTIFY=SUCCESS (DSN, RFC 3461) ni Disposition-Notification-To (MDN, RFC 8098) : "
+                "aucun accusé demandé"
+            )
+            findings.append(_finding("mss.ack_requested", "MSS-046", "fail", problem, exchange))
+    if findings:
+        return findings
+    return [_finding("mss.ack_requested", "MSS-046", "pass", f"{len(messages)} message(s) avec accusé demandé", None)]
+
+
 # MSS-010 / MSS-011 ---------------------------------------------------------------------------------------------
 @check("mss.insi_verified_on_receipt", requirements=("MSS-010",), title="INS d'un document reçu vérifiée par INSi")
 def insi_verified_on_receipt(evidence: Evidence, context: CheckContext) -> list[Finding]:

@@ -14,7 +14,7 @@ from bench.paths import content_root
 DOMAIN_IDS = (
     [f"INS-{n:03d}" for n in range(1, 10)]
     + [f"DMP-{n:03d}" for n in range(1, 36)]
-    + [f"MSS-{n:03d}" for n in range(1, 46)]
+    + [f"MSS-{n:03d}" for n in range(1, 47)]
     + [f"CDA-{n:03d}" for n in range(1, 14)]
     + [f"SEC-{n:03d}" for n in range(1, 12)]
     + [f"GEN-{n:03d}" for n in range(1, 6)]

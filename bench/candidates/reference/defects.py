@@ -99,6 +99,7 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-011"}),
         ),
         Defect("mss.latin1_body", "Encode le texte des messages en ISO-8859-1 au lieu d'UTF-8", frozenset({"MSS-012"})),
+        Defect("mss.no_ack_request", "N'envoie aucune demande d'accusé (ni DSN, ni MDN)", frozenset({"MSS-046"})),
         Defect(
             "cda.schema_order",
             "Place le titre avant le code du document, contre le schéma CDA",

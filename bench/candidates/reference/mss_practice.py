@@ -81,7 +81,8 @@ class MssPractice:
             recipient = f"{patient.ins_matricule}@{PATIENT_DOMAIN}"
         message = self._compose(document, recipient)
         try:
-            send(self.smtp_url, self.tls, self.account, [recipient], message, notify_success=True)
+            ask = "mss.no_ack_request" not in self.defects
+            send(self.smtp_url, self.tls, self.account, [recipient], message, notify_success=ask)
         except MssUnavailable as exc:
             return f"Message non envoyé : {exc}"
         return f"Message envoyé à {recipient}"
