@@ -130,6 +130,8 @@ class MssSimulator:
         self._untrusted_ctx = pki.untrusted_server_context()
         self.mailboxes = Mailboxes(trusted)
         self._untrusted_mailboxes = Mailboxes(self._untrusted_ctx)
+        for mailboxes in (self.mailboxes, self._untrusted_mailboxes):
+            mailboxes.certificates.update(self.accounts.certificates)
         self._trusted_ctx = trusted
         self._queue_ids = itertools.count(1)
         self._loop = asyncio.new_event_loop()

@@ -23,16 +23,24 @@ from typing import Any
 from proxyprotocol.reader import ProxyProtocolReader
 from proxyprotocol.sock import SocketInfo
 from pymap.backend.dict import Config as DictConfig
-from pymap.backend.dict import Login
+from pymap.backend.dict import Identity, Login
 from pymap.backend.dict.filter import FilterSet
 from pymap.backend.dict.mailbox import MailboxSet
 from pymap.context import connection_exit
+from pymap.exceptions import InvalidAuth
 from pymap.imap import IMAPConnection
 from pymap.imap.state import ConnectionState
+from pymap.interfaces.session import SessionInterface
 from pymap.parsing.command import Command
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.response import CommandResponse, ResponseOk
 from pymap.user import Passwords, UserMetadata
+from pysasl import SASLAuth
+from pysasl.creds.external import ExternalCredentials
+from pysasl.creds.server import ServerCredentials
+from pysasl.mechanism.external import ExternalMechanism
+from pysasl.mechanism.login import LoginMechanism
+from pysasl.mechanism.plain import PlainMechanism
 
 from simulators.common.server import describe_tls_peer
 
@@ -49,6 +57,11 @@ class _BenchConfig(DictConfig):
     @property
     def greeting(self) -> bytes:
         return GREETING  # pymap's default resolves the host's FQDN, slow on machines without DNS
+
+    @property
+    def tls_auth(self) -> SASLAuth:
+        # Inside TLS: the mailbox password (PLAIN, LOGIN) or the software's certificate (EXTERNAL, RFC 4422).
+        return SASLAuth([PlainMechanism(), LoginMechanism(), ExternalMechanism()])
 
 
 def _config(ssl_context: ssl.SSLContext, *, starttls: bool, cache: dict[str, Any] | None) -> _BenchConfig:
@@ -76,6 +89,7 @@ class Mailboxes:
 
     def __init__(self, ssl_context: ssl.SSLContext) -> None:
         self.cache: dict[str, tuple[MailboxSet, FilterSet]] = {}
+        self.certificates: dict[str, str] = {}  # client certificate commonName -> mailbox (SASL EXTERNAL)
         self.starttls_config = _config(ssl_context, starttls=True, cache=self.cache)
         self.implicit_config = _config(ssl_context, starttls=False, cache=self.cache)
         self.login = Login(self.implicit_config)
@@ -103,11 +117,20 @@ def _command_line(command: Command) -> bytes:
 class _RecordingState(ConnectionState):
     """pymap's connection state, with the bench's TLS rule and a journal line per command."""
 
-    def __init__(self, login: Login, config: _BenchConfig, writer: asyncio.StreamWriter, record: Recorder) -> None:
+    def __init__(
+        self,
+        login: Login,
+        config: _BenchConfig,
+        writer: asyncio.StreamWriter,
+        record: Recorder,
+        certificates: dict[str, str],
+    ) -> None:
         super().__init__(login, config)
         self._writer = writer
         self._record = record
         self._user: str | None = None
+        self._external_user: str | None = None
+        self._certificates = certificates
 
     def _tls(self) -> dict[str, Any]:
         return describe_tls_peer(self._writer.get_extra_info("ssl_object"))
@@ -122,13 +145,26 @@ class _RecordingState(ConnectionState):
         self._journal(cmd, response)
         return response
 
+    async def _login(self, creds: ServerCredentials) -> SessionInterface:
+        if not isinstance(creds, ExternalCredentials):
+            return await super()._login(creds)
+        ssl_object = self._writer.get_extra_info("ssl_object")
+        peer = ssl_object.getpeercert() if ssl_object is not None else None
+        name = next((v for rdn in (peer or {}).get("subject", ()) for k, v in rdn if k == "commonName"), "")
+        address = self._certificates.get(name)
+        if address is None or (creds.authzid and creds.authzid != address):
+            raise InvalidAuth()
+        self._external_user = address
+        identity = Identity(address, self.login, None, frozenset())  # type: ignore[arg-type]
+        return await connection_exit.get().enter_async_context(identity.new_session())
+
     async def do_authenticate(self, cmd: Any, creds: Any) -> CommandResponse:
         try:
             response = await super().do_authenticate(cmd, creds)
         except Exception:
             self._journal(cmd, None, outcome="refused")
             raise
-        self._user = creds.authcid if creds is not None else None
+        self._user = self._external_user or (creds.authcid if creds is not None else None)
         if not isinstance(cmd, Command) or cmd.command != b"LOGIN":
             self._journal(cmd, response)
         return response
@@ -174,7 +210,7 @@ class ImapListener:
     ) -> None:
         self.config.apply_context()
         connection = IMAPConnection(self.config.commands, self.config, reader, writer, info)
-        state = _RecordingState(self.mailboxes.login, self.config, writer, self._record)
+        state = _RecordingState(self.mailboxes.login, self.config, writer, self._record, self.mailboxes.certificates)
         try:
             async with AsyncExitStack() as stack:
                 connection_exit.set(stack)

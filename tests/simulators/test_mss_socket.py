@@ -157,6 +157,22 @@ def test_imap_requires_tls_and_records_fetch_flag_delete(mss: MssSimulator, pki:
     assert mss.password.encode() not in (read_part(mss.journal.run_dir, login, "request") or b"")
 
 
+def test_imap_sasl_external_with_the_client_certificate(mss: MssSimulator, pki: BenchPki) -> None:
+    _, _, _, imaps = _endpoints(mss)
+    with imaplib.IMAP4_SSL("127.0.0.1", imaps, ssl_context=pki.client_context(), timeout=10) as client:
+        assert "AUTH=EXTERNAL" in client.capabilities
+        assert client.authenticate("EXTERNAL", lambda _challenge: b"")[0] == "OK"
+        assert client.select("INBOX")[0] == "OK"
+    anonymous = ssl.create_default_context(cafile=str(pki.ca.cert))  # trusts the server, presents no certificate
+    with (
+        imaplib.IMAP4_SSL("127.0.0.1", imaps, ssl_context=anonymous, timeout=10) as client,
+        pytest.raises(imaplib.IMAP4.error),
+    ):
+        client.authenticate("EXTERNAL", lambda _challenge: b"")
+    logins = [x for x in mss.journal.exchanges if x.transaction == "mss.imap.authenticate"]
+    assert [x.outcome for x in logins] == ["ok", "refused"] and logins[0].meta["user"] == CANDIDATE_MAILBOX
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl (Debian package) absent")
 def test_curl_sends_and_reads_over_the_real_sockets(mss: MssSimulator, pki: BenchPki, tmp_path: Path) -> None:
     """curl, a stock command-line client from Debian, talks to the simulator unchanged: SMTP with STARTTLS required,
