@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from bench.validation.packs import ValidationPack
 from simulators.common.journal import EvidenceFile, Exchange, read_part
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 
+T = TypeVar("T")
 Outcome = Literal["pass", "fail", "error", "skip", "omit"]
 
 
@@ -42,6 +44,16 @@ class Evidence:
     exchanges: list[Exchange]
     _cache: dict[tuple[str, str], bytes | None] = field(default_factory=dict)
     _trees: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _memo: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def memo(self, exchange: Exchange, name: str, build: Callable[[], T]) -> T:
+        """What ``build`` derives from an exchange, computed once per evidence (several checks read the same
+        message; none may modify what it gets)."""
+        key = (exchange.id, name)
+        if key not in self._memo:
+            self._memo[key] = build()
+        result: T = self._memo[key]
+        return result
 
     def part(self, exchange: Exchange, part: str) -> bytes | None:
         key = (exchange.id, part)

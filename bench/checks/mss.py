@@ -8,12 +8,15 @@ from __future__ import annotations
 import email
 import email.header
 import email.policy
+import functools
+from collections.abc import Callable
 from email.message import Message
 from typing import Any
 
 from bench.checks.base import CheckContext, Evidence, Finding, Outcome
-from bench.checks.dmp import code_problems, consistency_problems
+from bench.checks.dmp import INS_OIDS, NS, code_problems, consistency_problems
 from bench.checks.registry import check
+from bench.checks.sec import TLS_VERSIONS
 from simulators.common.journal import Exchange
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.xds import read_submission
@@ -26,7 +29,6 @@ SESSION = "mss.smtp.session"
 DELIVERY = "mss.delivery"
 RECORD = "candidate.patient_record"
 RECEIVED = "candidate.received_documents"
-TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
 FETCHES = ("mss.imap.fetch", "mss.imap.uid_fetch")
 
 
@@ -55,6 +57,10 @@ def parse_mail(data: bytes) -> tuple[Message | None, list[str]]:
     for part in message.walk():
         problems += [f"structure MIME : {type(defect).__name__}" for defect in part.defects]
     return message, problems
+
+
+def _mail(evidence: Evidence, exchange: Exchange) -> tuple[Message | None, list[str]]:
+    return evidence.memo(exchange, "mail", lambda: parse_mail(evidence.part(exchange, "message") or b""))
 
 
 def xdm_attachments(message: Message) -> list[tuple[str, str, bytes]]:
@@ -124,7 +130,7 @@ def message_format(evidence: Evidence, context: CheckContext) -> list[Finding]:
         return [_finding("mss.message_format", "MSS-001", "omit", "aucun message à juger", None)]
     findings = []
     for exchange in messages:
-        message, mime = parse_mail(evidence.part(exchange, "message") or b"")
+        message, mime = _mail(evidence, exchange)
         findings += [
             _finding("mss.message_format", "MSS-001", "fail", problem, exchange)
             for problem in _format_problems(message, mime, None)
@@ -145,7 +151,7 @@ def smtp_submission(evidence: Evidence, context: CheckContext) -> list[Finding]:
         return [_finding("mss.smtp_submission", "MSS-001", "omit", "aucun envoi MSSanté à juger", None)]
     findings = []
     for exchange in messages:
-        message, mime = parse_mail(evidence.part(exchange, "message") or b"")
+        message, mime = _mail(evidence, exchange)
         for problem in _submission_problems(exchange, message, mime):
             findings.append(_finding("mss.smtp_submission", "MSS-001", "fail", problem, exchange))
     if findings:
@@ -196,7 +202,7 @@ def xdm_package(evidence: Evidence, context: CheckContext) -> list[Finding]:
     judged = 0
     findings = []
     for exchange in _sent(evidence, context):
-        message, _ = parse_mail(evidence.part(exchange, "message") or b"")
+        message, _ = _mail(evidence, exchange)
         if message is None:
             continue
         for name, _, data in xdm_attachments(message):
@@ -220,8 +226,6 @@ def xdm_package(evidence: Evidence, context: CheckContext) -> list[Finding]:
 
 
 # MSS-007 … MSS-009: MSSanté headers of wave-2 clients (SC.MSS/CONF.14, .15, .16) --------------------------------
-INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
-HL7 = {"h": "urn:hl7-org:v3"}
 
 
 def _cda_documents(message: Message) -> list[bytes]:
@@ -244,13 +248,13 @@ def _qualified_ins(document: bytes) -> bool | None:
         root = parse_xml(document)
     except UnsafeXmlError:
         return None
-    patient_role = root.find("h:recordTarget/h:patientRole", HL7)
+    patient_role = root.find("h:recordTarget/h:patientRole", NS)
     if patient_role is None:
         return False
-    has_ins = any(i.get("root") in INS_OIDS and i.get("extension") for i in patient_role.iterfind("h:id", HL7))
-    patient = patient_role.find("h:patient", HL7)
+    has_ins = any(i.get("root") in INS_OIDS and i.get("extension") for i in patient_role.iterfind("h:id", NS))
+    patient = patient_role.find("h:patient", NS)
     traits = patient is not None and all(
-        patient.find(path, HL7) is not None
+        patient.find(path, NS) is not None
         for path in ("h:name/h:family", "h:name/h:given", "h:birthTime", "h:administrativeGenderCode")
     )
     return has_ins and traits
@@ -260,7 +264,7 @@ def _cda_codes(documents: list[bytes]) -> list[str]:
     codes = []
     for document in documents:
         try:
-            code = parse_xml(document).find("h:code", HL7)
+            code = parse_xml(document).find("h:code", NS)
         except UnsafeXmlError:
             continue
         if code is not None and code.get("code"):
@@ -269,25 +273,29 @@ def _cda_codes(documents: list[bytes]) -> list[str]:
 
 
 def _header_findings(
-    check_id: str, requirement: str, evidence: Evidence, context: CheckContext, judge: Any
+    check_id: str,
+    requirement: str,
+    evidence: Evidence,
+    context: CheckContext,
+    judge: Callable[[Message, list[bytes]], list[str]],
 ) -> list[Finding]:
     messages = _sent(evidence, context)
     if not messages:
         return [_finding(check_id, requirement, "omit", "aucun message à juger", None)]
     findings = []
     for exchange in messages:
-        message, _ = parse_mail(evidence.part(exchange, "message") or b"")
+        message, _ = _mail(evidence, exchange)
         if message is None:
             continue
-        findings += [_finding(check_id, requirement, "fail", p, exchange) for p in judge(message)]
+        documents = evidence.memo(exchange, "cda", functools.partial(_cda_documents, message))
+        findings += [_finding(check_id, requirement, "fail", p, exchange) for p in judge(message, documents)]
     if findings:
         return findings
     return [_finding(check_id, requirement, "pass", f"{len(messages)} message(s) : en-tête conforme", messages[-1])]
 
 
-def _x_mss_ins_problems(message: Message) -> list[str]:
+def _x_mss_ins_problems(message: Message, documents: list[bytes]) -> list[str]:
     value = message.get("X-MSS-INS")
-    documents = _cda_documents(message)
     if not documents:
         return [] if value is None else [f"X-MSS-INS: {value} sur un message sans document CDA en XDM : absent attendu"]
     qualified = [q for q in (_qualified_ins(d) for d in documents) if q is not None]
@@ -299,9 +307,9 @@ def _x_mss_ins_problems(message: Message) -> list[str]:
     return []
 
 
-def _x_mss_codecda_problems(message: Message) -> list[str]:
+def _x_mss_codecda_problems(message: Message, documents: list[bytes]) -> list[str]:
     value = message.get("X-MSS-CODECDA")
-    codes = _cda_codes(_cda_documents(message))
+    codes = _cda_codes(documents)
     if not codes:
         return [] if value is None else [f"X-MSS-CODECDA: {value} sur un message sans document CDA : absent attendu"]
     if value is None:
@@ -312,7 +320,7 @@ def _x_mss_codecda_problems(message: Message) -> list[str]:
     return []
 
 
-def _x_mss_nil_problems(message: Message) -> list[str]:
+def _x_mss_nil_problems(message: Message, documents: list[bytes]) -> list[str]:
     value = message.get("X-MSS-NIL")
     if value is None or not str(value).strip():
         return ["en-tête X-MSS-NIL absent : le numéro du logiciel référencé est attendu sur chaque message"]
@@ -337,7 +345,7 @@ def x_mss_nil(evidence: Evidence, context: CheckContext) -> list[Finding]:
     findings = _header_findings("mss.x_mss_nil", "MSS-009", evidence, context, _x_mss_nil_problems)
     values = set()
     for exchange in _sent(evidence, context):
-        message, _ = parse_mail(evidence.part(exchange, "message") or b"")
+        message, _ = _mail(evidence, exchange)  # parsed once for both judgements
         if message is not None and message.get("X-MSS-NIL"):
             values.add(str(message.get("X-MSS-NIL")).strip())
     if len(values) > 1:
@@ -481,7 +489,7 @@ def not_filed_silently(evidence: Evidence, context: CheckContext) -> list[Findin
 UTF8 = ("utf-8", "utf8", "us-ascii")  # US-ASCII is UTF-8's own subset
 
 
-def _charset_problems(message: Message) -> list[str]:
+def _charset_problems(message: Message, documents: list[bytes]) -> list[str]:
     problems = []
     for part in message.walk():
         if part.get_content_maintype() != "text":
@@ -510,7 +518,7 @@ def ack_requested(evidence: Evidence, context: CheckContext) -> list[Finding]:
     findings = []
     for exchange in messages:
         notify = ",".join(str(n) for n in (exchange.meta.get("dsn") or {}).get("NOTIFY", [])).upper()
-        message, _ = parse_mail(evidence.part(exchange, "message") or b"")
+        message, _ = _mail(evidence, exchange)
         mdn = message is not None and bool(message.get("Disposition-Notification-To"))
         if "SUCCESS" not in notify and not mdn:
             problem = (

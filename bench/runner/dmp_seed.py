@@ -24,15 +24,14 @@ COLLEAGUE = Practitioner(
 )
 
 
-def seed_patient(state: DmpState, person: Person, dmp_state: PatientState, kinds: list[str]) -> None:
-    """Give ``person``'s DMP its state and the documents of ``kinds``, authored by a colleague."""
-    registry = state.registry
-    registry.set_patient_state(person.matricule, dmp_state)
+def colleague_record_target(person: Person, local_id: str, *, with_ins: bool = True) -> RecordTargetData:
+    """``person`` as another professional's software knows them: INSi's strict traits, its own local id, and the INS
+    unless it only knows the patient locally."""
     traits = person.traits
-    patient = RecordTargetData(
-        local_id="VOISIN-1",
-        ins_matricule=person.matricule,
-        ins_oid=person.oid(test=True),
+    return RecordTargetData(
+        local_id=local_id,
+        ins_matricule=person.matricule if with_ins else None,
+        ins_oid=person.oid(test=True) if with_ins else None,
         birth_name=traits.birth_name,
         first_name=traits.first_name,
         first_names=traits.first_names,
@@ -40,6 +39,13 @@ def seed_patient(state: DmpState, person: Person, dmp_state: PatientState, kinds
         birth_date=traits.birth_date,
         birth_place=traits.birth_place,
     )
+
+
+def seed_patient(state: DmpState, person: Person, dmp_state: PatientState, kinds: list[str]) -> None:
+    """Give ``person``'s DMP its state and the documents of ``kinds``, authored by a colleague."""
+    registry = state.registry
+    registry.set_patient_state(person.matricule, dmp_state)
+    patient = colleague_record_target(person, "VOISIN-1")
     vihf = Vihf(subject=COLLEAGUE.national_id, patient_ins=person.matricule, patient_oid=person.oid(test=True))
     for kind in kinds:
         document = build_cda(kind, patient, COLLEAGUE)

@@ -11,9 +11,9 @@ import zipfile
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from bench.candidates.reference.documents import RecordTargetData, build_cda
+from bench.candidates.reference.documents import build_cda
 from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register, read_header
-from bench.runner.dmp_seed import COLLEAGUE
+from bench.runner.dmp_seed import COLLEAGUE, colleague_record_target
 from simulators.insi.identities import Person
 from simulators.mss.app import CANDIDATE_MAILBOX, CORRESPONDENT
 from simulators.mss.xdm import ATTACHMENT_NAME, METADATA, build_xdm, submission_metadata
@@ -45,18 +45,7 @@ def build_delivery(person: Person, kind: str, *, with_ins: bool = True, xdm: str
     """A message from a correspondent to the candidate carrying ``person``'s document of ``kind``.
     ``with_ins=False``: the correspondent only knows the patient by its own local id (no INS in CDA or metadata).
     ``xdm``: ``valid``, ``metadata`` (METADATA.XML left out) or ``traversal`` (an entry with ``..``)."""
-    traits = person.traits
-    patient = RecordTargetData(
-        local_id="CORRESPONDANT-7",
-        ins_matricule=person.matricule if with_ins else None,
-        ins_oid=person.oid(test=True) if with_ins else None,
-        birth_name=traits.birth_name,
-        first_name=traits.first_name,
-        first_names=traits.first_names,
-        sex=traits.sex,
-        birth_date=traits.birth_date,
-        birth_place=traits.birth_place,
-    )
+    patient = colleague_record_target(person, "CORRESPONDANT-7", with_ins=with_ins)
     document = build_cda(kind, patient, COLLEAGUE)
     submission = provide_and_register(document, SubmissionContext(source_id=COLLEAGUE.practice_id))
     metadata = submission_metadata(submission.body.encode(), {submission.entry_uuid: DOCUMENT_FILE})

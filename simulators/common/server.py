@@ -40,6 +40,12 @@ def describe_tls_peer(ssl_object: ssl.SSLObject | None) -> dict[str, Any]:
     }
 
 
+def peer_common_name(ssl_object: ssl.SSLObject | None) -> str | None:
+    """The commonName of the client certificate the TLS layer verified (None without one)."""
+    cert: dict[str, Any] = dict(ssl_object.getpeercert() or {}) if ssl_object is not None else {}
+    return next((value for rdn in cert.get("subject", ()) for key, value in rdn if key == "commonName"), None)
+
+
 class _TlsAwareH11Protocol(H11Protocol):
     """H11 protocol that puts the TLS peer description in every request's ASGI state."""
 

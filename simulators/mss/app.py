@@ -131,7 +131,7 @@ class MssSimulator:
         self.mailboxes = Mailboxes(trusted)
         self._untrusted_mailboxes = Mailboxes(self._untrusted_ctx)
         for mailboxes in (self.mailboxes, self._untrusted_mailboxes):
-            mailboxes.certificates.update(self.accounts.certificates)
+            mailboxes.certificates = self.accounts.certificates  # one mapping for SMTP and IMAP EXTERNAL
         self._trusted_ctx = trusted
         self._queue_ids = itertools.count(1)
         self._loop = asyncio.new_event_loop()
@@ -139,7 +139,6 @@ class MssSimulator:
         self._servers: list[asyncio.AbstractServer] = []
         self._imap: list[ImapListener] = []
         self.endpoints: MssEndpoints | None = None
-        self.delivered: list[Exchange] = []
 
     # lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> MssSimulator:
@@ -265,7 +264,6 @@ class MssSimulator:
             meta={"kind": kind, "mailbox": address, **(meta or {})},
         )
         await self.mailboxes.deliver(address, data)
-        self.delivered.append(exchange)
         return exchange
 
     def _record_session(self, channel: str, trace: SessionTrace) -> None:

@@ -42,7 +42,7 @@ from pysasl.mechanism.external import ExternalMechanism
 from pysasl.mechanism.login import LoginMechanism
 from pysasl.mechanism.plain import PlainMechanism
 
-from simulators.common.server import describe_tls_peer
+from simulators.common.server import describe_tls_peer, peer_common_name
 
 # Bounds on what a client can make the server hold: one command line, one APPEND literal.
 MAX_LINE_BYTES = 64 * 1024
@@ -148,10 +148,7 @@ class _RecordingState(ConnectionState):
     async def _login(self, creds: ServerCredentials) -> SessionInterface:
         if not isinstance(creds, ExternalCredentials):
             return await super()._login(creds)
-        ssl_object = self._writer.get_extra_info("ssl_object")
-        peer = ssl_object.getpeercert() if ssl_object is not None else None
-        name = next((v for rdn in (peer or {}).get("subject", ()) for k, v in rdn if k == "commonName"), "")
-        address = self._certificates.get(name)
+        address = self._certificates.get(peer_common_name(self._writer.get_extra_info("ssl_object")) or "")
         if address is None or (creds.authzid and creds.authzid != address):
             raise InvalidAuth()
         self._external_user = address

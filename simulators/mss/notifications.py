@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -76,7 +76,3 @@ def read_receipt(original: Message, reader: str) -> bytes | None:
     status.set_payload("\r\n".join(fields) + "\r\n")
     subject = f"Avis de lecture : {original.get('Subject', '')}"
     return _report("disposition-notification", str(to), subject, f"Message lu par {reader}.", status, original)
-
-
-def is_report(message: EmailMessage | Message, report_type: str) -> bool:
-    return message.get_content_type() == "multipart/report" and message.get_param("report-type") == report_type

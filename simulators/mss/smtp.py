@@ -26,7 +26,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from simulators.common.server import describe_tls_peer
+from simulators.common.server import describe_tls_peer, peer_common_name
 from simulators.mss.addresses import bare_address, judge_address
 
 MAX_MESSAGE_BYTES = 30 * 1024 * 1024
@@ -164,8 +164,7 @@ class SubmissionHandler:
     async def auth_EXTERNAL(self, server: BenchSmtp, args: list[str]) -> AuthResult:
         """SASL EXTERNAL (RFC 4422 App. A): the identity is the client certificate the TLS layer verified."""
         ssl_object = server.transport.get_extra_info("ssl_object") if server.transport else None
-        peer = ssl_object.getpeercert() if ssl_object else None
-        subject = next((v for rdn in (peer or {}).get("subject", ()) for k, v in rdn if k == "commonName"), None)
+        subject = peer_common_name(ssl_object)
         address = self.accounts.certificates.get(subject or "")
         if address is None:
             return AuthResult(success=False, handled=False, message="535 5.7.8 Certificat client non reconnu")

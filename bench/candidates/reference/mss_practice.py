@@ -17,12 +17,12 @@ from lxml import etree
 from bench.candidates.base import AdapterError, Environment, ReceivedDocument, ReceivedDocumentsView
 from bench.candidates.reference.mss_client import MssAccount, MssUnavailable, fetch_unseen, send
 from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register, read_header
+from simulators.insi.ins import INS_OIDS
 from simulators.mss.addresses import PATIENT_DOMAIN
 from simulators.mss.xdm import ATTACHMENT_NAME, XdmError, XdmPackage, build_xdm, read_xdm, submission_metadata
 
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
 PATIENT_ID_SCHEME = "urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"  # XDSDocumentEntry.patientId (ITI TF-3)
-INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
 HL7 = {"h": "urn:hl7-org:v3"}
 SOURCE_ID = "1.2.250.1.999.1.1.2"
 DOCUMENT_FILE = "DOC0001.XML"
@@ -102,7 +102,7 @@ class MssPractice:
         message["Date"] = email.utils.formatdate(localtime=True)
         message["Message-ID"] = email.utils.make_msgid(domain=self.account.address.rpartition("@")[2])
         # MSSanté headers of wave-2 clients (SC.MSS/CONF.14, .15, .16).
-        qualified = header.patient_id is not None and header.patient_id.split("^^^&")[-1].split("&")[0] in INS_OIDS
+        qualified = header.patient_id is not None  # read_header keeps an INS only (a qualified identity's)
         if "mss.no_x_mss_ins" not in self.defects:
             message["X-MSS-INS"] = "O" if qualified or "mss.x_mss_ins_always_o" in self.defects else "N"
         if "mss.no_x_mss_codecda" not in self.defects:
