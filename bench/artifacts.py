@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from bench.checks.base import CheckContext, Finding, document_evidence
-from bench.checks.cda import CDA_CHECKS
 from bench.checks.registry import get
+from bench.domains.cda.checks import CDA_CHECKS
 from bench.privacy import mask_identifiers
 from bench.validation.packs import ValidationPack
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml

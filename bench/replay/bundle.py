@@ -16,22 +16,27 @@ from typing import Any
 import yaml
 
 from bench import __version__
+from bench.domains import registry as domains
 from simulators.common.journal import Exchange, read_journal, read_part
 
 HAR_NAME = "exchanges.har"
 MANIFEST = "manifest.yaml"
-HTTP_CHANNELS = ("insi", "dmp", "dmp-untrusted")
-MSS_CHANNELS = ("mss", "mss-untrusted")
+MESSAGES = "messages/"  # RFC 5322 messages of every mail channel
 
 
-def _mss_files(run_dir: Path, exchange: Exchange) -> dict[str, bytes]:
-    """An MSSanté exchange: messages as RFC 5322 ``.eml``, transcripts and IMAP commands as text, and a JSON sidecar
-    (bench extension, like the HAR's ``_segurBench``) with what the simulator saw around the bytes: TLS, SMTP
+def sidecar_folder(domain_name: str) -> str:
+    """Where a mail domain's sidecars and transcripts go in a bundle (``mss/`` for MSSanté)."""
+    return f"{domain_name}/"
+
+
+def _mail_files(run_dir: Path, exchange: Exchange, folder: str) -> dict[str, bytes]:
+    """An exchange of a mail channel: messages as RFC 5322 ``.eml``, transcripts and mailbox commands as text, and a
+    JSON sidecar (bench extension, like the HAR's ``_segurBench``) with what the simulator saw around the bytes: TLS,
     authentication, envelope, routing keys."""
     files: dict[str, bytes] = {}
     parts: dict[str, dict[str, str]] = {}
     for part, ref in exchange.files.items():
-        name = f"messages/{exchange.id}.eml" if part == "message" else f"mss/{exchange.id}.{part}.txt"
+        name = f"{MESSAGES}{exchange.id}.eml" if part == "message" else f"{folder}{exchange.id}.{part}.txt"
         files[name] = read_part(run_dir, exchange, part) or b""
         parts[part] = {"file": name, "media_type": ref.media_type}
     sidecar = {
@@ -44,7 +49,7 @@ def _mss_files(run_dir: Path, exchange: Exchange) -> dict[str, bytes]:
         "meta": exchange.meta,
         "parts": parts,
     }
-    files[f"mss/{exchange.id}.json"] = json.dumps(sidecar, ensure_ascii=False, indent=1).encode()
+    files[f"{folder}{exchange.id}.json"] = json.dumps(sidecar, ensure_ascii=False, indent=1).encode()
     return files
 
 
@@ -125,14 +130,20 @@ def export_run(
     rewrites each file's bytes first (pseudonymisation of a replay's export); digests are of what is written."""
     exchanges = read_journal(run_dir)
     files: dict[str, bytes] = {}
-    entries = [_har_entry(run_dir, x) for x in exchanges if x.channel in HTTP_CHANNELS]
+    channels = domains.channels()
+    mail_folders = {
+        c.name: sidecar_folder(d.name) for d in domains.load().values() for c in d.channels if c.kind == "mail"
+    }
+    entries = [
+        _har_entry(run_dir, x) for x in exchanges if x.channel in channels and channels[x.channel].kind == "http"
+    ]
     har = {"log": {"version": "1.2", "creator": {"name": "segur-bench", "version": __version__}, "entries": entries}}
     files[HAR_NAME] = json.dumps(har, ensure_ascii=False, indent=1).encode()
     for exchange in exchanges:
         if exchange.transaction == "candidate.document":
             files[f"documents/{exchange.id}.xml"] = read_part(run_dir, exchange, "document") or b""
-        elif exchange.channel in MSS_CHANNELS:
-            files.update(_mss_files(run_dir, exchange))
+        elif exchange.channel in mail_folders:
+            files.update(_mail_files(run_dir, exchange, mail_folders[exchange.channel]))
         elif exchange.transaction == "candidate.received_documents":
             files[f"received/{exchange.id}.json"] = read_part(run_dir, exchange, "received") or b""
         elif exchange.transaction == "candidate.patient_record":

@@ -18,8 +18,8 @@ from pathlib import Path
 from bench.catalogue.loader import Catalogue
 from bench.catalogue.models import Expectation
 from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
+from bench.checks.registry import standalone_checks
 from bench.replay.importer import ImportReport, import_bundle
-from bench.replay.scale import STANDALONE
 from bench.runner.engine import ATTESTATIONS, patient_keys
 from bench.runner.judge import JudgeSettings, judge_step, matches, run_check
 from bench.runner.results import FindingResult, RunResult, ScenarioResult, StepResult
@@ -139,9 +139,10 @@ CAPTURE = "CAPTURE"
 
 def _capture_scenario(imported: ImportReport, run_dir: Path, settings: JudgeSettings) -> ScenarioResult:
     evidence = Evidence(run_dir, imported.exchanges)
+    standalone = standalone_checks()
     steps = []
     for exchange in imported.exchanges:
-        checks = STANDALONE.get(exchange.transaction, ())
+        checks = standalone.get(exchange.transaction, ())
         context = CheckContext(focus=exchange, test_mode=settings.test_mode, pack=settings.pack)
         findings = [f for check_id in checks for f in run_check(check_id, evidence, context)]
         steps.append(

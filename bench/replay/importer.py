@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from bench.replay.identify import identify
+from bench.domains import registry as domains
+from bench.replay.bundle import sidecar_folder
+from bench.replay.identify import UNKNOWN, identify
 from simulators.common.journal import Exchange, Journal
 
 MAX_ITEM_BYTES = 64 * 1024 * 1024
@@ -75,15 +77,22 @@ def import_bundle(bundle: Path, journal: Journal) -> ImportReport:
         "records/": "candidate.patient_record",
         "received/": "candidate.received_documents",
     }
-    sidecars = {name.split("/")[-1] for name in items if name.startswith("mss/") and name.endswith(".json")}
+    folders = tuple(
+        sidecar_folder(d.name) for d in domains.load().values() if any(c.kind == "mail" for c in d.channels)
+    )
+    sidecars = {name.split("/")[-1] for name in items if name.startswith(folders) and name.endswith(".json")}
     for name, data in items.items():
         for prefix, transaction in extensions.items():
             if name.startswith(prefix) and data:
                 timeline.append((name.split("/")[-1], transaction, (name, data)))
-        if name.startswith("mss/") and name.endswith(".json") and data:
-            timeline.append((name.split("/")[-1], "mss", (name, data, items)))
-        elif name.lower().endswith(".eml") and data and name.split("/")[-1][:-4] + ".json" not in sidecars:
-            timeline.append((name.split("/")[-1], "mss.message", (name, data)))  # a field capture: bytes only
+        if name.startswith(folders) and name.endswith(".json") and data:
+            timeline.append((name.split("/")[-1], "mail", (name, data, items)))
+        elif (
+            (capture := domains.capture_file(name)) is not None
+            and data
+            and name.split("/")[-1].rsplit(".", 1)[0] + ".json" not in sidecars
+        ):
+            timeline.append((name.split("/")[-1], "capture", (name, data, capture)))  # a field capture: bytes only
         if name.startswith("run/"):
             report.run_files[name] = data
 
@@ -110,8 +119,7 @@ def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> 
         response = _text(payload["response"].get("content") or {})
         request_type = (payload["request"].get("postData") or {}).get("mimeType", "application/octet-stream")
         transaction = identify(request, request_type, meta.get("transaction"))
-        channel = str(meta.get("channel") or transaction.split(".")[0])
-        channel = channel if channel in ("insi", "dmp", "dmp-untrusted") else "http"
+        channel = _http_channel(meta.get("channel"), transaction, report)
         response_type = (payload["response"].get("content") or {}).get("mimeType", "application/octet-stream")
         exchange = journal.record(
             channel,
@@ -129,32 +137,58 @@ def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> 
         if meta.get("exchange"):
             report.original_ids[str(meta["exchange"])] = exchange.id
         return
-    if kind == "mss":
-        _record_mss(payload, journal, report)
+    if kind == "mail":
+        _record_mail(payload, journal, report)
+        return
+    if kind == "capture":
+        name, data, capture = payload
+        original = name.split("/")[-1].rsplit(".", 1)[0]
+        owner = domains.domain_of_transaction(capture.transaction)
+        channel = owner.channels[0].name if owner and owner.channels else "capture"
+        parts = {capture.part: (data, capture.media_type)}
+        exchange = journal.record(channel, capture.transaction, parts, meta={"replayed_from": original})
+        report.original_ids[original] = exchange.id
         return
     name, data = payload
     original = name.split("/")[-1].rsplit(".", 1)[0]
     part, media = {
         "candidate.document": ("document", "application/xml"),
         "candidate.received_documents": ("received", "application/json"),
-        "mss.message": ("message", "message/rfc822"),
     }.get(kind, ("record", "application/json"))
     subjects: list[str] = []
     if kind == "candidate.patient_record":
         record = json.loads(data)
         subjects = [f"patient:{record.get('ref')}"] if record.get("ref") else []
-    channel = "mss" if kind == "mss.message" else "candidate"
-    exchange = journal.record(channel, kind, {part: (data, media)}, subjects=subjects, meta={"replayed_from": original})
+    exchange = journal.record(
+        "candidate", kind, {part: (data, media)}, subjects=subjects, meta={"replayed_from": original}
+    )
     report.original_ids[original] = exchange.id
 
 
-def _record_mss(payload: tuple[str, bytes, dict[str, bytes]], journal: Journal, report: ImportReport) -> None:
-    """An MSSanté exchange from its JSON sidecar and the files it names (``.eml`` messages, transcripts)."""
+def _http_channel(claimed: Any, transaction: str, report: ImportReport) -> str:
+    """The channel of a captured HTTP exchange: the one the bundle names, if a domain declares it as HTTP, else the
+    channel of the domain that recognised the call. A channel no domain declares is said, never relabelled."""
+    if claimed:
+        channel = domains.channel_of(str(claimed))
+        if channel is None or channel.kind != "http":
+            report.problems.append(
+                f"canal {claimed!r} inconnu (aucun domaine ne le déclare en HTTP) : échange importé tel quel, non jugé"
+            )
+        return str(claimed)
+    owner = domains.domain_of_transaction(transaction) if transaction != UNKNOWN else None
+    http = [c.name for c in owner.channels if c.kind == "http"] if owner else []
+    return http[0] if http else "http"
+
+
+def _record_mail(payload: tuple[str, bytes, dict[str, bytes]], journal: Journal, report: ImportReport) -> None:
+    """An exchange of a mail channel from its JSON sidecar and the files it names (``.eml`` messages, transcripts)."""
     name, data, items = payload
     sidecar = json.loads(data)
     channel = str(sidecar.get("channel"))
     transaction = str(sidecar.get("transaction"))
-    if channel not in ("mss", "mss-untrusted") or not transaction.startswith("mss."):
+    declared = domains.channel_of(channel)
+    owner = domains.domain_of_transaction(transaction)
+    if declared is None or declared.kind != "mail" or owner is None or declared not in owner.channels:
         raise ValueError(f"{name} : canal {channel!r} ou transaction {transaction!r} inconnus")
     parts: dict[str, tuple[bytes, str]] = {}
     for part, ref in dict(sidecar.get("parts") or {}).items():

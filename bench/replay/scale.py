@@ -16,6 +16,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from bench.checks.base import CheckContext, Evidence, Finding
+from bench.checks.registry import standalone_checks
+from bench.domains import registry as domains
 from bench.replay.identify import identify
 from bench.runner.judge import run_check
 from simulators.common.journal import EvidenceFile, Exchange
@@ -24,28 +26,6 @@ Engine = Literal["local", "process", "dask"]
 CHUNK = 500
 MAX_ITEM_BYTES = 64 * 1024 * 1024
 KEEP_FAILURES = 1000
-STANDALONE = {
-    "candidate.document": (
-        "cda.schema",
-        "cda.header",
-        "cda.record_target",
-        "cda.actors",
-        "cda.body",
-        "ins.matricule_format",
-    ),
-    "insi.verify": ("ins.matricule_format",),
-    "dmp.iti41": ("dmp.vihf", "dmp.metadata_complete", "dmp.metadata_consistent"),
-    **{transaction: ("dmp.vihf",) for transaction in ("dmp.td02", "dmp.iti18", "dmp.iti43", "dmp.iti57")},
-    # A captured MSSanté message (.eml): its structure and its XDM package; TLS and AUTH are not in the file.
-    "mss.message": (
-        "mss.message_format",
-        "mss.xdm_package",
-        "mss.x_mss_ins",
-        "mss.x_mss_codecda",
-        "mss.x_mss_nil",
-        "mss.utf8",
-    ),
-}
 
 # One captured exchange, small and picklable: (id, transaction, {part: (bytes, media type)}).
 Item = tuple[str, str, dict[str, tuple[bytes, str]]]
@@ -131,8 +111,8 @@ def stream_items(bundle: Path, problems: list[str]) -> Iterator[Item]:
                 )
         elif name.startswith("documents/") and name.endswith(".xml"):
             yield name, "candidate.document", {"document": (read(), "application/xml")}
-        elif name.lower().endswith(".eml"):
-            yield name, "mss.message", {"message": (read(), "message/rfc822")}
+        elif (capture := domains.capture_file(name)) is not None:
+            yield name, capture.transaction, {capture.part: (read(), capture.media_type)}
 
 
 def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | None = None) -> ChunkResult:
@@ -144,6 +124,7 @@ def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | No
 
     pack = ValidationPack(Path(pack_root)) if pack_root else None
     pseudonymiser = Pseudonymiser(key) if key is not None else None
+    standalone = standalone_checks()
     result = ChunkResult()
     for identifier, transaction, data in items:
         files = {
@@ -165,7 +146,7 @@ def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | No
         result.exchanges += 1
         context = CheckContext(focus=exchange, pack=pack)
         findings: list[Finding] = []
-        for check_id in STANDALONE.get(exchange.transaction, ()):
+        for check_id in standalone.get(exchange.transaction, ()):
             findings += run_check(check_id, evidence, context)
         for finding in findings:
             for requirement in finding.requirements:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.checks.base import CheckContext, Evidence
-from bench.checks.mss import parse_mail, smtp_submission, untrusted_refused, xdm_package, xdm_problems
+from bench.domains.mss.checks import parse_mail, smtp_submission, untrusted_refused, xdm_package, xdm_problems
 from bench.runner.mss_inbox import build_delivery
 from simulators.common.journal import Journal
 from simulators.insi.identities import load_identities

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.checks.base import CheckContext, Evidence
-from bench.checks.sec import tls_everywhere
+from bench.domains.sec.checks import tls_everywhere
 from simulators.common.journal import Journal
 
 

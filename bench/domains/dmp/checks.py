@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from bench.checks.base import CheckContext, Evidence, Finding, Outcome
-from bench.checks.registry import check
+from bench.checks.base import CheckContext, Evidence
+from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
 from simulators.common.journal import Exchange
 from simulators.common.mtom import MtomError, MtomMessage, parse_mtom
 from simulators.common.soap import SoapError, read_envelope
@@ -39,10 +39,6 @@ INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10"
 def value_sets() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "data" / "xds-value-sets.yaml").read_text())
     return data
-
-
-def _finding(check_id: str, requirement: str, outcome: Outcome, message: str, exchange: Exchange | None) -> Finding:
-    return Finding(check_id, (requirement,), outcome, message, exchange.id if exchange else None)
 
 
 def _dmp(evidence: Evidence, context: CheckContext, transactions: tuple[str, ...] = ALL) -> list[Exchange]:
@@ -97,39 +93,39 @@ def _cda_unique_id(root: Any) -> str:
 
 # DMP-001 -------------------------------------------------------------------------------------------------------
 @check("dmp.access_test_first", requirements=("DMP-001",), title="Test d'accès TD0.2 avant tout usage du DMP")
-def access_test_first(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def access_test_first(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     calls = _dmp(evidence, context)
     if not calls:
-        return [_finding("dmp.access_test_first", "DMP-001", "fail", "aucun échange avec le DMP pour ce patient", None)]
+        return [failed("aucun échange avec le DMP pour ce patient", None)]
     first = calls[0]
     if first.transaction != "dmp.td02":
         message = (
             f"premier appel au DMP : {first.transaction} sans test d'existence et d'autorisation (TD0.2) préalable ; "
             "le logiciel doit tester l'accès dès l'ouverture du dossier"
         )
-        return [_finding("dmp.access_test_first", "DMP-001", "fail", message, first)]
+        return [failed(message, first)]
     message = f"test d'accès TD0.2 effectué avant les {len(calls) - 1} autre(s) appel(s) au DMP"
-    return [_finding("dmp.access_test_first", "DMP-001", "pass", message, first)]
+    return [passed(message, first)]
 
 
 # DMP-002 -------------------------------------------------------------------------------------------------------
 @check("dmp.document_fed", requirements=("DMP-002",), title="Document produit envoyé au DMP")
-def document_fed(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def document_fed(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     # The step's document is the latest the candidate handed over (replayed documents carry no patient keys).
     produced = evidence.select(transactions=(DOCUMENT,))
     if not produced:
-        return [_finding("dmp.document_fed", "DMP-002", "omit", "aucun document produit dans ce scénario", None)]
+        return [omitted("aucun document produit dans ce scénario", None)]
     document = produced[-1]
     data = evidence.part(document, "document") or b""
     for feed in _feeds(evidence, context):
         if data in feed.documents.values():  # a background feed may precede the hand-over of the document
             message = f"document envoyé au DMP (ITI-41 {feed.exchange.id}) sans action de l'utilisateur"
-            return [_finding("dmp.document_fed", "DMP-002", "pass", message, feed.exchange)]
+            return [passed(message, feed.exchange)]
     message = (
         "le document produit n'a été envoyé au DMP par aucune transaction ITI-41 : le logiciel doit alimenter le DMP "
         "de chaque document produit pour un patient à l'INS qualifiée, sans action supplémentaire"
     )
-    return [_finding("dmp.document_fed", "DMP-002", "fail", message, document)]
+    return [failed(message, document)]
 
 
 # DMP-003 -------------------------------------------------------------------------------------------------------
@@ -155,24 +151,27 @@ def _vihf_summary(evidence: Evidence, call: Exchange) -> dict[str, Any] | None:
     return {"access_mode": read.access_mode, "problems": [f"{p.field} : {p.message}" for p in problems]}
 
 
-@check("dmp.vihf", requirements=("DMP-003",), title="VIHF signé, valide et complet sur chaque appel")
-def vihf(evidence: Evidence, context: CheckContext) -> list[Finding]:
+@check(
+    "dmp.vihf",
+    requirements=("DMP-003",),
+    title="VIHF signé, valide et complet sur chaque appel",
+    applies_to=("dmp.iti41", "dmp.td02", "dmp.iti18", "dmp.iti43", "dmp.iti57"),
+)
+def vihf(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     findings = []
     calls = _dmp(evidence, context)
     for call in calls:
         summary = _vihf_summary(evidence, call)
         if summary is None:
-            findings.append(_finding("dmp.vihf", "DMP-003", "fail", f"{call.transaction} sans VIHF", call))
+            findings.append(failed(f"{call.transaction} sans VIHF", call))
         elif summary and summary.get("problems"):
             problems = " ; ".join(summary["problems"])
-            findings.append(
-                _finding("dmp.vihf", "DMP-003", "fail", f"{call.transaction} : VIHF refusé : {problems}", call)
-            )
+            findings.append(failed(f"{call.transaction} : VIHF refusé : {problems}", call))
     if not calls:
-        return [_finding("dmp.vihf", "DMP-003", "omit", "aucun appel au DMP à juger", None)]
+        return [omitted("aucun appel au DMP à juger", None)]
     if not findings:
         message = f"{len(calls)} appel(s) au DMP, chacun avec un VIHF signé, valide et complet"
-        return [_finding("dmp.vihf", "DMP-003", "pass", message, calls[-1])]
+        return [passed(message, calls[-1])]
     return findings
 
 
@@ -240,18 +239,23 @@ def _metadata_problems(feed: Feed, context: CheckContext) -> list[str]:
     return problems
 
 
-@check("dmp.metadata_complete", requirements=("DMP-004",), title="Métadonnées XDS complètes et codées")
-def metadata_complete(evidence: Evidence, context: CheckContext) -> list[Finding]:
+@check(
+    "dmp.metadata_complete",
+    requirements=("DMP-004",),
+    title="Métadonnées XDS complètes et codées",
+    applies_to=("dmp.iti41",),
+)
+def metadata_complete(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     feeds = _judged_feeds(evidence, context)
     if not feeds:
-        return [_finding("dmp.metadata_complete", "DMP-004", "omit", "aucune alimentation à juger", None)]
+        return [omitted("aucune alimentation à juger", None)]
     findings = []
     for feed in feeds:
         problems = _metadata_problems(feed, context)
-        findings += [_finding("dmp.metadata_complete", "DMP-004", "fail", p, feed.exchange) for p in problems]
+        findings += [failed(p, feed.exchange) for p in problems]
     if not findings:
         message = f"{len(feeds)} alimentation(s) aux métadonnées complètes, codées dans les jeux de valeurs du CI-SIS"
-        return [_finding("dmp.metadata_complete", "DMP-004", "pass", message, feeds[-1].exchange)]
+        return [passed(message, feeds[-1].exchange)]
     return findings
 
 
@@ -311,41 +315,38 @@ def consistency_problems(entry: RegistryObject, data: bytes, *, local_patient_al
     return problems
 
 
-@check("dmp.metadata_consistent", requirements=("DMP-005",), title="Métadonnées cohérentes avec le document")
-def metadata_consistent(evidence: Evidence, context: CheckContext) -> list[Finding]:
+@check(
+    "dmp.metadata_consistent",
+    requirements=("DMP-005",),
+    title="Métadonnées cohérentes avec le document",
+    applies_to=("dmp.iti41",),
+)
+def metadata_consistent(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     feeds = _judged_feeds(evidence, context)
     if not feeds:
-        return [_finding("dmp.metadata_consistent", "DMP-005", "omit", "aucune alimentation à juger", None)]
+        return [omitted("aucune alimentation à juger", None)]
     findings = []
     for feed in feeds:
         for entry in feed.submission.entries:
             data = feed.documents.get(entry.id)
             if data is None:
-                findings.append(
-                    _finding(
-                        "dmp.metadata_consistent", "DMP-005", "fail", f"fiche {entry.id} sans document", feed.exchange
-                    )
-                )
+                findings.append(failed(f"fiche {entry.id} sans document", feed.exchange))
                 continue
             for problem in consistency_problems(entry, data):
-                findings.append(
-                    _finding(
-                        "dmp.metadata_consistent", "DMP-005", "fail", f"fiche {entry.id} : {problem}", feed.exchange
-                    )
-                )
+                findings.append(failed(f"fiche {entry.id} : {problem}", feed.exchange))
     if not findings:
         message = "métadonnées cohérentes avec l'en-tête CDA et les octets du document (hash, taille)"
-        return [_finding("dmp.metadata_consistent", "DMP-005", "pass", message, feeds[-1].exchange)]
+        return [passed(message, feeds[-1].exchange)]
     return findings
 
 
 # DMP-006 -------------------------------------------------------------------------------------------------------
 @check("dmp.refusal_respected", requirements=("DMP-006",), title="Refus du DMP respectés, utilisateur informé")
-def refusal_respected(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def refusal_respected(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     calls = _dmp(evidence, context)
     refused = [c for c in calls if (c.outcome or "").endswith(":refus") or c.outcome == "failure"]
     if not refused:
-        return [_finding("dmp.refusal_respected", "DMP-006", "omit", "le DMP n'a rien refusé pour ce patient", None)]
+        return [omitted("le DMP n'a rien refusé pour ce patient", None)]
     findings = []
     after = [c for c in calls if c.seq > refused[0].seq and c.transaction in USES]
     if len(after) > 1:
@@ -353,22 +354,22 @@ def refusal_respected(evidence: Evidence, context: CheckContext) -> list[Finding
             f"{len(after)} appels au DMP après son refus ({refused[0].outcome}) : le logiciel ne doit pas réessayer "
             "en boucle un DMP absent, fermé, refusé ou objet d'une opposition"
         )
-        findings.append(_finding("dmp.refusal_respected", "DMP-006", "fail", message, after[-1]))
+        findings.append(failed(message, after[-1]))
     keys = context.patient.keys if context.patient else None
     records = [r for r in evidence.select(transactions=(RECORD,), keys=keys) if r.seq > refused[0].seq]
     messages = (evidence.json(records[-1], "record") or {}).get("messages", []) if records else []
     if not any("DMP" in m for m in messages):
         message = "l'utilisateur n'est pas informé du refus du DMP (aucun message le mentionnant dans le dossier)"
-        findings.append(_finding("dmp.refusal_respected", "DMP-006", "fail", message, records[-1] if records else None))
+        findings.append(failed(message, records[-1] if records else None))
     if not findings:
         message = f"refus du DMP ({refused[0].outcome}) respecté : pas de nouvel essai, utilisateur informé"
-        return [_finding("dmp.refusal_respected", "DMP-006", "pass", message, refused[0])]
+        return [passed(message, refused[0])]
     return findings
 
 
 # DMP-007 -------------------------------------------------------------------------------------------------------
 @check("dmp.replacement", requirements=("DMP-007",), title="Remplacement par association RPLC")
-def replacement(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def replacement(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     feeds = _feeds(evidence, context)
     by_document: dict[str, tuple[Feed, str]] = {}  # CDA id -> (feed, entry id)
     findings = []
@@ -385,32 +386,26 @@ def replacement(evidence: Evidence, context: CheckContext) -> list[Finding]:
                 targets = {a.target for a in feed.submission.associations if a.type == REPLACE and a.source == entry.id}
                 if previous is None:
                     message = f"le document remplace {parent.get('root')}, jamais envoyé au DMP dans ce scénario"
-                    findings.append(_finding("dmp.replacement", "DMP-007", "fail", message, feed.exchange))
+                    findings.append(failed(message, feed.exchange))
                 elif previous[1] not in targets:
                     message = (
                         "nouvelle version envoyée sans association RPLC vers la fiche qu'elle remplace "
                         f"({previous[1]}) : le DMP garde deux versions (doublon)"
                     )
-                    findings.append(_finding("dmp.replacement", "DMP-007", "fail", message, feed.exchange))
+                    findings.append(failed(message, feed.exchange))
             found = root.find("h:id", NS)
             if found is not None:
                 by_document[found.get("root", "")] = (feed, entry.id)
     if not judged:
         return [
-            _finding(
-                "dmp.replacement",
-                "DMP-007",
-                "fail",
+            failed(
                 "aucune nouvelle version (relatedDocument RPLC) envoyée au DMP",
                 None,
             )
         ]
     if not findings:
         return [
-            _finding(
-                "dmp.replacement",
-                "DMP-007",
-                "pass",
+            passed(
                 "nouvelle version envoyée avec l'association RPLC",
                 feeds[-1].exchange,
             )
@@ -420,7 +415,7 @@ def replacement(evidence: Evidence, context: CheckContext) -> list[Finding]:
 
 # DMP-008 -------------------------------------------------------------------------------------------------------
 @check("dmp.masking", requirements=("DMP-008",), title="Masquage aux professionnels demandé au DMP")
-def masking(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def masking(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     updates = _dmp(evidence, context, ("dmp.iti57",))
     for update in updates:
         try:
@@ -437,7 +432,7 @@ def masking(evidence: Evidence, context: CheckContext) -> list[Finding]:
             }
             if MASKED in codes and element.get("lid"):
                 text = f"masquage demandé au DMP (ITI-57, MASQUE_PS sur {element.get('lid')})"
-                return [_finding("dmp.masking", "DMP-008", "pass", text, update)]
+                return [passed(text, update)]
     for feed in _feeds(evidence, context):
         if any(
             (c.code, c.scheme) == MASKED
@@ -445,10 +440,7 @@ def masking(evidence: Evidence, context: CheckContext) -> list[Finding]:
             for c in e.codes.get("confidentialityCode", [])
         ):
             return [
-                _finding(
-                    "dmp.masking",
-                    "DMP-008",
-                    "pass",
+                passed(
                     "document envoyé masqué aux professionnels (MASQUE_PS)",
                     feed.exchange,
                 )
@@ -457,44 +449,35 @@ def masking(evidence: Evidence, context: CheckContext) -> list[Finding]:
         "aucune demande de masquage (confidentialityCode MASQUE_PS, système 1.2.250.1.213.1.1.4.13) n'a atteint le DMP "
         "alors que l'utilisateur l'a demandée"
     )
-    return [_finding("dmp.masking", "DMP-008", "fail", text, updates[-1] if updates else None)]
+    return [failed(text, updates[-1] if updates else None)]
 
 
 # DMP-009 -------------------------------------------------------------------------------------------------------
 @check("dmp.consult_by_record_ins", requirements=("DMP-009",), title="Consultation avec l'INS du dossier")
-def consult_by_record_ins(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def consult_by_record_ins(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     keys = context.patient.keys if context.patient else None
     records = evidence.select(transactions=(RECORD,), keys=keys)
     record = evidence.json(records[-1], "record") if records else None
     if not record or not record.get("ins_matricule"):
-        return [
-            _finding(
-                "dmp.consult_by_record_ins", "DMP-009", "error", "INS du dossier inconnue : lire le dossier avant", None
-            )
-        ]
+        return [errored("INS du dossier inconnue : lire le dossier avant", None)]
     expected = f"{record['ins_matricule']}^^^&{record['ins_oid']}&ISO"
     queries = _dmp(evidence, context, ("dmp.iti18",))
     if not queries:
-        return [_finding("dmp.consult_by_record_ins", "DMP-009", "fail", "aucune recherche ITI-18 dans le DMP", None)]
+        return [failed("aucune recherche ITI-18 dans le DMP", None)]
     findings = []
     for query_exchange in queries:
         try:
             body = read_envelope(parse_xml(evidence.part(query_exchange, "request") or b"")).body_element
         except (UnsafeXmlError, SoapError) as exc:
-            findings.append(
-                _finding("dmp.consult_by_record_ins", "DMP-009", "fail", f"requête illisible : {exc}", query_exchange)
-            )
+            findings.append(failed(f"requête illisible : {exc}", query_exchange))
             continue
         asked = read_stored_query(body).values("$XDSDocumentEntryPatientId")
         if asked != [expected]:
             message = f"recherche pour {asked} au lieu de l'INS du dossier {expected} : consulter avec l'INS qualifiée"
-            findings.append(_finding("dmp.consult_by_record_ins", "DMP-009", "fail", message, query_exchange))
+            findings.append(failed(message, query_exchange))
     if not findings:
         return [
-            _finding(
-                "dmp.consult_by_record_ins",
-                "DMP-009",
-                "pass",
+            passed(
                 "consultation avec l'INS du dossier, sans ressaisie",
                 queries[-1],
             )
@@ -509,46 +492,37 @@ def _modes(evidence: Evidence, context: CheckContext) -> list[tuple[Exchange, st
 
 
 @check("dmp.access_mode_normal", requirements=("DMP-010",), title="Mode d'accès normal hors urgence")
-def access_mode_normal(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def access_mode_normal(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     modes = _modes(evidence, context)
     wrong = [(x, m) for x, m in modes if m != "normal"]
     if not modes:
-        return [_finding("dmp.access_mode_normal", "DMP-010", "fail", "aucune consultation du DMP à juger", None)]
+        return [failed("aucune consultation du DMP à juger", None)]
     if wrong:
         return [
-            _finding(
-                "dmp.access_mode_normal",
-                "DMP-010",
-                "fail",
+            failed(
                 f"mode d'accès {m!r} déclaré alors que l'utilisateur n'a pas choisi le bris de glace",
                 x,
             )
             for x, m in wrong
         ]
-    return [_finding("dmp.access_mode_normal", "DMP-010", "pass", "mode d'accès normal déclaré", modes[-1][0])]
+    return [passed("mode d'accès normal déclaré", modes[-1][0])]
 
 
 @check("dmp.access_mode_break_glass", requirements=("DMP-010",), title="Bris de glace déclaré quand choisi")
-def access_mode_break_glass(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def access_mode_break_glass(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     modes = _modes(evidence, context)
     if not modes:
-        return [_finding("dmp.access_mode_break_glass", "DMP-010", "fail", "aucune consultation du DMP à juger", None)]
+        return [failed("aucune consultation du DMP à juger", None)]
     last, mode = modes[-1]
     if mode != "BRIS_DE_GLACE":
         return [
-            _finding(
-                "dmp.access_mode_break_glass",
-                "DMP-010",
-                "fail",
+            failed(
                 f"mode {mode!r} : BRIS_DE_GLACE attendu, l'utilisateur l'a choisi",
                 last,
             )
         ]
     return [
-        _finding(
-            "dmp.access_mode_break_glass",
-            "DMP-010",
-            "pass",
+        passed(
             "bris de glace déclaré, comme l'utilisateur l'a choisi",
             last,
         )
@@ -557,15 +531,11 @@ def access_mode_break_glass(evidence: Evidence, context: CheckContext) -> list[F
 
 # DMP-011 -------------------------------------------------------------------------------------------------------
 @check("dmp.integrated_not_republished", requirements=("DMP-011",), title="Documents du DMP intégrés, jamais republiés")
-def integrated_not_republished(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def integrated_not_republished(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     retrievals = _dmp(evidence, context, ("dmp.iti43",))
     retrieved = {u for x in retrievals for u in x.meta.get("returned", [])}
     if not retrieved:
-        return [
-            _finding(
-                "dmp.integrated_not_republished", "DMP-011", "fail", "aucun document récupéré du DMP (ITI-43)", None
-            )
-        ]
+        return [failed("aucun document récupéré du DMP (ITI-43)", None)]
     findings = []
     for feed in _feeds(evidence, context):
         if feed.exchange.seq < retrievals[0].seq:
@@ -574,22 +544,20 @@ def integrated_not_republished(evidence: Evidence, context: CheckContext) -> lis
             if entry.identifiers.get("uniqueId") in retrieved:
                 unique_id = entry.identifiers.get("uniqueId")
                 message = f"document {unique_id} récupéré du DMP puis renvoyé au DMP comme un document du logiciel"
-                findings.append(_finding("dmp.integrated_not_republished", "DMP-011", "fail", message, feed.exchange))
+                findings.append(failed(message, feed.exchange))
     keys = context.patient.keys if context.patient else None
     records = [r for r in evidence.select(transactions=(RECORD,), keys=keys) if r.seq > retrievals[-1].seq]
     listed = (evidence.json(records[-1], "record") or {}).get("documents", []) if records else []
     if listed is None:  # the adapter cannot list the record's documents (a person reads the screen)
         message = "le candidat ne liste pas les documents de son dossier : intégration à constater par l'opérateur"
-        findings.append(_finding("dmp.integrated_not_republished", "DMP-011", "skip", message, records[-1]))
+        findings.append(skipped(message, records[-1]))
     else:
         missing = retrieved - {d.get("unique_id") for d in listed if d.get("origin") == "dmp"}
         if missing:
             message = f"{len(missing)} document(s) récupéré(s) du DMP absent(s) du dossier (à y intégrer comme tels)"
-            findings.append(
-                _finding("dmp.integrated_not_republished", "DMP-011", "fail", message, records[-1] if records else None)
-            )
+            findings.append(failed(message, records[-1] if records else None))
     # Without the record's list, integration is unproven: no pass, whatever the rest (never a partial "Conforme").
     if listed is not None and not any(f.outcome == "fail" for f in findings):
         message = f"{len(retrieved)} document(s) du DMP intégré(s) au dossier, aucun renvoyé au DMP"
-        findings.append(_finding("dmp.integrated_not_republished", "DMP-011", "pass", message, retrievals[-1]))
+        findings.append(passed(message, retrievals[-1]))
     return findings

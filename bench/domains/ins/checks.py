@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.checks.base import CheckContext, Evidence, Finding, Outcome
-from bench.checks.registry import check
+from bench.checks.base import CheckContext, Evidence
+from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
 from simulators.common.journal import Exchange
 from simulators.common.xmlsafe import UnsafeXmlError
 from simulators.insi.ins import INS_OIDS, PRODUCTION_OIDS, TEST_OIDS, matricule_problems
@@ -19,17 +19,6 @@ RECORD = "candidate.patient_record"
 DOCUMENT = "candidate.document"
 SHARED_STATUSES = ("recuperee", "qualifiee")
 STATUS_LABELS = {"provisoire": "provisoire", "recuperee": "récupérée", "validee": "validée", "qualifiee": "qualifiée"}
-
-
-def _finding(
-    check_id: str,
-    requirement: str,
-    outcome: Outcome,
-    message: str,
-    exchange: Exchange | None,
-    pointer: str | None = None,
-) -> Finding:
-    return Finding(check_id, (requirement,), outcome, message, exchange.id if exchange else None, pointer)
 
 
 def _focus(context: CheckContext, *transactions: str) -> Exchange | None:
@@ -123,9 +112,12 @@ def _emitted_ins(evidence: Evidence, exchange: Exchange) -> list[tuple[str, str 
 
 
 @check(
-    "ins.matricule_format", requirements=("INS-006",), title="Matricule INS bien formé, OID connu, OID de test en test"
+    "ins.matricule_format",
+    requirements=("INS-006",),
+    title="Matricule INS bien formé, OID connu, OID de test en test",
+    applies_to=("candidate.document", "insi.verify"),
 )
-def matricule_format(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def matricule_format(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     targets = [context.focus] if context.focus else evidence.select(channel="candidate", keys=_patient_keys(context))
     findings = []
     for exchange in targets:
@@ -133,7 +125,7 @@ def matricule_format(evidence: Evidence, context: CheckContext) -> list[Finding]
             emitted = _emitted_ins(evidence, exchange)
         except UnsafeXmlError as exc:
             message = f"document illisible, l'INS qu'il porte ne peut être contrôlée : {exc}"
-            findings.append(_finding("ins.matricule_format", "INS-006", "fail", message, exchange))
+            findings.append(failed(message, exchange))
             continue
         for matricule, oid, pointer in emitted:
             problems = [p.message for p in matricule_problems(matricule)]
@@ -146,22 +138,17 @@ def matricule_format(evidence: Evidence, context: CheckContext) -> list[Finding]
                 problems.append(f"OID de test {oid} émis en production")
             if problems:
                 message = f"INS {matricule!r} ({pointer}) : " + " ; ".join(problems)
-                findings.append(_finding("ins.matricule_format", "INS-006", "fail", message, exchange, pointer))
+                findings.append(failed(message, exchange, pointer))
             else:
                 findings.append(
-                    _finding(
-                        "ins.matricule_format",
-                        "INS-006",
-                        "pass",
+                    passed(
                         f"INS bien formée ({pointer}), OID {oid}",
                         exchange,
                         pointer,
                     )
                 )
     if not findings:
-        return [
-            _finding("ins.matricule_format", "INS-006", "omit", "aucune INS émise dans cette preuve", context.focus)
-        ]
+        return [omitted("aucune INS émise dans cette preuve", context.focus)]
     return findings
 
 
@@ -192,10 +179,10 @@ def _expected_traits(identity: InsiIdentity, *, cda: bool) -> dict[str, str]:
 @check(
     "ins.traits_fidelity", requirements=("INS-003",), title="Traits stricts et INS conservés tels que renvoyés par INSi"
 )
-def traits_fidelity(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def traits_fidelity(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     exchange = _focus(context, RECORD, DOCUMENT)
     if exchange is None:
-        return [_finding("ins.traits_fidelity", "INS-003", "omit", "ni dossier ni document à comparer", context.focus)]
+        return [omitted("ni dossier ni document à comparer", context.focus)]
     identity = None
     for _call, result in reversed(_insi_answers(evidence, context, exchange.seq)):
         if result is not None and result.cr == "00" and result.identity is not None:
@@ -203,10 +190,7 @@ def traits_fidelity(evidence: Evidence, context: CheckContext) -> list[Finding]:
             break
     if identity is None:
         return [
-            _finding(
-                "ins.traits_fidelity",
-                "INS-003",
-                "skip",
+            skipped(
                 "aucune réponse INSi 00 pour ce patient : pas de référence à comparer",
                 exchange,
             )
@@ -217,13 +201,10 @@ def traits_fidelity(evidence: Evidence, context: CheckContext) -> list[Finding]:
         try:
             patient = _document_patient(evidence, exchange)
         except UnsafeXmlError as exc:
-            return [_finding("ins.traits_fidelity", "INS-003", "fail", f"document illisible : {exc}", exchange)]
+            return [failed(f"document illisible : {exc}", exchange)]
         if patient is None or patient.get("missing"):
             return [
-                _finding(
-                    "ins.traits_fidelity",
-                    "INS-003",
-                    "fail",
+                failed(
                     "document sans recordTarget/patientRole",
                     exchange,
                     "recordTarget",
@@ -251,12 +232,9 @@ def traits_fidelity(evidence: Evidence, context: CheckContext) -> list[Finding]:
     ]
     if differences:
         message = f"{where} : traits différents de la réponse INSi — " + " ; ".join(differences)
-        return [_finding("ins.traits_fidelity", "INS-003", "fail", message, exchange, where)]
+        return [failed(message, exchange, where)]
     return [
-        _finding(
-            "ins.traits_fidelity",
-            "INS-003",
-            "pass",
+        passed(
             f"{where} : traits et INS identiques à la réponse INSi",
             exchange,
             where,
@@ -270,29 +248,23 @@ def traits_fidelity(evidence: Evidence, context: CheckContext) -> list[Finding]:
     requirements=("INS-001",),
     title="Identité récupérée ou qualifiée seulement après un appel INSi (et une pièce d'identité pour qualifier)",
 )
-def qualification_after_insi(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def qualification_after_insi(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     insi_call = _focus(context, *INSI_CALLS)
     if insi_call is not None:
         return [
-            _finding(
-                "ins.qualification_after_insi",
-                "INS-001",
-                "pass",
+            passed(
                 f"appel INSi reçu ({insi_call.transaction}, {insi_call.outcome})",
                 insi_call,
             )
         ]
     exchange = _focus(context, RECORD)
     if exchange is None:
-        return [_finding("ins.qualification_after_insi", "INS-001", "omit", "aucun dossier à juger", context.focus)]
+        return [omitted("aucun dossier à juger", context.focus)]
     record = _record(evidence, exchange)
     status = record.get("status")
     if status not in SHARED_STATUSES:
         return [
-            _finding(
-                "ins.qualification_after_insi",
-                "INS-001",
-                "omit",
+            omitted(
                 f"identité au statut « {STATUS_LABELS.get(str(status), status)} » : rien à qualifier",
                 exchange,
             )
@@ -300,10 +272,7 @@ def qualification_after_insi(evidence: Evidence, context: CheckContext) -> list[
     calls = _insi_answers(evidence, context, exchange.seq)
     if not calls:
         return [
-            _finding(
-                "ins.qualification_after_insi",
-                "INS-001",
-                "fail",
+            failed(
                 f"identité au statut « {STATUS_LABELS[status]} » sans aucun appel INSi préalable pour ce "
                 "patient : l'INS doit être recherchée via le téléservice INSi",
                 exchange,
@@ -312,20 +281,14 @@ def qualification_after_insi(evidence: Evidence, context: CheckContext) -> list[
         ]
     if status == "qualifiee" and not record.get("identity_document_checked"):
         return [
-            _finding(
-                "ins.qualification_after_insi",
-                "INS-001",
-                "fail",
+            failed(
                 "identité « qualifiée » sans contrôle d'une pièce d'identité à haut niveau de confiance (RNIV)",
                 exchange,
                 "status",
             )
         ]
     return [
-        _finding(
-            "ins.qualification_after_insi",
-            "INS-001",
-            "pass",
+        passed(
             f"statut « {STATUS_LABELS[status]} » précédé de {len(calls)} appel(s) INSi",
             exchange,
             "status",
@@ -335,17 +298,15 @@ def qualification_after_insi(evidence: Evidence, context: CheckContext) -> list[
 
 # --- INS-002 ---------------------------------------------------------------------------------------------
 @check("ins.verify_request", requirements=("INS-002",), title="Vérification INSi de l'INS détenue, avec ses traits")
-def verify_request(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def verify_request(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     exchange = _focus(context, "insi.verify")
     if exchange is None:
-        return [_finding("ins.verify_request", "INS-002", "omit", "aucune vérification INSi à juger", context.focus)]
+        return [omitted("aucune vérification INSi à juger", context.focus)]
     raw = evidence.part(exchange, "request") or b""
     try:
         request = request_from_envelope(raw, max_bytes=len(raw) + 1)
     except ValueError as exc:
-        return [
-            _finding("ins.verify_request", "INS-002", "fail", f"requête de vérification illisible : {exc}", exchange)
-        ]
+        return [failed(f"requête de vérification illisible : {exc}", exchange)]
     missing = [
         label
         for label, value in (
@@ -360,10 +321,7 @@ def verify_request(evidence: Evidence, context: CheckContext) -> list[Finding]:
     ]
     if missing:
         return [
-            _finding(
-                "ins.verify_request",
-                "INS-002",
-                "fail",
+            failed(
                 "vérification INSi incomplète : " + ", ".join(missing) + " absent(s)",
                 exchange,
             )
@@ -371,19 +329,13 @@ def verify_request(evidence: Evidence, context: CheckContext) -> list[Finding]:
     keys = _patient_keys(context) or frozenset()
     if f"ins:{(request.matricule or '').upper()}" not in keys:
         return [
-            _finding(
-                "ins.verify_request",
-                "INS-002",
-                "fail",
+            failed(
                 "la vérification ne porte pas sur l'INS détenue pour ce patient",
                 exchange,
             )
         ]
     return [
-        _finding(
-            "ins.verify_request",
-            "INS-002",
-            "pass",
+        passed(
             f"vérification INSi de l'INS détenue, avec ses traits ({exchange.outcome})",
             exchange,
         )
@@ -391,12 +343,10 @@ def verify_request(evidence: Evidence, context: CheckContext) -> list[Finding]:
 
 
 # --- INS-004 and INS-007 ---------------------------------------------------------------------------------
-def _no_qualification(
-    evidence: Evidence, context: CheckContext, check_id: str, requirement: str, *, faults: bool
-) -> list[Finding]:
+def _no_qualification(evidence: Evidence, context: CheckContext, *, faults: bool) -> list[Verdict]:
     exchange = _focus(context, RECORD)
     if exchange is None:
-        return [_finding(check_id, requirement, "omit", "aucun dossier à juger", context.focus)]
+        return [omitted("aucun dossier à juger", context.focus)]
     calls = _insi_answers(evidence, context, exchange.seq)
 
     def is_fault(call: Exchange, result: Any) -> bool:
@@ -406,7 +356,7 @@ def _no_qualification(
         [c for c, r in calls if is_fault(c, r)] if faults else [c for c, r in calls if r and r.cr in ("01", "02")]
     )
     if not calls or any(r is not None and r.cr == "00" for _c, r in calls) or len(relevant) != len(calls):
-        return [_finding(check_id, requirement, "omit", "cas non applicable à ce patient", exchange)]
+        return [omitted("cas non applicable à ce patient", exchange)]
     record = _record(evidence, exchange)
     status = record.get("status")
     outcomes = ", ".join(sorted({c.outcome or "?" for c in relevant}))
@@ -417,12 +367,9 @@ def _no_qualification(
             + (f" avec l'INS {record.get('ins_matricule')}" if record.get("ins_matricule") else "")
             + " : aucune INS ne doit être retenue ni l'identité qualifiée"
         )
-        return [_finding(check_id, requirement, "fail", message, exchange, "status")]
+        return [failed(message, exchange, "status")]
     return [
-        _finding(
-            check_id,
-            requirement,
-            "pass",
+        passed(
             f"après {outcomes}, identité laissée « {STATUS_LABELS.get(str(status), status)} », sans INS",
             exchange,
             "status",
@@ -435,8 +382,8 @@ def _no_qualification(
     requirements=("INS-004",),
     title="Aucune qualification ni INS sur un retour INSi 01 ou 02",
 )
-def no_qualification_on_01_02(evidence: Evidence, context: CheckContext) -> list[Finding]:
-    return _no_qualification(evidence, context, "ins.no_qualification_on_01_02", "INS-004", faults=False)
+def no_qualification_on_01_02(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    return _no_qualification(evidence, context, faults=False)
 
 
 @check(
@@ -444,8 +391,8 @@ def no_qualification_on_01_02(evidence: Evidence, context: CheckContext) -> list
     requirements=("INS-007",),
     title="Aucune qualification ni INS sur une faute ou une indisponibilité INSi",
 )
-def no_qualification_on_fault(evidence: Evidence, context: CheckContext) -> list[Finding]:
-    return _no_qualification(evidence, context, "ins.no_qualification_on_fault", "INS-007", faults=True)
+def no_qualification_on_fault(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    return _no_qualification(evidence, context, faults=True)
 
 
 # --- INS-005 ---------------------------------------------------------------------------------------------
@@ -454,18 +401,15 @@ def no_qualification_on_fault(evidence: Evidence, context: CheckContext) -> list
     requirements=("INS-005",),
     title="L'INS n'est transmise que pour une identité qualifiée (INS/va1.53)",
 )
-def shared_only_when_qualified(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def shared_only_when_qualified(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     exchange = _focus(context, DOCUMENT)
     if exchange is None:
-        return [_finding("ins.shared_only_when_qualified", "INS-005", "omit", "aucun document à juger", context.focus)]
+        return [omitted("aucun document à juger", context.focus)]
     try:
         patient = _document_patient(evidence, exchange)
     except UnsafeXmlError as exc:
         return [
-            _finding(
-                "ins.shared_only_when_qualified",
-                "INS-005",
-                "fail",
+            failed(
                 f"document illisible, l'absence d'INS ne peut être établie : {exc}",
                 exchange,
             )
@@ -475,10 +419,7 @@ def shared_only_when_qualified(evidence: Evidence, context: CheckContext) -> lis
     snapshot = after[0] if after else (records[-1] if records else None)
     if snapshot is None:
         return [
-            _finding(
-                "ins.shared_only_when_qualified",
-                "INS-005",
-                "error",
+            errored(
                 "statut d'identité inconnu au moment du document (dossier non lu)",
                 exchange,
             )
@@ -488,10 +429,7 @@ def shared_only_when_qualified(evidence: Evidence, context: CheckContext) -> lis
     if ins_ids and status != "qualifiee":
         root, ext = ins_ids[0]
         return [
-            _finding(
-                "ins.shared_only_when_qualified",
-                "INS-005",
-                "fail",
+            failed(
                 f"le document transmet l'INS {ext} (OID {root}) alors que l'identité est "
                 f"« {STATUS_LABELS.get(str(status), status)} » : seule une identité qualifiée peut être "
                 "référencée par son INS",
@@ -501,10 +439,7 @@ def shared_only_when_qualified(evidence: Evidence, context: CheckContext) -> lis
         ]
     shown = "avec" if ins_ids else "sans"
     return [
-        _finding(
-            "ins.shared_only_when_qualified",
-            "INS-005",
-            "pass",
+        passed(
             f"document {shown} INS pour une identité « {STATUS_LABELS.get(str(status), status)} »",
             exchange,
         )

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.checks.base import CheckContext, Evidence, Finding
-from bench.checks.registry import check
+from bench.checks.base import CheckContext, Evidence
+from bench.checks.registry import Verdict, check, failed, omitted, passed
+from bench.domains import registry
+from bench.domains.base import Channel
 from simulators.common.journal import Exchange
 
 TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
-UNTRUSTED = ("dmp-untrusted", "mss-untrusted")
-# What a client may say before TLS on a STARTTLS port (RFC 3207, RFC 3501): nothing that carries data.
-BEFORE_TLS = ("mss.smtp.session", "mss.imap.capability", "mss.imap.starttls", "mss.imap.noop", "mss.imap.logout")
 
 
 def _tls(exchange: Exchange) -> dict[str, Any] | None:
@@ -25,9 +24,17 @@ def _tls(exchange: Exchange) -> dict[str, Any] | None:
     return peer if isinstance(tls, bool) else None
 
 
-def _data_bearing_without_tls(exchange: Exchange) -> str | None:
+def _before_tls(exchange: Exchange, channel: Channel | None) -> bool:
+    """Said before TLS and carrying nothing: what the channel's domain declares as such, unless the session records
+    an authentication (an SMTP session transcript that went as far as AUTH carried credentials)."""
+    if channel is None or exchange.transaction not in channel.before_tls:
+        return False
+    return not (exchange.meta.get("auth") or {}).get("mechanism")
+
+
+def _data_bearing_without_tls(exchange: Exchange, channel: Channel | None) -> str | None:
     tls = _tls(exchange)
-    if tls is None or exchange.transaction in BEFORE_TLS:
+    if tls is None or (channel is not None and exchange.transaction in channel.before_tls):
         return None  # no TLS record (candidate artefacts, bench deliveries) or nothing carried yet
     if not tls.get("tls"):
         return f"{exchange.transaction} sans TLS"
@@ -36,31 +43,28 @@ def _data_bearing_without_tls(exchange: Exchange) -> str | None:
     return None
 
 
-def _untrusted_use(exchange: Exchange) -> str | None:
-    if exchange.channel not in UNTRUSTED:
-        return None
-    if exchange.transaction == "mss.smtp.session":
-        if not (exchange.meta.get("auth") or {}).get("mechanism"):
-            return None  # a STARTTLS attempt cut at the handshake: the refusal itself
-    elif exchange.transaction in BEFORE_TLS:
-        return None
+def _untrusted_use(exchange: Exchange, channel: Channel | None) -> str | None:
+    if channel is None or not channel.untrusted or _before_tls(exchange, channel):
+        return None  # a trusted server, or a connection cut at the handshake: the refusal itself
     return f"{exchange.transaction} accepté par un serveur au certificat non reconnu ({exchange.channel})"
 
 
 @check("sec.tls_everywhere", requirements=("SEC-001",), title="TLS 1.2+ sur chaque échange, serveur vérifié")
-def tls_everywhere(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def tls_everywhere(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     findings = []
     judged = 0
+    channels = registry.channels()
     for exchange in evidence.exchanges:
         if _tls(exchange) is None:
             continue
         judged += 1
-        for problem in (_data_bearing_without_tls(exchange), _untrusted_use(exchange)):
+        channel = channels.get(exchange.channel)
+        for problem in (_data_bearing_without_tls(exchange, channel), _untrusted_use(exchange, channel)):
             if problem:
-                findings.append(Finding("sec.tls_everywhere", ("SEC-001",), "fail", problem, exchange.id))
+                findings.append(failed(problem, exchange.id))
     if findings:
         return findings
     if not judged:
-        return [Finding("sec.tls_everywhere", ("SEC-001",), "omit", "aucun échange réseau à juger")]
+        return [omitted("aucun échange réseau à juger")]
     message = f"{judged} échange(s) réseau en TLS 1.2 ou plus ; aucun usage d'un serveur au certificat non reconnu"
-    return [Finding("sec.tls_everywhere", ("SEC-001",), "pass", message)]
+    return [passed(message)]

@@ -16,8 +16,8 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from bench.checks.base import CheckContext, Evidence, Finding
-from bench.checks.registry import check
+from bench.checks.base import CheckContext, Evidence
+from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
 from bench.validation.packs import ValueSet
 from bench.validation.schematron import (
     SchematronEngine,
@@ -55,29 +55,27 @@ def _document(evidence: Evidence, exchange: Exchange) -> Any:
     return evidence.xml(exchange, "document")
 
 
-def _cda_check(
-    check_id: str, requirement: str, evidence: Evidence, context: CheckContext, rules: Callable[[Any], list[Rule]]
-) -> list[Finding]:
+def _cda_check(evidence: Evidence, context: CheckContext, rules: Callable[[Any], list[Rule]]) -> list[Verdict]:
     exchange = context.focus
     if exchange is None or not any(part in exchange.files for part in DOCUMENT_PARTS):
-        return [Finding(check_id, (requirement,), "omit", "aucun document CDA dans cette preuve")]
+        return [omitted("aucun document CDA dans cette preuve")]
     try:
         root = _document(evidence, exchange)
     except UnsafeXmlError as exc:
-        return [Finding(check_id, (requirement,), "fail", f"document illisible : {exc}", exchange.id)]
-    if (not_cda := _not_cda(check_id, requirement, root, exchange)) is not None:
+        return [failed(f"document illisible : {exc}", exchange.id)]
+    if (not_cda := _not_cda(root, exchange)) is not None:
         return not_cda
     problems = rules(root)
     if not problems:
-        return [Finding(check_id, (requirement,), "pass", "règles respectées", exchange.id)]
-    return [Finding(check_id, (requirement,), "fail", message, exchange.id, where) for message, where in problems]
+        return [passed("règles respectées", exchange.id)]
+    return [failed(message, exchange.id, where) for message, where in problems]
 
 
-def _not_cda(check_id: str, requirement: str, root: Any, exchange: Exchange) -> list[Finding] | None:
+def _not_cda(root: Any, exchange: Exchange) -> list[Verdict] | None:
     if root.tag == f"{{{HL7}}}ClinicalDocument":
         return None
     message = f"l'élément racine est {root.tag!r}, pas ClinicalDocument (urn:hl7-org:v3)"
-    return [Finding(check_id, (requirement,), "fail", message, exchange.id, "/")]
+    return [failed(message, exchange.id, "/")]
 
 
 def _attr(root: Any, path: str, name: str) -> str | None:
@@ -87,34 +85,33 @@ def _attr(root: Any, path: str, name: str) -> str | None:
 
 # --- CDA-001 ---------------------------------------------------------------------------------------------
 @check(
-    "cda.schema", requirements=("CDA-001",), title="Document CDA bien formé et valide au schéma CDA R2 (extensions FR)"
+    "cda.schema",
+    requirements=("CDA-001",),
+    title="Document CDA bien formé et valide au schéma CDA R2 (extensions FR)",
+    applies_to=("candidate.document",),
 )
-def schema(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def schema(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     exchange = context.focus
     if exchange is None or "document" not in exchange.files:
-        return [Finding("cda.schema", ("CDA-001",), "omit", "aucun document CDA dans cette preuve")]
+        return [omitted("aucun document CDA dans cette preuve")]
     try:
         root = _document(evidence, exchange)
     except UnsafeXmlError as exc:
-        return [Finding("cda.schema", ("CDA-001",), "fail", f"document mal formé : {exc}", exchange.id)]
-    if (not_cda := _not_cda("cda.schema", "CDA-001", root, exchange)) is not None:
+        return [failed(f"document mal formé : {exc}", exchange.id)]
+    if (not_cda := _not_cda(root, exchange)) is not None:
         return not_cda
     if context.pack is None or not context.pack.has_cda_schema():
         return [
-            Finding(
-                "cda.schema",
-                ("CDA-001",),
-                "skip",
+            skipped(
                 "bien formé ; validation XSD non faite : aucun paquet de validation CI-SIS (--pack)",
                 exchange.id,
             )
         ]
     xsd = context.pack.cda_schema()
     if xsd.validate(root.getroottree()):
-        return [Finding("cda.schema", ("CDA-001",), "pass", f"valide au schéma CDA ({context.pack.name})", exchange.id)]
+        return [passed(f"valide au schéma CDA ({context.pack.name})", exchange.id)]
     return [
-        Finding("cda.schema", ("CDA-001",), "fail", f"ligne {error.line} : {error.message}", exchange.id, error.path)
-        for error in list(xsd.error_log)[:50]
+        failed(f"ligne {error.line} : {error.message}", exchange.id, error.path) for error in list(xsd.error_log)[:50]
     ]
 
 
@@ -187,9 +184,11 @@ def _header_rules(context: CheckContext) -> Callable[[Any], list[Rule]]:
     return rules
 
 
-@check("cda.header", requirements=("CDA-002",), title="En-tête CDA conforme au CI-SIS")
-def header(evidence: Evidence, context: CheckContext) -> list[Finding]:
-    return _cda_check("cda.header", "CDA-002", evidence, context, _header_rules(context))
+@check(
+    "cda.header", requirements=("CDA-002",), title="En-tête CDA conforme au CI-SIS", applies_to=("candidate.document",)
+)
+def header(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    return _cda_check(evidence, context, _header_rules(context))
 
 
 # --- CDA-003 ---------------------------------------------------------------------------------------------
@@ -227,19 +226,21 @@ def _record_target_rules(root: Any) -> list[Rule]:
     return problems
 
 
-@check("cda.record_target", requirements=("CDA-003",), title="Patient (recordTarget) : INS bien formée et traits")
-def record_target(evidence: Evidence, context: CheckContext) -> list[Finding]:
-    findings = _cda_check("cda.record_target", "CDA-003", evidence, context, _record_target_rules)
+@check(
+    "cda.record_target",
+    requirements=("CDA-003",),
+    title="Patient (recordTarget) : INS bien formée et traits",
+    applies_to=("candidate.document",),
+)
+def record_target(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    findings = _cda_check(evidence, context, _record_target_rules)
     if [f.outcome for f in findings] == ["pass"] and context.focus is not None:
         root = _document(evidence, context.focus)
         ids = root.findall("h:recordTarget/h:patientRole/h:id", NS)
         if not any(i.get("root") in INS_OIDS for i in ids):
             # Legitimate for a patient whose identity is not qualified (INS-005): nothing to judge here.
             return [
-                Finding(
-                    "cda.record_target",
-                    ("CDA-003",),
-                    "skip",
+                skipped(
                     "recordTarget sans INS : la qualification de l'identité n'est pas connue hors campagne",
                     context.focus.id,
                 )
@@ -308,9 +309,14 @@ def _actor_rules(root: Any) -> list[Rule]:
     return problems
 
 
-@check("cda.actors", requirements=("CDA-004",), title="Auteur, gardien et responsable identifiés")
-def actors(evidence: Evidence, context: CheckContext) -> list[Finding]:
-    return _cda_check("cda.actors", "CDA-004", evidence, context, _actor_rules)
+@check(
+    "cda.actors",
+    requirements=("CDA-004",),
+    title="Auteur, gardien et responsable identifiés",
+    applies_to=("candidate.document",),
+)
+def actors(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    return _cda_check(evidence, context, _actor_rules)
 
 
 # --- CDA-005 ---------------------------------------------------------------------------------------------
@@ -365,30 +371,32 @@ def _non_xml_rules(text: Any) -> list[Rule]:
     return []
 
 
-@check("cda.body", requirements=("CDA-005",), title="Corps structuré du volet ou PDF embarqué valide")
-def body(evidence: Evidence, context: CheckContext) -> list[Finding]:
-    return _cda_check("cda.body", "CDA-005", evidence, context, _body_rules)
+@check(
+    "cda.body",
+    requirements=("CDA-005",),
+    title="Corps structuré du volet ou PDF embarqué valide",
+    applies_to=("candidate.document",),
+)
+def body(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    return _cda_check(evidence, context, _body_rules)
 
 
 # --- CDA-006 ---------------------------------------------------------------------------------------------
 @check("cda.schematron", requirements=("CDA-006",), title="Schématron officiel du volet (paquet CI-SIS)")
-def schematron(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def schematron(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     exchange = context.focus
     if exchange is None or "document" not in exchange.files:
-        return [Finding("cda.schematron", ("CDA-006",), "omit", "aucun document CDA dans cette preuve")]
+        return [omitted("aucun document CDA dans cette preuve")]
     try:
         root = _document(evidence, exchange)
     except UnsafeXmlError as exc:
-        return [Finding("cda.schematron", ("CDA-006",), "fail", f"document illisible : {exc}", exchange.id)]
-    if (not_cda := _not_cda("cda.schematron", "CDA-006", root, exchange)) is not None:
+        return [failed(f"document illisible : {exc}", exchange.id)]
+    if (not_cda := _not_cda(root, exchange)) is not None:
         return not_cda
     folder = context.pack.schematron_dir() if context.pack else None
     if folder is None:
         return [
-            Finding(
-                "cda.schematron",
-                ("CDA-006",),
-                "skip",
+            skipped(
                 "schématron non exécuté : aucun paquet de validation CI-SIS avec schématrons (--pack)",
                 exchange.id,
             )
@@ -398,10 +406,7 @@ def schematron(evidence: Evidence, context: CheckContext) -> list[Finding]:
         volet = next((v for v in index if v.name == context.schematron), None)
         if volet is None:
             return [
-                Finding(
-                    "cda.schematron",
-                    ("CDA-006",),
-                    "error",
+                errored(
                     f"schématron {context.schematron!r} absent du paquet {folder}",
                     exchange.id,
                 )
@@ -415,23 +420,20 @@ def schematron(evidence: Evidence, context: CheckContext) -> list[Finding]:
             f" ; par son code, il pourrait relever de : {', '.join(suggestions)} (--schematron)" if suggestions else ""
         )
         message = f"aucun schématron de volet ne correspond aux templateId du document{hint}"
-        return [Finding("cda.schematron", ("CDA-006",), "skip", message, exchange.id)]
+        return [skipped(message, exchange.id)]
     try:
         document = evidence.path(exchange, "document")
         assert document is not None  # checked above: the exchange has a document part
         assertions = SchematronEngine.shared().validate(volet.path, document)
     except SchematronUnavailable as exc:
-        return [Finding("cda.schematron", ("CDA-006",), "error", str(exc), exchange.id)]
+        return [errored(str(exc), exchange.id)]
     failures = [a for a in assertions if a.blocking]
     if not failures:
         warnings = len(assertions)
         note = f" ({warnings} avertissement(s))" if warnings else ""
-        return [Finding("cda.schematron", ("CDA-006",), "pass", f"schématron {volet.name} respecté{note}", exchange.id)]
+        return [passed(f"schématron {volet.name} respecté{note}", exchange.id)]
     return [
-        Finding(
-            "cda.schematron",
-            ("CDA-006",),
-            "fail",
+        failed(
             f"{volet.name} [{a.id or a.pattern or '?'}] {a.message}",
             exchange.id,
             a.location,

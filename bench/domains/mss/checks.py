@@ -13,10 +13,10 @@ from collections.abc import Callable
 from email.message import Message
 from typing import Any
 
-from bench.checks.base import CheckContext, Evidence, Finding, Outcome
-from bench.checks.dmp import INS_OIDS, NS, code_problems, consistency_problems
-from bench.checks.registry import check
-from bench.checks.sec import TLS_VERSIONS
+from bench.checks.base import CheckContext, Evidence
+from bench.checks.registry import Verdict, check, failed, omitted, passed
+from bench.domains.dmp.checks import INS_OIDS, NS, code_problems, consistency_problems
+from bench.domains.sec.checks import TLS_VERSIONS
 from simulators.common.journal import Exchange
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.xds import read_submission
@@ -30,10 +30,6 @@ DELIVERY = "mss.delivery"
 RECORD = "candidate.patient_record"
 RECEIVED = "candidate.received_documents"
 FETCHES = ("mss.imap.fetch", "mss.imap.uid_fetch")
-
-
-def _finding(check_id: str, requirement: str, outcome: Outcome, message: str, exchange: Exchange | None) -> Finding:
-    return Finding(check_id, (requirement,), outcome, message, exchange.id if exchange else None)
 
 
 def _sent(evidence: Evidence, context: CheckContext, channel: str = "mss") -> list[Exchange]:
@@ -122,45 +118,44 @@ def _submission_problems(exchange: Exchange, message: Message | None, mime: list
     return problems + _format_problems(message, mime, auth.get("user"))
 
 
-@check("mss.message_format", requirements=("MSS-001",), title="Message MSSanté bien formé, avec IHE_XDM.ZIP")
-def message_format(evidence: Evidence, context: CheckContext) -> list[Finding]:
+@check(
+    "mss.message_format",
+    requirements=("MSS-001",),
+    title="Message MSSanté bien formé, avec IHE_XDM.ZIP",
+    applies_to=("mss.message",),
+)
+def message_format(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     """What a captured message (.eml) proves on its own; TLS and authentication need the session (not in an .eml)."""
     messages = _sent(evidence, context)
     if not messages:
-        return [_finding("mss.message_format", "MSS-001", "omit", "aucun message à juger", None)]
+        return [omitted("aucun message à juger", None)]
     findings = []
     for exchange in messages:
         message, mime = _mail(evidence, exchange)
-        findings += [
-            _finding("mss.message_format", "MSS-001", "fail", problem, exchange)
-            for problem in _format_problems(message, mime, None)
-        ]
+        findings += [failed(problem, exchange) for problem in _format_problems(message, mime, None)]
     if findings:
         return findings
     summary = f"{len(messages)} message(s) bien formé(s) avec {ATTACHMENT_NAME} (TLS et AUTH : non visibles ici)"
-    return [_finding("mss.message_format", "MSS-001", "pass", summary, messages[-1])]
+    return [passed(summary, messages[-1])]
 
 
 @check("mss.smtp_submission", requirements=("MSS-001",), title="Envoi SMTP authentifié sur TLS avec pièce jointe XDM")
-def smtp_submission(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def smtp_submission(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     messages = _sent(evidence, context)
     if not messages:
         why = _session_explanation(evidence)
         if why:
-            return [_finding("mss.smtp_submission", "MSS-001", "fail", f"aucun message accepté : « {why} »", None)]
-        return [_finding("mss.smtp_submission", "MSS-001", "omit", "aucun envoi MSSanté à juger", None)]
+            return [failed(f"aucun message accepté : « {why} »", None)]
+        return [omitted("aucun envoi MSSanté à juger", None)]
     findings = []
     for exchange in messages:
         message, mime = _mail(evidence, exchange)
         for problem in _submission_problems(exchange, message, mime):
-            findings.append(_finding("mss.smtp_submission", "MSS-001", "fail", problem, exchange))
+            findings.append(failed(problem, exchange))
     if findings:
         return findings
     return [
-        _finding(
-            "mss.smtp_submission",
-            "MSS-001",
-            "pass",
+        passed(
             f"{len(messages)} message(s) soumis en SMTP authentifié sur TLS, avec {ATTACHMENT_NAME}",
             messages[-1],
         )
@@ -197,8 +192,13 @@ def xdm_problems(package_bytes: bytes, context: CheckContext) -> list[str]:
     return problems
 
 
-@check("mss.xdm_package", requirements=("MSS-002",), title="Paquet IHE XDM complet et cohérent")
-def xdm_package(evidence: Evidence, context: CheckContext) -> list[Finding]:
+@check(
+    "mss.xdm_package",
+    requirements=("MSS-002",),
+    title="Paquet IHE XDM complet et cohérent",
+    applies_to=("mss.message",),
+)
+def xdm_package(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     judged = 0
     findings = []
     for exchange in _sent(evidence, context):
@@ -208,16 +208,13 @@ def xdm_package(evidence: Evidence, context: CheckContext) -> list[Finding]:
         for name, _, data in xdm_attachments(message):
             judged += 1
             for problem in xdm_problems(data, context):
-                findings.append(_finding("mss.xdm_package", "MSS-002", "fail", f"{name} : {problem}", exchange))
+                findings.append(failed(f"{name} : {problem}", exchange))
     if findings:
         return findings
     if not judged:
-        return [_finding("mss.xdm_package", "MSS-002", "omit", "aucun paquet XDM à juger", None)]
+        return [omitted("aucun paquet XDM à juger", None)]
     return [
-        _finding(
-            "mss.xdm_package",
-            "MSS-002",
-            "pass",
+        passed(
             f"{judged} paquet(s) XDM complets ; METADATA.XML cohérent avec les documents (empreinte, taille, patient, "
             "type, en-tête CDA)",
             None,
@@ -273,25 +270,23 @@ def _cda_codes(documents: list[bytes]) -> list[str]:
 
 
 def _header_findings(
-    check_id: str,
-    requirement: str,
     evidence: Evidence,
     context: CheckContext,
     judge: Callable[[Message, list[bytes]], list[str]],
-) -> list[Finding]:
+) -> list[Verdict]:
     messages = _sent(evidence, context)
     if not messages:
-        return [_finding(check_id, requirement, "omit", "aucun message à juger", None)]
+        return [omitted("aucun message à juger", None)]
     findings = []
     for exchange in messages:
         message, _ = _mail(evidence, exchange)
         if message is None:
             continue
         documents = evidence.memo(exchange, "cda", functools.partial(_cda_documents, message))
-        findings += [_finding(check_id, requirement, "fail", p, exchange) for p in judge(message, documents)]
+        findings += [failed(p, exchange) for p in judge(message, documents)]
     if findings:
         return findings
-    return [_finding(check_id, requirement, "pass", f"{len(messages)} message(s) : en-tête conforme", messages[-1])]
+    return [passed(f"{len(messages)} message(s) : en-tête conforme", messages[-1])]
 
 
 def _x_mss_ins_problems(message: Message, documents: list[bytes]) -> list[str]:
@@ -330,26 +325,41 @@ def _x_mss_nil_problems(message: Message, documents: list[bytes]) -> list[str]:
     return []
 
 
-@check("mss.x_mss_ins", requirements=("MSS-007",), title="En-tête X-MSS-INS conforme au contenu CDA")
-def x_mss_ins(evidence: Evidence, context: CheckContext) -> list[Finding]:
-    return _header_findings("mss.x_mss_ins", "MSS-007", evidence, context, _x_mss_ins_problems)
+@check(
+    "mss.x_mss_ins",
+    requirements=("MSS-007",),
+    title="En-tête X-MSS-INS conforme au contenu CDA",
+    applies_to=("mss.message",),
+)
+def x_mss_ins(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    return _header_findings(evidence, context, _x_mss_ins_problems)
 
 
-@check("mss.x_mss_codecda", requirements=("MSS-008",), title="En-tête X-MSS-CODECDA : codes des documents joints")
-def x_mss_codecda(evidence: Evidence, context: CheckContext) -> list[Finding]:
-    return _header_findings("mss.x_mss_codecda", "MSS-008", evidence, context, _x_mss_codecda_problems)
+@check(
+    "mss.x_mss_codecda",
+    requirements=("MSS-008",),
+    title="En-tête X-MSS-CODECDA : codes des documents joints",
+    applies_to=("mss.message",),
+)
+def x_mss_codecda(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    return _header_findings(evidence, context, _x_mss_codecda_problems)
 
 
-@check("mss.x_mss_nil", requirements=("MSS-009",), title="En-tête X-MSS-NIL sur chaque message")
-def x_mss_nil(evidence: Evidence, context: CheckContext) -> list[Finding]:
-    findings = _header_findings("mss.x_mss_nil", "MSS-009", evidence, context, _x_mss_nil_problems)
+@check(
+    "mss.x_mss_nil",
+    requirements=("MSS-009",),
+    title="En-tête X-MSS-NIL sur chaque message",
+    applies_to=("mss.message",),
+)
+def x_mss_nil(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    findings = _header_findings(evidence, context, _x_mss_nil_problems)
     values = set()
     for exchange in _sent(evidence, context):
         message, _ = _mail(evidence, exchange)  # parsed once for both judgements
         if message is not None and message.get("X-MSS-NIL"):
             values.add(str(message.get("X-MSS-NIL")).strip())
     if len(values) > 1:
-        return [_finding("mss.x_mss_nil", "MSS-009", "fail", f"X-MSS-NIL varie : {sorted(values)}", None)]
+        return [failed(f"X-MSS-NIL varie : {sorted(values)}", None)]
     return findings
 
 
@@ -361,7 +371,7 @@ def _record_before(evidence: Evidence, context: CheckContext, seq: int | None) -
 
 
 @check("mss.patient_mailbox_qualified", requirements=("MSS-003",), title="Messagerie du patient sous INS qualifiée")
-def patient_mailbox_qualified(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def patient_mailbox_qualified(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     findings = []
     judged = 0
     for exchange in evidence.select(transactions=(MESSAGE,)):
@@ -378,10 +388,7 @@ def patient_mailbox_qualified(evidence: Evidence, context: CheckContext) -> list
         for matricule in patients:
             if status != "qualifiee":
                 findings.append(
-                    _finding(
-                        "mss.patient_mailbox_qualified",
-                        "MSS-003",
-                        "fail",
+                    failed(
                         f"message écrit à {matricule}@patient.mssante.fr alors que l'identité est « {status} » : "
                         "seule une identité qualifiée ouvre la messagerie du patient",
                         exchange,
@@ -389,10 +396,7 @@ def patient_mailbox_qualified(evidence: Evidence, context: CheckContext) -> list
                 )
             elif record and record.get("ins_matricule") != matricule:
                 findings.append(
-                    _finding(
-                        "mss.patient_mailbox_qualified",
-                        "MSS-003",
-                        "fail",
+                    failed(
                         f"boîte patient {matricule} ≠ INS du dossier {record.get('ins_matricule')}",
                         exchange,
                     )
@@ -401,12 +405,12 @@ def patient_mailbox_qualified(evidence: Evidence, context: CheckContext) -> list
         return findings
     if judged:
         message = f"{judged} message(s) à la messagerie du patient, chacun sous l'INS qualifiée du dossier"
-        return [_finding("mss.patient_mailbox_qualified", "MSS-003", "pass", message, None)]
+        return [passed(message, None)]
     record = _record_before(evidence, context, None)
     if record and record.get("status") != "qualifiee":
         message = f"aucun message à la messagerie du patient : identité « {record.get('status')} », non qualifiée"
-        return [_finding("mss.patient_mailbox_qualified", "MSS-003", "pass", message, None)]
-    return [_finding("mss.patient_mailbox_qualified", "MSS-003", "omit", "aucun envoi au patient à juger", None)]
+        return [passed(message, None)]
+    return [omitted("aucun envoi au patient à juger", None)]
 
 
 # MSS-004 / MSS-005 ---------------------------------------------------------------------------------------------
@@ -426,20 +430,16 @@ def _matches(item: dict[str, Any], delivery: Exchange) -> bool:
 
 
 @check("mss.received_filed_by_ins", requirements=("MSS-004",), title="Documents reçus relevés et classés par INS")
-def received_filed_by_ins(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def received_filed_by_ins(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     deliveries, received, fetches = _reception(evidence)
     expected = [d for d in deliveries if d.meta.get("filed_in")]
     if not expected:
-        return [_finding("mss.received_filed_by_ins", "MSS-004", "omit", "aucun document reçu à classer", None)]
+        return [omitted("aucun document reçu à classer", None)]
     if received is None:
-        return [_finding("mss.received_filed_by_ins", "MSS-004", "omit", "file de réception non lue", None)]
+        return [omitted("file de réception non lue", None)]
     findings = []
     if not fetches:
-        findings.append(
-            _finding(
-                "mss.received_filed_by_ins", "MSS-004", "fail", "messages jamais relevés en IMAP (aucun FETCH)", None
-            )
-        )
+        findings.append(failed("messages jamais relevés en IMAP (aucun FETCH)", None))
     for delivery in expected:
         target = delivery.meta["filed_in"]
         filed = [f for f in received.get("filed", []) if _matches(f, delivery)]
@@ -453,19 +453,19 @@ def received_filed_by_ins(evidence: Evidence, context: CheckContext) -> list[Fin
                 f"document {delivery.meta.get('unique_id')} non classé dans le dossier {target} que son INS identifie"
                 " (laissé en attente ou perdu)"
             )
-        findings.append(_finding("mss.received_filed_by_ins", "MSS-004", "fail", problem, delivery))
+        findings.append(failed(problem, delivery))
     if findings:
         return findings
     message = f"{len(expected)} document(s) reçu(s) relevé(s) en IMAP et classé(s) dans le bon dossier par l'INS"
-    return [_finding("mss.received_filed_by_ins", "MSS-004", "pass", message, expected[-1])]
+    return [passed(message, expected[-1])]
 
 
 @check("mss.not_filed_silently", requirements=("MSS-005",), title="Aucun classement silencieux d'un patient incertain")
-def not_filed_silently(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def not_filed_silently(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     deliveries, received, _ = _reception(evidence)
     uncertain = [d for d in deliveries if not d.meta.get("filed_in")]
     if not uncertain or received is None:
-        return [_finding("mss.not_filed_silently", "MSS-005", "omit", "aucun document reçu incertain à juger", None)]
+        return [omitted("aucun document reçu incertain à juger", None)]
     findings = []
     for delivery in uncertain:
         label = delivery.meta.get("unique_id") or delivery.meta.get("message_id")
@@ -478,11 +478,11 @@ def not_filed_silently(evidence: Evidence, context: CheckContext) -> list[Findin
             problem = f"document {label} ni classé ni en attente de rapprochement : perdu pour l'utilisateur"
         else:
             continue
-        findings.append(_finding("mss.not_filed_silently", "MSS-005", "fail", problem, delivery))
+        findings.append(failed(problem, delivery))
     if findings:
         return findings
     message = f"{len(uncertain)} document(s) au patient inconnu, ambigu ou illisible mis en attente de rapprochement"
-    return [_finding("mss.not_filed_silently", "MSS-005", "pass", message, uncertain[-1])]
+    return [passed(message, uncertain[-1])]
 
 
 # MSS-012: UTF-8 (SC.MSS/CONF.19) -------------------------------------------------------------------------------
@@ -504,17 +504,17 @@ def _charset_problems(message: Message, documents: list[bytes]) -> list[str]:
     return problems
 
 
-@check("mss.utf8", requirements=("MSS-012",), title="Messages envoyés encodés en UTF-8")
-def utf8(evidence: Evidence, context: CheckContext) -> list[Finding]:
-    return _header_findings("mss.utf8", "MSS-012", evidence, context, _charset_problems)
+@check("mss.utf8", requirements=("MSS-012",), title="Messages envoyés encodés en UTF-8", applies_to=("mss.message",))
+def utf8(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    return _header_findings(evidence, context, _charset_problems)
 
 
 # MSS-046: acknowledgement requested (SC.MSS/UX.33) ---------------------------------------------------------------
 @check("mss.ack_requested", requirements=("MSS-046",), title="Accusé demandé sur chaque message envoyé")
-def ack_requested(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def ack_requested(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     messages = [m for m in _sent(evidence, context) if m.transaction == MESSAGE]  # the SMTP envelope is needed
     if not messages:
-        return [_finding("mss.ack_requested", "MSS-046", "omit", "aucun envoi à juger", None)]
+        return [omitted("aucun envoi à juger", None)]
     findings = []
     for exchange in messages:
         notify = ",".join(str(n) for n in (exchange.meta.get("dsn") or {}).get("NOTIFY", [])).upper()
@@ -525,19 +525,19 @@ def ack_requested(evidence: Evidence, context: CheckContext) -> list[Finding]:
                 "ni NOTIFY=SUCCESS (DSN, RFC 3461) ni Disposition-Notification-To (MDN, RFC 8098) : "
                 "aucun accusé demandé"
             )
-            findings.append(_finding("mss.ack_requested", "MSS-046", "fail", problem, exchange))
+            findings.append(failed(problem, exchange))
     if findings:
         return findings
-    return [_finding("mss.ack_requested", "MSS-046", "pass", f"{len(messages)} message(s) avec accusé demandé", None)]
+    return [passed(f"{len(messages)} message(s) avec accusé demandé", None)]
 
 
 # MSS-010 / MSS-011 ---------------------------------------------------------------------------------------------
 @check("mss.insi_verified_on_receipt", requirements=("MSS-010",), title="INS d'un document reçu vérifiée par INSi")
-def insi_verified_on_receipt(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def insi_verified_on_receipt(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     deliveries, received, _ = _reception(evidence)
     with_ins = [d for d in deliveries if d.meta.get("ins") and not d.meta.get("resend_of")]
     if not with_ins or received is None:
-        return [_finding("mss.insi_verified_on_receipt", "MSS-010", "omit", "aucun document reçu avec INS", None)]
+        return [omitted("aucun document reçu avec INS", None)]
     findings = []
     for delivery in with_ins:
         ins = f"ins:{delivery.meta['ins']}"
@@ -549,38 +549,38 @@ def insi_verified_on_receipt(evidence: Evidence, context: CheckContext) -> list[
                 f"document {delivery.meta.get('unique_id')} reçu avec une INS : aucune vérification INSi de cette INS "
                 "avant de le traiter (guide d'implémentation INS, règles 52, 53 et 55)"
             )
-            findings.append(_finding("mss.insi_verified_on_receipt", "MSS-010", "fail", problem, delivery))
+            findings.append(failed(problem, delivery))
     if findings:
         return findings
     message = f"{len(with_ins)} document(s) reçu(s) avec INS, chacune vérifiée auprès d'INSi avant intégration"
-    return [_finding("mss.insi_verified_on_receipt", "MSS-010", "pass", message, with_ins[-1])]
+    return [passed(message, with_ins[-1])]
 
 
 @check("mss.no_duplicate_integration", requirements=("MSS-011",), title="Document reçu deux fois, intégré une fois")
-def no_duplicate_integration(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def no_duplicate_integration(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     deliveries, received, _ = _reception(evidence)
     resent = [d for d in deliveries if d.meta.get("resend_of")]
     if not resent or received is None:
-        return [_finding("mss.no_duplicate_integration", "MSS-011", "omit", "aucun document reçu deux fois", None)]
+        return [omitted("aucun document reçu deux fois", None)]
     findings = []
     for delivery in resent:
         copies = [f for f in received.get("filed", []) if _matches(f, delivery)]
         if len(copies) > 1:
             where = ", ".join(str(f.get("patient_ref")) for f in copies)
             problem = f"document {delivery.meta.get('unique_id')} intégré {len(copies)} fois (dossiers : {where})"
-            findings.append(_finding("mss.no_duplicate_integration", "MSS-011", "fail", problem, delivery))
+            findings.append(failed(problem, delivery))
     if findings:
         return findings
     message = f"{len(resent)} document(s) reçu(s) une seconde fois, non intégré(s) à nouveau"
-    return [_finding("mss.no_duplicate_integration", "MSS-011", "pass", message, resent[-1])]
+    return [passed(message, resent[-1])]
 
 
 # MSS-006 -------------------------------------------------------------------------------------------------------
 @check("mss.untrusted_refused", requirements=("MSS-006",), title="Refus d'un serveur MSSanté au certificat non reconnu")
-def untrusted_refused(evidence: Evidence, context: CheckContext) -> list[Finding]:
+def untrusted_refused(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     seen = evidence.select(channel="mss-untrusted")
     if not seen:
-        return [_finding("mss.untrusted_refused", "MSS-006", "omit", "aucune connexion au serveur non reconnu", None)]
+        return [omitted("aucune connexion au serveur non reconnu", None)]
     findings = []
     for exchange in seen:
         if exchange.transaction == MESSAGE:
@@ -591,8 +591,8 @@ def untrusted_refused(evidence: Evidence, context: CheckContext) -> list[Finding
             problem = "identifiants IMAP envoyés à un serveur dont le certificat ne se vérifie pas"
         else:
             continue
-        findings.append(_finding("mss.untrusted_refused", "MSS-006", "fail", problem, exchange))
+        findings.append(failed(problem, exchange))
     if findings:
         return findings
     message = f"{len(seen)} échange(s) avec le serveur non reconnu, tous interrompus avant toute authentification"
-    return [_finding("mss.untrusted_refused", "MSS-006", "pass", message, seen[-1])]
+    return [passed(message, seen[-1])]

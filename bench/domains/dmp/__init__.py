@@ -1,0 +1,31 @@
+"""DMP: the shared medical record (simulator ``simulators/dmp``: IHE XDS.b with VIHF), feeding and consultation."""
+
+from __future__ import annotations
+
+from bench.domains.base import Channel, Domain
+
+
+def _identify_http(body: bytes, content_type: str) -> str | None:
+    """A DMP call is recognised by its WS-Addressing action, in plain SOAP or MTOM."""
+    from simulators.common.mtom import MtomError, parse_mtom
+    from simulators.common.soap import SoapError, read_envelope
+    from simulators.common.xmlsafe import UnsafeXmlError
+    from simulators.dmp.messages import ACTIONS
+
+    try:
+        parsed = read_envelope(parse_mtom(body, content_type, max_bytes=len(body) + 1).envelope)
+    except (MtomError, UnsafeXmlError, SoapError):
+        return None
+    return ACTIONS.get(parsed.action or "")
+
+
+DOMAIN = Domain(
+    name="dmp",
+    label="Dossier médical partagé (DMP)",
+    label_en="Shared medical record (DMP)",
+    requirement_prefixes=("DMP",),
+    modules=("bench.domains.dmp.checks",),
+    channels=(Channel("dmp", "http"), Channel("dmp-untrusted", "http", untrusted=True)),
+    transaction_prefixes=("dmp.",),
+    identify_http=_identify_http,
+)

@@ -1,0 +1,23 @@
+"""MSSanté: secure health messaging (simulator ``simulators/mss``: SMTP and IMAP over TLS, IHE XDM attachments)."""
+
+from __future__ import annotations
+
+from bench.domains.base import CaptureFile, Channel, Domain
+
+# What a client may say before TLS on a STARTTLS port (RFC 3207, RFC 3501): nothing that carries data.
+BEFORE_TLS = ("mss.smtp.session", "mss.imap.capability", "mss.imap.starttls", "mss.imap.noop", "mss.imap.logout")
+
+DOMAIN = Domain(
+    name="mss",
+    label="Messagerie sécurisée de santé (MSSanté)",
+    label_en="Secure health messaging (MSSanté)",
+    requirement_prefixes=("MSS",),
+    modules=("bench.domains.mss.checks",),
+    channels=(
+        Channel("mss", "mail", before_tls=BEFORE_TLS),
+        Channel("mss-untrusted", "mail", untrusted=True, before_tls=BEFORE_TLS),
+    ),
+    transaction_prefixes=("mss.",),
+    # A field capture's message (RFC 5322), judged on what a message alone proves.
+    capture_files=(CaptureFile(".eml", "mss.message", "message", "message/rfc822"),),
+)
