@@ -89,9 +89,10 @@ def measure_cda(pack: ValidationPack | None, documents: int = 1000, schematron_r
     import tracemalloc
 
     from bench.artifacts import check_file
-    from bench.candidates.reference.documents import DOCUMENT_KINDS, SAMPLE_PATIENT, build_cda
     from bench.checks.base import CheckContext, document_evidence
     from bench.checks.registry import get
+    from bench.fixtures.documents import SAMPLE_PATIENT, build_cda
+    from bench.fixtures.kinds import DOCUMENT_KINDS
     from bench.validation.schematron import SchematronEngine, pick_volet, volet_index
 
     patient = SAMPLE_PATIENT

@@ -43,7 +43,7 @@ def _serve(pki_dir: str, run_dir: str, ready: Any, stop: Any) -> None:
 
 def _padded_document() -> bytes:
     """A 100 KB consultation report (each has its own id; a trailing comment brings it to size)."""
-    from bench.candidates.reference.documents import SAMPLE_PATIENT, build_cda
+    from bench.fixtures.documents import SAMPLE_PATIENT, build_cda
 
     document = build_cda("consultation-report", SAMPLE_PATIENT)
     return document + b"<!--" + b"x" * max(0, DOCUMENT_BYTES - len(document) - 7) + b"-->"
@@ -55,8 +55,8 @@ Prepared = tuple[Any, list[tuple[Any, bytes]]]  # one client's VIHF and its (sub
 def _prepare(url: str, pki_dir: str, documents: list[bytes]) -> Prepared:
     """A client's signed VIHF and ITI-41 submissions, built before the clock starts."""
     from bench.candidates.reference.dmp_practice import DmpPatient, DmpPractice
-    from bench.candidates.reference.documents import SAMPLE_PATIENT, Practitioner
-    from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register
+    from bench.fixtures.documents import SAMPLE_PATIENT, Practitioner
+    from bench.fixtures.xds import SubmissionContext, provide_and_register
     from simulators.common.pki import ensure_pki
 
     practice = DmpPractice(_environment(url, ensure_pki(Path(pki_dir))), frozenset(), Practitioner())

@@ -98,7 +98,7 @@ def test_check_masks_identifiers_unless_asked(tmp_path: Path) -> None:
 def test_a_pack_given_by_a_relative_path_is_accepted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ci_sis_pack: object
 ) -> None:
-    from bench.candidates.reference.documents import SAMPLE_PATIENT, build_cda
+    from bench.fixtures.documents import SAMPLE_PATIENT, build_cda
     from bench.validation.packs import ValidationPack
 
     if not isinstance(ci_sis_pack, ValidationPack):

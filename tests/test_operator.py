@@ -11,8 +11,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from bench.candidates.reference.documents import RecordTargetData, build_cda
 from bench.candidates.reference.insi_client import InsiClient
+from bench.fixtures.documents import RecordTargetData, build_cda
 from simulators.common.pki import BenchPki
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -29,16 +29,14 @@ from bench.candidates.base import (
     ReceivedDocumentsView,
     SearchMethod,
 )
+from bench.fixtures.kinds import DOCUMENT_KINDS
 
-DOCUMENT_LABELS = {
-    "consultation-report": "le compte rendu de consultation",
-    "medical-summary": "le volet de synthèse médicale (VSM)",
-    "vaccination-note": "la note de vaccination",
-    "pharmaceutical-interview": "le compte rendu d'entretien pharmaceutique",
-    "medication-review": "le bilan partagé de médication",
-    "screening-note": "la note de dépistage",
-}
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+
+def _document_label(kind: str, default: str | None = None) -> str:
+    known = DOCUMENT_KINDS.get(kind)
+    return known.label if known else (default if default is not None else kind)
 
 
 class OperatorAdapter:
@@ -139,7 +137,7 @@ class OperatorAdapter:
         self._say("Vérification de l'INS", f"Lancez la vérification de l'INS de {self._who(ref)}.")
 
     def produce_document(self, ref: str, kind: str) -> Artifact:
-        label = DOCUMENT_LABELS.get(kind, kind)
+        label = _document_label(kind, kind)
         self._say("Document", f"Produisez {label} pour {self._who(ref)} et exportez-le au format CDA (fichier XML).")
         return self._exported_document(label)
 
@@ -164,12 +162,12 @@ class OperatorAdapter:
         )
 
     def replace_document(self, ref: str, kind: str) -> Artifact:
-        label = DOCUMENT_LABELS.get(kind, kind)
+        label = _document_label(kind, kind)
         self._say("Nouvelle version", f"Corrigez {label} de {self._who(ref)} : votre logiciel doit le remplacer.")
         return self._exported_document(label)
 
     def mask_document(self, ref: str, kind: str) -> None:
-        label = DOCUMENT_LABELS.get(kind, kind)
+        label = _document_label(kind, kind)
         self._say("Masquage", f"Masquez {label} de {self._who(ref)} aux autres professionnels dans le DMP.")
 
     def configure_dmp(self, url: str) -> None:
@@ -177,7 +175,7 @@ class OperatorAdapter:
         self._confirm()
 
     def send_document(self, ref: str, kind: str, recipient: str) -> None:
-        label = DOCUMENT_LABELS.get(kind, kind)
+        label = _document_label(kind, kind)
         to = "la messagerie de santé du patient (Mon espace santé)" if recipient == "patient" else recipient
         self._say("Envoi MSSanté", f"Envoyez {label} de {self._who(ref)} par MSSanté à {to}.")
 

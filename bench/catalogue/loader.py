@@ -24,7 +24,6 @@ from bench.yamlio import read_yaml, validate_model
 
 HEADER_FILE = "catalogue.yaml"
 PROFILES_FILE = "profiles.yaml"
-GENERAL_PROFILE = "general"
 
 
 @dataclass(frozen=True)
@@ -53,10 +52,10 @@ class Catalogue:
     locations: dict[str, Location] = field(default_factory=dict)
 
     def applies(self, requirement: Requirement, profile: str) -> bool:
-        return GENERAL_PROFILE in requirement.profiles or profile in requirement.profiles
+        return profile in requirement.profiles
 
     def scenarios_for(self, profile: str) -> list[Scenario]:
-        return [s for s in self.scenarios.values() if profile in s.profiles or GENERAL_PROFILE in s.profiles]
+        return [s for s in self.scenarios.values() if profile in s.profiles]
 
 
 def load_catalogue(
@@ -89,7 +88,7 @@ def load_catalogue(
             profiles[declared.id] = declared
     else:
         problems.append(f"{req_dir / PROFILES_FILE}:1: fichier des profils absent")
-    known_profiles = set(profiles) | {GENERAL_PROFILE}
+    known_profiles = set(profiles)
 
     requirements: dict[str, Requirement] = {}
     locations: dict[str, Location] = {}
@@ -113,7 +112,7 @@ def load_catalogue(
             item = data["requirements"][index]
             for profile in requirement.profiles:
                 if profile not in known_profiles:
-                    problems.append(f"{path}:{item.key_lines['profiles']}: profil inconnu {profile!r}")
+                    problems.append(f"{path}:{item.key_lines['profiles']}: {_unknown_profile(profile, known_profiles)}")
             for check in requirement.checks:
                 if check not in known_checks:
                     problems.append(f"{path}:{item.key_lines['checks']}: vérification inconnue {check!r}")
@@ -173,7 +172,7 @@ def _scenario_problems(
             problems.append(f"{path}:{data['requirements'].item_lines[index]}: exigence inconnue {req_id!r}")
     for index, profile in enumerate(scenario.profiles):
         if profile not in known_profiles:
-            problems.append(f"{path}:{data['profiles'].item_lines[index]}: profil inconnu {profile!r}")
+            problems.append(f"{path}:{data['profiles'].item_lines[index]}: {_unknown_profile(profile, known_profiles)}")
     patient_refs = {p.ref for p in scenario.fixtures.patients}
     if "fixtures" in data:
         for index, patient in enumerate(scenario.fixtures.patients):
@@ -208,3 +207,11 @@ def _scenario_problems(
                     "qu'aucune exigence du scénario ne cite"
                 )
     return problems
+
+
+def _unknown_profile(profile: str, known: set[str]) -> str:
+    """Say which profiles exist; ``general`` (every profile) was removed on purpose: a new profile inherits nothing."""
+    allowed = ", ".join(sorted(known))
+    if profile == "general":
+        return f"profil 'general' supprimé : nommer explicitement les profils concernés ({allowed})"
+    return f"profil inconnu {profile!r} (profils déclarés : {allowed})"

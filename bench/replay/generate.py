@@ -7,7 +7,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from bench.candidates.reference.documents import SAMPLE_PATIENT, build_cda
+from bench.fixtures.documents import SAMPLE_PATIENT, build_cda
 from simulators.common.soap import envelope
 from simulators.insi.ins import ins_key
 from simulators.insi.messages import result_body

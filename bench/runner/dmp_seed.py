@@ -4,8 +4,8 @@ exactly as a feed would store them."""
 
 from __future__ import annotations
 
-from bench.candidates.reference.documents import Practitioner, RecordTargetData, build_cda
-from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register
+from bench.fixtures.documents import Practitioner, RecordTargetData, build_cda
+from bench.fixtures.xds import SubmissionContext, provide_and_register
 from simulators.common.mtom import MtomMessage
 from simulators.common.xmlsafe import parse_xml
 from simulators.dmp import transactions

@@ -11,8 +11,8 @@ import zipfile
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from bench.candidates.reference.documents import build_cda
-from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register, read_header
+from bench.fixtures.documents import build_cda
+from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from bench.runner.dmp_seed import COLLEAGUE, colleague_record_target
 from simulators.insi.identities import Person
 from simulators.mss.app import CANDIDATE_MAILBOX, CORRESPONDENT

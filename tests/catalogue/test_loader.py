@@ -143,3 +143,25 @@ def test_unknown_fixture_identity_is_reported(content: Path) -> None:
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(content, validate_fixture=lambda ident: None if ident == "lefevre" else f"inconnue {ident}")
     assert any("inconnue casanova" in p and "sc02" in p for p in caught.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("profiles: [general]", "profil 'general' supprimé"),
+        ("profiles: []", "profiles"),
+        ("profiles: [hopital]", "inconnu"),
+    ],
+)
+def test_profiles_are_explicit_general_empty_or_unknown_are_refused(content: Path, written: str, said: str) -> None:
+    path = content / "requirements" / "ins.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("profiles: [medecin-ville, officine]", written, 1), encoding="utf-8")
+    line = _line_of(path, written)
+    problems = _problems(content)
+    assert any(p.startswith(f"{path}:{line}:") and said in p for p in problems), (line, problems)
+
+
+def test_every_requirement_names_its_profiles(catalogue: Catalogue) -> None:
+    for requirement in catalogue.requirements.values():
+        assert requirement.profiles and set(requirement.profiles) <= set(catalogue.profiles), requirement.id

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.candidates.reference.documents import DOCUMENT_KINDS, SAMPLE_PATIENT, build_cda
-from bench.candidates.reference.pdf import simple_pdf
 from bench.checks.base import CheckContext, Finding, document_evidence
 from bench.checks.registry import get
 from bench.domains.cda.checks import CDA_CHECKS
+from bench.fixtures.documents import SAMPLE_PATIENT, build_cda
+from bench.fixtures.kinds import DOCUMENT_KINDS
+from bench.fixtures.pdf import simple_pdf
 from bench.validation.packs import ValidationPack, find_packs
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.candidates.reference.documents import SAMPLE_PATIENT, build_cda
-from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register
 from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
+from bench.fixtures.documents import SAMPLE_PATIENT, build_cda
+from bench.fixtures.xds import SubmissionContext, provide_and_register
 from bench.runner.judge import run_check
 from simulators.common.journal import Journal
 from simulators.common.mtom import build_mtom

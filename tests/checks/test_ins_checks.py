@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bench.candidates.base import PatientRecordView
-from bench.candidates.reference.documents import RecordTargetData, build_cda
 from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
 from bench.checks.registry import get
+from bench.fixtures.documents import RecordTargetData, build_cda
 from simulators.common.journal import Exchange, Journal
 from simulators.common.soap import envelope, fault
 from simulators.insi.messages import InsiIdentity, result_body

@@ -12,7 +12,7 @@ from typing import Any
 
 from lxml import etree
 
-from bench.candidates.reference.vihf import VihfContext, build_vihf
+from bench.fixtures.vihf import VihfContext, build_vihf
 from simulators.common.pki import BenchPki
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"

@@ -9,7 +9,7 @@ import pytest
 from cryptography import x509
 from lxml import etree
 
-from bench.candidates.reference.vihf import VihfContext, build_vihf
+from bench.fixtures.vihf import VihfContext, build_vihf
 from simulators.common.pki import BenchPki
 from simulators.dmp.vihf import RESOURCE_URN, ROLE, verify_vihf
 

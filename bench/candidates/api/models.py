@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bench.candidates.base import DocumentView, PatientRecordView, ReceivedDocument, ReceivedDocumentsView
+from bench.fixtures.kinds import DocumentKindName
 
 REF_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -63,14 +64,7 @@ class ApiInsSearch(_Strict):
 
 
 class ApiDocumentRequest(_Strict):
-    kind: Literal[
-        "consultation-report",
-        "medical-summary",
-        "vaccination-note",
-        "pharmaceutical-interview",
-        "medication-review",
-        "screening-note",
-    ]
+    kind: DocumentKindName
 
 
 class ApiDocument(_Strict):

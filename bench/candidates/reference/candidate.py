@@ -18,9 +18,9 @@ from bench.candidates.base import (
 )
 from bench.candidates.reference.defects import unknown_defects
 from bench.candidates.reference.dmp_practice import DmpPatient, DmpPractice, HeldDocument, document_identity
-from bench.candidates.reference.documents import DocumentDefects, Lineage, Practitioner, RecordTargetData, build_cda
 from bench.candidates.reference.insi_client import InsiAnswer, InsiClient, InsiUnavailable
 from bench.candidates.reference.mss_practice import LocalPatient, MssPractice
+from bench.fixtures.documents import DocumentDefects, Lineage, Practitioner, RecordTargetData, build_cda
 
 _PRODUCTION_OID = {"1.2.250.1.213.1.4.10": "1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.11": "1.2.250.1.213.1.4.9"}
 _TEST_NIR_OID = "1.2.250.1.213.1.4.10"

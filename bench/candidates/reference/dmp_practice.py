@@ -17,9 +17,9 @@ from lxml import etree
 
 from bench.candidates.base import AdapterError, DocumentView, Environment
 from bench.candidates.reference.dmp_client import RIM, XDSB, DmpClient, DmpRefused, DmpUnavailable
-from bench.candidates.reference.documents import Practitioner
-from bench.candidates.reference.vihf import VihfContext, build_vihf
-from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register, read_header
+from bench.fixtures.documents import Practitioner
+from bench.fixtures.vihf import VihfContext, build_vihf
+from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 
 SOFTWARE = ("segur-bench-reference", "0.1.0", "HOMOLOGATION-DMP-TEST-0001")
 FIND_DOCUMENTS = "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d"

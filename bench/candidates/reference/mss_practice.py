@@ -16,7 +16,7 @@ from lxml import etree
 
 from bench.candidates.base import AdapterError, Environment, ReceivedDocument, ReceivedDocumentsView
 from bench.candidates.reference.mss_client import MssAccount, MssUnavailable, fetch_unseen, send
-from bench.candidates.reference.xds_submission import SubmissionContext, provide_and_register, read_header
+from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.insi.ins import INS_OIDS
 from simulators.mss.addresses import PATIENT_DOMAIN
 from simulators.mss.xdm import ATTACHMENT_NAME, XdmError, XdmPackage, build_xdm, read_xdm, submission_metadata
