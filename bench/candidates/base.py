@@ -9,6 +9,7 @@ and the candidate performs them against the simulators over the network. Read-on
 from __future__ import annotations
 
 import ssl
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, get_args
 
@@ -128,10 +129,16 @@ class Environment:
     mss_password: str = ""
 
 
+# Optional capabilities an adapter declares (never probed): ``attest``, a person answers the operator checklists;
+# ``waiting``, a person is shown a countdown while the bench waits for an exchange.
+Capability = Literal["attest", "waiting"]
+
+
 class CandidateAdapter(Protocol):
     """What a candidate adapter must answer. Every method may raise AdapterError."""
 
     name: str
+    capabilities: frozenset[Capability]
 
     def start(self, environment: Environment) -> None: ...
 
@@ -198,3 +205,15 @@ class CandidateAdapter(Protocol):
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:
         """The MSSanté servers the software must use from now on (the bench may point it to rogue servers)."""
         ...
+
+
+class AttestingAdapter(CandidateAdapter, Protocol):
+    """An adapter with the ``attest`` capability."""
+
+    def attest(self, requirement_id: str, title: str, checklist: list[str]) -> list[tuple[str, bool, str]]: ...
+
+
+class WaitingAdapter(CandidateAdapter, Protocol):
+    """An adapter with the ``waiting`` capability."""
+
+    def waiting(self, what: str, seconds: float) -> AbstractContextManager[None]: ...

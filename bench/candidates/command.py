@@ -12,24 +12,31 @@ import re
 import shlex
 import subprocess
 from dataclasses import asdict
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import ValidationError
 
+from bench.actions import registry as actions
 from bench.candidates.api.models import ApiDocument, ApiPatientRecord, ApiReceivedDocuments, received_view, record_view
 from bench.candidates.base import (
     AdapterError,
     Artifact,
+    Capability,
     Environment,
     PatientInput,
     PatientRecordView,
     ReceivedDocumentsView,
     SearchMethod,
 )
-from bench.catalogue.models import ActionName
 
-ACTIONS = ("start", "stop", "reset", *get_args(ActionName))
 OPTIONAL = ("start", "stop", "reset")
+
+
+def known_actions() -> tuple[str, ...]:
+    """What a command may be configured for: the lifecycle and every action the candidate performs."""
+    return (*OPTIONAL, *(name for name, spec in actions.all_actions().items() if spec.by == "candidate"))
+
+
 PLACEHOLDER = re.compile(r"\{(ref|method|kind|document)\}")
 
 
@@ -38,9 +45,10 @@ class CommandAdapter:
     ``{document}`` are replaced by shell-quoted values."""
 
     name = "command"
+    capabilities: frozenset[Capability] = frozenset()
 
     def __init__(self, templates: dict[str, str], *, timeout: float = 120.0, cwd: str | None = None) -> None:
-        unknown = set(templates) - set(ACTIONS)
+        unknown = set(templates) - set(known_actions())
         if unknown:
             raise AdapterError(f"actions inconnues dans la configuration : {', '.join(sorted(unknown))}")
         self._templates = templates

@@ -15,6 +15,7 @@ from bench.candidates.api.models import ApiDocument, ApiPatientRecord, ApiReceiv
 from bench.candidates.base import (
     AdapterError,
     Artifact,
+    Capability,
     Environment,
     PatientInput,
     PatientRecordView,
@@ -27,6 +28,7 @@ class HttpHookAdapter:
     """Calls ``base_url`` for every action; any transport error or non-2xx answer is an AdapterError."""
 
     name = "http-hook"
+    capabilities: frozenset[Capability] = frozenset()
 
     def __init__(self, base_url: str, *, timeout: float = 60.0, token: str | None = None) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

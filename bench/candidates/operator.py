@@ -22,6 +22,7 @@ from bench.candidates.base import (
     IDENTITY_STATUSES,
     AdapterError,
     Artifact,
+    Capability,
     Environment,
     PatientInput,
     PatientRecordView,
@@ -43,6 +44,7 @@ class OperatorAdapter:
     """Tells a person what to do, step by step, and asks what only a person can read on screen."""
 
     name = "operator"
+    capabilities: frozenset[Capability] = frozenset({"attest", "waiting"})
 
     def __init__(
         self, *, timeout: float = 300.0, console: Console | None = None, ask: Callable[[str], str] | None = None

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.actions import registry as actions
+from bench.actions.registry import Action, param_problems
 from bench.catalogue.models import (
     CatalogueHeader,
     Profile,
@@ -62,6 +64,7 @@ def load_catalogue(
     root: Path,
     *,
     known_checks: dict[str, tuple[str, ...]] | None = None,
+    known_actions: dict[str, Action] | None = None,
     validate_fixture: Callable[[str], str | None] | None = None,
 ) -> Catalogue:
     """Load ``root/requirements`` and ``root/scenarios``; raise CatalogueError listing every defect.
@@ -73,6 +76,8 @@ def load_catalogue(
         from bench.checks import registry
 
         known_checks = {check_id: c.requirements for check_id, c in registry.all_checks().items()}
+    if known_actions is None:
+        known_actions = actions.all_actions()
     problems: list[str] = []
     req_dir, scen_dir = root / "requirements", root / "scenarios"
     header_data = read_yaml(req_dir / HEADER_FILE, problems) if (req_dir / HEADER_FILE).exists() else None
@@ -143,6 +148,7 @@ def load_catalogue(
         locations[scenario.id] = here
         problems.extend(
             _scenario_problems(scenario, data, path, requirements, known_checks, known_profiles, validate_fixture)
+            + _step_action_problems(scenario, data, path, known_actions)
         )
 
     if problems:
@@ -215,3 +221,28 @@ def _unknown_profile(profile: str, known: set[str]) -> str:
     if profile == "general":
         return f"profil 'general' supprimé : nommer explicitement les profils concernés ({allowed})"
     return f"profil inconnu {profile!r} (profils déclarés : {allowed})"
+
+
+def _step_action_problems(scenario: Scenario, data: Any, path: Path, known: dict[str, Action]) -> list[str]:
+    """Every step names a registered action, with a patient when the action needs one, and parameters its model
+    accepts (``method: vitalle`` is refused with the allowed values, at the parameter's line)."""
+    problems = []
+    for index, step in enumerate(scenario.steps):
+        step_data = data["steps"][index]
+        action_line = step_data.key_lines.get("action", data["steps"].item_lines[index])
+        spec = known.get(step.action)
+        if spec is None:
+            names = ", ".join(sorted(known))
+            problems.append(f"{path}:{action_line}: action inconnue {step.action!r} (actions connues : {names})")
+            continue
+        if spec.needs_patient and not step.patient:
+            problems.append(f"{path}:{action_line}: l'action {step.action} exige un patient (clé patient)")
+        params = step_data.get("params")
+        for name, problem in param_problems(spec, dict(step.params), scenario):
+            line = action_line
+            if params is not None:
+                line = (
+                    params.key_lines.get(name, step_data.key_lines["params"]) if name else step_data.key_lines["params"]
+                )
+            problems.append(f"{path}:{line}: {problem}")
+    return problems

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.actions import registry as actions
 from bench.catalogue.loader import Catalogue
 from bench.catalogue.models import Expectation
 from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
@@ -28,12 +29,6 @@ from bench.runner.verdicts import combine
 from bench.validation.packs import ValidationPack
 from simulators.common.journal import JOURNAL_NAME, Exchange, Journal
 from simulators.insi.identities import IdentityBase, load_identities
-
-FOCUS = {
-    "produce_document": "candidate.document",
-    "replace_document": "candidate.document",
-    "read_patient_record": "candidate.patient_record",
-}
 
 
 @dataclass
@@ -113,7 +108,8 @@ def _replay_scenario(
         if step is None or (step_result.outcome in ("error", "skip") and not step_result.findings):
             replayed.append(step_result)
             continue
-        focus = next((x for x in mapped if x.transaction == FOCUS.get(step.action)), None)
+        focus_transaction = actions.get(step.action).focus
+        focus = next((x for x in mapped if x.transaction == focus_transaction), None)
 
         def find(
             expectation: Expectation, expected: PatientKeys | None, step_exchanges: list[Exchange] = mapped

@@ -5,29 +5,31 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import secrets
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
+from bench.actions import registry as actions
+from bench.actions.registry import ActionContext, ScenarioPatient
 from bench.candidates.base import (
-    IDENTITY_STATUSES,
     AdapterError,
+    AttestingAdapter,
     CandidateAdapter,
     HeldIns,
     PatientInput,
     VitaleReading,
+    WaitingAdapter,
 )
 from bench.catalogue.loader import Catalogue
-from bench.catalogue.models import Expectation, PatientFixture, Scenario, Step
+from bench.catalogue.models import Expectation, Scenario, Step
 from bench.checks.base import Evidence, Finding, PatientKeys
 from bench.runner.dmp_seed import seed_patient
 from bench.runner.judge import JudgeSettings, judge_step, matches
-from bench.runner.mss_inbox import Delivery, build_delivery
 from bench.runner.results import (
     FindingResult,
     RunResult,
@@ -42,7 +44,6 @@ from simulators.common.journal import JOURNAL_NAME, Exchange, Journal, read_jour
 from simulators.common.pki import BenchPki
 from simulators.insi.identities import IdentityBase
 from simulators.insi.ins import OID_TEST_NIA, OID_TEST_NIR, traits_key
-from simulators.mss.app import CORRESPONDENT
 
 ProgressCallback = Callable[[str, int, int], None]
 PROGRESS_DIR = "progress"
@@ -66,14 +67,7 @@ class CampaignOptions:
     pack: ValidationPack | None = None  # CI-SIS validation pack for the CDA checks (XSD, schematrons, value sets)
 
 
-@dataclass
-class _ScenarioPatient:
-    fixture: PatientFixture
-    keys: PatientKeys
-    input: PatientInput
-
-
-def _patients(scenario: Scenario, identities: IdentityBase) -> dict[str, _ScenarioPatient]:
+def _patients(scenario: Scenario, identities: IdentityBase) -> dict[str, ScenarioPatient]:
     patients = {}
     for fixture in scenario.fixtures.patients:
         typed = fixture.typed
@@ -99,7 +93,7 @@ def _patients(scenario: Scenario, identities: IdentityBase) -> dict[str, _Scenar
             vitale=vitale,
             held_ins=held,
         )
-        patients[fixture.ref] = _ScenarioPatient(fixture, PatientKeys(fixture.ref, frozenset(keys)), patient_input)
+        patients[fixture.ref] = ScenarioPatient(fixture, PatientKeys(fixture.ref, frozenset(keys)), patient_input)
     return patients
 
 
@@ -129,9 +123,8 @@ class Campaign:
         self.progress = progress or (lambda _label, _done, _total: None)
         self.completed: dict[str, ScenarioResult] = dict(completed or {})
         self._hub: SimulatorHub | None = None
-        self._dmp_redirected = False
-        self._mss_redirected = False
-        self._deliveries: dict[str, Delivery] = {}  # this scenario's deliveries by step id (for resends)
+        self._run_state: dict[str, object] = {}  # what actions keep for the whole run (redirections...)
+        self._scenario_state: dict[str, object] = {}  # what actions keep for one scenario (deliveries...)
         self._exchanges: list[Exchange] | None = None
         self._started = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
@@ -156,7 +149,7 @@ class Campaign:
             for index, scenario in enumerate(pending):
                 self.progress(scenario.id, done + index, total)
                 self.run_scenario(scenario)
-            if ATTESTATIONS not in self.completed and hasattr(self.adapter, "attest"):
+            if ATTESTATIONS not in self.completed and "attest" in self.adapter.capabilities:
                 self._record(self._attestations())
             self.progress("", total, total)
         finally:
@@ -195,7 +188,7 @@ class Campaign:
     def _attestations(self) -> ScenarioResult:
         """Operator attestations for the profile's requirements proven by a person (an interactive adapter)."""
         clock = time.monotonic()
-        attest = self.adapter.attest  # type: ignore[attr-defined]
+        attest = cast(AttestingAdapter, self.adapter).attest
         steps = []
         # A run limited to some scenarios asks only the attestations of their domains (INS-SC-05: INS).
         domains = {s.id.split("-")[0] for s in self.scenarios()} if self.options.scenario_ids else None
@@ -275,19 +268,15 @@ class Campaign:
         )
         self._seed_dmp(patients, hub)
         hub.mss.reset()
-        self._deliveries = {}
+        self._scenario_state = {}
         hub.dmp_state.outage = scenario.fixtures.dmp_outage_until is not None
         start_seq = hub.journal.last_seq
         steps: list[StepResult] = []
         blocked: str | None = None
         try:
             self.adapter.reset()
-            if self._dmp_redirected:
-                self.adapter.configure_dmp(hub.endpoints.dmp)
-                self._dmp_redirected = False
-            if self._mss_redirected:
-                self.adapter.configure_mss(hub.endpoints.mss_smtp, hub.endpoints.mss_imap)
-                self._mss_redirected = False
+            for hook in actions.scenario_hooks():
+                hook(self._context(journal=hub.journal))
         except AdapterError as exc:
             blocked = f"remise à zéro du candidat impossible : {exc}"
         for step in scenario.steps:
@@ -318,7 +307,7 @@ class Campaign:
         )
 
     @staticmethod
-    def _seed_dmp(patients: dict[str, _ScenarioPatient], hub: SimulatorHub) -> None:
+    def _seed_dmp(patients: dict[str, ScenarioPatient], hub: SimulatorHub) -> None:
         """Each scenario starts from an empty DMP holding only what its fixtures put there."""
         hub.dmp_state.registry.clear()
         for patient in patients.values():
@@ -328,7 +317,7 @@ class Campaign:
                 seed_patient(hub.dmp_state, person, fixture.dmp, fixture.dmp_documents)
 
     def _run_step(
-        self, scenario: Scenario, step: Step, patients: dict[str, _ScenarioPatient], journal: Journal, scenario_seq: int
+        self, scenario: Scenario, step: Step, patients: dict[str, ScenarioPatient], journal: Journal, scenario_seq: int
     ) -> StepResult:
         clock = time.monotonic()
         step_seq = journal.last_seq
@@ -374,119 +363,19 @@ class Campaign:
         if self._hub is not None and scenario.fixtures.dmp_outage_until == step.id:
             self._hub.dmp_state.outage = False
 
-    def _perform(self, step: Step, patient: _ScenarioPatient | None, journal: Journal) -> Exchange | None:
-        """Ask the candidate for the step's action; return the exchange it produced for the bench, if any."""
-        adapter = self.adapter
-        if step.action == "configure_dmp":
-            assert self._hub is not None
-            untrusted = step.params.get("server") == "untrusted"
-            adapter.configure_dmp(self._hub.endpoints.dmp_untrusted if untrusted else self._hub.endpoints.dmp)
-            self._dmp_redirected = untrusted
-            return None
-        if step.action == "configure_mss":
-            assert self._hub is not None
-            untrusted = step.params.get("server") == "untrusted"
-            endpoints = self._hub.endpoints
-            if untrusted:
-                adapter.configure_mss(endpoints.mss_smtp_untrusted, endpoints.mss_imap_untrusted)
-            else:
-                adapter.configure_mss(endpoints.mss_smtp, endpoints.mss_imap)
-            self._mss_redirected = untrusted
-            return None
-        if step.action == "check_mailbox":
-            adapter.check_mailbox()
-            return None
-        if step.action == "read_received_documents":
-            view = adapter.read_received_documents()
-            data = json.dumps(asdict(view), ensure_ascii=False, indent=2).encode()
-            return journal.record("candidate", "candidate.received_documents", {"received": (data, "application/json")})
-        if patient is None:
+    def _context(
+        self, *, journal: Journal, step: Step | None = None, patient: ScenarioPatient | None = None
+    ) -> ActionContext:
+        return ActionContext(
+            self.adapter, journal, self._hub, step, patient, scenario=self._scenario_state, run=self._run_state
+        )
+
+    def _perform(self, step: Step, patient: ScenarioPatient | None, journal: Journal) -> Exchange | None:
+        """Ask for the step's action through the registry; return the exchange it produced for the checks, if any."""
+        spec = actions.get(step.action)
+        if spec.needs_patient and patient is None:
             raise AdapterError(f"l'action {step.action} exige un patient")
-        ref = patient.fixture.ref
-        subjects = sorted(patient.keys.keys)
-        if step.action == "register_patient":
-            adapter.register_patient(patient.input)
-        elif step.action == "record_identity_document":
-            adapter.record_identity_document(ref, step.params.get("document", "carte nationale d'identité"))
-        elif step.action == "search_ins":
-            method = step.params.get("method", "traits")
-            adapter.search_ins(ref, "vitale" if method == "vitale" else "traits")
-        elif step.action == "verify_ins":
-            adapter.verify_ins(ref)
-        elif step.action in ("produce_document", "replace_document"):
-            kind = step.params.get("kind", "consultation-report")
-            produce = adapter.produce_document if step.action == "produce_document" else adapter.replace_document
-            artifact = produce(ref, kind)
-            document = journal.record(
-                "candidate",
-                "candidate.document",
-                {"document": (artifact.data, artifact.media_type)},
-                subjects=subjects,
-                meta={"name": artifact.name},
-            )
-            self._snapshot(ref, subjects, journal)  # the identity status at the time of production
-            return document
-        elif step.action == "read_patient_record":
-            return self._snapshot(ref, subjects, journal)
-        elif step.action == "open_patient_record":
-            adapter.open_patient_record(ref)
-        elif step.action == "consult_dmp":
-            adapter.consult_dmp(ref, step.params.get("mode", "normal"))
-        elif step.action == "mask_document":
-            adapter.mask_document(ref, step.params.get("kind", "consultation-report"))
-        elif step.action == "send_document":
-            adapter.send_document(
-                ref, step.params.get("kind", "consultation-report"), step.params.get("to", CORRESPONDENT)
-            )
-        elif step.action == "deliver_message":
-            return self._deliver(step, patient, subjects)
-        return None
-
-    def _deliver(self, step: Step, patient: _ScenarioPatient, subjects: list[str]) -> Exchange:
-        """The bench, as a correspondent, puts a message for ``patient`` in the candidate's mailbox (or sends again
-        the very message of an earlier step, ``resend``)."""
-        assert self._hub is not None
-        if not patient.fixture.identity:
-            raise AdapterError(f"l'étape {step.id} exige un patient doté d'une identité INSi")
-        person = self._hub.insi_state.identities.by_id(patient.fixture.identity)
-        resend = step.params.get("resend")
-        with_ins = step.params.get("ins", "oui") != "non"
-        xdm = step.params.get("xdm", "valid")
-        if resend:
-            if resend not in self._deliveries:
-                raise AdapterError(f"l'étape {step.id} renvoie le message de l'étape {resend}, qui n'a rien remis")
-            delivery = self._deliveries[resend]
-        else:
-            delivery = build_delivery(
-                person, step.params.get("kind", "consultation-report"), with_ins=with_ins, xdm=xdm
-            )
-        self._deliveries[step.id] = delivery
-        return self._hub.mss.deliver(
-            delivery.data,
-            kind="document",
-            subjects=subjects,
-            meta={
-                "message_id": delivery.message_id,
-                "unique_id": delivery.unique_id,
-                "filed_in": step.params.get("filed_in"),  # the record it belongs in; None: it must await matching
-                "ins": person.matricule if with_ins and xdm == "valid" else None,  # what INSi must be asked about
-                "resend_of": resend,
-            },
-        )
-
-    def _snapshot(self, ref: str, subjects: list[str], journal: Journal) -> Exchange:
-        view = self.adapter.read_patient_record(ref)
-        if view.status not in IDENTITY_STATUSES:
-            # An unknown status cannot be judged: a bench error, never a silent pass.
-            raise AdapterError(f"statut d'identité inconnu {view.status!r} : attendu {', '.join(IDENTITY_STATUSES)}")
-        data = json.dumps(asdict(view), ensure_ascii=False, indent=2).encode()
-        return journal.record(
-            "candidate",
-            "candidate.patient_record",
-            {"record": (data, "application/json")},
-            subjects=subjects,
-            outcome=view.status,
-        )
+        return spec.perform(self._context(journal=journal, step=step, patient=patient), spec.parse(step.params))
 
     def _wait(
         self, expectation: Expectation, keys: PatientKeys | None, journal: Journal, step_seq: int
@@ -495,9 +384,10 @@ class Campaign:
         is interactive."""
         within = expectation.within * self.options.timeout_factor
         test = matches(expectation, keys)
-        waiting = getattr(self.adapter, "waiting", None)
-        if waiting is not None:
-            with waiting(f"{expectation.transaction} au simulateur {expectation.channel}", within):
+        if "waiting" in self.adapter.capabilities:
+            with cast(WaitingAdapter, self.adapter).waiting(
+                f"{expectation.transaction} au simulateur {expectation.channel}", within
+            ):
                 return journal.wait_for(test, after_seq=step_seq, timeout=within)
         return journal.wait_for(test, after_seq=step_seq, timeout=within)
 

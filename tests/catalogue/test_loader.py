@@ -165,3 +165,28 @@ def test_profiles_are_explicit_general_empty_or_unknown_are_refused(content: Pat
 def test_every_requirement_names_its_profiles(catalogue: Catalogue) -> None:
     for requirement in catalogue.requirements.values():
         assert requirement.profiles and set(requirement.profiles) <= set(catalogue.profiles), requirement.id
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            "method: vitale",
+            "method: vitalle",
+            "search_ins : method='vitalle' refusé (valeurs permises : traits, vitale)",
+        ),
+        ("kind: consultation-report", "kind: consultation-reprot", "kind='consultation-reprot' refusé"),
+        ("method: vitale", "methode: vitale", "paramètre inconnu 'methode' pour l'action search_ins (permis : method)"),
+        ("action: search_ins", "action: search_inss", "action inconnue 'search_inss' (actions connues : "),
+    ],
+)
+def test_a_step_with_a_misspelt_action_or_parameter_is_refused_at_its_line(
+    content: Path, old: str, new: str, said: str
+) -> None:
+    path = content / "scenarios" / "ins" / "sc02-qualification-vitale.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    line = _line_of(path, new)
+    problems = _problems(content)
+    assert any(p.startswith(f"{path}:{line}:") and said in p for p in problems), (line, problems)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bench.candidates.base import (
     AdapterError,
     Artifact,
+    Capability,
     Environment,
     IdentityStatus,
     PatientInput,
@@ -81,6 +82,7 @@ class ReferenceCandidate:
     """Adapter and implementation in one: the bench drives it in-process, it talks to simulators over TLS."""
 
     name = "reference"
+    capabilities: frozenset[Capability] = frozenset()
 
     def __init__(self, defects: list[str] | None = None) -> None:
         unknown = unknown_defects(defects or [])

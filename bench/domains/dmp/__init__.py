@@ -24,7 +24,7 @@ DOMAIN = Domain(
     label="Dossier médical partagé (DMP)",
     label_en="Shared medical record (DMP)",
     requirement_prefixes=("DMP",),
-    modules=("bench.domains.dmp.checks",),
+    modules=("bench.domains.dmp.checks", "bench.domains.dmp.actions"),
     channels=(Channel("dmp", "http"), Channel("dmp-untrusted", "http", untrusted=True)),
     transaction_prefixes=("dmp.",),
     identify_http=_identify_http,

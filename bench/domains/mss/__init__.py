@@ -12,7 +12,7 @@ DOMAIN = Domain(
     label="Messagerie sécurisée de santé (MSSanté)",
     label_en="Secure health messaging (MSSanté)",
     requirement_prefixes=("MSS",),
-    modules=("bench.domains.mss.checks",),
+    modules=("bench.domains.mss.checks", "bench.domains.mss.actions"),
     channels=(
         Channel("mss", "mail", before_tls=BEFORE_TLS),
         Channel("mss-untrusted", "mail", untrusted=True, before_tls=BEFORE_TLS),

@@ -1,0 +1,75 @@
+"""Actions every health software answers whatever the domain: register a patient, produce a document, and the
+read-only view of a patient's record. Their exchanges go on the bench's ``candidate`` channel."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from pydantic import Field
+
+from bench.actions.registry import ActionContext, NoParams, Params, action
+from bench.candidates.base import IDENTITY_STATUSES, AdapterError, Artifact
+from bench.fixtures.kinds import DocumentKindName
+from simulators.common.journal import Exchange
+
+CANDIDATE = "candidate"  # the bench's own channel for what the candidate hands over or shows
+DOCUMENT = "candidate.document"
+RECORD = "candidate.patient_record"
+
+
+class DocumentParams(Params):
+    kind: DocumentKindName = Field("consultation-report", description="Le type de document (liste unique des types)")
+
+
+def snapshot(context: ActionContext) -> Exchange:
+    """What the candidate's read-only query answers for the step's patient, recorded as evidence."""
+    patient = context.require_patient()
+    view = context.adapter.read_patient_record(patient.fixture.ref)
+    if view.status not in IDENTITY_STATUSES:
+        # An unknown status cannot be judged: a bench error, never a silent pass.
+        raise AdapterError(f"statut d'identité inconnu {view.status!r} : attendu {', '.join(IDENTITY_STATUSES)}")
+    data = json.dumps(asdict(view), ensure_ascii=False, indent=2).encode()
+    return context.journal.record(
+        CANDIDATE, RECORD, {"record": (data, "application/json")}, subjects=context.subjects, outcome=view.status
+    )
+
+
+def record_document(context: ActionContext, artifact: Artifact) -> Exchange:
+    """A document the candidate produced, then the identity status at the time of production."""
+    document = context.journal.record(
+        CANDIDATE,
+        DOCUMENT,
+        {"document": (artifact.data, artifact.media_type)},
+        subjects=context.subjects,
+        meta={"name": artifact.name},
+    )
+    snapshot(context)
+    return document
+
+
+@action("register_patient", domain="core", description="Créer le dossier du patient avec les traits saisis")
+def register_patient(context: ActionContext, params: NoParams) -> None:
+    context.adapter.register_patient(context.require_patient().input)
+
+
+@action(
+    "produce_document",
+    domain="core",
+    description="Produire un document pour le patient (le banc en reçoit les octets)",
+    params=DocumentParams,
+    focus=DOCUMENT,
+)
+def produce_document(context: ActionContext, params: DocumentParams) -> Exchange:
+    artifact = context.adapter.produce_document(context.require_patient().fixture.ref, params.kind)
+    return record_document(context, artifact)
+
+
+@action(
+    "read_patient_record",
+    domain="core",
+    description="Lecture seule : ce que le logiciel détient pour le patient",
+    focus=RECORD,
+)
+def read_patient_record(context: ActionContext, params: NoParams) -> Exchange:
+    return snapshot(context)

@@ -1,0 +1,87 @@
+"""DMP actions: open the record (access test), consult, replace and mask documents, point the software to a DMP."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bench.actions.core import DOCUMENT, DocumentParams, record_document
+from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
+from simulators.common.journal import Exchange
+
+REDIRECTED = "dmp.redirected"  # run state: a scenario pointed the candidate to the rogue DMP
+
+
+class ConsultParams(Params):
+    mode: Literal["normal", "bris_de_glace"] = "normal"
+
+
+class ServerParams(Params):
+    server: Literal["trusted", "untrusted"] = "trusted"  # untrusted: a DMP whose certificate must be refused
+
+
+@action(
+    "open_patient_record",
+    domain="dmp",
+    description="Ouvrir le dossier du patient (vague 2 : test d'accès au DMP sans clic)",
+    causes=("dmp.td02",),
+)
+def open_patient_record(context: ActionContext, params: NoParams) -> None:
+    context.adapter.open_patient_record(context.require_patient().fixture.ref)
+
+
+@action(
+    "consult_dmp",
+    domain="dmp",
+    description="Consulter le DMP du patient depuis son dossier et intégrer ce qui est retrouvé",
+    params=ConsultParams,
+    causes=("dmp.iti18", "dmp.iti43"),
+)
+def consult_dmp(context: ActionContext, params: ConsultParams) -> None:
+    context.adapter.consult_dmp(context.require_patient().fixture.ref, params.mode)
+
+
+@action(
+    "replace_document",
+    domain="dmp",
+    description="Corriger le dernier document de ce type : une nouvelle version le remplace",
+    params=DocumentParams,
+    causes=("dmp.iti41",),
+    focus=DOCUMENT,
+)
+def replace_document(context: ActionContext, params: DocumentParams) -> Exchange:
+    return record_document(
+        context, context.adapter.replace_document(context.require_patient().fixture.ref, params.kind)
+    )
+
+
+@action(
+    "mask_document",
+    domain="dmp",
+    description="Masquer aux professionnels le dernier document de ce type",
+    params=DocumentParams,
+    causes=("dmp.iti57",),
+)
+def mask_document(context: ActionContext, params: DocumentParams) -> None:
+    context.adapter.mask_document(context.require_patient().fixture.ref, params.kind)
+
+
+@action(
+    "configure_dmp",
+    domain="dmp",
+    description="Le DMP que le logiciel doit utiliser désormais (le banc peut le diriger vers un serveur non reconnu)",
+    params=ServerParams,
+    needs_patient=False,
+)
+def configure_dmp(context: ActionContext, params: ServerParams) -> None:
+    endpoints = context.simulators.endpoints
+    untrusted = params.server == "untrusted"
+    context.adapter.configure_dmp(endpoints.dmp_untrusted if untrusted else endpoints.dmp)
+    context.run[REDIRECTED] = untrusted
+
+
+@on_scenario_start("dmp")
+def back_to_trusted_dmp(context: ActionContext) -> None:
+    """A scenario that pointed the candidate to the rogue DMP leaves the next one with the real endpoint."""
+    if context.run.get(REDIRECTED):
+        context.adapter.configure_dmp(context.simulators.endpoints.dmp)
+        context.run[REDIRECTED] = False

@@ -1,0 +1,150 @@
+"""MSSanté actions: send a document, read the mailbox, the read-only reception queue, point the software to MSSanté
+servers, and the bench's own deliveries of correspondents' messages to the candidate's mailbox."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from bench.actions.core import CANDIDATE, DocumentParams
+from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
+from bench.candidates.base import AdapterError
+from simulators.common.journal import Exchange
+from simulators.mss.app import CORRESPONDENT
+
+if TYPE_CHECKING:
+    from bench.catalogue.models import Scenario
+    from bench.runner.mss_inbox import Delivery
+
+REDIRECTED = "mss.redirected"  # run state: a scenario pointed the candidate to rogue MSSanté servers
+DELIVERIES = "mss.deliveries"  # scenario state: what each delivering step put in the mailbox (for resends)
+RECEIVED = "candidate.received_documents"
+
+
+class SendParams(DocumentParams):
+    # An MSSanté address, or ``patient`` for the patient's mailbox (the software forms it from the INS).
+    to: str = Field(CORRESPONDENT, pattern=r"^(patient|[^@\s]+@[^@\s]+)$")
+
+
+class DeliveryParams(DocumentParams):
+    ins: Literal["oui", "non"] = "oui"  # non: the correspondent only knows the patient by its own local id
+    xdm: Literal["valid", "metadata", "traversal"] = "valid"  # a broken package: METADATA.XML left out, a ``..`` entry
+    resend: str | None = None  # send again the very message of this earlier step
+    filed_in: str | None = None  # the record (patient ref) it belongs in; none: it must await matching
+
+
+class ServerParams(Params):
+    server: Literal["trusted", "untrusted"] = "trusted"
+
+
+def _delivery_references(params: DeliveryParams, scenario: Scenario) -> list[str]:
+    problems = []
+    if params.filed_in and params.filed_in not in {p.ref for p in scenario.fixtures.patients}:
+        problems.append(f"deliver_message : filed_in={params.filed_in!r} n'est pas un patient du scénario")
+    delivering = {s.id for s in scenario.steps if s.action == "deliver_message"}
+    if params.resend and params.resend not in delivering:
+        problems.append(f"deliver_message : resend={params.resend!r} ne désigne aucune étape deliver_message")
+    return problems
+
+
+@action(
+    "send_document",
+    domain="mss",
+    description="Envoyer par MSSanté le dernier document de ce type (à un correspondant ou au patient)",
+    params=SendParams,
+    causes=("mss.smtp.message",),
+)
+def send_document(context: ActionContext, params: SendParams) -> None:
+    context.adapter.send_document(context.require_patient().fixture.ref, params.kind, params.to)
+
+
+@action(
+    "deliver_message",
+    domain="mss",
+    description="Le banc, en correspondant, dépose un message pour le patient dans la boîte du logiciel",
+    params=DeliveryParams,
+    by="bench",
+    focus="mss.delivery",
+    validate=_delivery_references,
+)
+def deliver_message(context: ActionContext, params: DeliveryParams) -> Exchange:
+    from bench.runner.mss_inbox import build_delivery
+
+    patient = context.require_patient()
+    step_id = context.step.id if context.step else "?"
+    if not patient.fixture.identity:
+        raise AdapterError(f"l'étape {step_id} exige un patient doté d'une identité INSi")
+    person = context.simulators.insi_state.identities.by_id(patient.fixture.identity)
+    deliveries: dict[str, Delivery] = context.scenario.setdefault(DELIVERIES, {})
+    with_ins = params.ins != "non"
+    if params.resend:
+        if params.resend not in deliveries:
+            raise AdapterError(f"l'étape {step_id} renvoie le message de l'étape {params.resend}, qui n'a rien remis")
+        delivery = deliveries[params.resend]
+    else:
+        delivery = build_delivery(person, params.kind, with_ins=with_ins, xdm=params.xdm)
+    deliveries[step_id] = delivery
+    exchange: Exchange = context.simulators.mss.deliver(
+        delivery.data,
+        kind="document",
+        subjects=context.subjects,
+        meta={
+            "message_id": delivery.message_id,
+            "unique_id": delivery.unique_id,
+            "filed_in": params.filed_in,
+            "ins": person.matricule if with_ins and params.xdm == "valid" else None,  # what INSi must be asked about
+            "resend_of": params.resend,
+        },
+    )
+    return exchange
+
+
+@action(
+    "check_mailbox",
+    domain="mss",
+    description="Le logiciel relève sa boîte MSSanté (IMAP) et intègre ce qu'il a reçu",
+    needs_patient=False,
+    causes=("mss.imap.fetch", "mss.imap.uid_fetch"),
+)
+def check_mailbox(context: ActionContext, params: NoParams) -> None:
+    context.adapter.check_mailbox()
+
+
+@action(
+    "read_received_documents",
+    domain="mss",
+    description="Lecture seule : documents reçus classés par dossier, et ceux en attente de rapprochement",
+    needs_patient=False,
+    focus=RECEIVED,
+)
+def read_received_documents(context: ActionContext, params: NoParams) -> Exchange:
+    view = context.adapter.read_received_documents()
+    data = json.dumps(asdict(view), ensure_ascii=False, indent=2).encode()
+    return context.journal.record(CANDIDATE, RECEIVED, {"received": (data, "application/json")})
+
+
+@action(
+    "configure_mss",
+    domain="mss",
+    description="Les serveurs MSSanté à utiliser (le banc peut le diriger vers des serveurs non reconnus)",
+    params=ServerParams,
+    needs_patient=False,
+)
+def configure_mss(context: ActionContext, params: ServerParams) -> None:
+    endpoints = context.simulators.endpoints
+    if params.server == "untrusted":
+        context.adapter.configure_mss(endpoints.mss_smtp_untrusted, endpoints.mss_imap_untrusted)
+    else:
+        context.adapter.configure_mss(endpoints.mss_smtp, endpoints.mss_imap)
+    context.run[REDIRECTED] = params.server == "untrusted"
+
+
+@on_scenario_start("mss")
+def back_to_trusted_mss(context: ActionContext) -> None:
+    if context.run.get(REDIRECTED):
+        endpoints = context.simulators.endpoints
+        context.adapter.configure_mss(endpoints.mss_smtp, endpoints.mss_imap)
+        context.run[REDIRECTED] = False
