@@ -1,4 +1,4 @@
-"""The action registry is the one list of actions: every adapter, the candidate API and the command adapter follow it."""
+"""The action registry is the one list of actions: adapters, the candidate API and the command adapter follow it."""
 
 from __future__ import annotations
 
