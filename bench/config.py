@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bench.yamlio import read_yaml, validate_model
 
@@ -38,10 +38,34 @@ class CandidateConfig(_Strict):
     operator_timeout: float = Field(default=300.0, description="operator: seconds to wait for each exchange")
 
 
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
 class SimulatorsConfig(_Strict):
     host: str = "127.0.0.1"
-    insi_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port at each run")
-    dmp_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port at each run")
+    ports: dict[str, Port] = Field(
+        default_factory=dict,
+        description="Fixed ports by simulator (names: `segur-bench serve --help`); 0 or absent picks a free port",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_ports(cls, data: Any) -> Any:
+        """``insi_port: 8443`` (the earlier spelling) is ``ports: {insi: 8443}``."""
+        if isinstance(data, dict):
+            legacy = {k[: -len("_port")]: v for k, v in data.items() if isinstance(k, str) and k.endswith("_port")}
+            if legacy:
+                data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.endswith("_port"))}
+                data["ports"] = {**legacy, **dict(data.get("ports") or {})}
+        return data
+
+
+def unknown_ports(ports: dict[str, int]) -> list[str]:
+    """Port names no registered domain declares."""
+    from bench.domains import registry
+
+    declared = {port.name for domain in registry.load().values() for port in domain.ports}
+    return sorted(set(ports) - declared)
 
 
 class BenchConfig(_Strict):
@@ -78,7 +102,12 @@ def load_config(path: Path | None = None) -> BenchConfig:
         config.profile = env["SEGUR_BENCH_PROFILE"]
     if env.get("SEGUR_BENCH_OUT"):
         config.out = Path(env["SEGUR_BENCH_OUT"])
-    return BenchConfig.model_validate(config.model_dump())
+    config = BenchConfig.model_validate(config.model_dump())
+    unknown = unknown_ports(config.simulators.ports)
+    if unknown:
+        where = chosen or CONFIG_NAME
+        raise ConfigError([f"{where}:1: simulators.ports : simulateur(s) inconnu(s) {', '.join(unknown)}"])
+    return config
 
 
 INIT_TEMPLATE = """\
@@ -120,9 +149,18 @@ lang: fr
 simulators:
   host: 127.0.0.1
   # Fixed ports make it easy to configure real software once; 0 picks a free port at each run.
-  insi_port: 0
-  dmp_port: 0
+  ports:
+@PORTS@
 
 # Multiply every waiting time (slow software, or busy test machines)
 timeout_factor: 1.0
 """
+
+
+def init_template() -> str:
+    """The commented ``segur-bench.yaml`` that ``init`` writes, with a line per port the registered domains declare."""
+    from bench.domains import registry
+
+    ports = [port for domain in registry.load().values() for port in domain.ports]
+    lines = "\n".join(f"    {port.name}: 0  # {port.label}" for port in ports) or "    {}"
+    return INIT_TEMPLATE.replace("@PORTS@", lines)

@@ -71,8 +71,7 @@ class SegurSession:
             timeout_factor=settings.timeout_factor,
             pack=packs[0] if packs else None,
             host=settings.simulators.host,
-            insi_port=settings.simulators.insi_port,
-            dmp_port=settings.simulators.dmp_port,
+            ports=dict(settings.simulators.ports),
         )
         self.campaign = Campaign(
             self.catalogue, make_adapter(settings.candidate), options, run_dir, ensure_pki(state_dir() / "pki")

@@ -154,7 +154,7 @@ def _field_messages(tmp_path: Path) -> Path:
     import io
     import zipfile
 
-    from bench.runner.mss_inbox import build_delivery
+    from bench.domains.mss.inbox import build_delivery
     from simulators.insi.identities import load_identities
 
     good = build_delivery(load_identities().by_id("santoni"), "consultation-report").data

@@ -9,6 +9,7 @@ and the candidate performs them against the simulators over the network. Read-on
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, get_args
@@ -113,20 +114,21 @@ class Artifact:
 
 @dataclass(frozen=True)
 class Environment:
-    """Where the simulators are and how to reach them, given to the adapter before any action."""
+    """Where the simulators are and how to reach them, given to the adapter before any action. ``endpoints`` holds
+    what each domain gives the candidate, by key (``insi_url``, ``dmp_url``, ``mss_smtp_url``...: the candidate
+    API's names; MSSanté URLs in curl's spelling, smtp:// and imap:// meaning STARTTLS); ``labels`` describes each
+    for a person."""
 
-    insi_url: str
     client_tls: ssl.SSLContext | None
     ca_file: str
     client_cert_file: str
     client_key_file: str
-    dmp_url: str = ""
-    dmp_untrusted_url: str = ""  # a DMP whose certificate does not verify (DMP-012)
-    # MSSanté, in curl's URL spelling: smtp:// and imap:// mean STARTTLS, smtps:// and imaps:// implicit TLS.
-    mss_smtp_url: str = ""
-    mss_imap_url: str = ""
-    mss_address: str = ""  # the software's mailbox (login of SMTP AUTH and IMAP LOGIN)
-    mss_password: str = ""
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> str:
+        """The endpoint ``key``, or an empty string when no registered domain gives it."""
+        return self.endpoints.get(key, "")
 
 
 # Optional capabilities an adapter declares (never probed): ``attest``, a person answers the operator checklists;

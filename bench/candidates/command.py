@@ -87,31 +87,14 @@ class CommandAdapter:
         return completed.stdout
 
     def start(self, environment: Environment) -> None:
-        self._env = {
-            "SEGUR_INSI_URL": environment.insi_url,
-            "SEGUR_CA_FILE": environment.ca_file,
-            "SEGUR_CLIENT_CERT_FILE": environment.client_cert_file,
-            "SEGUR_CLIENT_KEY_FILE": environment.client_key_file,
-            "SEGUR_DMP_URL": environment.dmp_url,
-            "SEGUR_MSS_SMTP_URL": environment.mss_smtp_url,
-            "SEGUR_MSS_IMAP_URL": environment.mss_imap_url,
-            "SEGUR_MSS_ADDRESS": environment.mss_address,
-            "SEGUR_MSS_PASSWORD": environment.mss_password,
+        files = {
+            "ca_file": environment.ca_file,
+            "client_cert_file": environment.client_cert_file,
+            "client_key_file": environment.client_key_file,
         }
-        self._run(
-            "start",
-            {
-                "insi_url": environment.insi_url,
-                "ca_file": environment.ca_file,
-                "client_cert_file": environment.client_cert_file,
-                "client_key_file": environment.client_key_file,
-                "dmp_url": environment.dmp_url,
-                "mss_smtp_url": environment.mss_smtp_url,
-                "mss_imap_url": environment.mss_imap_url,
-                "mss_address": environment.mss_address,
-                "mss_password": environment.mss_password,
-            },
-        )
+        given = {**environment.endpoints, **files}  # each domain's endpoints, by the candidate API's names
+        self._env = {f"SEGUR_{key.upper()}": value for key, value in given.items()}
+        self._run("start", given)
 
     def stop(self) -> None:
         self._run("stop", {})

@@ -34,6 +34,7 @@ from bench.candidates.api.models import (
     ApiPatientRecord,
     ApiReceivedDocument,
     ApiReceivedDocuments,
+    environment_endpoints,
 )
 from bench.candidates.base import AdapterError, Artifact, Environment, HeldIns, PatientInput, VitaleReading
 from bench.candidates.reference import ReferenceCandidate
@@ -95,16 +96,11 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
             raise ValueError(f"certificats illisibles : {exc}") from exc
         candidate.start(
             Environment(
-                env.insi_url,
                 context,
                 str(folder / "ca.pem"),
                 str(folder / "cert.pem"),
                 str(folder / "key.pem"),
-                dmp_url=env.dmp_url or "",
-                mss_smtp_url=env.mss_smtp_url or "",
-                mss_imap_url=env.mss_imap_url or "",
-                mss_address=env.mss_address or "",
-                mss_password=env.mss_password or "",
+                endpoints=environment_endpoints(env),
             )
         )
         return Response(status_code=204)

@@ -52,12 +52,7 @@ class HttpHookAdapter:
             "POST",
             "/v1/session/start",
             {
-                "insi_url": environment.insi_url,
-                "dmp_url": environment.dmp_url,
-                "mss_smtp_url": environment.mss_smtp_url or None,
-                "mss_imap_url": environment.mss_imap_url or None,
-                "mss_address": environment.mss_address or None,
-                "mss_password": environment.mss_password or None,
+                **{key: value or None for key, value in environment.endpoints.items()},  # each domain's endpoints
                 "ca_pem": Path(environment.ca_file).read_text(),
                 "client_cert_pem": Path(environment.client_cert_file).read_text(),
                 "client_key_pem": Path(environment.client_key_file).read_text(),

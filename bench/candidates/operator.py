@@ -82,11 +82,7 @@ class OperatorAdapter:
             "Configurez votre logiciel",
             "\n".join(
                 [
-                    f"Téléservice INSi (SOAP 1.2, TLS mutuel) : {environment.insi_url}",
-                    f"DMP (XDS.b SOAP 1.2 + MTOM, TLS mutuel, VIHF signé) : {environment.dmp_url}",
-                    f"MSSanté, envoi (SMTP, STARTTLS ou TLS, AUTH) : {environment.mss_smtp_url}",
-                    f"MSSanté, boîte aux lettres (IMAP sur TLS) : {environment.mss_imap_url}",
-                    f"Boîte MSSanté : {environment.mss_address} (mot de passe : {environment.mss_password})",
+                    *(f"{environment.labels.get(key, key)} : {value}" for key, value in environment.endpoints.items()),
                     f"Autorité de certification à approuver : {environment.ca_file}",
                     f"Certificat client : {environment.client_cert_file}",
                     f"Clé privée : {environment.client_key_file}",

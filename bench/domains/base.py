@@ -5,9 +5,16 @@ declarations and name no domain themselves."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from bench.actions.registry import ScenarioPatient
+    from bench.catalogue.models import Scenario, Step
+    from simulators.common.journal import Journal
+    from simulators.common.pki import BenchPki
 
 # How a channel's exchanges are exported and re-imported in a capture bundle (DESIGN.md: standard formats only):
 # ``http`` as HAR 1.2 entries, ``mail`` as RFC 5322 files with a JSON sidecar, ``candidate`` as the candidate's own
@@ -39,6 +46,65 @@ class CaptureFile:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """Something a domain's running simulators tell: ``serve`` prints it; when ``for_candidate``, the candidate gets
+    it in its environment under ``key`` (the HTTP hook's start body, ``SEGUR_<KEY>`` for commands, the operator's
+    screen)."""
+
+    key: str
+    value: str
+    label: str  # French, for a person
+    for_candidate: bool = True
+
+
+@dataclass(frozen=True)
+class SimulatorSetup:
+    """What a domain's simulators start with: the run's journal, the bench PKI, a folder for their state, where to
+    listen, and the fixed ports the configuration asks for (by port name; 0 or absent: a free one)."""
+
+    journal: Journal
+    pki: BenchPki
+    state_dir: Path
+    host: str
+    ports: Mapping[str, int]
+
+
+class RunningSimulators(Protocol):
+    """A domain's simulators once started. The scenario hooks set them up from the scenario's fixtures."""
+
+    def endpoints(self) -> list[Endpoint]: ...
+
+    def stop(self) -> None: ...
+
+    def before_scenario(self, scenario: Scenario, patients: Mapping[str, ScenarioPatient]) -> None: ...
+
+    def after_step(self, scenario: Scenario, step: Step) -> None: ...
+
+    def after_scenario(self, scenario: Scenario) -> None: ...
+
+
+class QuietSimulators:
+    """Scenario hooks that do nothing, for simulators without fixtures."""
+
+    def before_scenario(self, scenario: Scenario, patients: Mapping[str, ScenarioPatient]) -> None:
+        return None
+
+    def after_step(self, scenario: Scenario, step: Step) -> None:
+        return None
+
+    def after_scenario(self, scenario: Scenario) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Port:
+    """A listening port a user may fix (``simulators.ports.<name>`` in segur-bench.yaml, ``serve --port name=N``)."""
+
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Domain:
     """A domain's declaration. ``modules`` are imported when the domain loads: they register the domain's checks
     and actions (decorators), so the declaration stays the one list of what the domain brings."""
@@ -53,6 +119,12 @@ class Domain:
     # Which of its transactions a captured HTTP request is, from the body and content type (None: not this domain's).
     identify_http: Callable[[bytes, str], str | None] | None = None
     capture_files: tuple[CaptureFile, ...] = ()
+    # Its simulators: started by the hub for a campaign or ``serve``, given the setup; None for a domain without.
+    start_simulators: Callable[[SimulatorSetup], RunningSimulators] | None = None
+    ports: tuple[Port, ...] = ()
+    # A folder with ``requirements/*.yaml`` and ``scenarios/**/*.yaml`` the catalogue adds (a domain shipped apart
+    # from the bench's own content).
+    content: Path | None = None
 
     def owns_transaction(self, transaction: str) -> bool:
         return transaction.startswith(self.transaction_prefixes) if self.transaction_prefixes else False

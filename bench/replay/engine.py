@@ -21,14 +21,15 @@ from bench.catalogue.models import Expectation
 from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
 from bench.checks.registry import standalone_checks
 from bench.replay.importer import ImportReport, import_bundle
-from bench.runner.engine import ATTESTATIONS, patient_keys
+from bench.runner.engine import ATTESTATIONS
 from bench.runner.judge import JudgeSettings, judge_step, matches, run_check
+from bench.runner.patients import patient_keys, population
 from bench.runner.results import FindingResult, RunResult, ScenarioResult, StepResult
 from bench.runner.rollup import build_result
 from bench.runner.verdicts import combine
 from bench.validation.packs import ValidationPack
 from simulators.common.journal import JOURNAL_NAME, Exchange, Journal
-from simulators.insi.identities import IdentityBase, load_identities
+from simulators.insi.identities import IdentityBase
 
 
 @dataclass
@@ -60,7 +61,7 @@ def replay_bundle(
     ]
     by_id = {x.id: x for x in imported.exchanges}
     settings = JudgeSettings(pack=pack, timeout_factor=float(config.get("timeout_factor") or 1.0))
-    identities = load_identities()
+    identities = population()
     scenarios = [
         _replay_scenario(original, catalogue, identities, imported, by_id, out_dir, settings)
         if original.id in catalogue.scenarios and original.id != ATTESTATIONS

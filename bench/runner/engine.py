@@ -20,16 +20,13 @@ from bench.candidates.base import (
     AdapterError,
     AttestingAdapter,
     CandidateAdapter,
-    HeldIns,
-    PatientInput,
-    VitaleReading,
     WaitingAdapter,
 )
 from bench.catalogue.loader import Catalogue
 from bench.catalogue.models import Expectation, Scenario, Step
 from bench.checks.base import Evidence, Finding, PatientKeys
-from bench.runner.dmp_seed import seed_patient
 from bench.runner.judge import JudgeSettings, judge_step, matches
+from bench.runner.patients import population, scenario_patients
 from bench.runner.results import (
     FindingResult,
     RunResult,
@@ -42,8 +39,6 @@ from bench.runner.verdicts import combine
 from bench.validation.packs import ValidationPack
 from simulators.common.journal import JOURNAL_NAME, Exchange, Journal, read_journal
 from simulators.common.pki import BenchPki
-from simulators.insi.identities import IdentityBase
-from simulators.insi.ins import OID_TEST_NIA, OID_TEST_NIR, traits_key
 
 ProgressCallback = Callable[[str, int, int], None]
 PROGRESS_DIR = "progress"
@@ -62,44 +57,8 @@ class CampaignOptions:
     test_mode: bool = True
     timeout_factor: float = 1.0  # scales every expectation's wait (slow real software, or fast tests)
     host: str = "127.0.0.1"
-    insi_port: int = 0
-    dmp_port: int = 0
+    ports: dict[str, int] = field(default_factory=dict)  # fixed simulator ports by name (0 or absent: a free one)
     pack: ValidationPack | None = None  # CI-SIS validation pack for the CDA checks (XSD, schematrons, value sets)
-
-
-def _patients(scenario: Scenario, identities: IdentityBase) -> dict[str, ScenarioPatient]:
-    patients = {}
-    for fixture in scenario.fixtures.patients:
-        typed = fixture.typed
-        keys = {f"patient:{fixture.ref}", traits_key(typed.birth_name, typed.birth_date)}
-        held = None
-        if fixture.identity:
-            person = identities.by_id(fixture.identity)
-            keys.add(f"ins:{person.matricule}")
-            keys.add(person.traits.key)
-            if fixture.held_ins:
-                held = HeldIns(person.matricule, OID_TEST_NIA if person.kind == "nia" else OID_TEST_NIR)
-        vitale = None
-        if fixture.vitale:
-            vitale = VitaleReading(fixture.vitale.beneficiary, fixture.vitale.insured, fixture.vitale.rank)
-            keys.update(f"nir:{n[:13].upper()}" for n in (fixture.vitale.beneficiary, fixture.vitale.insured) if n)
-        patient_input = PatientInput(
-            ref=fixture.ref,
-            birth_name=typed.birth_name,
-            first_names=list(typed.first_names),
-            sex=typed.sex,
-            birth_date=typed.birth_date,
-            birth_place=typed.birth_place,
-            vitale=vitale,
-            held_ins=held,
-        )
-        patients[fixture.ref] = ScenarioPatient(fixture, PatientKeys(fixture.ref, frozenset(keys)), patient_input)
-    return patients
-
-
-def patient_keys(scenario: Scenario, identities: IdentityBase) -> dict[str, PatientKeys]:
-    """How exchanges about each patient of ``scenario`` are recognised (routing keys)."""
-    return {ref: patient.keys for ref, patient in _patients(scenario, identities).items()}
 
 
 class Campaign:
@@ -163,8 +122,7 @@ class Campaign:
             self.run_dir,
             self.pki,
             host=self.options.host,
-            insi_port=self.options.insi_port,
-            dmp_port=self.options.dmp_port,
+            ports=self.options.ports,
         )
         self._hub.start()
         try:
@@ -258,18 +216,9 @@ class Campaign:
     # scenario ------------------------------------------------------------------------------------------
     def _run_scenario(self, scenario: Scenario, hub: SimulatorHub) -> ScenarioResult:
         clock = time.monotonic()
-        patients = _patients(scenario, hub.insi_state.identities)
-        hub.insi_state.set_behaviours(
-            {
-                p.fixture.identity: p.fixture.insi_behaviour
-                for p in patients.values()
-                if p.fixture.identity and p.fixture.insi_behaviour
-            }
-        )
-        self._seed_dmp(patients, hub)
-        hub.mss.reset()
+        patients = scenario_patients(scenario, population())
+        hub.before_scenario(scenario, patients)
         self._scenario_state = {}
-        hub.dmp_state.outage = scenario.fixtures.dmp_outage_until is not None
         start_seq = hub.journal.last_seq
         steps: list[StepResult] = []
         blocked: str | None = None
@@ -295,8 +244,7 @@ class Campaign:
             steps.append(result)
             if result.outcome == "error":
                 blocked = f"l'étape {step.id} n'a pas pu être menée"
-        hub.insi_state.set_behaviours({})
-        hub.dmp_state.outage = False
+        hub.after_scenario(scenario)
         return ScenarioResult(
             id=scenario.id,
             title=scenario.title,
@@ -305,16 +253,6 @@ class Campaign:
             duration_s=round(time.monotonic() - clock, 3),
             steps=steps,
         )
-
-    @staticmethod
-    def _seed_dmp(patients: dict[str, ScenarioPatient], hub: SimulatorHub) -> None:
-        """Each scenario starts from an empty DMP holding only what its fixtures put there."""
-        hub.dmp_state.registry.clear()
-        for patient in patients.values():
-            fixture = patient.fixture
-            if fixture.identity and (fixture.dmp != "actif" or fixture.dmp_documents):
-                person = hub.insi_state.identities.by_id(fixture.identity)
-                seed_patient(hub.dmp_state, person, fixture.dmp, fixture.dmp_documents)
 
     def _run_step(
         self, scenario: Scenario, step: Step, patients: dict[str, ScenarioPatient], journal: Journal, scenario_seq: int
@@ -325,7 +263,7 @@ class Campaign:
         try:
             focus = self._perform(step, patient, journal)
         except AdapterError as exc:
-            self._end_outage(scenario, step)
+            self._after_step(scenario, step)
             return StepResult(
                 id=step.id,
                 title=step.title,
@@ -334,7 +272,7 @@ class Campaign:
                 message=f"le candidat n'a pas pu réaliser l'action : {exc}",
                 duration_s=round(time.monotonic() - clock, 3),
             )
-        self._end_outage(scenario, step)
+        self._after_step(scenario, step)
         settings = JudgeSettings(self.options.test_mode, self.options.pack, self.options.timeout_factor)
         findings = judge_step(
             step,
@@ -358,10 +296,10 @@ class Campaign:
             findings=numbered,
         )
 
-    def _end_outage(self, scenario: Scenario, step: Step) -> None:
-        """The DMP comes back once the step the fixtures name is done (its expectations then wait for the candidate)."""
-        if self._hub is not None and scenario.fixtures.dmp_outage_until == step.id:
-            self._hub.dmp_state.outage = False
+    def _after_step(self, scenario: Scenario, step: Step) -> None:
+        """The simulators' fixtures may end with a step (a DMP outage ends once its step is done)."""
+        if self._hub is not None:
+            self._hub.after_step(scenario, step)
 
     def _context(
         self, *, journal: Journal, step: Step | None = None, patient: ScenarioPatient | None = None

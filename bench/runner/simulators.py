@@ -1,113 +1,92 @@
-"""Start the simulators a campaign needs on loopback, recording into the run's journal."""
+"""Start the simulators of every registered domain on loopback, recording into the run's journal, and hand the
+candidate its environment. The hub names no domain: each declares how its simulators start."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
 
 from bench.candidates.base import Environment
+from bench.domains import registry as domains
+from bench.domains.base import Endpoint, RunningSimulators, SimulatorSetup
 from simulators.common.journal import Journal
 from simulators.common.pki import BenchPki
-from simulators.common.server import SimulatorServer
-from simulators.dmp.app import DMP_PATH, create_dmp_app, open_state
-from simulators.insi.app import INSI_PATH, InsiState, create_insi_app
-from simulators.mss.app import CANDIDATE_MAILBOX, MssSimulator
+
+if TYPE_CHECKING:
+    from bench.actions.registry import ScenarioPatient
+    from bench.catalogue.models import Scenario, Step
 
 STATE_DIR = "state"
-
-
-@dataclass
-class Endpoints:
-    insi: str
-    dmp: str
-    dmp_untrusted: str
-    mss_smtp: str
-    mss_imap: str
-    mss_smtp_untrusted: str
-    mss_imap_untrusted: str
+S = TypeVar("S")
 
 
 class SimulatorHub:
-    """The running simulators of one run directory: INSi, the DMP, and a DMP whose certificate no candidate should
-    trust (same registry, its own journal channel ``dmp-untrusted``).
+    """The running simulators of one run directory, domain by domain.
 
-    >>> with SimulatorHub(run_dir, pki) as hub:  # doctest: +SKIP
-    ...     hub.endpoints.insi
-    'https://127.0.0.1:40123/insi'
+    >>> with SimulatorHub(run_dir, pki, ports={"insi": 8443}) as hub:  # doctest: +SKIP
+    ...     [e.value for e in hub.endpoints() if e.key == "insi_url"]
+    ['https://127.0.0.1:8443/insi']
     """
 
     def __init__(
-        self, run_dir: Path, pki: BenchPki, *, host: str = "127.0.0.1", insi_port: int = 0, dmp_port: int = 0
+        self, run_dir: Path, pki: BenchPki, *, host: str = "127.0.0.1", ports: Mapping[str, int] | None = None
     ) -> None:
         self.journal = Journal(run_dir)
         self.pki = pki
-        self.insi_state = InsiState()
-        self.dmp_state = open_state(run_dir / STATE_DIR, pki.ca.cert)
-        self._servers = [
-            SimulatorServer(
-                create_insi_app(self.journal, self.insi_state),
-                "insi",
-                ssl_context=pki.server_context(),
-                host=host,
-                port=insi_port,
-            ),
-            SimulatorServer(
-                create_dmp_app(self.journal, self.dmp_state),
-                "dmp",
-                ssl_context=pki.server_context(),
-                host=host,
-                port=dmp_port,
-            ),
-            SimulatorServer(
-                create_dmp_app(self.journal, self.dmp_state, channel="dmp-untrusted"),
-                "dmp-untrusted",
-                ssl_context=pki.untrusted_server_context(),
-                host=host,
-            ),
-        ]
-        self.mss = MssSimulator(self.journal, pki, host=host)
-        self.endpoints: Endpoints  # known once started (the MSSanté ports are picked at start)
+        self._setup = SimulatorSetup(self.journal, pki, run_dir / STATE_DIR, host, dict(ports or {}))
+        self._running: dict[str, RunningSimulators] = {}
 
     def start(self) -> SimulatorHub:
-        for server in self._servers:
-            server.start()
-        self.mss.start()
-        insi, dmp, untrusted = self._servers
-        mss = self.mss.endpoints
-        assert mss is not None
-        self.endpoints = Endpoints(
-            insi=insi.url + INSI_PATH,
-            dmp=dmp.url + DMP_PATH,
-            dmp_untrusted=untrusted.url + DMP_PATH,
-            mss_smtp=mss.smtp,
-            mss_imap=mss.imap,  # STARTTLS, as SC.MSS/CONF.06 describes MSSanté clients
-            mss_smtp_untrusted=mss.smtp_untrusted,
-            mss_imap_untrusted=mss.imap_untrusted,
-        )
+        try:
+            for domain in domains.load().values():
+                if domain.start_simulators is not None:
+                    self._running[domain.name] = domain.start_simulators(self._setup)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
-        self.mss.stop()
-        for server in self._servers:
-            server.stop()
-        self.dmp_state.registry.close()
+        for running in reversed(list(self._running.values())):
+            running.stop()
+        self._running.clear()
         self.journal.close()
 
+    def of(self, domain: str, kind: type[S]) -> S:
+        """The running simulators of ``domain``, as the domain's own class (for its actions and tests)."""
+        running = self._running.get(domain)
+        if not isinstance(running, kind):
+            raise LookupError(f"aucun simulateur {domain!r} de type {kind.__name__} dans ce banc")
+        return running
+
+    def endpoints(self) -> list[Endpoint]:
+        return [endpoint for running in self._running.values() for endpoint in running.endpoints()]
+
     def environment(self) -> Environment:
+        given = [e for e in self.endpoints() if e.for_candidate]
         return Environment(
-            insi_url=self.endpoints.insi,
             client_tls=self.pki.client_context(),
             ca_file=str(self.pki.ca.cert),
             client_cert_file=str(self.pki.client.cert),
             client_key_file=str(self.pki.client.key),
-            dmp_url=self.endpoints.dmp,
-            dmp_untrusted_url=self.endpoints.dmp_untrusted,
-            mss_smtp_url=self.endpoints.mss_smtp,
-            mss_imap_url=self.endpoints.mss_imap,
-            mss_address=CANDIDATE_MAILBOX,
-            mss_password=self.mss.password,
+            endpoints={e.key: e.value for e in given},
+            labels={e.key: e.label for e in given},
         )
+
+    # scenario hooks ----------------------------------------------------------------------------------------
+    def before_scenario(self, scenario: Scenario, patients: Mapping[str, ScenarioPatient]) -> None:
+        for running in self._running.values():
+            running.before_scenario(scenario, patients)
+
+    def after_step(self, scenario: Scenario, step: Step) -> None:
+        for running in self._running.values():
+            running.after_step(scenario, step)
+
+    def after_scenario(self, scenario: Scenario) -> None:
+        for running in self._running.values():
+            running.after_scenario(scenario)
 
     def __enter__(self) -> SimulatorHub:
         return self.start()

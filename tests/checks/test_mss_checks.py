@@ -13,7 +13,7 @@ import pytest
 
 from bench.checks.base import CheckContext, Evidence
 from bench.domains.mss.checks import parse_mail, smtp_submission, untrusted_refused, xdm_package, xdm_problems
-from bench.runner.mss_inbox import build_delivery
+from bench.domains.mss.inbox import build_delivery
 from simulators.common.journal import Journal
 from simulators.insi.identities import load_identities
 from simulators.mss.app import CANDIDATE_MAILBOX

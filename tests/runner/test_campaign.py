@@ -144,11 +144,11 @@ class _SilentCandidate(ReferenceCandidate):
     def start(self, environment: Environment) -> None:
         super().start(
             Environment(
-                "https://127.0.0.1:9/insi",
                 environment.client_tls,
                 environment.ca_file,
                 environment.client_cert_file,
                 environment.client_key_file,
+                endpoints={"insi_url": "https://127.0.0.1:9/insi"},
             )
         )
 

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.domains.dmp.simulators import DmpSimulators
 from bench.runner.simulators import SimulatorHub
 from simulators.common.pki import BenchPki, ensure_pki
 from simulators.dmp.transactions import REPOSITORY_ID
@@ -35,12 +36,16 @@ def client(pki: BenchPki) -> Iterator[httpx.Client]:
         yield http
 
 
+def _dmp(hub: SimulatorHub) -> DmpSimulators:
+    return hub.of("dmp", DmpSimulators)
+
+
 def _feed(
     client: httpx.Client, hub: SimulatorHub, pki: BenchPki, document: bytes = DOCUMENT, **options: object
 ) -> tuple[httpx.Response, str, str]:
     body, entry, unique_id = req.provide_and_register(document, **options)  # type: ignore[arg-type]
     data, content_type = req.mtom(req.envelope(ITI41, body, req.vihf(pki)), {"doc1@test": document})
-    return client.post(hub.endpoints.dmp, content=data, headers={"Content-Type": content_type}), entry, unique_id
+    return client.post(_dmp(hub).url, content=data, headers={"Content-Type": content_type}), entry, unique_id
 
 
 def _status(response: httpx.Response) -> str:
@@ -65,7 +70,7 @@ def _fault(response: httpx.Response) -> tuple[str, str]:
 
 def _find(client: httpx.Client, hub: SimulatorHub, pki: BenchPki, **vihf: object) -> list[str]:
     envelope = req.envelope(ITI18, req.find_documents(), req.vihf(pki, **vihf))  # type: ignore[arg-type]
-    response = client.post(hub.endpoints.dmp, content=envelope, headers=SOAP_XML)
+    response = client.post(_dmp(hub).url, content=envelope, headers=SOAP_XML)
     assert response.status_code == 200
     return [
         e.find(
@@ -83,7 +88,7 @@ def test_a_foreign_client_feeds_with_mtom_and_retrieves_byte_for_byte(
     assert response.status_code == 200 and _status(response) == "Success", response.text
     assert _find(client, hub, pki) == [unique_id]
     envelope = req.envelope(ITI43, req.retrieve(REPOSITORY_ID, unique_id), req.vihf(pki))
-    answer = client.post(hub.endpoints.dmp, content=envelope, headers=SOAP_XML)
+    answer = client.post(_dmp(hub).url, content=envelope, headers=SOAP_XML)
     assert answer.headers["content-type"].startswith("multipart/related")
     message = email.message_from_bytes(
         f"Content-Type: {answer.headers['content-type']}\r\n\r\n".encode() + answer.content, policy=email.policy.default
@@ -122,7 +127,7 @@ def test_replacement_deprecates_and_masking_hides_from_other_professionals(
 def test_business_states_are_refused_as_the_dmp_would(
     hub: SimulatorHub, client: httpx.Client, pki: BenchPki, state: str, code: str
 ) -> None:
-    hub.dmp_state.registry.set_patient_state(req.PATIENT[0], state)  # type: ignore[arg-type]
+    _dmp(hub).state.registry.set_patient_state(req.PATIENT[0], state)  # type: ignore[arg-type]
     response, _e, _u = _feed(client, hub, pki)
     assert _status(response) == "Failure" and _errors(response) == [code]
     assert hub.journal.exchanges[-1].outcome == "failure"
@@ -168,7 +173,7 @@ def test_bad_assertions_get_ws_security_faults(
     else:
         assertion = req.vihf(pki, omit=("LPS_ID_HOMOLOGATION_DMP",))
     response = client.post(
-        hub.endpoints.dmp, content=req.envelope(ITI18, req.find_documents(), assertion), headers=SOAP_XML
+        _dmp(hub).url, content=req.envelope(ITI18, req.find_documents(), assertion), headers=SOAP_XML
     )
     assert response.status_code == 400
     assert _fault(response) == ("soap:Sender", subcode)
@@ -192,7 +197,7 @@ def test_bad_assertions_get_ws_security_faults(
 def test_malformed_requests_get_faults_and_are_recorded(
     hub: SimulatorHub, client: httpx.Client, body: bytes, content_type: str, status: int
 ) -> None:
-    response = client.post(hub.endpoints.dmp, content=body, headers={"Content-Type": content_type})
+    response = client.post(_dmp(hub).url, content=body, headers={"Content-Type": content_type})
     assert response.status_code == status
     assert _fault(response)[0] == "soap:Sender"
     assert hub.journal.exchanges[-1].outcome == "fault:Sender"
@@ -200,10 +205,10 @@ def test_malformed_requests_get_faults_and_are_recorded(
 
 def test_unknown_action_and_oversized_body(hub: SimulatorHub, client: httpx.Client, pki: BenchPki) -> None:
     envelope = req.envelope("urn:example:Unknown", "<x/>", req.vihf(pki))
-    response = client.post(hub.endpoints.dmp, content=envelope, headers=SOAP_XML)
+    response = client.post(_dmp(hub).url, content=envelope, headers=SOAP_XML)
     assert _fault(response) == ("soap:Sender", "wsa:ActionNotSupported")
     huge = b"<a>" + b"x" * (21 * 1024 * 1024) + b"</a>"
-    response = client.post(hub.endpoints.dmp, content=huge, headers=SOAP_XML)
+    response = client.post(_dmp(hub).url, content=huge, headers=SOAP_XML)
     assert response.status_code == 413
     assert hub.journal.exchanges[-1].meta["truncated_at"] == 20 * 1024 * 1024
 
@@ -211,9 +216,9 @@ def test_unknown_action_and_oversized_body(hub: SimulatorHub, client: httpx.Clie
 def test_client_without_certificate_and_untrusted_server(hub: SimulatorHub, pki: BenchPki) -> None:
     anonymous_context = ssl.create_default_context(cafile=str(pki.ca.cert))
     with httpx.Client(verify=anonymous_context) as anonymous, pytest.raises(httpx.HTTPError):
-        anonymous.post(hub.endpoints.dmp, content=b"<x/>", headers=SOAP_XML)
+        anonymous.post(_dmp(hub).url, content=b"<x/>", headers=SOAP_XML)
     with httpx.Client(verify=pki.client_context()) as careful, pytest.raises(httpx.ConnectError):
-        careful.post(hub.endpoints.dmp_untrusted, content=b"<x/>", headers=SOAP_XML)
+        careful.post(_dmp(hub).untrusted_url, content=b"<x/>", headers=SOAP_XML)
     assert hub.journal.exchanges == []  # nothing reached either server
 
 
@@ -228,7 +233,7 @@ def test_fuzz_never_crashes_the_simulator(
     hub: SimulatorHub, client: httpx.Client, body: bytes, content_type: str
 ) -> None:
     before = len(hub.journal.exchanges)
-    response = client.post(hub.endpoints.dmp, content=body, headers={"Content-Type": content_type})
+    response = client.post(_dmp(hub).url, content=body, headers={"Content-Type": content_type})
     assert 400 <= response.status_code < 500
     assert _fault(response)[0] == "soap:Sender"
     assert len(hub.journal.exchanges) == before + 1
@@ -238,17 +243,17 @@ def test_incomplete_metadata_is_refused(hub: SimulatorHub, client: httpx.Client,
     body, _entry, _unique = req.provide_and_register(DOCUMENT)
     without_class = body.replace("urn:uuid:41a5887f-8865-4c09-adf7-e362475b143a", "urn:uuid:00000000-0000-0000-0000-0")
     data, content_type = req.mtom(req.envelope(ITI41, without_class, req.vihf(pki)), {"doc1@test": DOCUMENT})
-    response = client.post(hub.endpoints.dmp, content=data, headers={"Content-Type": content_type})
+    response = client.post(_dmp(hub).url, content=data, headers={"Content-Type": content_type})
     assert _errors(response) == ["XDSRegistryMetadataError"]
     assert "classCode absent" in response.text
 
 
 def test_an_outage_answers_503_and_is_recorded(hub: SimulatorHub, client: httpx.Client, pki: BenchPki) -> None:
-    hub.dmp_state.outage = True
+    _dmp(hub).state.outage = True
     response = client.post(
-        hub.endpoints.dmp, content=req.envelope(ITI18, req.find_documents(), req.vihf(pki)), headers=SOAP_XML
+        _dmp(hub).url, content=req.envelope(ITI18, req.find_documents(), req.vihf(pki)), headers=SOAP_XML
     )
     assert response.status_code == 503 and _fault(response) == ("soap:Receiver", "dmp:ServiceIndisponible")
     assert hub.journal.exchanges[-1].outcome == "fault:dmp:ServiceIndisponible"
-    hub.dmp_state.outage = False
+    _dmp(hub).state.outage = False
     assert _find(client, hub, pki) == []  # back: answered again

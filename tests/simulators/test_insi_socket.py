@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.domains.ins.simulators import InsiSimulators
 from bench.runner.simulators import SimulatorHub
 from simulators.common.pki import BenchPki
 from simulators.insi.messages import read_result
@@ -24,10 +25,14 @@ def client(pki: BenchPki) -> Iterator[httpx.Client]:
         yield http
 
 
+def _insi(hub: SimulatorHub) -> InsiSimulators:
+    return hub.of("ins", InsiSimulators)
+
+
 def _post(
     client: httpx.Client, hub: SimulatorHub, body: bytes, headers: dict[str, str] | None = None
 ) -> httpx.Response:
-    return client.post(hub.endpoints.insi, content=body, headers=headers or HEADERS)
+    return client.post(_insi(hub).url, content=body, headers=headers or HEADERS)
 
 
 def test_search_results_00_01_02(hub: SimulatorHub, client: httpx.Client) -> None:
@@ -47,7 +52,7 @@ def test_search_results_00_01_02(hub: SimulatorHub, client: httpx.Client) -> Non
 def test_client_without_certificate_is_refused(hub: SimulatorHub, pki: BenchPki) -> None:
     context = ssl.create_default_context(cafile=str(pki.ca.cert))
     with httpx.Client(verify=context) as anonymous, pytest.raises(httpx.HTTPError):
-        anonymous.post(hub.endpoints.insi, content=search_traits("X", "Y", "M", "2000-01-01"), headers=HEADERS)
+        anonymous.post(_insi(hub).url, content=search_traits("X", "Y", "M", "2000-01-01"), headers=HEADERS)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +144,7 @@ def test_arbitrary_traits_get_a_result_or_a_fault(
 
 
 def test_scenario_behaviours_answer_faults(hub: SimulatorHub, client: httpx.Client) -> None:
-    hub.insi_state.set_behaviours({"lefevre": "fault", "d-almeida": "unavailable"})
+    _insi(hub).state.set_behaviours({"lefevre": "fault", "d-almeida": "unavailable"})
     fault = read_result(_post(client, hub, search_traits("LEFEVRE", "HELENE", "F", "1985-06-30")).content)
     assert fault.fault_subcode == "siram_10"
     down = read_result(_post(client, hub, search_traits("D'ALMEIDA", "ANAIS", "F", "1991-11-02")).content)

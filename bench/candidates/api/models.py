@@ -21,7 +21,11 @@ class ApiError(_Strict):
     error: str
 
 
-class ApiEnvironment(_Strict):
+class ApiEnvironment(BaseModel):
+    """The start body: the PEM material, and each domain's endpoints (further domains add their own keys)."""
+
+    model_config = ConfigDict(extra="allow")
+
     insi_url: str
     dmp_url: str | None = None
     mss_smtp_url: str | None = None
@@ -138,3 +142,12 @@ def record_view(record: ApiPatientRecord) -> PatientRecordView:
     fields = record.model_dump(exclude={"documents"})
     documents = [DocumentView(**d.model_dump()) for d in record.documents]
     return PatientRecordView(**fields, documents=documents)
+
+
+PEM_FIELDS = ("ca_pem", "client_cert_pem", "client_key_pem")
+
+
+def environment_endpoints(env: ApiEnvironment) -> dict[str, str]:
+    """Every endpoint of the start body (the known fields and those of further domains), without the PEM material."""
+    values = env.model_dump(exclude=set(PEM_FIELDS))
+    return {key: value for key, value in values.items() if isinstance(value, str) and value}

@@ -99,10 +99,10 @@ class ReferenceCandidate:
     def start(self, environment: Environment) -> None:
         if environment.client_tls is None:
             raise AdapterError("le candidat de référence exige TLS mutuel")
-        self._insi = InsiClient(environment.insi_url, environment.client_tls)
-        if environment.dmp_url:
+        self._insi = InsiClient(environment.get("insi_url"), environment.client_tls)
+        if environment.get("dmp_url"):
             self._dmp = DmpPractice(environment, self.defects, self._practitioner)
-        if environment.mss_smtp_url:
+        if environment.get("mss_smtp_url"):
             self._mss = MssPractice(environment, self.defects, self._verify_received)
 
     def stop(self) -> None:

@@ -64,14 +64,14 @@ class DmpPatient:
 
 class DmpPractice:
     def __init__(self, environment: Environment, defects: frozenset[str], practitioner: Practitioner) -> None:
-        if not environment.dmp_url or environment.client_tls is None:
+        if not environment.get("dmp_url") or environment.client_tls is None:
             raise AdapterError("le candidat de référence exige l'adresse du DMP et TLS mutuel")
         self.defects = defects
         self.practitioner = practitioner
         self._environment = environment
         self._key = Path(environment.client_key_file).read_bytes()
         self._cert = Path(environment.client_cert_file).read_bytes()
-        self._client = self._new_client(environment.dmp_url)
+        self._client = self._new_client(environment.get("dmp_url"))
         # Feeds waiting for the DMP to come back, flushed by a background thread with no user action.
         self._lock = threading.RLock()
         self._pending: list[tuple[DmpPatient, HeldDocument, HeldDocument | None]] = []

@@ -48,9 +48,9 @@ class MssPractice:
     def __init__(self, environment: Environment, defects: frozenset[str], verify: InsVerifier) -> None:
         self.defects = defects
         self.verify = verify
-        self.smtp_url = environment.mss_smtp_url
-        self.imap_url = environment.mss_imap_url
-        self.account = MssAccount(environment.mss_address, environment.mss_password)
+        self.smtp_url = environment.get("mss_smtp_url")
+        self.imap_url = environment.get("mss_imap_url")
+        self.account = MssAccount(environment.get("mss_address"), environment.get("mss_password"))
         if environment.client_tls is None:
             raise AdapterError("le candidat de référence exige TLS")
         self.tls = environment.client_tls

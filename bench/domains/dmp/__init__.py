@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.domains.base import Channel, Domain
+from bench.domains.base import Channel, Domain, Port, RunningSimulators, SimulatorSetup
 
 
 def _identify_http(body: bytes, content_type: str) -> str | None:
@@ -19,6 +19,15 @@ def _identify_http(body: bytes, content_type: str) -> str | None:
     return ACTIONS.get(parsed.action or "")
 
 
+PORT = Port("dmp", "Port du simulateur DMP")
+
+
+def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
+    from bench.domains.dmp.simulators import DmpSimulators
+
+    return DmpSimulators(setup)
+
+
 DOMAIN = Domain(
     name="dmp",
     label="Dossier médical partagé (DMP)",
@@ -28,4 +37,6 @@ DOMAIN = Domain(
     channels=(Channel("dmp", "http"), Channel("dmp-untrusted", "http", untrusted=True)),
     transaction_prefixes=("dmp.",),
     identify_http=_identify_http,
+    start_simulators=_start_simulators,
+    ports=(PORT,),
 )

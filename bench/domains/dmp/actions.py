@@ -6,6 +6,7 @@ from typing import Literal
 
 from bench.actions.core import DOCUMENT, DocumentParams, record_document
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
+from bench.domains.dmp.simulators import DmpSimulators
 from simulators.common.journal import Exchange
 
 REDIRECTED = "dmp.redirected"  # run state: a scenario pointed the candidate to the rogue DMP
@@ -73,9 +74,9 @@ def mask_document(context: ActionContext, params: DocumentParams) -> None:
     needs_patient=False,
 )
 def configure_dmp(context: ActionContext, params: ServerParams) -> None:
-    endpoints = context.simulators.endpoints
+    dmp = context.simulators.of("dmp", DmpSimulators)
     untrusted = params.server == "untrusted"
-    context.adapter.configure_dmp(endpoints.dmp_untrusted if untrusted else endpoints.dmp)
+    context.adapter.configure_dmp(dmp.untrusted_url if untrusted else dmp.url)
     context.run[REDIRECTED] = untrusted
 
 
@@ -83,5 +84,5 @@ def configure_dmp(context: ActionContext, params: ServerParams) -> None:
 def back_to_trusted_dmp(context: ActionContext) -> None:
     """A scenario that pointed the candidate to the rogue DMP leaves the next one with the real endpoint."""
     if context.run.get(REDIRECTED):
-        context.adapter.configure_dmp(context.simulators.endpoints.dmp)
+        context.adapter.configure_dmp(context.simulators.of("dmp", DmpSimulators).url)
         context.run[REDIRECTED] = False

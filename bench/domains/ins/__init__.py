@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.domains.base import Channel, Domain
+from bench.domains.base import Channel, Domain, Port, RunningSimulators, SimulatorSetup
 
 
 def _identify_http(body: bytes, content_type: str) -> str | None:
@@ -18,6 +18,15 @@ def _identify_http(body: bytes, content_type: str) -> str | None:
         return None
 
 
+PORT = Port("insi", "Port du simulateur INSi")
+
+
+def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
+    from bench.domains.ins.simulators import InsiSimulators
+
+    return InsiSimulators(setup)
+
+
 DOMAIN = Domain(
     name="ins",
     label="Identité nationale de santé (INSi)",
@@ -27,4 +36,6 @@ DOMAIN = Domain(
     channels=(Channel("insi", "http"),),
     transaction_prefixes=("insi.",),
     identify_http=_identify_http,
+    start_simulators=_start_simulators,
+    ports=(PORT,),
 )

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from bench.domains.base import CaptureFile, Channel, Domain
+from bench.domains.base import CaptureFile, Channel, Domain, RunningSimulators, SimulatorSetup
 
 # What a client may say before TLS on a STARTTLS port (RFC 3207, RFC 3501): nothing that carries data.
 BEFORE_TLS = ("mss.smtp.session", "mss.imap.capability", "mss.imap.starttls", "mss.imap.noop", "mss.imap.logout")
+
+
+def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
+    from bench.domains.mss.simulators import MssSimulators
+
+    return MssSimulators(setup)
+
 
 DOMAIN = Domain(
     name="mss",
@@ -20,4 +27,5 @@ DOMAIN = Domain(
     transaction_prefixes=("mss.",),
     # A field capture's message (RFC 5322), judged on what a message alone proves.
     capture_files=(CaptureFile(".eml", "mss.message", "message", "message/rfc822"),),
+    start_simulators=_start_simulators,
 )

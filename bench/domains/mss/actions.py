@@ -12,12 +12,13 @@ from pydantic import Field
 from bench.actions.core import CANDIDATE, DocumentParams
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
 from bench.candidates.base import AdapterError
+from bench.domains.mss.simulators import MssSimulators
 from simulators.common.journal import Exchange
 from simulators.mss.app import CORRESPONDENT
 
 if TYPE_CHECKING:
     from bench.catalogue.models import Scenario
-    from bench.runner.mss_inbox import Delivery
+    from bench.domains.mss.inbox import Delivery
 
 REDIRECTED = "mss.redirected"  # run state: a scenario pointed the candidate to rogue MSSanté servers
 DELIVERIES = "mss.deliveries"  # scenario state: what each delivering step put in the mailbox (for resends)
@@ -71,13 +72,14 @@ def send_document(context: ActionContext, params: SendParams) -> None:
     validate=_delivery_references,
 )
 def deliver_message(context: ActionContext, params: DeliveryParams) -> Exchange:
-    from bench.runner.mss_inbox import build_delivery
+    from bench.domains.mss.inbox import build_delivery
 
     patient = context.require_patient()
     step_id = context.step.id if context.step else "?"
     if not patient.fixture.identity:
         raise AdapterError(f"l'étape {step_id} exige un patient doté d'une identité INSi")
-    person = context.simulators.insi_state.identities.by_id(patient.fixture.identity)
+    mss = context.simulators.of("mss", MssSimulators)
+    person = mss.identities.by_id(patient.fixture.identity)
     deliveries: dict[str, Delivery] = context.scenario.setdefault(DELIVERIES, {})
     with_ins = params.ins != "non"
     if params.resend:
@@ -87,7 +89,7 @@ def deliver_message(context: ActionContext, params: DeliveryParams) -> Exchange:
     else:
         delivery = build_delivery(person, params.kind, with_ins=with_ins, xdm=params.xdm)
     deliveries[step_id] = delivery
-    exchange: Exchange = context.simulators.mss.deliver(
+    exchange: Exchange = mss.server.deliver(
         delivery.data,
         kind="document",
         subjects=context.subjects,
@@ -134,17 +136,17 @@ def read_received_documents(context: ActionContext, params: NoParams) -> Exchang
     needs_patient=False,
 )
 def configure_mss(context: ActionContext, params: ServerParams) -> None:
-    endpoints = context.simulators.endpoints
+    mss = context.simulators.of("mss", MssSimulators)
     if params.server == "untrusted":
-        context.adapter.configure_mss(endpoints.mss_smtp_untrusted, endpoints.mss_imap_untrusted)
+        context.adapter.configure_mss(mss.smtp_untrusted, mss.imap_untrusted)
     else:
-        context.adapter.configure_mss(endpoints.mss_smtp, endpoints.mss_imap)
+        context.adapter.configure_mss(mss.smtp, mss.imap)
     context.run[REDIRECTED] = params.server == "untrusted"
 
 
 @on_scenario_start("mss")
 def back_to_trusted_mss(context: ActionContext) -> None:
     if context.run.get(REDIRECTED):
-        endpoints = context.simulators.endpoints
-        context.adapter.configure_mss(endpoints.mss_smtp, endpoints.mss_imap)
+        mss = context.simulators.of("mss", MssSimulators)
+        context.adapter.configure_mss(mss.smtp, mss.imap)
         context.run[REDIRECTED] = False

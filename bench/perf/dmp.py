@@ -33,11 +33,12 @@ class DmpFigures:
 
 
 def _serve(pki_dir: str, run_dir: str, ready: Any, stop: Any) -> None:
+    from bench.domains.dmp.simulators import DmpSimulators
     from bench.runner.simulators import SimulatorHub
     from simulators.common.pki import ensure_pki
 
     with SimulatorHub(Path(run_dir), ensure_pki(Path(pki_dir))) as hub:
-        ready.put(hub.endpoints.dmp)
+        ready.put(hub.of("dmp", DmpSimulators).url)
         stop.wait()
 
 
@@ -93,12 +94,11 @@ def _environment(url: str, pki: Any) -> Any:
     from bench.candidates.base import Environment
 
     return Environment(
-        insi_url="",
         client_tls=pki.client_context(),
         ca_file=str(pki.ca.cert),
         client_cert_file=str(pki.client.cert),
         client_key_file=str(pki.client.key),
-        dmp_url=url,
+        endpoints={"dmp_url": url},
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from bench.candidates.reference import ReferenceCandidate
 from bench.candidates.reference.insi_client import InsiClient
 from bench.catalogue.loader import Catalogue
+from bench.domains.ins.simulators import InsiSimulators
 from bench.runner.engine import Campaign, CampaignOptions
 from bench.runner.simulators import SimulatorHub
 from bench.validation.packs import ValidationPack
@@ -42,7 +43,7 @@ def measure(
         result = campaign.run()
         wall = time.perf_counter() - clock
         with SimulatorHub(Path(tmp) / "insi", pki) as hub:
-            client = InsiClient(hub.endpoints.insi, pki.client_context())
+            client = InsiClient(hub.of("ins", InsiSimulators).url, pki.client_context())
             fields = [("NomNaissance", "LEFEVRE"), ("Prenom", "HELENE"), ("Sexe", "F"), ("DateNaissance", "1985-06-30")]
             client.call("traits", fields)  # connection and TLS handshake out of the measure
             latencies = []

@@ -11,9 +11,9 @@ import zipfile
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from bench.fixtures.colleague import COLLEAGUE, colleague_record_target
 from bench.fixtures.documents import build_cda
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
-from bench.runner.dmp_seed import COLLEAGUE, colleague_record_target
 from simulators.insi.identities import Person
 from simulators.mss.app import CANDIDATE_MAILBOX, CORRESPONDENT
 from simulators.mss.xdm import ATTACHMENT_NAME, METADATA, build_xdm, submission_metadata

@@ -1,0 +1,166 @@
+"""``run`` and ``resume``: a campaign against a candidate, with progress and a one-screen summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from bench.candidates.base import AdapterError
+from bench.candidates.reference import DEFECTS
+from bench.cli.common import (
+    RUN_FILE,
+    VERDICT_LABEL,
+    VERDICT_STYLE,
+    app,
+    bench_catalogue,
+    bench_pki,
+    console,
+    out,
+    settings_from,
+)
+from bench.config import BenchConfig
+from bench.runner.engine import Campaign, CampaignOptions, new_run_id
+from bench.runner.verdicts import EXIT_BENCH_ERROR
+from bench.validation.packs import find_packs
+
+
+@app.command()
+def run(
+    candidate: Annotated[
+        str | None, typer.Option(help="Candidat : reference, http-hook, command ou operator (défaut : configuration)")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="Profil de référencement")] = None,
+    scenario: Annotated[list[str] | None, typer.Option(help="Limiter à ces scénarios (répétable)")] = None,
+    defect: Annotated[list[str] | None, typer.Option(help="Défaut du candidat de référence (répétable)")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Dossier des campagnes")] = None,
+    lang: Annotated[str | None, typer.Option(help="Langue du rapport HTML : fr ou en")] = None,
+    pack: Annotated[Path | None, typer.Option(help="Paquet de validation CI-SIS pour les vérifications CDA")] = None,
+    hook_url: Annotated[str | None, typer.Option(help="http-hook : URL du service du candidat")] = None,
+    config: Annotated[Path | None, typer.Option(help="Fichier de configuration (défaut : ./segur-bench.yaml)")] = None,
+) -> None:
+    """Run a campaign and write its reports. Exit 0 all good, 1 a requirement is Non conforme, 3 bench error,
+    130 interrupted (resume it with `segur-bench resume RUN`)."""
+    settings = settings_from(config)
+    if candidate:
+        settings.candidate.kind = candidate  # type: ignore[assignment]  # validated just below
+    if defect:
+        settings.candidate.defects = list(defect)
+    if hook_url:
+        settings.candidate.hook_url = hook_url
+    settings.profile = profile or settings.profile
+    settings.out = out_dir or settings.out
+    settings.lang = lang or settings.lang  # type: ignore[assignment]
+    settings.pack = pack or settings.pack
+    try:
+        settings = BenchConfig.model_validate(settings.model_dump())
+    except ValidationError as exc:
+        console.print(f"[red]réglage invalide : {exc.errors()[0]['loc']} : {exc.errors()[0]['msg']}[/red]")
+        raise typer.Exit(2) from exc
+    run_dir = settings.out / new_run_id()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / RUN_FILE).write_text(
+        json.dumps({"config": settings.model_dump(mode="json"), "scenarios": list(scenario or [])}, indent=2),
+        encoding="utf-8",
+    )
+    _run_campaign(settings, list(scenario or []), run_dir, {})
+
+
+@app.command()
+def resume(run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne interrompue")]) -> None:
+    """Continue an interrupted campaign: completed scenarios are kept, the rest run, the reports cover everything."""
+    from bench.runner.engine import PROGRESS_DIR
+    from bench.runner.results import ScenarioResult
+
+    try:
+        saved = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+        settings = BenchConfig.model_validate(saved["config"])
+    except (OSError, ValueError, KeyError, ValidationError) as exc:
+        console.print(f"[red]{run_dir} n'est pas une campagne reprenable : {exc}[/red]")
+        raise typer.Exit(2) from exc
+    completed = {}
+    for path in sorted((run_dir / PROGRESS_DIR).glob("*.json")):
+        result = ScenarioResult.model_validate_json(path.read_text(encoding="utf-8"))
+        completed[result.id] = result
+    console.print(f"reprise de {run_dir} : {len(completed)} scénario(s) déjà joué(s)")
+    _run_campaign(settings, list(saved.get("scenarios", [])), run_dir, completed)
+
+
+def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path, completed: dict[str, Any]) -> None:
+    from bench.candidates.factory import make_adapter
+    from reports.render import write_reports
+
+    catalogue = bench_catalogue()
+    if settings.profile not in catalogue.profiles:
+        console.print(f"[red]profil inconnu : {settings.profile}[/red] (connus : {', '.join(catalogue.profiles)})")
+        raise typer.Exit(2)
+    packs = find_packs([settings.pack] if settings.pack else [])
+    if settings.pack and (not packs or packs[0].root != settings.pack.resolve()):
+        console.print(f"[red]{settings.pack} n'est pas un paquet de validation CI-SIS[/red]")
+        raise typer.Exit(2)
+    try:
+        adapter = make_adapter(settings.candidate)
+    except AdapterError as exc:
+        console.print(f"[red]{exc}[/red] (défauts connus : {', '.join(DEFECTS)})")
+        raise typer.Exit(2) from exc
+    options = CampaignOptions(
+        profile=settings.profile,
+        scenario_ids=scenario_ids,
+        defects=settings.candidate.defects,
+        timeout_factor=settings.timeout_factor,
+        pack=packs[0] if packs else None,
+        host=settings.simulators.host,
+        ports=dict(settings.simulators.ports),
+    )
+    interactive = settings.candidate.kind == "operator"
+    campaign: Campaign | None = None
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=console,
+        transient=True,
+        disable=interactive,
+    ) as progress:
+        task = progress.add_task("campagne", total=None)
+
+        def report_progress(label: str, done: int, total: int) -> None:
+            progress.update(task, description=f"scénario {label}" if label else "fini", completed=done, total=total)
+
+        try:
+            campaign = Campaign(catalogue, adapter, options, run_dir, bench_pki(), report_progress, completed=completed)
+            result = campaign.run()
+        except (RuntimeError, ValueError) as exc:
+            console.print(f"[red]campagne interrompue : {exc}[/red]")
+            raise typer.Exit(EXIT_BENCH_ERROR) from exc
+        except KeyboardInterrupt:
+            # The simulators are stopped and the journal closed by then: every exchange seen is on disk.
+            done = len(campaign.completed) if campaign else 0
+            console.print(
+                f"[yellow]campagne interrompue ({done} scénario(s) terminés) ; preuves conservées dans "
+                f"{run_dir}. Reprendre avec : segur-bench resume {run_dir}[/yellow]",
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
+    paths = write_reports(result, run_dir, settings.lang)
+    table = Table(title=f"{result.candidate} · {result.profile_label} · {result.duration_s:.2f} s")
+    for column in ("Exigence", "N° ANS", "Verdict"):
+        table.add_column(column)
+    for requirement in result.requirements:
+        if requirement.verdict in ("conforme", "non_conforme", "erreur"):
+            style = VERDICT_STYLE[requirement.verdict]
+            table.add_row(
+                requirement.id,
+                ", ".join(requirement.official_ids),
+                f"[{style}]{VERDICT_LABEL[requirement.verdict]}[/{style}]",
+            )
+    out.print(table)
+    out.print("  ".join(f"{VERDICT_LABEL[k]} : {v}" for k, v in result.summary.items()), soft_wrap=True)
+    out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
+    out.print(f"JSON : {paths['json']}  JUnit : {paths['junit']}", soft_wrap=True)
+    raise typer.Exit(result.exit_code)

@@ -1,0 +1,151 @@
+"""``catalogue``: validate, list, show, schema, diff and coverage of the requirement catalogue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import BaseModel
+from rich.table import Table
+
+from bench.catalogue.loader import CatalogueError
+from bench.catalogue.models import RequirementFile, Scenario
+from bench.cli.common import (
+    bench_catalogue,
+    catalogue_app,
+    console,
+    out,
+)
+from bench.paths import content_root
+
+
+@catalogue_app.command("validate")
+def catalogue_validate() -> None:
+    """Validate requirements and scenarios; print every defect as file:line."""
+    catalogue = bench_catalogue()
+    out.print(
+        f"Catalogue {catalogue.header.catalogue_version} valide : {len(catalogue.requirements)} exigences, "
+        f"{len(catalogue.scenarios)} scénarios, {len(catalogue.profiles)} profils ({content_root()})"
+    )
+
+
+@catalogue_app.command("list")
+def catalogue_list(profile: Annotated[str | None, typer.Option(help="Seulement ce profil")] = None) -> None:
+    """List requirements (and scenarios)."""
+    catalogue = bench_catalogue()
+    table = Table()
+    for column in ("Id", "N° ANS", "Section", "Titre", "Preuve", "Vérifications"):
+        table.add_column(column)
+    for requirement in catalogue.requirements.values():
+        if profile and not catalogue.applies(requirement, profile):
+            continue
+        table.add_row(
+            requirement.id,
+            ", ".join(requirement.official_ids),
+            requirement.section,
+            requirement.title,
+            requirement.proof.nature,
+            ", ".join(requirement.checks),
+        )
+    out.print(table)
+    for scenario in catalogue.scenarios.values():
+        if profile and scenario not in catalogue.scenarios_for(profile):
+            continue
+        out.print(f"{scenario.id}  {scenario.title}  [{', '.join(scenario.requirements)}]")
+
+
+@catalogue_app.command("show")
+def catalogue_show(item_id: Annotated[str, typer.Argument(help="Id d'exigence ou de scénario")]) -> None:
+    """Show one requirement or scenario in full."""
+    catalogue = bench_catalogue()
+    item = catalogue.requirements.get(item_id) or catalogue.scenarios.get(item_id)
+    if item is None:
+        console.print(f"[red]{item_id} inconnu[/red]")
+        raise typer.Exit(2)
+    out.print(f"# {catalogue.locations[item_id]}")
+    out.print_json(item.model_dump_json())
+
+
+@catalogue_app.command("schema")
+def catalogue_schema(
+    kind: Annotated[str, typer.Argument(help="requirements ou scenario")] = "requirements",
+) -> None:
+    """Print the JSON Schema of a requirements file or a scenario file, for editors."""
+    models: dict[str, type[BaseModel]] = {"requirements": RequirementFile, "scenario": Scenario}
+    model = models.get(kind)
+    if model is None:
+        console.print("[red]requirements ou scenario[/red]")
+        raise typer.Exit(2)
+    print(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+@catalogue_app.command("diff")
+def catalogue_diff(
+    old: Annotated[Path, typer.Argument(help="Ancien catalogue (dossier racine ou requirements/)")],
+    new: Annotated[Path, typer.Argument(help="Nouveau catalogue (dossier racine ou requirements/)")],
+    output_format: Annotated[str, typer.Option("--format", help="text ou json")] = "text",
+) -> None:
+    """What a new catalogue release changes: requirements added, removed, reworded, renumbered, and other fields."""
+    from bench.catalogue.diff import diff_catalogues
+
+    try:
+        changes = diff_catalogues(old, new)
+    except CatalogueError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]{problem}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    if output_format == "json":
+        print(
+            json.dumps(
+                {
+                    "old_version": changes.old_version,
+                    "new_version": changes.new_version,
+                    "added": [r.id for r in changes.added],
+                    "removed": [r.id for r in changes.removed],
+                    "reworded": [a.id for a, _b in changes.reworded],
+                    "renumbered": [{"old": a.id, "new": b.id} for a, b in changes.renumbered],
+                    "changed": {identifier: fields for identifier, fields in changes.changed},
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    out.print(f"Catalogue {changes.old_version} → {changes.new_version}", soft_wrap=True)
+    if changes.empty:
+        out.print("aucun changement d'exigence")
+    for requirement in changes.added:
+        out.print(f"+ ajoutée      {requirement.id} {requirement.title}", soft_wrap=True)
+    for requirement in changes.removed:
+        out.print(f"- retirée      {requirement.id} {requirement.title}", soft_wrap=True)
+    for before, after in changes.renumbered:
+        out.print(f"~ renumérotée  {before.id} → {after.id} {after.title}", soft_wrap=True)
+    for before, after in changes.reworded:
+        out.print(f"~ reformulée   {after.id} : « {before.statement} » → « {after.statement} »", soft_wrap=True)
+    for identifier, fields in changes.changed:
+        out.print(f"~ modifiée     {identifier} : {', '.join(fields)}", soft_wrap=True)
+
+
+@catalogue_app.command("coverage")
+def catalogue_coverage() -> None:
+    """Per profile: how many requirements are automated, attested, documentary, or not yet covered."""
+    catalogue = bench_catalogue()
+    for profile in catalogue.profiles:
+        applicable = [r for r in catalogue.requirements.values() if catalogue.applies(r, profile)]
+        # A requirement is automated by its checks, or by a scenario expectation (an exchange that must, or must
+        # not, reach a simulator) in a scenario of the profile.
+        expected = {e.requirement for sc in catalogue.scenarios_for(profile) for step in sc.steps for e in step.expect}
+        judged = {r.id for r in applicable if r.checks or r.id in expected}
+        missing = [r.id for r in applicable if r.proof.nature == "automated" and r.id not in judged]
+        automated = len(judged)
+        operator = sum(1 for r in applicable if r.proof.nature == "operator")
+        document = sum(1 for r in applicable if r.proof.nature == "document")
+        out.print(
+            f"{profile} : {len(applicable)} exigences — {automated} automatisée(s), {operator} par attestation, "
+            f"{document} documentaire(s), {len(missing)} à couvrir",
+            soft_wrap=True,
+        )
+        if missing:
+            out.print(f"  à couvrir : {', '.join(missing)}", soft_wrap=True)

@@ -1,0 +1,246 @@
+"""Evidence commands: ``export`` a run as a capture bundle, ``replay`` a bundle, ``check`` standalone artefacts."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bench.cli.common import (
+    RUN_FILE,
+    VERDICT_LABEL,
+    app,
+    bench_catalogue,
+    console,
+    out,
+)
+from bench.paths import state_dir
+from bench.privacy import mask_identifiers
+from bench.runner.engine import new_run_id
+from bench.runner.verdicts import EXIT_BENCH_ERROR
+from bench.validation.packs import find_packs
+
+
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne")],
+    bundle: Annotated[Path, typer.Option(help="Dossier ou fichier .zip du lot de captures à écrire")],
+    no_pseudonymise: Annotated[
+        bool,
+        typer.Option("--no-pseudonymise", help="Export d'un rejeu : identités en clair (pseudonymisées par défaut)"),
+    ] = False,
+    key_file: Annotated[
+        Path | None, typer.Option(help="Clé de pseudonymisation (défaut : clé de l'utilisateur)")
+    ] = None,
+) -> None:
+    """Export a run's exchanges as a capture bundle in standard formats (HAR 1.2, CDA .xml, .eml, manifest).
+    The export of a replay (field data) is pseudonymised unless --no-pseudonymise."""
+    from bench.replay.bundle import export_run
+    from bench.replay.identities import collect, pseudonymise_text
+    from bench.replay.pseudonymise import Pseudonymiser
+    from simulators.common.journal import read_journal
+
+    if not (run_dir / "journal.jsonl").is_file():
+        console.print(f"[red]{run_dir} n'a pas de journal de preuves[/red]")
+        raise typer.Exit(2)
+    settings = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8")) if (run_dir / RUN_FILE).is_file() else {}
+    config = settings.get("config", {})
+    exchanges = read_journal(run_dir)
+    transform = None
+    if not no_pseudonymise and any("replayed_from" in x.meta for x in exchanges):
+        names, dates = collect(run_dir, exchanges)
+        pseudonymiser = Pseudonymiser(_pseudonym_key(key_file))
+
+        def pseudonymise_file(_name: str, data: bytes) -> bytes:
+            try:
+                return pseudonymise_text(data.decode("utf-8"), pseudonymiser, names, dates).encode("utf-8")
+            except UnicodeDecodeError:
+                return data
+
+        transform = pseudonymise_file
+    written = export_run(
+        run_dir,
+        bundle,
+        candidate=config.get("candidate", {}).get("kind"),
+        profile=config.get("profile"),
+        transform=transform,
+    )
+    out.print(f"lot de captures écrit : {written}", soft_wrap=True)
+
+
+@app.command()
+def replay(
+    bundle: Annotated[Path, typer.Argument(help="Lot de captures : dossier ou .zip (HAR 1.2, .xml, .eml, manifest)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Dossier des campagnes")] = Path("runs"),
+    pack: Annotated[Path | None, typer.Option(help="Paquet de validation CI-SIS pour les vérifications CDA")] = None,
+    no_pseudonymise: Annotated[
+        bool, typer.Option("--no-pseudonymise", help="Identités en clair dans les rapports (pseudonymisées par défaut)")
+    ] = False,
+    key_file: Annotated[
+        Path | None, typer.Option(help="Clé de pseudonymisation (défaut : clé de l'utilisateur)")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Langue du rapport HTML : fr ou en")] = "fr",
+    engine: Annotated[
+        str, typer.Option(help="Captures de terrain : local, process (pool de processus) ou dask (--scheduler)")
+    ] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="dask : adresse de l'ordonnanceur (tcp://hôte:port)")] = None,
+    workers: Annotated[int, typer.Option(help="process/dask : lots traités en parallèle")] = 2,
+    profile: Annotated[str, typer.Option(help="Profil auquel rapporter une capture de terrain")] = "medecin-ville",
+) -> None:
+    """Replay captured exchanges through the checks and write the usual reports (identities pseudonymised).
+
+    A bundle exported from a run is judged step by step exactly as the run was; a field capture is streamed and each
+    exchange judged by the checks that apply on their own, locally, on a process pool or on a Dask cluster."""
+    from bench.replay.engine import replay_bundle
+    from bench.replay.identities import collect, pseudonymise_text
+    from bench.replay.pseudonymise import Pseudonymiser
+    from bench.runner.results import RunResult
+    from reports.render import write_reports
+
+    if not bundle.exists():
+        console.print(f"[red]{bundle} introuvable[/red]")
+        raise typer.Exit(2)
+    packs = find_packs([pack] if pack else [])
+    run_dir = out_dir / f"replay-{new_run_id()}"
+    if not _has_run_structure(bundle):
+        _replay_field_capture(
+            bundle,
+            run_dir,
+            packs[0].root if packs else None,
+            engine,
+            scheduler,
+            workers,
+            profile,
+            not no_pseudonymise,
+            key_file,
+            lang,
+        )
+    outcome = replay_bundle(bundle, run_dir, bench_catalogue(), pack=packs[0] if packs else None)
+    result = outcome.result
+    if not no_pseudonymise:
+        names, dates = collect(run_dir, outcome.imported.exchanges)
+        # Scenario and step titles of a bench export name the fixture patients as typed: hide them too.
+        catalogue = bench_catalogue()
+        for scenario_result in result.scenarios:
+            scenario = catalogue.scenarios.get(scenario_result.id)
+            for patient in scenario.fixtures.patients if scenario else []:
+                names.update([patient.typed.birth_name, *patient.typed.first_names])
+                dates.add(patient.typed.birth_date)
+        pseudonymiser = Pseudonymiser(_pseudonym_key(key_file))
+        result = RunResult.model_validate_json(pseudonymise_text(result.model_dump_json(), pseudonymiser, names, dates))
+        result.identities = "pseudonymisees"
+    paths = write_reports(result, run_dir, lang)
+    for problem in outcome.imported.problems:
+        console.print(f"[yellow]{mask_identifiers(problem)}[/yellow]", soft_wrap=True)
+    out.print("  ".join(f"{VERDICT_LABEL[k]} : {v}" for k, v in result.summary.items()), soft_wrap=True)
+    out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
+    raise typer.Exit(result.exit_code)
+
+
+def _has_run_structure(bundle: Path) -> bool:
+    if bundle.is_dir():
+        return (bundle / "run" / "progress").is_dir()
+    try:
+        with zipfile.ZipFile(bundle) as archive:
+            return any(name.startswith("run/progress/") for name in archive.namelist())
+    except zipfile.BadZipFile:
+        return False
+
+
+def _replay_field_capture(
+    bundle: Path,
+    run_dir: Path,
+    pack_root: Path | None,
+    engine: str,
+    scheduler: str | None,
+    workers: int,
+    profile: str,
+    pseudonymise: bool,
+    key_file: Path | None,
+    lang: str,
+) -> None:
+    from bench.replay.scale import replay_capture, scale_result_to_run
+    from reports.render import write_reports
+
+    if engine not in ("local", "process", "dask"):
+        console.print(f"[red]moteur inconnu : {engine}[/red] (local, process, dask)")
+        raise typer.Exit(2)
+    try:
+        scale = replay_capture(
+            bundle,
+            engine=engine,  # type: ignore[arg-type]  # one of the three, checked above
+            scheduler=scheduler,
+            workers=workers,
+            pack_root=str(pack_root) if pack_root else None,
+            key=_pseudonym_key(key_file) if pseudonymise else None,
+        )
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        console.print(f"[red]rejeu impossible : {exc}[/red]")
+        raise typer.Exit(EXIT_BENCH_ERROR) from exc
+    run_dir.mkdir(parents=True, exist_ok=True)
+    result = scale_result_to_run(scale, bench_catalogue(), profile, run_dir.name)
+    if pseudonymise:  # exchanges were pseudonymised before judging: the findings already speak of pseudonyms
+        result.identities = "pseudonymisees"
+    paths = write_reports(result, run_dir, lang)
+    for problem in scale.problems:
+        console.print(f"[yellow]{mask_identifiers(problem)}[/yellow]", soft_wrap=True)
+    out.print(
+        f"{scale.exchanges} échanges rejoués en {scale.seconds:.2f} s ({scale.rate:.0f}/s, moteur {engine})",
+        soft_wrap=True,
+    )
+    out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
+    raise typer.Exit(result.exit_code)
+
+
+def _pseudonym_key(key_file: Path | None) -> bytes:
+    """The user's pseudonymisation key: given, or made once and kept in the state directory (never shared)."""
+    import secrets
+
+    path = key_file or state_dir() / "pseudonym.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Fichiers ou dossiers : CDA .xml, archives XDM .zip, messages .eml")
+    ],
+    output_format: Annotated[str, typer.Option("--format", help="text ou json")] = "text",
+    pack: Annotated[
+        Path | None, typer.Option(help="Paquet de validation CI-SIS (XSD, schématrons, jeux de valeurs)")
+    ] = None,
+    schematron: Annotated[
+        str | None,
+        typer.Option(help="Schématron de volet à appliquer (nom de fichier sans .sch) au lieu du choix auto"),
+    ] = None,
+    show_identities: Annotated[
+        bool, typer.Option(help="Matricules INS/NIR en clair (masqués par défaut : ces sorties sont souvent partagées)")
+    ] = False,
+) -> None:
+    """Check standalone artifacts without a run. Exit 0 nothing fails, 1 a check fails, 2 an input is unreadable,
+    3 the bench could not judge (an incomplete validation pack, for example)."""
+    from bench.artifacts import as_json, as_text, check_file, exit_code, expand
+
+    packs = find_packs([pack] if pack else [])
+    if pack and (not packs or packs[0].root != pack.resolve()):
+        console.print(f"[red]{pack} n'est pas un paquet de validation CI-SIS[/red]")
+        raise typer.Exit(2)
+    chosen = packs[0] if packs else None
+    reports = []
+    for path in expand(paths):
+        for report in check_file(path, chosen, schematron):
+            if output_format == "text":
+                for line in as_text(report, reveal=show_identities):
+                    out.print(line, soft_wrap=True, markup=False, highlight=False)
+                report.findings = [f for f in report.findings if f.outcome in ("fail", "error")]  # bounded memory
+            reports.append(report)
+    if output_format == "json":
+        print(as_json(reports, reveal=show_identities))
+    raise typer.Exit(exit_code(reports))

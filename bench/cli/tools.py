@@ -1,0 +1,124 @@
+"""Setting up: ``init``, ``config-schema``, ``serve`` (the simulators alone), ``hook-sample``, ``pki export``,
+``version``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bench import __version__
+from bench.cli.common import (
+    app,
+    bench_pki,
+    console,
+    out,
+    pki_app,
+    settings_from,
+)
+from bench.config import CONFIG_NAME, BenchConfig, init_template, unknown_ports
+from bench.domains import registry as domains
+from bench.runner.engine import new_run_id
+from bench.runner.simulators import SimulatorHub
+from simulators.common.pki import export_client_bundle
+
+
+@app.command("hook-sample")
+def hook_sample(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute")] = 8765,
+    defect: Annotated[list[str] | None, typer.Option(help="Défaut du candidat de référence (répétable)")] = None,
+) -> None:
+    """Serve the sample hook service (the candidate API in front of the reference candidate), as an example."""
+    import uvicorn
+
+    from bench.candidates.hook_service import create_hook_app
+
+    out.print(
+        f"service d'exemple du candidat : http://{host}:{port} (API : bench/candidates/api/candidate-api.yaml)",
+        soft_wrap=True,
+    )
+    uvicorn.run(create_hook_app(defect or []), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Fichier à écrire")] = Path(CONFIG_NAME),
+    force: Annotated[bool, typer.Option(help="Écraser un fichier existant")] = False,
+) -> None:
+    """Write a commented segur-bench.yaml to start from."""
+    if path.exists() and not force:
+        console.print(f"[red]{path} existe déjà (--force pour l'écraser)[/red]")
+        raise typer.Exit(2)
+    path.write_text(init_template(), encoding="utf-8")
+    out.print(f"configuration écrite : {path}", soft_wrap=True)
+
+
+@app.command("config-schema")
+def config_schema() -> None:
+    """Print the JSON Schema of segur-bench.yaml, for editors."""
+    print(json.dumps(BenchConfig.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+def parse_ports(values: list[str]) -> dict[str, int]:
+    """``["insi=8443", "dmp=0"]`` as ``{"insi": 8443, "dmp": 0}``; a malformed or unknown one is a usage error."""
+    ports: dict[str, int] = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        if not name or not number.isdigit() or int(number) > 65535:
+            raise typer.BadParameter(f"{value!r} : attendu NOM=PORT (exemple : insi=8443)", param_hint="--port")
+        ports[name.strip()] = int(number)
+    unknown = unknown_ports(ports)
+    if unknown:
+        declared = ", ".join(f"{p.name} ({p.label})" for d in domains.load().values() for p in d.ports)
+        raise typer.BadParameter(f"inconnu(s) : {', '.join(unknown)} ; ports connus : {declared}", param_hint="--port")
+    return ports
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute (défaut : configuration)")] = None,
+    port: Annotated[
+        list[str] | None,
+        typer.Option(help="Port fixe d'un simulateur, NOM=PORT, répétable (insi=8443 ; 0 : libre)"),
+    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Dossier des preuves")] = None,
+    config: Annotated[Path | None, typer.Option(help="Fichier de configuration (défaut : ./segur-bench.yaml)")] = None,
+) -> None:
+    """Start the simulators alone, for real software, and print their endpoints. Ctrl-C stops them."""
+    settings = settings_from(config)
+    pki = bench_pki()
+    run_dir = (out_dir or settings.out) / f"serve-{new_run_id()}"
+    ports = {**settings.simulators.ports, **parse_ports(port or [])}
+    with SimulatorHub(run_dir, pki, host=host or settings.simulators.host, ports=ports) as hub:
+        for endpoint in hub.endpoints():
+            out.print(f"{endpoint.label} : {endpoint.value}", soft_wrap=True)
+        out.print(f"AC à approuver : {pki.ca.cert}")
+        out.print(f"Certificat client : {pki.client.cert} (clé : {pki.client.key})")
+        out.print(f"Preuves : {run_dir}")
+        out.print("Ctrl-C pour arrêter.")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            out.print(f"Arrêt. {len(hub.journal.exchanges)} échange(s) enregistré(s) dans {run_dir}")
+
+
+@pki_app.command("export")
+def pki_export(
+    destination: Annotated[Path, typer.Argument(help="Dossier où écrire l'AC et le certificat client")],
+    password: Annotated[str | None, typer.Option(help="Mot de passe du fichier PKCS#12")] = None,
+) -> None:
+    """Hand a vendor the bench CA (to trust the simulators) and a client certificate (to be trusted by them)."""
+    written = export_client_bundle(bench_pki(), destination, password.encode() if password else None)
+    for path in written:
+        out.print(str(path))
+
+
+@app.command()
+def version() -> None:
+    """Print the bench version."""
+    out.print(__version__)
