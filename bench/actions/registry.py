@@ -105,9 +105,9 @@ def action(
 ) -> Callable[[Callable[[ActionContext, P], Exchange | None]], Callable[[ActionContext, P], Exchange | None]]:
     """Register how action ``name`` is performed.
 
-    >>> @action("search_ins", domain="ins", description="Recherche de l'INS", params=SearchParams)  # doctest: +SKIP
-    ... def search_ins(context, params):
-    ...     context.adapter.search_ins(context.require_patient().fixture.ref, params.method)
+    >>> @action("ping", domain="demo", description="Saluer", params=PingParams)  # doctest: +SKIP
+    ... def ping(context, params):
+    ...     context.adapter.perform("ping", None, params.model_dump())
     """
 
     def register(
@@ -141,6 +141,13 @@ def on_scenario_start(domain: str) -> Callable[[ScenarioHook], ScenarioHook]:
         return hook
 
     return register
+
+
+def forget_domain(domain: str) -> None:
+    """Drop the actions and scenario hooks that ``domain`` registered (a domain being removed)."""
+    for name in [a.name for a in _ACTIONS.values() if a.domain == domain]:
+        del _ACTIONS[name]
+    _SCENARIO_HOOKS[:] = [(d, hook) for d, hook in _SCENARIO_HOOKS if d != domain]
 
 
 def all_actions() -> dict[str, Action]:

@@ -12,7 +12,7 @@ import ssl
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, get_args
+from typing import Any, Literal, Protocol, get_args
 
 IdentityStatus = Literal["provisoire", "recuperee", "validee", "qualifiee"]
 IDENTITY_STATUSES: tuple[str, ...] = get_args(IdentityStatus)
@@ -206,6 +206,11 @@ class CandidateAdapter(Protocol):
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:
         """The MSSanté servers the software must use from now on (the bench may point it to rogue servers)."""
+        ...
+
+    def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
+        """An action with no dedicated method (a domain added to the bench): ``action`` by its registry name, about
+        patient ``ref`` (if any), with its validated parameters; the answer is JSON, or None."""
         ...
 
 

@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import subprocess
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -168,3 +169,18 @@ class CommandAdapter:
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:
         self._run("configure_mss", {"smtp_url": smtp_url, "imap_url": imap_url}, smtp_url=smtp_url, imap_url=imap_url)
+
+    def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
+        """The command configured for ``action``: ``{"ref": ..., <params>}`` on standard input, placeholders from the
+        parameters; its standard output, if any, is a JSON object."""
+        values = {k: str(v) for k, v in params.items()}
+        printed = self._run(action, {"ref": ref, **params}, **({"ref": ref} if ref else {}), **values).strip()
+        if not printed:
+            return None
+        try:
+            answer = json.loads(printed)
+        except ValueError as exc:
+            raise AdapterError(f"{action} : sortie illisible : {exc}") from exc
+        if not isinstance(answer, dict):
+            raise AdapterError(f"{action} : un objet JSON était attendu sur la sortie standard")
+        return answer

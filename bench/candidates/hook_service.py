@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bench.candidates.api.models import (
+    ApiAction,
     ApiDmpConsultation,
     ApiDmpEndpoint,
     ApiDocument,
@@ -201,6 +202,11 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         candidate.configure_mss(body.smtp_url, body.imap_url)
         return Response(status_code=204)
 
+    async def generic(request: Request) -> Response:
+        body = await _body(request, ApiAction)
+        answer = candidate.perform(request.path_params["action"], body.ref, body.params)
+        return JSONResponse(dict(answer)) if answer is not None else Response(status_code=204)
+
     routes: list[tuple[str, Handler, str]] = [
         ("/v1/session/start", start, "POST"),
         ("/v1/session/stop", stop, "POST"),
@@ -220,6 +226,7 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         ("/v1/mailbox/check", mailbox_check, "POST"),
         ("/v1/mailbox/received-documents", received, "GET"),
         ("/v1/session/mss-endpoints", mss_endpoints, "POST"),
+        ("/v1/actions/{action}", generic, "POST"),
     ]
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,16 @@ class HttpHookAdapter:
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:
         self._call("POST", "/v1/session/mss-endpoints", {"smtp_url": smtp_url, "imap_url": imap_url})
+
+    def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
+        """POST /v1/actions/{action} with the patient and parameters; 204 or a JSON object."""
+        response = self._call("POST", f"/v1/actions/{action}", {"ref": ref, "params": dict(params)})
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            answer = response.json()
+        except ValueError as exc:
+            raise AdapterError(f"{action} : réponse illisible : {exc}") from exc
+        if not isinstance(answer, dict):
+            raise AdapterError(f"{action} : un objet JSON était attendu")
+        return answer

@@ -9,9 +9,10 @@ saved and ``segur-bench resume RUN`` continues it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.live import Live
@@ -239,6 +240,18 @@ class OperatorAdapter:
         )
 
     # what the runner asks of an interactive adapter ------------------------------------------------------
+    def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
+        """An action of a domain added to the bench: its description and parameters, then the person confirms."""
+        from bench.actions.registry import get
+
+        lines = [get(action).description]
+        if ref:
+            lines.append(f"Patient : {self._who(ref)}")
+        lines += [f"{name} : {value}" for name, value in params.items()]
+        self._say(action, "\n".join(lines))
+        self._confirm()
+        return None
+
     @contextmanager
     def waiting(self, what: str, seconds: float) -> Iterator[None]:
         """Show a countdown while the runner waits for ``what`` at a simulator."""

@@ -22,6 +22,7 @@ from bench.catalogue.models import (
     RequirementFile,
     Scenario,
 )
+from bench.domains import registry as domains
 from bench.yamlio import read_yaml, validate_model
 
 HEADER_FILE = "catalogue.yaml"
@@ -97,8 +98,12 @@ def load_catalogue(
 
     requirements: dict[str, Requirement] = {}
     locations: dict[str, Location] = {}
-    for path in sorted(req_dir.glob("*.yaml")):
-        if path.name in (HEADER_FILE, PROFILES_FILE):
+    extra_roots = [d.content for d in domains.load().values() if d.content is not None]
+    requirement_files = sorted(req_dir.glob("*.yaml")) + [
+        p for r in extra_roots for p in sorted(r.glob("requirements/*.yaml"))
+    ]
+    for path in requirement_files:
+        if path.parent == req_dir and path.name in (HEADER_FILE, PROFILES_FILE):
             continue
         data = read_yaml(path, problems)
         if data is None:
@@ -133,7 +138,9 @@ def load_catalogue(
                 problems.append(f"{here}: {requirement.id} se prouve par l'opérateur mais n'a pas de liste de contrôle")
 
     scenarios: dict[str, Scenario] = {}
-    for path in sorted(scen_dir.rglob("*.yaml")):
+    for path in sorted(scen_dir.rglob("*.yaml")) + [
+        p for r in extra_roots for p in sorted(r.glob("scenarios/**/*.yaml"))
+    ]:
         data = read_yaml(path, problems)
         if data is None:
             continue

@@ -123,6 +123,12 @@ def check(
     return register
 
 
+def forget_modules(modules: set[str]) -> None:
+    """Drop the checks that ``modules`` registered (a domain being removed)."""
+    for check_id in [c.id for c in _CHECKS.values() if c.body.__module__ in modules]:
+        del _CHECKS[check_id]
+
+
 def all_checks() -> dict[str, RegisteredCheck]:
     from bench.domains import registry as domains
 

@@ -66,7 +66,7 @@ def perf(
             soft_wrap=True,
         )
     if dmp_feeds:
-        from bench.perf.dmp import measure_dmp
+        from bench.domains.dmp.perf import measure_dmp
 
         dmp = measure_dmp(bench_pki().directory, feeds=dmp_feeds)
         out.print(
@@ -77,7 +77,7 @@ def perf(
             soft_wrap=True,
         )
     if mss_messages:
-        from bench.perf.mss import measure_mss
+        from bench.domains.mss.perf import measure_mss
 
         mss = measure_mss(bench_pki().directory, messages=mss_messages)
         out.print(

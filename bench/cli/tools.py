@@ -64,12 +64,12 @@ def config_schema() -> None:
 
 
 def parse_ports(values: list[str]) -> dict[str, int]:
-    """``["insi=8443", "dmp=0"]`` as ``{"insi": 8443, "dmp": 0}``; a malformed or unknown one is a usage error."""
+    """``["a=8443", "b=0"]`` as ``{"a": 8443, "b": 0}``; a malformed or unknown one is a usage error."""
     ports: dict[str, int] = {}
     for value in values:
         name, _, number = value.partition("=")
         if not name or not number.isdigit() or int(number) > 65535:
-            raise typer.BadParameter(f"{value!r} : attendu NOM=PORT (exemple : insi=8443)", param_hint="--port")
+            raise typer.BadParameter(f"{value!r} : attendu NOM=PORT (exemple : nom=8443)", param_hint="--port")
         ports[name.strip()] = int(number)
     unknown = unknown_ports(ports)
     if unknown:
@@ -83,7 +83,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute (défaut : configuration)")] = None,
     port: Annotated[
         list[str] | None,
-        typer.Option(help="Port fixe d'un simulateur, NOM=PORT, répétable (insi=8443 ; 0 : libre)"),
+        typer.Option(help="Port fixe d'un simulateur, NOM=PORT, répétable (0 : libre ; noms : segur-bench init)"),
     ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Dossier des preuves")] = None,
     config: Annotated[Path | None, typer.Option(help="Fichier de configuration (défaut : ./segur-bench.yaml)")] = None,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 if TYPE_CHECKING:
     from bench.actions.registry import ScenarioPatient
     from bench.catalogue.models import Scenario, Step
-    from simulators.common.journal import Journal
+    from simulators.common.journal import Exchange, Journal
     from simulators.common.pki import BenchPki
 
 # How a channel's exchanges are exported and re-imported in a capture bundle (DESIGN.md: standard formats only):
@@ -119,6 +119,9 @@ class Domain:
     # Which of its transactions a captured HTTP request is, from the body and content type (None: not this domain's).
     identify_http: Callable[[bytes, str], str | None] | None = None
     capture_files: tuple[CaptureFile, ...] = ()
+    # The patient traits an exchange of its channels carries (``birth_name``, ``first_name``, ``first_names``,
+    # ``birth_date``; ``other_first_names`` joined by "|"), so that replay reports pseudonymise them.
+    identity_traits: Callable[[Path, Exchange], list[dict[str, str | None]]] | None = None
     # Its simulators: started by the hub for a campaign or ``serve``, given the setup; None for a domain without.
     start_simulators: Callable[[SimulatorSetup], RunningSimulators] | None = None
     ports: tuple[Port, ...] = ()

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 
 from bench.domains.base import CaptureFile, Channel, Domain
@@ -22,6 +25,9 @@ ENTRY_POINT_GROUP = "segur_bench.domains"
 ENV_VARIABLE = "SEGUR_BENCH_DOMAINS"
 
 _DOMAINS: dict[str, Domain] = {}
+_LOADED: set[str] = set()  # declaration modules already read (load() runs in hot loops: it must stay cheap)
+_ENTRY_POINTS: list[str] = []
+_SCANNED: list[bool] = []
 
 
 class DomainError(RuntimeError):
@@ -30,7 +36,10 @@ class DomainError(RuntimeError):
 
 def _module_names() -> list[str]:
     names = list(DEFAULT_DOMAINS)
-    names += [ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    if not _SCANNED:
+        _ENTRY_POINTS.extend(ep.value for ep in entry_points(group=ENTRY_POINT_GROUP))
+        _SCANNED.append(True)
+    names += _ENTRY_POINTS
     names += [n.strip() for n in os.environ.get(ENV_VARIABLE, "").split(",") if n.strip()]
     return list(dict.fromkeys(names))
 
@@ -47,25 +56,36 @@ def register(domain: Domain) -> Domain:
         if channel.name in taken:
             raise DomainError(f"canal {channel.name!r} déclaré par {taken[channel.name]} et {domain.name}")
     _DOMAINS[domain.name] = domain
-    for module in domain.modules:
-        importlib.import_module(module)
+    try:
+        for module in domain.modules:
+            importlib.import_module(module)
+    except BaseException:
+        unregister(domain.name)  # half a domain would judge with some of its checks missing
+        raise
     return domain
 
 
 def load() -> dict[str, Domain]:
     """Every registered domain, loading them on first use."""
     for name in _module_names():
+        if name in _LOADED:
+            continue
         module = importlib.import_module(name)
         domain = getattr(module, "DOMAIN", None)
         if not isinstance(domain, Domain):
             raise DomainError(f"le module {name} ne déclare pas de DOMAIN")
         register(domain)
+        _LOADED.add(name)
     return dict(_DOMAINS)
 
 
 def channels() -> dict[str, Channel]:
     """Every declared journal channel, by name."""
     return {c.name: c for d in load().values() for c in d.channels}
+
+
+def domain_of_channel(name: str) -> Domain | None:
+    return next((d for d in load().values() if any(c.name == name for c in d.channels)), None)
 
 
 def channel_of(name: str) -> Channel | None:
@@ -85,3 +105,28 @@ def capture_file(name: str) -> CaptureFile | None:
     """What a domain makes of a captured file called ``name`` (by its ending), if any domain recognises it."""
     lowered = name.lower()
     return next((f for d in load().values() for f in d.capture_files if lowered.endswith(f.suffix)), None)
+
+
+def unregister(name: str) -> None:
+    """Remove domain ``name`` with the checks, actions and hooks its modules registered (tests add toy domains)."""
+    from bench.actions import registry as actions
+    from bench.checks import registry as checks
+
+    domain = _DOMAINS.pop(name, None)
+    if domain is None:
+        return
+    modules = set(domain.modules)
+    checks.forget_modules(modules)
+    actions.forget_domain(name)
+    for module in modules:
+        sys.modules.pop(module, None)
+
+
+@contextmanager
+def added(domain: Domain) -> Iterator[Domain]:
+    """``domain`` registered for the time of a ``with`` block (a vendor's or a test's domain)."""
+    register(domain)
+    try:
+        yield domain
+    finally:
+        unregister(domain.name)

@@ -42,7 +42,7 @@ def measure(
         clock = time.perf_counter()
         result = campaign.run()
         wall = time.perf_counter() - clock
-        with SimulatorHub(Path(tmp) / "insi", pki) as hub:
+        with SimulatorHub(Path(tmp) / "round-trips", pki) as hub:
             client = InsiClient(hub.of("ins", InsiSimulators).url, pki.client_context())
             fields = [("NomNaissance", "LEFEVRE"), ("Prenom", "HELENE"), ("Sexe", "F"), ("DateNaissance", "1985-06-30")]
             client.call("traits", fields)  # connection and TLS handshake out of the measure

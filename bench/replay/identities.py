@@ -7,10 +7,10 @@ import json
 import re
 from pathlib import Path
 
+from bench.domains import registry as domains
 from bench.replay.pseudonymise import Pseudonymiser
 from simulators.common.journal import Exchange, read_part
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
-from simulators.insi.messages import read_result, request_from_envelope
 
 HL7 = "{urn:hl7-org:v3}"
 NAME_FIELDS = ("birth_name", "first_name", "first_names")
@@ -26,31 +26,18 @@ def _names_and_dates(values: dict[str, str | None], names: set[str], dates: set[
 
 
 def collect(run_dir: Path, exchanges: list[Exchange]) -> tuple[set[str], set[str]]:
-    """(names, dates) found in the journal's INSi exchanges, patient records and CDA documents."""
+    """(names, dates) found in the journal: what each domain finds in its exchanges (INSi traits...), patient
+    records and CDA documents."""
     names: set[str] = set()
     dates: set[str] = set()
     for exchange in exchanges:
         try:
-            if exchange.channel == "insi":
-                request = read_part(run_dir, exchange, "request") or b""
-                parsed = request_from_envelope(request, max_bytes=len(request) + 1)
-                _names_and_dates({"birth_name": parsed.birth_name, "birth_date": parsed.birth_date}, names, dates)
-                names.update(n for n in parsed.first_names if n)
-                response = read_part(run_dir, exchange, "response")
-                result = read_result(response) if response else None
-                if result and result.identity:
-                    identity = result.identity
-                    _names_and_dates(
-                        {
-                            "birth_name": identity.birth_name,
-                            "first_name": identity.first_name,
-                            "first_names": identity.first_names,
-                            "birth_date": identity.birth_date,
-                        },
-                        names,
-                        dates,
-                    )
-            elif exchange.transaction == "candidate.patient_record":
+            owner = domains.domain_of_channel(exchange.channel)
+            if owner is not None and owner.identity_traits is not None:
+                for traits in owner.identity_traits(run_dir, exchange):
+                    _names_and_dates(traits, names, dates)
+                    names.update(n for n in (traits.get("other_first_names") or "").split("|") if n)
+            if exchange.transaction == "candidate.patient_record":
                 record = json.loads(read_part(run_dir, exchange, "record") or b"{}")
                 _names_and_dates(record, names, dates)
             elif exchange.transaction == "candidate.document":

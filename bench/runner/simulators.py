@@ -25,9 +25,9 @@ S = TypeVar("S")
 class SimulatorHub:
     """The running simulators of one run directory, domain by domain.
 
-    >>> with SimulatorHub(run_dir, pki, ports={"insi": 8443}) as hub:  # doctest: +SKIP
-    ...     [e.value for e in hub.endpoints() if e.key == "insi_url"]
-    ['https://127.0.0.1:8443/insi']
+    >>> with SimulatorHub(run_dir, pki, ports={"demo": 8443}) as hub:  # doctest: +SKIP
+    ...     [e.value for e in hub.endpoints() if e.key == "demo_url"]
+    ['https://127.0.0.1:8443/demo']
     """
 
     def __init__(

@@ -71,7 +71,7 @@ class Journal:
     """Append-only, thread-safe evidence journal of one run directory.
 
     >>> journal = Journal(Path("runs/demo"))  # doctest: +SKIP
-    >>> journal.record("insi", "insi.search_traits", {"request": (b"<x/>", "application/soap+xml")})  # doctest: +SKIP
+    >>> journal.record("demo", "demo.ping", {"request": (b"<x/>", "application/soap+xml")})  # doctest: +SKIP
     """
 
     def __init__(self, run_dir: Path) -> None:

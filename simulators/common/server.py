@@ -67,7 +67,7 @@ class _BenchConfig(uvicorn.Config):
 class SimulatorServer:
     """A simulator's ASGI app served on ``host:port`` (port 0 picks a free one) until ``stop()``.
 
-    >>> server = SimulatorServer(app, "insi", ssl_context=pki.server_context())  # doctest: +SKIP
+    >>> server = SimulatorServer(app, "demo", ssl_context=pki.server_context())  # doctest: +SKIP
     >>> server.start(); server.url  # doctest: +SKIP
     'https://127.0.0.1:40123'
     """

@@ -151,3 +151,10 @@ def environment_endpoints(env: ApiEnvironment) -> dict[str, str]:
     """Every endpoint of the start body (the known fields and those of further domains), without the PEM material."""
     values = env.model_dump(exclude=set(PEM_FIELDS))
     return {key: value for key, value in values.items() if isinstance(value, str) and value}
+
+
+class ApiAction(_Strict):
+    """The generic action body: the patient, if the action is about one, and the action's parameters."""
+
+    ref: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    params: dict[str, str] = Field(default_factory=dict)

@@ -3,8 +3,9 @@ rules, keeps its patient records and produces documents. Defect switches make it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.candidates.base import (
     AdapterError,
@@ -273,6 +274,9 @@ class ReferenceCandidate:
 
     def read_received_documents(self) -> ReceivedDocumentsView:
         return self._mss_practice().view()
+
+    def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
+        raise AdapterError(f"le candidat de référence ne réalise pas l'action {action}")
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:
         self._mss_practice().configure(smtp_url, imap_url)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulators.common.journal import Exchange
+
 from bench.domains.base import Channel, Domain, Port, RunningSimulators, SimulatorSetup
 
 
@@ -27,6 +33,35 @@ def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
     return InsiSimulators(setup)
 
 
+def _identity_traits(run_dir: Path, exchange: Exchange) -> list[dict[str, str | None]]:
+    """The traits an INSi call asked about, and those INSi answered."""
+    from simulators.common.journal import read_part
+    from simulators.insi.messages import read_result, request_from_envelope
+
+    request = read_part(run_dir, exchange, "request") or b""
+    parsed = request_from_envelope(request, max_bytes=len(request) + 1)
+    found: list[dict[str, str | None]] = [
+        {
+            "birth_name": parsed.birth_name,
+            "birth_date": parsed.birth_date,
+            "other_first_names": "|".join(parsed.first_names),
+        }
+    ]
+    response = read_part(run_dir, exchange, "response")
+    result = read_result(response) if response else None
+    if result and result.identity:
+        identity = result.identity
+        found.append(
+            {
+                "birth_name": identity.birth_name,
+                "first_name": identity.first_name,
+                "first_names": identity.first_names,
+                "birth_date": identity.birth_date,
+            }
+        )
+    return found
+
+
 DOMAIN = Domain(
     name="ins",
     label="Identité nationale de santé (INSi)",
@@ -36,6 +71,7 @@ DOMAIN = Domain(
     channels=(Channel("insi", "http"),),
     transaction_prefixes=("insi.",),
     identify_http=_identify_http,
+    identity_traits=_identity_traits,
     start_simulators=_start_simulators,
     ports=(PORT,),
 )
