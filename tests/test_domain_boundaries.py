@@ -29,7 +29,8 @@ def _domain_names() -> set[str]:
     names = set(domains.channels())
     names |= {name for name, spec in all_actions().items() if spec.domain != "core"}
     prefixes = tuple(p for d in domains.load().values() for p in d.transaction_prefixes)
-    literal = re.compile(r"""["']((?:%s)[a-z0-9_.]+)["']""" % "|".join(re.escape(p) for p in prefixes))
+    alternatives = "|".join(re.escape(p) for p in prefixes)
+    literal = re.compile(r"""["']((?:""" + alternatives + r""")[a-z0-9_.]+)["']""")
     for path in (ROOT / "simulators").rglob("*.py"):
         names |= set(literal.findall(path.read_text(encoding="utf-8")))  # what the simulators record
     for check in all_checks().values():
