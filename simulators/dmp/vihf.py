@@ -29,7 +29,6 @@ from signxml.verifier import XMLVerifier
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
-HL7 = "urn:hl7-org:v3"
 
 IDENTIFIANT_STRUCTURE = "Identifiant_Structure"
 SECTEUR_ACTIVITE = "Secteur_Activite"

@@ -25,6 +25,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from simulators.common.journal import Exchange, Journal
+from simulators.common.namespaces import HL7
 from simulators.common.pki import BenchPki
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.xds import RIM
@@ -35,7 +36,6 @@ from simulators.mss.imap import ImapListener, Mailboxes
 from simulators.mss.smtp import Accounts, SessionTrace, Submission, SubmissionHandler, smtp_factory
 from simulators.mss.xdm import XdmError, read_xdm
 
-HL7 = "urn:hl7-org:v3"
 CANDIDATE_MAILBOX = f"cabinet.martin@{BENCH_DOMAIN}"
 CORRESPONDENT = f"dr.confrere@{BENCH_DOMAIN}"
 STARTUP_TIMEOUT = 10.0

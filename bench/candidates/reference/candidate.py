@@ -23,8 +23,9 @@ from bench.candidates.reference.dmp_practice import DmpPatient, DmpPractice, Hel
 from bench.candidates.reference.insi_client import InsiAnswer, InsiClient, InsiUnavailable
 from bench.candidates.reference.mss_practice import LocalPatient, MssPractice
 from bench.fixtures.documents import DocumentDefects, Lineage, Practitioner, RecordTargetData, build_cda
+from simulators.insi.ins import OID_NIA, OID_NIR, OID_TEST_NIA, OID_TEST_NIR
 
-_PRODUCTION_OID = {"1.2.250.1.213.1.4.10": "1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.11": "1.2.250.1.213.1.4.9"}
+_PRODUCTION_OID = {OID_TEST_NIR: OID_NIR, OID_TEST_NIA: OID_NIA}
 _TEST_NIR_OID = "1.2.250.1.213.1.4.10"
 
 

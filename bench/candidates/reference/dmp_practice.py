@@ -20,6 +20,7 @@ from bench.candidates.reference.dmp_client import RIM, XDSB, DmpClient, DmpRefus
 from bench.fixtures.documents import Practitioner
 from bench.fixtures.vihf import VihfContext, build_vihf
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
+from simulators.common.namespaces import HL7
 
 SOFTWARE = ("segur-bench-reference", "0.1.0", "HOMOLOGATION-DMP-TEST-0001")
 FIND_DOCUMENTS = "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d"
@@ -344,7 +345,7 @@ def _slot(entry: Any, name: str) -> str | None:
 def document_identity(data: bytes) -> tuple[str, str, str, int]:
     """(uniqueId, id root, setId root, version) of a CDA document the software produced."""
     root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-    ns = {"h": "urn:hl7-org:v3"}
+    ns = {"h": HL7}
     doc_id = root.find("h:id", ns)
     set_id = root.find("h:setId", ns)
     version = root.find("h:versionNumber", ns)

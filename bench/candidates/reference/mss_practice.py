@@ -17,13 +17,14 @@ from lxml import etree
 from bench.candidates.base import AdapterError, Environment, ReceivedDocument, ReceivedDocumentsView
 from bench.candidates.reference.mss_client import MssAccount, MssUnavailable, fetch_unseen, send
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
+from simulators.common.namespaces import HL7
 from simulators.insi.ins import INS_OIDS
 from simulators.mss.addresses import PATIENT_DOMAIN
 from simulators.mss.xdm import ATTACHMENT_NAME, XdmError, XdmPackage, build_xdm, read_xdm, submission_metadata
 
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
 PATIENT_ID_SCHEME = "urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"  # XDSDocumentEntry.patientId (ITI TF-3)
-HL7 = {"h": "urn:hl7-org:v3"}
+HL7_NS = {"h": HL7}
 SOURCE_ID = "1.2.250.1.999.1.1.2"
 DOCUMENT_FILE = "DOC0001.XML"
 NIL = "SEGUR-BENCH-REF-0001"  # the product number Convergence would give the software (X-MSS-NIL)
@@ -179,19 +180,19 @@ def _cda_traits(document: bytes) -> dict[str, str]:
         root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
         return {}
-    patient = root.find("h:recordTarget/h:patientRole/h:patient", HL7)
+    patient = root.find("h:recordTarget/h:patientRole/h:patient", HL7_NS)
     if patient is None:
         return {}
-    birth = patient.find("h:birthTime", HL7)
+    birth = patient.find("h:birthTime", HL7_NS)
     stamp = birth.get("value", "") if birth is not None else ""
-    gender = patient.find("h:administrativeGenderCode", HL7)
-    given = patient.find("h:name/h:given[@qualifier='BR']", HL7)
+    gender = patient.find("h:administrativeGenderCode", HL7_NS)
+    given = patient.find("h:name/h:given[@qualifier='BR']", HL7_NS)
     return {
-        "birth_name": patient.findtext("h:name/h:family", default="", namespaces=HL7),
+        "birth_name": patient.findtext("h:name/h:family", default="", namespaces=HL7_NS),
         "first_name": given.text or "" if given is not None else "",
         "sex": gender.get("code", "") if gender is not None else "",
         "birth_date": f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}" if len(stamp) >= 8 else "",
-        "birth_place": patient.findtext("h:birthplace/h:place/h:addr/h:county", default="", namespaces=HL7),
+        "birth_place": patient.findtext("h:birthplace/h:place/h:addr/h:county", default="", namespaces=HL7_NS),
     }
 
 

@@ -27,10 +27,10 @@ from bench.validation.schematron import (
     volets_for_code,
 )
 from simulators.common.journal import Exchange
+from simulators.common.namespaces import HL7
 from simulators.common.xmlsafe import UnsafeXmlError
 from simulators.insi.ins import INS_OIDS, matricule_problems
 
-HL7 = "urn:hl7-org:v3"
 NS = {"h": HL7}
 DOCUMENT_PARTS = ("document",)
 LOINC = "2.16.840.1.113883.6.1"

@@ -18,13 +18,14 @@ from bench.checks.base import CheckContext, Evidence
 from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
 from simulators.common.journal import Exchange
 from simulators.common.mtom import MtomError, MtomMessage, parse_mtom
+from simulators.common.namespaces import HL7
 from simulators.common.soap import SoapError, read_envelope
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.messages import read_stored_query
 from simulators.dmp.vihf import find_assertion, judge_captured_vihf
 from simulators.dmp.xds import REPLACE, RIM, XDSB, RegistryObject, Submission, read_submission
+from simulators.insi.ins import INS_OIDS
 
-HL7 = "urn:hl7-org:v3"
 NS = {"h": HL7}
 FEEDS = ("dmp.iti41",)
 USES = ("dmp.iti41", "dmp.iti18", "dmp.iti43", "dmp.iti57")
@@ -32,7 +33,6 @@ ALL = ("dmp.td02", *USES)
 DOCUMENT = "candidate.document"
 RECORD = "candidate.patient_record"
 MASKED = ("MASQUE_PS", "1.2.250.1.213.1.1.4.13")
-INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
 
 
 @cache

@@ -8,11 +8,19 @@ from typing import Any
 from bench.checks.base import CheckContext, Evidence
 from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
 from simulators.common.journal import Exchange
+from simulators.common.namespaces import HL7
 from simulators.common.xmlsafe import UnsafeXmlError
-from simulators.insi.ins import INS_OIDS, PRODUCTION_OIDS, TEST_OIDS, matricule_problems
+from simulators.insi.ins import (
+    INS_OIDS,
+    OID_NIR,
+    OID_TEST_NIA,
+    OID_TEST_NIR,
+    PRODUCTION_OIDS,
+    TEST_OIDS,
+    matricule_problems,
+)
 from simulators.insi.messages import InsiIdentity, read_result, request_from_envelope
 
-HL7 = "urn:hl7-org:v3"
 NS = {"h": HL7}
 INSI_CALLS = ("insi.search_traits", "insi.search_vitale", "insi.verify")
 RECORD = "candidate.patient_record"
@@ -132,7 +140,7 @@ def matricule_format(evidence: Evidence, context: CheckContext) -> list[Verdict]
             if oid not in INS_OIDS:
                 problems.append(f"OID {oid!r} inconnu : attendu un OID d'autorité d'affectation INS (NIR ou NIA)")
             elif context.test_mode and oid in PRODUCTION_OIDS:
-                expected = "1.2.250.1.213.1.4.10" if oid.endswith(".8") else "1.2.250.1.213.1.4.11"
+                expected = OID_TEST_NIR if oid == OID_NIR else OID_TEST_NIA
                 problems.append(f"OID de production {oid} émis avec des données de test : attendu {expected}")
             elif not context.test_mode and oid in TEST_OIDS:
                 problems.append(f"OID de test {oid} émis en production")

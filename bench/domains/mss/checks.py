@@ -15,11 +15,12 @@ from typing import Any
 
 from bench.checks.base import CheckContext, Evidence
 from bench.checks.registry import Verdict, check, failed, omitted, passed
-from bench.domains.dmp.checks import INS_OIDS, NS, code_problems, consistency_problems
+from bench.domains.dmp.checks import NS, code_problems, consistency_problems
 from bench.domains.sec.checks import TLS_VERSIONS
 from simulators.common.journal import Exchange
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.xds import read_submission
+from simulators.insi.ins import INS_OIDS
 from simulators.mss.addresses import bare_address, patient_matricule
 from simulators.mss.xdm import ATTACHMENT_NAME, INDEX, METADATA, README, XdmError, read_xdm
 
