@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from bench.actions import registry as actions
 from bench.actions.registry import Action, param_problems
 from bench.catalogue.models import (
     CatalogueHeader,
+    DomainFields,
     Profile,
     ProfilesFile,
     Requirement,
@@ -156,6 +159,7 @@ def load_catalogue(
         problems.extend(
             _scenario_problems(scenario, data, path, requirements, known_checks, known_profiles, validate_fixture)
             + _step_action_problems(scenario, data, path, known_actions)
+            + _fixture_problems(scenario, data, path)
         )
 
     if problems:
@@ -252,4 +256,46 @@ def _step_action_problems(scenario: Scenario, data: Any, path: Path, known: dict
                     params.key_lines.get(name, step_data.key_lines["params"]) if name else step_data.key_lines["params"]
                 )
             problems.append(f"{path}:{line}: {problem}")
+    return problems
+
+
+def _domain_field_problems(
+    holder: DomainFields, models: list[type[BaseModel]], data: Any, path: Path, line: int, what: str
+) -> list[str]:
+    """The extra fields of ``holder`` are the domains' own: each known to a domain, each valid for its model."""
+    problems = []
+    known = {name for model in models for name in model.model_fields}
+    for key in holder.model_extra or {}:
+        if key not in known:
+            permitted = ", ".join(sorted(known)) or "aucun"
+            where = data.key_lines.get(key, line)
+            problems.append(f"{path}:{where}: {what} : champ inconnu {key!r} (champs des domaines : {permitted})")
+    for model in models:
+        try:
+            holder.part(model)
+        except ValidationError as exc:
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else ""
+                problems.append(f"{path}:{data.key_lines.get(name, line)}: {what} : {name} : {error['msg']}")
+    return problems
+
+
+def _fixture_problems(scenario: Scenario, data: Any, path: Path) -> list[str]:
+    """Fixture fields the domains declare (a patient's DMP state, an outage until a step...), checked per domain."""
+    declared = list(domains.load().values())
+    patient_models: list[type[BaseModel]] = [d.patient_fixture for d in declared if d.patient_fixture]
+    scenario_models: list[type[BaseModel]] = [d.scenario_fixture for d in declared if d.scenario_fixture]
+    fixtures = data.get("fixtures") if hasattr(data, "get") else None
+    line = data.key_lines.get("fixtures", getattr(data, "line", 1))
+    problems = []
+    if fixtures is not None:
+        problems += _domain_field_problems(scenario.fixtures, scenario_models, fixtures, path, line, "fixtures")
+        for index, patient in enumerate(scenario.fixtures.patients):
+            item = fixtures["patients"][index]
+            item_line = fixtures["patients"].item_lines[index]
+            problems += _domain_field_problems(patient, patient_models, item, path, item_line, f"patient {patient.ref}")
+    if not problems:
+        for domain in declared:
+            if domain.validate_scenario is not None:
+                problems += [f"{path}:{line}: {p}" for p in domain.validate_scenario(scenario)]
     return problems

@@ -4,9 +4,9 @@ fonction, nature, n° exigence, énoncé, périmètre, criticité, preuve) so th
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|min)?$")
 
@@ -94,26 +94,36 @@ class TypedTraits(Strict):
     birth_place: str | None = None
 
 
-class PatientFixture(Strict):
+M = TypeVar("M", bound=BaseModel)
+
+
+class DomainFields(BaseModel):
+    """Fixture fields a domain adds (its declaration names the model); the loader checks them, ``part`` reads them."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    def part(self, model: type[M]) -> M:
+        """The fields ``model`` declares, validated (``fixture.part(DmpPatientFixture).dmp``)."""
+        extra = self.model_extra or {}
+        return model.model_validate({key: value for key, value in extra.items() if key in model.model_fields})
+
+
+class PatientFixture(DomainFields):
     """A patient of the scenario: who they are for INSi (``identity``, an id of the simulator's base, or none for
-    a person INSi does not know) and what the professional types and reads."""
+    a person INSi does not know) and what the professional types and reads. Domains add their own fields (the DMP
+    state of the patient's record, INSi misbehaviour...)."""
 
     ref: str
     identity: str | None = None
     typed: TypedTraits
     vitale: VitaleFixture | None = None
     held_ins: bool = False
-    insi_behaviour: Literal["fault", "unavailable"] | None = None
-    # The patient's DMP as the DMP simulator plays it, and documents other professionals already put in it.
-    dmp: Literal["actif", "absent", "ferme", "opposition", "non_autorise"] = "actif"
-    dmp_documents: list[str] = Field(default_factory=list)
 
 
-class Fixtures(Strict):
+class Fixtures(DomainFields):
+    """The scenario's patients, and fields the domains add (a DMP outage until a step...)."""
+
     patients: list[PatientFixture] = Field(default_factory=list)
-    # The DMP is unreachable (HTTP 503) from the start of the scenario until this step's action is done: an event,
-    # not a duration, so that the verdict never depends on how fast the machine is.
-    dmp_outage_until: str | None = None
 
 
 def parse_duration(value: str | float | int) -> float:
@@ -167,10 +177,3 @@ class Scenario(Strict):
     profiles: list[str] = Field(min_length=1)
     fixtures: Fixtures = Field(default_factory=Fixtures)
     steps: list[Step] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _outage_step_exists(self) -> Scenario:
-        until = self.fixtures.dmp_outage_until
-        if until is not None and until not in {step.id for step in self.steps}:
-            raise ValueError(f"fixtures.dmp_outage_until : aucune étape {until!r} dans le scénario")
-        return self

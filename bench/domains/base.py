@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from pydantic import BaseModel, ConfigDict
+
 if TYPE_CHECKING:
     from bench.actions.registry import ScenarioPatient
     from bench.catalogue.models import Scenario, Step
@@ -96,6 +98,12 @@ class QuietSimulators:
         return None
 
 
+class FixtureFields(BaseModel):
+    """Base of the fixture fields a domain adds to a scenario's patients or to the scenario itself."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 @dataclass(frozen=True)
 class Port:
     """A listening port a user may fix (``simulators.ports.<name>`` in segur-bench.yaml, ``serve --port name=N``)."""
@@ -128,6 +136,11 @@ class Domain:
     # A folder with ``requirements/*.yaml`` and ``scenarios/**/*.yaml`` the catalogue adds (a domain shipped apart
     # from the bench's own content).
     content: Path | None = None
+    # Fixture fields it adds to each scenario patient and to the scenario (validated by the loader, file:line), and
+    # cross-checks a model cannot make (a step id that must exist...): problems in plain words.
+    patient_fixture: type[FixtureFields] | None = None
+    scenario_fixture: type[FixtureFields] | None = None
+    validate_scenario: Callable[[Scenario], list[str]] | None = None
 
     def owns_transaction(self, transaction: str) -> bool:
         return transaction.startswith(self.transaction_prefixes) if self.transaction_prefixes else False

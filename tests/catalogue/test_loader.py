@@ -190,3 +190,24 @@ def test_a_step_with_a_misspelt_action_or_parameter_is_refused_at_its_line(
     line = _line_of(path, new)
     problems = _problems(content)
     assert any(p.startswith(f"{path}:{line}:") and said in p for p in problems), (line, problems)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "said"),
+    [
+        ("dmp/sc06-refus-du-dmp.yaml", "dmp: ferme", "dmp: fermé", "patient p3 : dmp : Input should be"),
+        ("dmp/sc06-refus-du-dmp.yaml", "dmp: ferme", "dmpp: ferme", "champ inconnu 'dmpp' (champs des domaines : "),
+        ("dmp/sc04-consultation.yaml", "- medical-summary", "- medical-sumary", "dmp_documents : Input should be"),
+        ("ins/sc07-pannes-insi.yaml", "insi_behaviour: fault", "insi_behaviour: faute", "insi_behaviour : Input"),
+        ("dmp/sc08-dmp-injoignable.yaml", "dmp_outage_until: p1-document", "dmp_outage_until: nowhere", "aucune étape"),
+    ],
+)
+def test_a_domain_fixture_field_misspelt_or_out_of_range_is_refused(
+    content: Path, file: str, old: str, new: str, said: str
+) -> None:
+    path = content / "scenarios" / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    problems = _problems(content)
+    assert any(p.startswith(f"{path}:") and said in p for p in problems), problems

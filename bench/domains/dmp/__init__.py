@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.domains.base import Channel, Domain, Port, RunningSimulators, SimulatorSetup
+from bench.domains.dmp.fixtures import DmpPatientFixture, DmpScenarioFixture, scenario_problems
 
 
 def _identify_http(body: bytes, content_type: str) -> str | None:
@@ -39,4 +40,7 @@ DOMAIN = Domain(
     identify_http=_identify_http,
     start_simulators=_start_simulators,
     ports=(PORT,),
+    patient_fixture=DmpPatientFixture,
+    scenario_fixture=DmpScenarioFixture,
+    validate_scenario=scenario_problems,
 )

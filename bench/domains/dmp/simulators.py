@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bench.domains.base import Endpoint, SimulatorSetup
 from bench.domains.dmp import PORT
+from bench.domains.dmp.fixtures import DmpPatientFixture, DmpScenarioFixture
 from bench.domains.dmp.seed import seed_patient
 from simulators.common.server import SimulatorServer
 from simulators.dmp.app import DMP_PATH, create_dmp_app, open_state
@@ -66,14 +67,15 @@ class DmpSimulators:
         self.state.registry.clear()
         for patient in patients.values():
             fixture = patient.fixture
-            if fixture.identity and (fixture.dmp != "actif" or fixture.dmp_documents):
+            dmp = fixture.part(DmpPatientFixture)
+            if fixture.identity and (dmp.dmp != "actif" or dmp.dmp_documents):
                 person = self.identities.by_id(fixture.identity)
-                seed_patient(self.state, person, fixture.dmp, fixture.dmp_documents)
-        self.state.outage = scenario.fixtures.dmp_outage_until is not None
+                seed_patient(self.state, person, dmp.dmp, list(dmp.dmp_documents))
+        self.state.outage = scenario.fixtures.part(DmpScenarioFixture).dmp_outage_until is not None
 
     def after_step(self, scenario: Scenario, step: Step) -> None:
         """The DMP comes back once the step the fixtures name is done (its expectations then wait for the candidate)."""
-        if scenario.fixtures.dmp_outage_until == step.id:
+        if scenario.fixtures.part(DmpScenarioFixture).dmp_outage_until == step.id:
             self.state.outage = False
 
     def after_scenario(self, scenario: Scenario) -> None:

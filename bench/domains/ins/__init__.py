@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from simulators.common.journal import Exchange
 
 from bench.domains.base import Channel, Domain, Port, RunningSimulators, SimulatorSetup
+from bench.domains.ins.fixtures import InsiPatientFixture
 
 
 def _identify_http(body: bytes, content_type: str) -> str | None:
@@ -72,6 +73,7 @@ DOMAIN = Domain(
     transaction_prefixes=("insi.",),
     identify_http=_identify_http,
     identity_traits=_identity_traits,
+    patient_fixture=InsiPatientFixture,
     start_simulators=_start_simulators,
     ports=(PORT,),
 )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bench.domains.base import Endpoint, QuietSimulators, SimulatorSetup
 from bench.domains.ins import PORT
+from bench.domains.ins.fixtures import InsiPatientFixture
 from simulators.common.server import SimulatorServer
 from simulators.insi.app import INSI_PATH, InsiState, create_insi_app
 
@@ -38,9 +39,9 @@ class InsiSimulators(QuietSimulators):
     def before_scenario(self, scenario: Scenario, patients: Mapping[str, ScenarioPatient]) -> None:
         self.state.set_behaviours(
             {
-                p.fixture.identity: p.fixture.insi_behaviour
+                p.fixture.identity: behaviour
                 for p in patients.values()
-                if p.fixture.identity and p.fixture.insi_behaviour
+                if p.fixture.identity and (behaviour := p.fixture.part(InsiPatientFixture).insi_behaviour)
             }
         )
 
