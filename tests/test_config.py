@@ -46,3 +46,28 @@ def test_run_reads_the_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyP
     result = runner.invoke(app, ["run", "--scenario", "INS-SC-05"])
     assert result.exit_code == 0, result.output
     assert "Officine" in result.stdout and list((tmp_path / "mes-campagnes").glob("*/report.html"))
+
+
+def test_simulator_ports_are_named_by_the_domains(tmp_path: Path) -> None:
+    path = tmp_path / "bench.yaml"
+    path.write_text("simulators:\n  insi_port: 8443\n  ports:\n    dmp: 8444\n", encoding="utf-8")
+    assert load_config(path).simulators.ports == {"insi": 8443, "dmp": 8444}  # insi_port: the earlier spelling
+    path.write_text("simulators:\n  ports:\n    dmpp: 8444\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "simulateur(s) inconnu(s) dmpp" in caught.value.problems[0]
+    path.write_text("simulators:\n  ports:\n    dmp: 70000\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_config(path)
+
+
+def test_init_lists_a_port_per_declared_simulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert load_config().simulators.ports == {"insi": 0, "dmp": 0}
+
+
+def test_serve_refuses_an_unknown_or_malformed_port() -> None:
+    for value in ("dmpp=8444", "insi", "insi=99999"):
+        result = runner.invoke(app, ["serve", "--port", value])
+        assert result.exit_code == 2, (value, result.output)
