@@ -10,12 +10,18 @@ from pydantic import Field
 
 from bench.actions.registry import ActionContext, NoParams, Params, action
 from bench.candidates.base import IDENTITY_STATUSES, AdapterError, Artifact
+from bench.domains.base import CandidateView
 from bench.fixtures.kinds import DocumentKindName
 from simulators.common.journal import Exchange
 
 CANDIDATE = "candidate"  # the bench's own channel for what the candidate hands over or shows
 DOCUMENT = "candidate.document"
 RECORD = "candidate.patient_record"
+CORE_VIEWS = (
+    CandidateView(DOCUMENT, "document", "application/xml", "documents/", ".xml"),
+    # What the candidate answered the bench's read-only query (a bench extension, JSON).
+    CandidateView(RECORD, "record", "application/json", "records/", ".json", subject_field="ref"),
+)
 
 
 class DocumentParams(Params):

@@ -48,6 +48,20 @@ class CaptureFile:
 
 
 @dataclass(frozen=True)
+class CandidateView:
+    """What the candidate hands the bench or shows it (a produced document, a read-only view), recorded on the bench's
+    ``candidate`` channel and exported as one file per exchange in ``folder`` (``subject_field``: the JSON field that
+    names the scenario patient, for routing on replay)."""
+
+    transaction: str
+    part: str
+    media_type: str
+    folder: str
+    suffix: str
+    subject_field: str | None = None
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """Something a domain's running simulators tell: ``serve`` prints it; when ``for_candidate``, the candidate gets
     it in its environment under ``key`` (the HTTP hook's start body, ``SEGUR_<KEY>`` for commands, the operator's
@@ -127,6 +141,7 @@ class Domain:
     # Which of its transactions a captured HTTP request is, from the body and content type (None: not this domain's).
     identify_http: Callable[[bytes, str], str | None] | None = None
     capture_files: tuple[CaptureFile, ...] = ()
+    candidate_views: tuple[CandidateView, ...] = ()  # the read-only views its actions record
     # The patient traits an exchange of its channels carries (``birth_name``, ``first_name``, ``first_names``,
     # ``birth_date``; ``other_first_names`` joined by "|"), so that replay reports pseudonymise them.
     identity_traits: Callable[[Path, Exchange], list[dict[str, str | None]]] | None = None

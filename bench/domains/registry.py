@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
 
-from bench.domains.base import CaptureFile, Channel, Domain
+from bench.domains.base import CandidateView, CaptureFile, Channel, Domain
 
 DEFAULT_DOMAINS = (
     "bench.domains.ins",
@@ -130,3 +130,12 @@ def added(domain: Domain) -> Iterator[Domain]:
         yield domain
     finally:
         unregister(domain.name)
+
+
+def candidate_views() -> dict[str, CandidateView]:
+    """Every view of the candidate channel by transaction: the core ones (documents, patient records) and the
+    domains'."""
+    from bench.actions.core import CORE_VIEWS
+
+    views = list(CORE_VIEWS) + [v for d in load().values() for v in d.candidate_views]
+    return {v.transaction: v for v in views}

@@ -139,16 +139,12 @@ def export_run(
     ]
     har = {"log": {"version": "1.2", "creator": {"name": "segur-bench", "version": __version__}, "entries": entries}}
     files[HAR_NAME] = json.dumps(har, ensure_ascii=False, indent=1).encode()
+    views = domains.candidate_views()
     for exchange in exchanges:
-        if exchange.transaction == "candidate.document":
-            files[f"documents/{exchange.id}.xml"] = read_part(run_dir, exchange, "document") or b""
+        if (view := views.get(exchange.transaction)) is not None:
+            files[f"{view.folder}{exchange.id}{view.suffix}"] = read_part(run_dir, exchange, view.part) or b""
         elif exchange.channel in mail_folders:
             files.update(_mail_files(run_dir, exchange, mail_folders[exchange.channel]))
-        elif exchange.transaction == "candidate.received_documents":
-            files[f"received/{exchange.id}.json"] = read_part(run_dir, exchange, "received") or b""
-        elif exchange.transaction == "candidate.patient_record":
-            # What the candidate answered the bench's read-only query (a bench extension, JSON).
-            files[f"records/{exchange.id}.json"] = read_part(run_dir, exchange, "record") or b""
     # The run's structure (scenarios, steps, findings), so that a replay can judge the same evidence the same way.
     for path in sorted((run_dir / "progress").glob("*.json")) if (run_dir / "progress").is_dir() else []:
         files[f"run/progress/{path.name}"] = path.read_bytes()

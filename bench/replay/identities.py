@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from bench.actions.core import DOCUMENT, RECORD
 from bench.domains import registry as domains
 from bench.replay.pseudonymise import Pseudonymiser
 from simulators.common.journal import Exchange, read_part
@@ -37,10 +38,10 @@ def collect(run_dir: Path, exchanges: list[Exchange]) -> tuple[set[str], set[str
                 for traits in owner.identity_traits(run_dir, exchange):
                     _names_and_dates(traits, names, dates)
                     names.update(n for n in (traits.get("other_first_names") or "").split("|") if n)
-            if exchange.transaction == "candidate.patient_record":
+            if exchange.transaction == RECORD:
                 record = json.loads(read_part(run_dir, exchange, "record") or b"{}")
                 _names_and_dates(record, names, dates)
-            elif exchange.transaction == "candidate.document":
+            elif exchange.transaction == DOCUMENT:
                 root = parse_xml(read_part(run_dir, exchange, "document") or b"")
                 for element in root.iterfind(f"{HL7}recordTarget/{HL7}patientRole/{HL7}patient/{HL7}name/*"):
                     if element.text and element.text.strip():

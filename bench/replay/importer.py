@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from bench.actions.core import CANDIDATE
 from bench.domains import registry as domains
 from bench.replay.bundle import sidecar_folder
 from bench.replay.identify import UNKNOWN, identify
@@ -72,11 +73,8 @@ def import_bundle(bundle: Path, journal: Journal) -> ImportReport:
             timeline.append((str(entry["startedDateTime"]), "http", entry))
         except (KeyError, TypeError):
             report.problems.append(f"exchanges.har, entrée {index} : incomplète, ignorée")
-    extensions = {
-        "documents/": "candidate.document",
-        "records/": "candidate.patient_record",
-        "received/": "candidate.received_documents",
-    }
+    views = domains.candidate_views()
+    extensions = {view.folder: transaction for transaction, view in views.items()}
     folders = tuple(
         sidecar_folder(d.name) for d in domains.load().values() if any(c.kind == "mail" for c in d.channels)
     )
@@ -151,16 +149,13 @@ def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> 
         return
     name, data = payload
     original = name.split("/")[-1].rsplit(".", 1)[0]
-    part, media = {
-        "candidate.document": ("document", "application/xml"),
-        "candidate.received_documents": ("received", "application/json"),
-    }.get(kind, ("record", "application/json"))
+    view = domains.candidate_views()[kind]
     subjects: list[str] = []
-    if kind == "candidate.patient_record":
-        record = json.loads(data)
-        subjects = [f"patient:{record.get('ref')}"] if record.get("ref") else []
+    if view.subject_field:
+        answered = json.loads(data).get(view.subject_field)
+        subjects = [f"patient:{answered}"] if answered else []
     exchange = journal.record(
-        "candidate", kind, {part: (data, media)}, subjects=subjects, meta={"replayed_from": original}
+        CANDIDATE, kind, {view.part: (data, view.media_type)}, subjects=subjects, meta={"replayed_from": original}
     )
     report.original_ids[original] = exchange.id
 

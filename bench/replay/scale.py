@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
+from bench.actions.core import CORE_VIEWS
 from bench.checks.base import CheckContext, Evidence, Finding
 from bench.checks.registry import standalone_checks
 from bench.domains import registry as domains
@@ -22,6 +23,7 @@ from bench.replay.identify import identify
 from bench.runner.judge import run_check
 from simulators.common.journal import EvidenceFile, Exchange
 
+DOCUMENT_VIEW = CORE_VIEWS[0]  # field captures carry the software's CDA documents as files
 Engine = Literal["local", "process", "dask"]
 CHUNK = 500
 MAX_ITEM_BYTES = 64 * 1024 * 1024
@@ -109,8 +111,8 @@ def stream_items(bundle: Path, problems: list[str]) -> Iterator[Item]:
                     identify(request, request_type, meta.get("transaction")),
                     {"request": (request, request_type), "response": (response, response_type)},
                 )
-        elif name.startswith("documents/") and name.endswith(".xml"):
-            yield name, "candidate.document", {"document": (read(), "application/xml")}
+        elif name.startswith(DOCUMENT_VIEW.folder) and name.endswith(DOCUMENT_VIEW.suffix):
+            yield name, DOCUMENT_VIEW.transaction, {DOCUMENT_VIEW.part: (read(), DOCUMENT_VIEW.media_type)}
         elif (capture := domains.capture_file(name)) is not None:
             yield name, capture.transaction, {capture.part: (read(), capture.media_type)}
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bench.actions.core import DOCUMENT, RECORD
 from bench.checks.base import CheckContext, Evidence
 from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
 from simulators.common.journal import Exchange
@@ -30,8 +31,6 @@ NS = {"h": HL7}
 FEEDS = ("dmp.iti41",)
 USES = ("dmp.iti41", "dmp.iti18", "dmp.iti43", "dmp.iti57")
 ALL = ("dmp.td02", *USES)
-DOCUMENT = "candidate.document"
-RECORD = "candidate.patient_record"
 MASKED = ("MASQUE_PS", "1.2.250.1.213.1.1.4.13")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.actions.core import DOCUMENT, RECORD
 from bench.checks.base import CheckContext, Evidence
 from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
 from simulators.common.journal import Exchange
@@ -23,8 +24,6 @@ from simulators.insi.messages import InsiIdentity, read_result, request_from_env
 
 NS = {"h": HL7}
 INSI_CALLS = ("insi.search_traits", "insi.search_vitale", "insi.verify")
-RECORD = "candidate.patient_record"
-DOCUMENT = "candidate.document"
 SHARED_STATUSES = ("recuperee", "qualifiee")
 STATUS_LABELS = {"provisoire": "provisoire", "recuperee": "récupérée", "validee": "validée", "qualifiee": "qualifiée"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.domains.base import CaptureFile, Channel, Domain, RunningSimulators, SimulatorSetup
+from bench.domains.base import CandidateView, CaptureFile, Channel, Domain, RunningSimulators, SimulatorSetup
 
 # What a client may say before TLS on a STARTTLS port (RFC 3207, RFC 3501): nothing that carries data.
 BEFORE_TLS = ("mss.smtp.session", "mss.imap.capability", "mss.imap.starttls", "mss.imap.noop", "mss.imap.logout")
@@ -13,6 +13,9 @@ def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
 
     return MssSimulators(setup)
 
+
+# The read-only reception queue: what was filed in which record, and what awaits matching.
+RECEIVED_VIEW = CandidateView("candidate.received_documents", "received", "application/json", "received/", ".json")
 
 DOMAIN = Domain(
     name="mss",
@@ -27,5 +30,8 @@ DOMAIN = Domain(
     transaction_prefixes=("mss.",),
     # A field capture's message (RFC 5322), judged on what a message alone proves.
     capture_files=(CaptureFile(".eml", "mss.message", "message", "message/rfc822"),),
+    candidate_views=(
+        CandidateView("candidate.received_documents", "received", "application/json", "received/", ".json"),
+    ),
     start_simulators=_start_simulators,
 )

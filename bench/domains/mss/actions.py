@@ -12,6 +12,7 @@ from pydantic import Field
 from bench.actions.core import CANDIDATE, DocumentParams
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
 from bench.candidates.base import AdapterError
+from bench.domains.mss import RECEIVED_VIEW
 from bench.domains.mss.simulators import MssSimulators
 from simulators.common.journal import Exchange
 from simulators.mss.app import CORRESPONDENT
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 REDIRECTED = "mss.redirected"  # run state: a scenario pointed the candidate to rogue MSSanté servers
 DELIVERIES = "mss.deliveries"  # scenario state: what each delivering step put in the mailbox (for resends)
-RECEIVED = "candidate.received_documents"
+RECEIVED = RECEIVED_VIEW.transaction
 
 
 class SendParams(DocumentParams):

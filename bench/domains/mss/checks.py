@@ -13,9 +13,11 @@ from collections.abc import Callable
 from email.message import Message
 from typing import Any
 
+from bench.actions.core import RECORD
 from bench.checks.base import CheckContext, Evidence
 from bench.checks.registry import Verdict, check, failed, omitted, passed
 from bench.domains.dmp.checks import NS, code_problems, consistency_problems
+from bench.domains.mss import RECEIVED_VIEW
 from bench.domains.sec.checks import TLS_VERSIONS
 from simulators.common.journal import Exchange
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
@@ -28,8 +30,7 @@ MESSAGE = "mss.smtp.message"
 CAPTURED = "mss.message"  # a message from a field capture (.eml): its bytes only, no SMTP session around it
 SESSION = "mss.smtp.session"
 DELIVERY = "mss.delivery"
-RECORD = "candidate.patient_record"
-RECEIVED = "candidate.received_documents"
+RECEIVED = RECEIVED_VIEW.transaction
 FETCHES = ("mss.imap.fetch", "mss.imap.uid_fetch")
 
 
