@@ -45,3 +45,18 @@ def test_every_action_belongs_to_a_registered_domain_and_causes_its_transactions
         for transaction in spec.causes:
             owner = domains.domain_of_transaction(transaction)
             assert owner is not None and owner.name == spec.domain, (spec.name, transaction)
+
+
+def test_catalogue_actions_lists_every_action_with_its_allowed_values() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    result = CliRunner().invoke(app, ["catalogue", "actions", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    listed = {row["action"]: row for row in json.loads(result.stdout)}
+    assert set(listed) == set(all_actions())
+    assert listed["search_ins"]["params"]["method"]["allowed"] == ["traits", "vitale"]
+    assert listed["deliver_message"]["by"] == "bench" and listed["deliver_message"]["params"]["resend"]["allowed"] == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -172,9 +172,14 @@ def camel_case(name: str) -> str:
     return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name)
 
 
-def allowed_values(model: type[Params], name: str) -> tuple[Any, ...]:
+def allowed_values(model: type[BaseModel], name: str) -> tuple[Any, ...]:
+    """The values a ``Literal`` field (or an optional one) allows; empty for a free field."""
     info = model.model_fields.get(name)
-    return get_args(info.annotation) if info is not None else ()
+    annotation = info.annotation if info is not None else None
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    literals = [a for a in get_args(annotation) if get_origin(a) is Literal]
+    return get_args(literals[0]) if len(literals) == 1 else ()
 
 
 def param_problems(spec: Action, raw: dict[str, Any], scenario: Scenario) -> list[tuple[str | None, str]]:

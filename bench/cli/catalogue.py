@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
@@ -149,3 +149,62 @@ def catalogue_coverage() -> None:
         )
         if missing:
             out.print(f"  à couvrir : {', '.join(missing)}", soft_wrap=True)
+
+
+@catalogue_app.command("actions")
+def catalogue_actions(
+    fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+) -> None:
+    """List the actions a scenario step may name: domain, who performs it, parameters with their allowed values."""
+    from bench.actions.registry import all_actions, allowed_values
+
+    rows: list[dict[str, Any]] = []
+    for spec in sorted(all_actions().values(), key=lambda a: (a.domain, a.name)):
+        params: dict[str, dict[str, Any]] = {}
+        for name, info in spec.params.model_fields.items():
+            allowed = [str(v) for v in allowed_values(spec.params, name)]
+            params[name] = {"default": info.default if info.default is not None else None, "allowed": allowed}
+        rows.append(
+            {
+                "action": spec.name,
+                "domain": spec.domain,
+                "by": spec.by,
+                "patient": spec.needs_patient,
+                "causes": list(spec.causes),
+                "description": spec.description,
+                "params": params,
+            }
+        )
+    if fmt == "json":
+        out.print_json(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    table = Table()
+    for column in ("Action", "Domaine", "Par", "Patient", "Paramètres", "Description"):
+        table.add_column(column)
+    for row in rows:
+        shown = "; ".join(
+            f"{name}={'|'.join(p['allowed']) if p['allowed'] else '…'}" for name, p in row["params"].items()
+        )
+        by = "banc" if row["by"] == "bench" else "candidat"
+        table.add_row(row["action"], row["domain"], by, "oui" if row["patient"] else "non", shown, row["description"])
+    out.print(table)
+
+
+@catalogue_app.command("domains")
+def catalogue_domains() -> None:
+    """List the registered domains: requirement prefixes, channels, simulator ports."""
+    from bench.domains import registry
+
+    table = Table()
+    for column in ("Domaine", "Libellé", "Exigences", "Canaux", "Ports"):
+        table.add_column(column)
+    for domain in registry.load().values():
+        channels = ", ".join(f"{c.name} ({c.kind}{', non reconnu' if c.untrusted else ''})" for c in domain.channels)
+        table.add_row(
+            domain.name,
+            domain.label,
+            ", ".join(domain.requirement_prefixes),
+            channels or "—",
+            ", ".join(p.name for p in domain.ports) or "—",
+        )
+    out.print(table)
