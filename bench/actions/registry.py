@@ -143,11 +143,11 @@ def on_scenario_start(domain: str) -> Callable[[ScenarioHook], ScenarioHook]:
     return register
 
 
-def forget_domain(domain: str) -> None:
-    """Drop the actions and scenario hooks that ``domain`` registered (a domain being removed)."""
-    for name in [a.name for a in _ACTIONS.values() if a.domain == domain]:
+def forget_modules(modules: set[str]) -> None:
+    """Drop the actions and scenario hooks that ``modules`` registered (a domain being removed)."""
+    for name in [a.name for a in _ACTIONS.values() if a.perform.__module__ in modules]:
         del _ACTIONS[name]
-    _SCENARIO_HOOKS[:] = [(d, hook) for d, hook in _SCENARIO_HOOKS if d != domain]
+    _SCENARIO_HOOKS[:] = [(d, hook) for d, hook in _SCENARIO_HOOKS if hook.__module__ not in modules]
 
 
 def all_actions() -> dict[str, Action]:

@@ -28,6 +28,7 @@ _DOMAINS: dict[str, Domain] = {}
 _LOADED: set[str] = set()  # declaration modules already read (load() runs in hot loops: it must stay cheap)
 _ENTRY_POINTS: list[str] = []
 _SCANNED: list[bool] = []
+_SOURCES: dict[str, str] = {}  # declaration module -> domain name
 
 
 class DomainError(RuntimeError):
@@ -76,6 +77,7 @@ def load() -> dict[str, Domain]:
             raise DomainError(f"le module {name} ne déclare pas de DOMAIN")
         register(domain)
         _LOADED.add(name)
+        _SOURCES[name] = domain.name
     return dict(_DOMAINS)
 
 
@@ -117,9 +119,10 @@ def unregister(name: str) -> None:
         return
     modules = set(domain.modules)
     checks.forget_modules(modules)
-    actions.forget_domain(name)
+    actions.forget_modules(modules)
     for module in modules:
         sys.modules.pop(module, None)
+    _LOADED.difference_update(m for m, d in _SOURCES.items() if d == name)
 
 
 @contextmanager
