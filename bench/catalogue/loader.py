@@ -299,3 +299,30 @@ def _fixture_problems(scenario: Scenario, data: Any, path: Path) -> list[str]:
             if domain.validate_scenario is not None:
                 problems += [f"{path}:{line}: {p}" for p in domain.validate_scenario(scenario)]
     return problems
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The scenario file's JSON Schema for editors, with each action's name and parameters from the registry and the
+    domains' fixture fields, so an editor flags ``method: vitalle`` as the loader does."""
+    schema = Scenario.model_json_schema()
+    defs = schema.setdefault("$defs", {})
+    known = actions.all_actions()
+    step = defs["Step"]
+    step["properties"]["action"] = {**step["properties"]["action"], "enum": sorted(known)}
+    step["allOf"] = [
+        {
+            "if": {"properties": {"action": {"const": name}}, "required": ["action"]},
+            "then": {"properties": {"params": spec.params.model_json_schema()}},
+        }
+        for name, spec in sorted(known.items())
+    ]
+    declared = list(domains.load().values())
+    for holder, models in (
+        ("PatientFixture", [d.patient_fixture for d in declared if d.patient_fixture]),
+        ("Fixtures", [d.scenario_fixture for d in declared if d.scenario_fixture]),
+    ):
+        for model in models:
+            for name, field_schema in model.model_json_schema().get("properties", {}).items():
+                defs[holder]["properties"][name] = field_schema
+        defs[holder]["additionalProperties"] = False
+    return schema

@@ -4,9 +4,9 @@ fonction, nature, n° exigence, énoncé, périmètre, criticité, preuve) so th
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|min)?$")
 
@@ -145,7 +145,10 @@ class Expectation(Strict):
     channel: str
     transaction: str
     patient: str | None = None
-    within: float = 5.0
+    within: Annotated[
+        float,
+        WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": _DURATION.pattern}]}),
+    ] = 5.0
     absent: bool = False
     outcome: str | None = None  # only an exchange the simulator filed with this outcome counts (e.g. "success")
     outcome_not: str | None = None  # an exchange filed with this outcome does not count (e.g. a refusal for outage)

@@ -10,7 +10,7 @@ import typer
 from pydantic import BaseModel
 from rich.table import Table
 
-from bench.catalogue.loader import CatalogueError
+from bench.catalogue.loader import CatalogueError, scenario_json_schema
 from bench.catalogue.models import RequirementFile, Scenario
 from bench.cli.common import (
     bench_catalogue,
@@ -78,7 +78,8 @@ def catalogue_schema(
     if model is None:
         console.print("[red]requirements ou scenario[/red]")
         raise typer.Exit(2)
-    print(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False))
+    schema = scenario_json_schema() if model is Scenario else model.model_json_schema()
+    print(json.dumps(schema, indent=2, ensure_ascii=False))
 
 
 @catalogue_app.command("diff")

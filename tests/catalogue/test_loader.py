@@ -211,3 +211,20 @@ def test_a_domain_fixture_field_misspelt_or_out_of_range_is_refused(
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     problems = _problems(content)
     assert any(p.startswith(f"{path}:") and said in p for p in problems), problems
+
+
+def test_the_scenario_json_schema_accepts_every_shipped_scenario_and_flags_a_misspelt_parameter() -> None:
+    import jsonschema
+    import yaml
+
+    from bench.catalogue.loader import scenario_json_schema
+
+    validator = jsonschema.Draft202012Validator(scenario_json_schema())
+    for path in sorted((content_root() / "scenarios").rglob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert not list(validator.iter_errors(data)), path
+    bad = yaml.safe_load((content_root() / "scenarios" / "ins" / "sc02-qualification-vitale.yaml").read_text())
+    next(s for s in bad["steps"] if s["action"] == "search_ins")["params"]["method"] = "vitalle"
+    bad["fixtures"]["patients"][0]["dmpp"] = "ferme"
+    messages = [e.message for e in validator.iter_errors(bad)]
+    assert any("vitalle" in m for m in messages) and any("dmpp" in m for m in messages), messages
