@@ -50,3 +50,24 @@ def test_export_to_a_zip(run_dir: Path, tmp_path: Path) -> None:
     names = zipfile.ZipFile(bundle).namelist()
     assert "exchanges.har" in names and "manifest.yaml" in names and any(n.startswith("documents/") for n in names)
     assert runner.invoke(app, ["export", str(tmp_path), "--bundle", str(tmp_path / "x.zip")]).exit_code == 2
+
+
+def test_a_channel_no_domain_declares_is_reported_never_relabelled(run_dir: Path, tmp_path: Path) -> None:
+    from bench.replay.importer import import_bundle
+    from simulators.common.journal import Journal
+
+    bundle = tmp_path / "bundle"
+    assert runner.invoke(app, ["export", str(run_dir), "--bundle", str(bundle)]).exit_code == 0
+    har = json.loads((bundle / "exchanges.har").read_text(encoding="utf-8"))
+    stranger = har["log"]["entries"][0]
+    stranger["_segurBench"]["channel"] = "psc"  # a domain this bench does not have
+    (bundle / "exchanges.har").write_text(json.dumps(har), encoding="utf-8")
+    journal = Journal(tmp_path / "imported")
+    try:
+        report = import_bundle(bundle, journal)
+    finally:
+        journal.close()
+    assert any("canal 'psc' inconnu" in p for p in report.problems), report.problems
+    assert [x.channel for x in report.exchanges].count("psc") == 1 and "http" not in {
+        x.channel for x in report.exchanges
+    }
