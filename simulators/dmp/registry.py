@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_patient ON entries (patient_id);
+-- Each store reads MAX(seq): without an index it scans the table (9.6 ms at 5k entries, issue 21).
+CREATE INDEX IF NOT EXISTS entries_seq ON entries (seq);
 CREATE TABLE IF NOT EXISTS contents (unique_id TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 
