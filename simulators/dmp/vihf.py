@@ -26,6 +26,8 @@ from signxml.exceptions import InvalidInput
 from signxml.exceptions import InvalidSignature as InvalidXmlSignature
 from signxml.verifier import XMLVerifier
 
+from simulators.common.xmlsafe import parse_xml
+
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
@@ -145,63 +147,108 @@ def read_vihf(assertion: Any) -> Vihf:
 # Software signs a VIHF once and reuses it for every call within its validity: a signature that verified is not
 # verified again for the very same bytes (bounded cache of successes only); the assertion's validity window and its
 # attributes are judged on every call.
-_VERIFIED: OrderedDict[tuple[bytes, bytes], str | None] = OrderedDict()
+_VERIFIED: OrderedDict[tuple[bytes, bytes], tuple[str | None, bytes]] = OrderedDict()  # -> signer, signed bytes
 _VERIFIED_KEPT = 1024
 _VERIFIED_LOCK = threading.Lock()
 
 
 def verify_vihf(assertion: Any, ca: x509.Certificate, now: dt.datetime | None = None) -> tuple[Vihf, list[VihfProblem]]:
-    """Read the VIHF and list everything wrong with it: signature, signer, validity, attributes."""
+    """Read the VIHF and list everything wrong with it: structure, signature, signer, validity, attributes. What it
+    says is read from the element the signature covers (signxml's verified result), never from the caller's tree."""
     moment = now or dt.datetime.now(dt.UTC)
-    vihf = read_vihf(assertion)
+    problems = _structure_problems(assertion)
     key = (hashlib.sha256(etree.tostring(assertion, method="c14n")).digest(), ca.fingerprint(hashes.SHA256()))
     with _VERIFIED_LOCK:
-        verified = key in _VERIFIED
-        if verified:
-            vihf.signer = _VERIFIED[key]
+        cached = _VERIFIED.get(key)
+        if cached is not None:
             _VERIFIED.move_to_end(key)
-    problems = [] if verified else _signature_problems(assertion, ca, vihf)
-    if not verified and not problems:
-        with _VERIFIED_LOCK:
-            _VERIFIED[key] = vihf.signer
-            while len(_VERIFIED) > _VERIFIED_KEPT:
-                _VERIFIED.popitem(last=False)
+    if cached is not None:
+        signer, signed_bytes = cached
+        vihf = read_vihf(parse_xml(signed_bytes))
+        vihf.signer = signer
+    else:
+        signature_problems, signed, signer = _signature_problems(assertion, ca)
+        problems += signature_problems
+        vihf = read_vihf(signed if signed is not None and not signature_problems else assertion)
+        vihf.signer = signer
+        if not problems and signed is not None:
+            with _VERIFIED_LOCK:
+                _VERIFIED[key] = (signer, etree.tostring(signed))
+                while len(_VERIFIED) > _VERIFIED_KEPT:
+                    _VERIFIED.popitem(last=False)
     problems += _validity_problems(vihf, moment)
     problems += _attribute_problems(vihf)
     return vihf, problems
 
 
 def judge_captured_vihf(assertion: Any, at: dt.datetime | None) -> tuple[Vihf, list[VihfProblem]]:
-    """A VIHF seen in a capture, judged without the DMP's trust store: its signature against the certificate it
-    carries, its validity at the time of the exchange (when known), its attributes. Whether the signer was issued
-    by a trusted authority cannot be told from the capture alone."""
-    vihf = read_vihf(assertion)
-    problems = _signature_problems(assertion, None, vihf, at)
+    """A VIHF seen in a capture, judged without the DMP's trust store: its structure, its signature against the
+    certificate it carries, its validity at the time of the exchange (when known), its attributes, read from what the
+    signature covers. Whether the signer was issued by a trusted authority cannot be told from the capture alone."""
+    problems = _structure_problems(assertion)
+    signature_problems, signed, signer = _signature_problems(assertion, None, at)
+    problems += signature_problems
+    vihf = read_vihf(signed if signed is not None and not signature_problems else assertion)
+    vihf.signer = signer
     if at is not None:
         problems += _validity_problems(vihf, at)
     return vihf, problems + _attribute_problems(vihf)
 
 
+def _structure_problems(assertion: Any) -> list[VihfProblem]:
+    """What XML signature wrapping needs, refused before anything is read: a second assertion or signature, a signature
+    that is not the assertion's own child, the assertion's ID carried twice, attributes outside the assertion's
+    AttributeStatement, comments or processing instructions (a value read up to a comment is not the value signed)."""
+    problems = []
+    root = assertion.getroottree().getroot()
+    if len(list(root.iter(f"{{{SAML}}}Assertion"))) > 1:
+        problems.append(VihfProblem("Signature", "plusieurs assertions SAML dans le message : une seule attendue"))
+    signatures = list(assertion.iter(f"{{{DSIG}}}Signature"))
+    if len(signatures) > 1:
+        problems.append(VihfProblem("Signature", "plusieurs signatures dans l'assertion : une seule attendue"))
+    elif signatures and signatures[0].getparent() is not assertion:
+        problems.append(VihfProblem("Signature", "signature placée hors de l'assertion qu'elle doit couvrir"))
+    identifier = assertion.get("ID")
+    if (
+        identifier
+        and len(root.xpath("//@*[local-name()='ID' or local-name()='Id' or local-name()='id'][.=$v]", v=identifier)) > 1
+    ):
+        problems.append(VihfProblem("Signature", f"identifiant {identifier!r} porté par plusieurs éléments du message"))
+    statements = set(assertion.findall(f"{{{SAML}}}AttributeStatement"))
+    if any(a.getparent() not in statements for a in assertion.iter(f"{{{SAML}}}Attribute")):
+        problems.append(VihfProblem("Signature", "attribut SAML hors de l'AttributeStatement de l'assertion"))
+    if next(assertion.iter(etree.Comment, etree.ProcessingInstruction), None) is not None:
+        problems.append(VihfProblem("Signature", "commentaire ou instruction dans l'assertion : valeurs ambiguës"))
+    return problems
+
+
 def _signature_problems(
-    assertion: Any, ca: x509.Certificate | None, vihf: Vihf, at: dt.datetime | None = None
-) -> list[VihfProblem]:
+    assertion: Any, ca: x509.Certificate | None, at: dt.datetime | None = None
+) -> tuple[list[VihfProblem], Any | None, str | None]:
+    """(problems, the element the signature covers as signxml verified it, the signer's name)."""
     signature = assertion.find(f"{{{DSIG}}}Signature")
     if signature is None:
-        return [
-            VihfProblem("Signature", "assertion non signée : le VIHF doit être signé par le certificat du logiciel")
-        ]
+        return (
+            [VihfProblem("Signature", "assertion non signée : le VIHF doit être signé par le certificat du logiciel")],
+            None,
+            None,
+        )
     pem = signature.findtext(f".//{{{DSIG}}}X509Certificate")
     if not pem:
-        return [VihfProblem("Signature", "KeyInfo sans certificat X509 : le signataire ne peut être vérifié")]
+        return (
+            [VihfProblem("Signature", "KeyInfo sans certificat X509 : le signataire ne peut être vérifié")],
+            None,
+            None,
+        )
     try:
         certificate = x509.load_der_x509_certificate(_b64(pem))
     except ValueError as exc:
-        return [VihfProblem("Signature", f"certificat du signataire illisible : {exc}")]
-    vihf.signer = certificate.subject.rfc4514_string()
+        return [VihfProblem("Signature", f"certificat du signataire illisible : {exc}")], None, None
+    signer = certificate.subject.rfc4514_string()
     problems = []
     if ca is not None and not _issued_by(certificate, ca):
         problems.append(
-            VihfProblem("Signature", f"certificat signataire {vihf.signer} non émis par l'autorité de confiance du DMP")
+            VihfProblem("Signature", f"certificat signataire {signer} non émis par l'autorité de confiance du DMP")
         )
     now = at or dt.datetime.now(dt.UTC)
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
@@ -210,11 +257,12 @@ def _signature_problems(
         verified = XMLVerifier().verify(assertion, x509_cert=certificate)
     except (InvalidXmlSignature, InvalidInput, ValueError) as exc:
         problems.append(VihfProblem("Signature", f"signature invalide : {exc}"))
-        return problems
+        return problems, None, signer
     signed = verified.signed_xml if not isinstance(verified, list) else verified[0].signed_xml
-    if signed is None or signed.get("ID") != assertion.get("ID"):
+    if signed is None or signed.tag != assertion.tag or signed.get("ID") != assertion.get("ID"):
         problems.append(VihfProblem("Signature", "la signature ne couvre pas l'assertion entière"))
-    return problems
+        return problems, None, signer
+    return problems, signed, signer
 
 
 def _b64(text: str) -> bytes:

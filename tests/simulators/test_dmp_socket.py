@@ -14,6 +14,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from bench.domains.dmp.simulators import DmpSimulators
 from bench.runner.simulators import SimulatorHub
@@ -155,6 +156,7 @@ def _rogue_signer(tmp_path: Path) -> tuple[Path, Path]:
         ("forged", "wsse:FailedCheck"),
         ("foreign_signer", "wsse:FailedCheck"),
         ("incomplete", "wsse:InvalidSecurityToken"),
+        ("wrapped", "wsse:FailedCheck"),
     ],
 )
 def test_bad_assertions_get_ws_security_faults(
@@ -170,6 +172,8 @@ def test_bad_assertions_get_ws_security_faults(
     elif variant == "foreign_signer":
         key, cert = _rogue_signer(tmp_path)
         assertion = req.vihf(pki, key=key, cert=cert)
+    elif variant == "wrapped":
+        assertion = _wrapped_for_another_patient(req.vihf(pki))
     else:
         assertion = req.vihf(pki, omit=("LPS_ID_HOMOLOGATION_DMP",))
     response = client.post(
@@ -257,3 +261,19 @@ def test_an_outage_answers_503_and_is_recorded(hub: SimulatorHub, client: httpx.
     assert hub.journal.exchanges[-1].outcome == "fault:dmp:ServiceIndisponible"
     _dmp(hub).state.outage = False
     assert _find(client, hub, pki) == []  # back: answered again
+
+
+def _wrapped_for_another_patient(signed: bytes) -> bytes:
+    """Signature wrapping: the signature moved last, an unsigned resource-id for another patient in a ds:Object."""
+    saml, dsig = "urn:oasis:names:tc:SAML:2.0:assertion", "http://www.w3.org/2000/09/xmldsig#"
+    assertion = etree.fromstring(signed)
+    signature = assertion.find(f"{{{dsig}}}Signature")
+    assertion.remove(signature)
+    assertion.append(signature)
+    attribute = etree.SubElement(
+        etree.SubElement(signature, f"{{{dsig}}}Object"),
+        f"{{{saml}}}Attribute",
+        Name="urn:oasis:names:tc:xacml:2.0:resource:resource-id",
+    )
+    etree.SubElement(attribute, f"{{{saml}}}AttributeValue").text = "255022B03301118^^^&1.2.250.1.213.1.4.10&ISO^NH"
+    return bytes(etree.tostring(assertion))

@@ -11,7 +11,7 @@ from lxml import etree
 
 from bench.fixtures.vihf import VihfContext, build_vihf
 from simulators.common.pki import BenchPki
-from simulators.dmp.vihf import RESOURCE_URN, ROLE, verify_vihf
+from simulators.dmp.vihf import RESOURCE_ID, RESOURCE_URN, ROLE, verify_vihf
 
 CONTEXT = VihfContext(
     professional_id="810002345678",
@@ -98,3 +98,77 @@ def test_a_reused_assertion_is_judged_the_same_and_a_tampered_copy_still_fails(p
     assert any(p.startswith("Signature: signature invalide") for p in _problems(pki, etree.fromstring(tampered)))
     expired = _problems(pki, etree.fromstring(original), dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
     assert any("expirée" in p for p in expired)  # validity is judged on every call, cached or not
+
+
+# --- XML signature wrapping: only what the signature covers is read, and wrapping structures are refused -----------
+SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+OTHER_PATIENT = "255022B03301118^^^&1.2.250.1.213.1.4.10&ISO^NH"
+
+
+def _forged_resource(value: str) -> Any:
+    attribute = etree.Element(f"{{{SAML_NS}}}Attribute", Name=RESOURCE_ID)
+    etree.SubElement(attribute, f"{{{SAML_NS}}}AttributeValue").text = value
+    return attribute
+
+
+def _wrapped(pki: BenchPki, variant: str) -> Any:
+    """A VIHF signed for one patient, rearranged the way signature-wrapping attacks do, as the simulator receives it
+    (inside a WS-Security header)."""
+    assertion = etree.fromstring(etree.tostring(_sign(pki)))
+    signature = assertion.find(f"{{{DSIG_NS}}}Signature")
+    if variant == "object":  # signature moved last, an unsigned resource-id for another patient in a ds:Object
+        assertion.remove(signature)
+        assertion.append(signature)
+        etree.SubElement(signature, f"{{{DSIG_NS}}}Object").append(_forged_resource(OTHER_PATIENT))
+    elif variant == "comment":  # a comment cuts the signed value: .text would read its first half only
+        value = next(
+            a.find(f"{{{SAML_NS}}}AttributeValue")
+            for a in assertion.iter(f"{{{SAML_NS}}}Attribute")
+            if a.get("Name") == RESOURCE_ID
+        )
+        head, tail = value.text[:7], value.text[7:]
+        value.text = head
+        comment = etree.Comment("x")
+        comment.tail = tail
+        value.append(comment)
+    elif variant == "second_signature":
+        assertion.append(etree.fromstring(etree.tostring(signature)))
+    security = etree.Element(
+        "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd}Security"
+    )
+    security.append(assertion)
+    if variant in ("duplicate_id", "second_assertion"):
+        forged = etree.fromstring(etree.tostring(_sign(pki, patient_ins="255022B03301118")))
+        forged.remove(forged.find(f"{{{DSIG_NS}}}Signature"))
+        if variant == "duplicate_id":
+            forged.set("ID", assertion.get("ID"))
+        holder = etree.SubElement(security, "Extension")
+        holder.append(forged)
+    root = etree.fromstring(etree.tostring(security))
+    return root.find(f"{{{SAML_NS}}}Assertion")
+
+
+@pytest.mark.parametrize(
+    ("variant", "said"),
+    [
+        ("object", "attribut SAML hors de l'AttributeStatement"),
+        ("comment", "commentaire ou instruction dans l'assertion"),
+        ("second_signature", "plusieurs signatures"),
+        ("duplicate_id", "porté par plusieurs éléments"),
+        ("second_assertion", "plusieurs assertions SAML"),
+    ],
+)
+def test_signature_wrapping_is_refused_and_never_changes_the_patient(pki: BenchPki, variant: str, said: str) -> None:
+    from simulators.dmp.vihf import judge_captured_vihf
+
+    assertion = _wrapped(pki, variant)
+    for vihf, problems in (verify_vihf(assertion, _ca(pki)), judge_captured_vihf(assertion, None)):
+        assert any(said in p.message for p in problems), problems
+        # Whatever else the message carries, what is read is what was signed: the signed patient, whole.
+        assert vihf.patient_ins == "178037511502783", vihf.patient_ins
+
+
+def test_the_untouched_vihf_in_a_security_header_still_verifies(pki: BenchPki) -> None:
+    vihf, problems = verify_vihf(_wrapped(pki, "none"), _ca(pki))
+    assert problems == [] and vihf.patient_ins == "178037511502783"
