@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -205,3 +206,45 @@ def test_replayed_message_reports_hide_the_patients(tmp_path: Path, monkeypatch:
     for name in ("report.html", "report.json", "junit.xml"):
         text = (report / name).read_text(encoding="utf-8")
         assert not [s for s in ("SANTONI", "Santoni", "255022B03301118", "1955") if s in text], name
+
+
+def test_pseudonymisation_replaces_identities_never_the_bench_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """INS-SC-05's patient is called "Inconnu-Sans-Ins": the word "Ins" must not rename INS-001, INS-SC-05 or the
+    ins.* checks in a pseudonymised replay (it did: INS verdicts vanished from the report)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["run", "--out", "runs", "--scenario", "INS-SC-05"]).exit_code == 0
+    run_dir = next((tmp_path / "runs").iterdir())
+    assert runner.invoke(app, ["export", str(run_dir), "--bundle", "bundle"]).exit_code == 0
+    clear = runner.invoke(app, ["replay", "bundle", "--out", "clear", "--no-pseudonymise"])
+    hidden = runner.invoke(app, ["replay", "bundle", "--out", "hidden"])
+    assert clear.exit_code == hidden.exit_code == 0, hidden.output
+    reports = [json.loads(next((tmp_path / d).glob("*/report.json")).read_text()) for d in ("clear", "hidden")]
+
+    def structure(report: dict[str, Any]) -> list[tuple[str, ...]]:
+        return [(r["id"], r["verdict"]) for r in report["requirements"]] + [
+            (s["id"], st["id"], f["check_id"], *f["requirements"], f["outcome"])
+            for s in report["scenarios"]
+            for st in s["steps"]
+            for f in st["findings"]
+        ]
+
+    assert structure(reports[1]) == structure(reports[0])
+    assert any(r["id"] == "INS-001" and r["verdict"] == "conforme" for r in reports[1]["requirements"])
+    text = json.dumps(reports[1], ensure_ascii=False)
+    assert "Inconnu-Sans-Ins" not in text and "INCONNU-SANS-INS" not in text
+    assert "Inconnu-Sans-Ins" in json.dumps(reports[0], ensure_ascii=False) or "INCONNU" in json.dumps(reports[0])
+    # An export of the replay is pseudonymised the same way: the ids of its stored results stay intact.
+    replay_dir = next((tmp_path / "hidden").iterdir())
+    assert runner.invoke(app, ["export", str(replay_dir), "--bundle", "again"]).exit_code == 0
+    exported = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "again").rglob("*") if p.is_file())
+    assert "insi.search_traits" in exported
+    assert "Inconnu-Sans-Ins" not in exported and "INCONNU-SANS-INS" not in exported

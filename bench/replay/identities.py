@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from bench.actions.core import DOCUMENT, RECORD
 from bench.domains import registry as domains
 from bench.replay.pseudonymise import Pseudonymiser
+from bench.runner.results import FindingResult, RunResult, StepResult
 from simulators.common.journal import Exchange, read_part
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 
@@ -54,9 +56,31 @@ def collect(run_dir: Path, exchanges: list[Exchange]) -> tuple[set[str], set[str
     return names, dates
 
 
-def pseudonymise_text(text: str, pseudonymiser: Pseudonymiser, names: set[str], dates: set[str]) -> str:
+# The bench's own identifiers: requirement ids (INS-001), scenario ids (INS-SC-01), and the parts of the run result
+# that are vocabulary, never identity. A name that happens to be a word of them ("Ins") must not rename them.
+_BENCH_IDS = re.compile(r"(?<![\w-])[A-Z]{2,5}-(?:SC-)?\d{2,3}(?![\w-])")
+
+
+def pseudonymise_text(
+    text: str,
+    pseudonymiser: Pseudonymiser,
+    names: set[str],
+    dates: set[str],
+    protected: Collection[str] = (),
+) -> str:
     """``text`` with every collected name (whole, or word by word, in any case) and date replaced, and any
-    matricule-like number pseudonymised."""
+    matricule-like number pseudonymised; requirement and scenario ids, and the ``protected`` tokens (check ids,
+    transactions, actions), are left as they are."""
+    kept: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        kept.append(match.group(0))
+        return f"\x00{len(kept) - 1}\x00"
+
+    shield = "|".join(re.escape(token) for token in sorted(set(protected), key=len, reverse=True) if token)
+    text = _BENCH_IDS.sub(keep, text)
+    if shield:
+        text = re.sub(rf"(?<![\w.])(?:{shield})(?![\w])", keep, text)
     words = {w for name in names for w in re.split(r"[\s\-']+", name) if len(w) > 2}
     pattern = "|".join(re.escape(w) for w in sorted(names | words, key=len, reverse=True) if w)
     if pattern:
@@ -69,4 +93,57 @@ def pseudonymise_text(text: str, pseudonymiser: Pseudonymiser, names: set[str], 
         if "-" in date:
             compact = date.replace("-", "")
             known[compact] = pseudonymiser.date(compact)
-    return pseudonymiser.text(text, known)
+    text = pseudonymiser.text(text, known)
+    return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
+
+
+def bench_vocabulary() -> frozenset[str]:
+    """Tokens of the bench's own vocabulary that texts quote: check ids, action names, transactions and channels."""
+    from bench.actions.registry import all_actions
+    from bench.checks.registry import all_checks
+    from bench.domains import registry as domains
+
+    vocabulary = set(all_checks()) | set(all_actions()) | set(domains.channels()) | set(domains.candidate_views())
+    vocabulary |= {t for c in all_checks().values() for t in c.applies_to}
+    vocabulary |= {t for a in all_actions().values() for t in (*a.causes, a.focus or "")}
+    return frozenset(v for v in vocabulary if v)
+
+
+def pseudonymise_result(result: RunResult, hide: Callable[[str], str]) -> RunResult:
+    """The run result with ``hide`` applied to every text that may quote an identity (titles, messages, reasons,
+    pointers, exchange and file names), field by field: ids, verdicts and counts are structure, never rewritten."""
+
+    def finding(item: FindingResult) -> FindingResult:
+        return item.model_copy(
+            update={
+                "message": hide(item.message),
+                "pointer": hide(item.pointer) if item.pointer else item.pointer,
+                "exchange_id": hide(item.exchange_id) if item.exchange_id else item.exchange_id,
+            }
+        )
+
+    def step(item: StepResult) -> StepResult:
+        return item.model_copy(
+            update={
+                "title": hide(item.title),
+                "message": hide(item.message),
+                "exchanges": [hide(x) for x in item.exchanges],
+                "findings": [finding(f) for f in item.findings],
+            }
+        )
+
+    scenarios = [
+        s.model_copy(update={"title": hide(s.title), "steps": [step(x) for x in s.steps]}) for s in result.scenarios
+    ]
+    requirements = [r.model_copy(update={"reason": hide(r.reason)}) for r in result.requirements]
+    evidence = [
+        e.model_copy(update={"exchange_id": hide(e.exchange_id), "file": hide(e.file)}) for e in result.evidence
+    ]
+    return result.model_copy(
+        update={
+            "scenarios": scenarios,
+            "requirements": requirements,
+            "evidence": evidence,
+            "identities": "pseudonymisees",
+        }
+    )
