@@ -258,6 +258,9 @@ def _signature_problems(
     except (InvalidXmlSignature, InvalidInput, ValueError) as exc:
         problems.append(VihfProblem("Signature", f"signature invalide : {exc}"))
         return problems, None, signer
+    except Exception as exc:  # hostile input: a signature signxml cannot even read is not verified
+        problems.append(VihfProblem("Signature", f"signature illisible ({type(exc).__name__}) : {exc}"))
+        return problems, None, signer
     signed = verified.signed_xml if not isinstance(verified, list) else verified[0].signed_xml
     if signed is None or signed.tag != assertion.tag or signed.get("ID") != assertion.get("ID"):
         problems.append(VihfProblem("Signature", "la signature ne couvre pas l'assertion entière"))

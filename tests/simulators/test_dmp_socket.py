@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import re
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,6 +158,7 @@ def _rogue_signer(tmp_path: Path) -> tuple[Path, Path]:
         ("foreign_signer", "wsse:FailedCheck"),
         ("incomplete", "wsse:InvalidSecurityToken"),
         ("wrapped", "wsse:FailedCheck"),
+        ("malformed_signature", "wsse:FailedCheck"),
     ],
 )
 def test_bad_assertions_get_ws_security_faults(
@@ -174,6 +176,8 @@ def test_bad_assertions_get_ws_security_faults(
         assertion = req.vihf(pki, key=key, cert=cert)
     elif variant == "wrapped":
         assertion = _wrapped_for_another_patient(req.vihf(pki))
+    elif variant == "malformed_signature":  # was an HTTP 500 with no journal line
+        assertion = re.sub(rb"<ds:SignedInfo>.*</ds:SignedInfo>", b"", req.vihf(pki), flags=re.S)
     else:
         assertion = req.vihf(pki, omit=("LPS_ID_HOMOLOGATION_DMP",))
     response = client.post(

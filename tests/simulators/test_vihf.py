@@ -172,3 +172,20 @@ def test_signature_wrapping_is_refused_and_never_changes_the_patient(pki: BenchP
 def test_the_untouched_vihf_in_a_security_header_still_verifies(pki: BenchPki) -> None:
     vihf, problems = verify_vihf(_wrapped(pki, "none"), _ca(pki))
     assert problems == [] and vihf.patient_ins == "178037511502783"
+
+
+@pytest.mark.parametrize("damage", ["no_signed_info", "empty_signature_value", "no_reference"])
+def test_a_malformed_signature_is_refused_never_a_crash(pki: BenchPki, damage: str) -> None:
+    from simulators.dmp.vihf import judge_captured_vihf
+
+    assertion = etree.fromstring(etree.tostring(_sign(pki)))
+    signature = assertion.find(f"{{{DSIG_NS}}}Signature")
+    signed_info = signature.find(f"{{{DSIG_NS}}}SignedInfo")
+    if damage == "no_signed_info":
+        signature.remove(signed_info)
+    elif damage == "empty_signature_value":
+        signature.find(f"{{{DSIG_NS}}}SignatureValue").text = None
+    else:
+        signed_info.remove(signed_info.find(f"{{{DSIG_NS}}}Reference"))
+    for _vihf, problems in (verify_vihf(assertion, _ca(pki)), judge_captured_vihf(assertion, None)):
+        assert any(p.field == "Signature" and "signature" in p.message for p in problems), problems
