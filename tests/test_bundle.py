@@ -71,3 +71,50 @@ def test_a_channel_no_domain_declares_is_reported_never_relabelled(run_dir: Path
     assert [x.channel for x in report.exchanges].count("psc") == 1 and "http" not in {
         x.channel for x in report.exchanges
     }
+
+
+def test_export_refuses_evidence_edited_after_the_run(tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "runs"
+    assert runner.invoke(app, ["run", "--out", str(out), "--scenario", "INS-SC-05"]).exit_code == 0
+    original = next(out.iterdir())
+    edited = tmp_path / "edited"
+    shutil.copytree(original, edited)
+    document = next((edited / "exchanges").glob("*candidate.document*"))
+    document.write_bytes(document.read_bytes().replace(b"<title>", b"<title>retouche "))
+    result = runner.invoke(app, ["export", str(edited), "--bundle", str(tmp_path / "bundle")])
+    assert result.exit_code == 3 and "preuve altérée" in result.output, result.output
+    assert not (tmp_path / "bundle").exists()
+    assert runner.invoke(app, ["export", str(original), "--bundle", str(tmp_path / "fine")]).exit_code == 0
+
+
+@pytest.mark.parametrize("tamper", ["edit_document", "edit_progress", "add_file", "remove_file"])
+def test_replay_refuses_a_bundle_altered_after_export(run_dir: Path, tmp_path: Path, tamper: str) -> None:
+    bundle = tmp_path / "bundle"
+    assert runner.invoke(app, ["export", str(run_dir), "--bundle", str(bundle)]).exit_code == 0
+    document = sorted((bundle / "documents").glob("*.xml"))[0]
+    if tamper == "edit_document":
+        document.write_bytes(document.read_bytes().replace(b"<title>", b"<title>retouche "))
+    elif tamper == "edit_progress":
+        progress = next((bundle / "run" / "progress").glob("*.json"))
+        progress.write_text(progress.read_text(encoding="utf-8").replace('"pass"', '"fail"', 1), encoding="utf-8")
+    elif tamper == "add_file":
+        (bundle / "documents" / "extra.xml").write_bytes(document.read_bytes())
+    else:
+        document.unlink()
+    result = runner.invoke(app, ["replay", str(bundle), "--out", str(tmp_path / "replays")])
+    assert result.exit_code == 3 and "lot altéré" in result.output, result.output
+    assert not list((tmp_path / "replays").glob("*/report.json"))
+
+
+def test_a_journal_line_cannot_point_outside_its_run(tmp_path: Path) -> None:
+    from simulators.common.journal import EvidenceAltered, EvidenceFile, Exchange, read_part
+
+    (tmp_path / "secret").write_text("x")
+    run = tmp_path / "run"
+    run.mkdir()
+    files = {"request": EvidenceFile("../secret", "", 1, "text/plain")}
+    exchange = Exchange("1-x", 1, "", "insi", "insi.search_traits", {}, [], None, files)
+    with pytest.raises(EvidenceAltered, match="hors du dossier"):
+        read_part(run, exchange, "request")

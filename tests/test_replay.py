@@ -148,6 +148,15 @@ def test_exporting_a_replay_is_pseudonymised(tmp_path: Path, monkeypatch: pytest
     assert runner.invoke(app, ["export", str(replay_dir), "--bundle", "clear.zip", "--no-pseudonymise"]).exit_code == 0
     with zipfile.ZipFile("clear.zip") as archive:
         assert b"178037511502783" in b"".join(archive.read(name) for name in archive.namelist())
+    # That export has no run structure, so it replays as a field capture: its manifest is verified all the same.
+    intact = runner.invoke(app, ["replay", "again.zip", "--out", "again-replays"])
+    assert intact.exit_code in (0, 1) and "lot altéré" not in intact.output, intact.output
+    with zipfile.ZipFile("again.zip") as archive, zipfile.ZipFile("edited.zip", "w") as edited:
+        for name in archive.namelist():
+            data = archive.read(name)
+            edited.writestr(name, data + b" " if name.startswith("documents/") else data)
+    refused = runner.invoke(app, ["replay", "edited.zip", "--out", "edited-replays"])
+    assert refused.exit_code == 3 and "lot altéré" in refused.output, refused.output
 
 
 def _field_messages(tmp_path: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,6 +108,7 @@ class Evidence:
 
 def document_evidence(folder: Path, name: str) -> tuple[Evidence, Exchange]:
     """Evidence for a standalone document file (``folder/name``), for checks run outside a campaign."""
+    data = (folder / name).read_bytes()
     exchange = Exchange(
         id=name,
         seq=1,
@@ -116,9 +118,11 @@ def document_evidence(folder: Path, name: str) -> tuple[Evidence, Exchange]:
         peer={},
         subjects=[],
         outcome=None,
-        files={"document": EvidenceFile(name, "", (folder / name).stat().st_size, "application/xml")},
+        files={"document": EvidenceFile(name, hashlib.sha256(data).hexdigest(), len(data), "application/xml")},
     )
-    return Evidence(folder, [exchange]), exchange
+    evidence = Evidence(folder, [exchange])
+    evidence._cache[(exchange.id, "document")] = data  # read once: hashed above, judged from the same bytes
+    return evidence, exchange
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -41,7 +41,7 @@ def export(
     from bench.replay.bundle import export_run
     from bench.replay.identities import bench_vocabulary, collect, pseudonymise_text
     from bench.replay.pseudonymise import Pseudonymiser
-    from simulators.common.journal import read_journal
+    from simulators.common.journal import EvidenceAltered, read_journal
 
     if not (run_dir / "journal.jsonl").is_file():
         console.print(f"[red]{run_dir} n'a pas de journal de preuves[/red]")
@@ -62,13 +62,18 @@ def export(
                 return data
 
         transform = pseudonymise_file
-    written = export_run(
-        run_dir,
-        bundle,
-        candidate=config.get("candidate", {}).get("kind"),
-        profile=config.get("profile"),
-        transform=transform,
-    )
+    try:
+        written = export_run(
+            run_dir,
+            bundle,
+            candidate=config.get("candidate", {}).get("kind"),
+            profile=config.get("profile"),
+            transform=transform,
+        )
+    except EvidenceAltered as exc:
+        # Never re-digest an edited file: an export vouches for what the run recorded, nothing else.
+        console.print(f"[red]preuve altérée, lot non écrit : {mask_identifiers(str(exc))}[/red]", soft_wrap=True)
+        raise typer.Exit(EXIT_BENCH_ERROR) from exc
     out.print(f"lot de captures écrit : {written}", soft_wrap=True)
 
 
@@ -95,8 +100,9 @@ def replay(
 
     A bundle exported from a run is judged step by step exactly as the run was; a field capture is streamed and each
     exchange judged by the checks that apply on their own, locally, on a process pool or on a Dask cluster."""
-    from bench.replay.engine import replay_bundle
+    from bench.replay.engine import BundleAltered, replay_bundle
     from bench.replay.identities import bench_vocabulary, collect, pseudonymise_result, pseudonymise_text
+    from bench.replay.importer import bundle_manifest_problems
     from bench.replay.pseudonymise import Pseudonymiser
     from reports.render import write_reports
 
@@ -105,6 +111,8 @@ def replay(
         raise typer.Exit(2)
     packs = find_packs([pack] if pack else [])
     run_dir = out_dir / f"replay-{new_run_id()}"
+    if not _has_run_structure(bundle) and (altered := bundle_manifest_problems(bundle)):
+        _refuse_altered(altered)
     if not _has_run_structure(bundle):
         _replay_field_capture(
             bundle,
@@ -118,7 +126,10 @@ def replay(
             key_file,
             lang,
         )
-    outcome = replay_bundle(bundle, run_dir, bench_catalogue(), pack=packs[0] if packs else None)
+    try:
+        outcome = replay_bundle(bundle, run_dir, bench_catalogue(), pack=packs[0] if packs else None)
+    except BundleAltered as exc:
+        _refuse_altered(exc.problems)
     result = outcome.result
     if not no_pseudonymise:
         names, dates = collect(run_dir, outcome.imported.exchanges)
@@ -140,6 +151,14 @@ def replay(
     out.print("  ".join(f"{VERDICT_LABEL[k]} : {v}" for k, v in result.summary.items()), soft_wrap=True)
     out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
     raise typer.Exit(result.exit_code)
+
+
+def _refuse_altered(problems: list[str]) -> NoReturn:
+    """A bundle that is not what its manifest vouches for is not judged: a bench error, never a verdict."""
+    for problem in problems:
+        console.print(f"[red]{mask_identifiers(problem)}[/red]", soft_wrap=True)
+    console.print("[red]lot altéré depuis son export : rejeu refusé (aucun verdict sur ces preuves)[/red]")
+    raise typer.Exit(EXIT_BENCH_ERROR)
 
 
 def _has_run_structure(bundle: Path) -> bool:

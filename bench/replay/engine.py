@@ -32,6 +32,15 @@ from simulators.common.journal import JOURNAL_NAME, Exchange, Journal
 from simulators.insi.identities import IdentityBase
 
 
+class BundleAltered(ValueError):
+    """A bundle whose files are not what its manifest vouches for: replaying it would judge other evidence than the
+    run's, so it is not judged at all (a bench error for the caller)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
 @dataclass
 class ReplayOutcome:
     result: RunResult
@@ -49,6 +58,8 @@ def replay_bundle(
         imported = import_bundle(bundle, journal)
     finally:
         journal.close()
+    if imported.altered:
+        raise BundleAltered(imported.altered)
     run_meta = json.loads(imported.run_files.get("run/run.json", b"{}") or b"{}")
     config = run_meta.get("config", {})
     profile = str(config.get("profile") or "medecin-ville")

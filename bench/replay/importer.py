@@ -5,12 +5,15 @@ Damaged items are reported one by one and never stop the import of the rest."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+import yaml
 
 from bench.actions.core import CANDIDATE
 from bench.domains import registry as domains
@@ -27,12 +30,61 @@ class ImportReport:
     original_ids: dict[str, str] = field(default_factory=dict)  # bundle exchange id -> journal exchange id
     problems: list[str] = field(default_factory=list)
     run_files: dict[str, bytes] = field(default_factory=dict)
+    altered: list[str] = field(default_factory=list)  # files that are not what the bundle's manifest vouches for
+
+
+MANIFEST = "manifest.yaml"
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+
+
+def manifest_problems(items: dict[str, bytes]) -> list[str]:
+    """Files of the bundle that differ from, are missing from, or are not listed in its manifest's SHA-256 digests.
+    A bundle without manifest (a field capture) has nothing to check against."""
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in items.items() if name != MANIFEST}
+    return _compare(items.get(MANIFEST), digests)
+
+
+def bundle_manifest_problems(bundle: Path) -> list[str]:
+    """The same check, streaming the bundle file by file (large field captures)."""
+    manifest: bytes | None = None
+    digests: dict[str, str] = {}
+    for name, data in _items(bundle):
+        if name == MANIFEST:
+            manifest = data
+        else:
+            digests[name] = hashlib.sha256(data).hexdigest()
+    return _compare(manifest, digests)
+
+
+def _compare(manifest: bytes | None, digests: dict[str, str]) -> list[str]:
+    if manifest is None:
+        return []
+    if len(manifest) > MAX_MANIFEST_BYTES:
+        return [f"{MANIFEST} : plus de {MAX_MANIFEST_BYTES} octets"]
+    try:
+        listed = {str(k): str(v) for k, v in dict((yaml.safe_load(manifest) or {}).get("files") or {}).items()}
+    except (yaml.YAMLError, TypeError, ValueError, AttributeError) as exc:
+        return [f"{MANIFEST} illisible : {exc}"]
+    problems = []
+    for name, digest in sorted(listed.items()):
+        if name not in digests:
+            problems.append(f"{name} : listé au manifeste mais absent du lot")
+        elif digests[name] != digest:
+            problems.append(f"{name} : SHA-256 différent de celui du manifeste (fichier modifié après l'export)")
+    problems += [f"{name} : absent du manifeste (ajouté après l'export)" for name in sorted(set(digests) - set(listed))]
+    return problems
 
 
 def _items(bundle: Path) -> Iterator[tuple[str, bytes]]:
     if bundle.is_dir():
-        for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
-            yield path.relative_to(bundle).as_posix(), path.read_bytes()
+        for path in sorted(bundle.rglob("*")):
+            if path.is_symlink() or (path.exists() and not path.is_file() and not path.is_dir()):
+                yield path.relative_to(bundle).as_posix(), b""  # never followed: reported below, and unvouched for
+            elif path.is_file():
+                if path.stat().st_size > MAX_ITEM_BYTES:
+                    yield path.relative_to(bundle).as_posix(), b""
+                    continue
+                yield path.relative_to(bundle).as_posix(), path.read_bytes()
         return
     with zipfile.ZipFile(bundle) as archive:
         for member in archive.infolist():
@@ -57,6 +109,10 @@ def import_bundle(bundle: Path, journal: Journal) -> ImportReport:
     """Record every exchange of ``bundle`` into ``journal``, in capture order."""
     report = ImportReport()
     items = dict(_items(bundle))
+    report.altered = manifest_problems(items)
+    if bundle.is_dir():
+        for path in sorted(p for p in bundle.rglob("*") if p.is_symlink()):
+            report.problems.append(f"{path.relative_to(bundle).as_posix()} : lien symbolique, non suivi")
     for name in items:
         if ".." in PurePosixPath(name).parts or PurePosixPath(name).is_absolute():
             report.problems.append(f"{name} : chemin dangereux, élément ignoré")

@@ -168,9 +168,22 @@ def read_journal(run_dir: Path) -> list[Exchange]:
     return exchanges
 
 
+class EvidenceAltered(ValueError):
+    """An evidence file that is not what the journal recorded (edited, replaced, outside the run directory): whatever
+    reads it cannot judge it (a bench error, never a verdict)."""
+
+
 def read_part(run_dir: Path, exchange: Exchange, part: str) -> bytes | None:
-    """Raw bytes of one part of an exchange, or None when the exchange has no such part."""
+    """Raw bytes of one part of an exchange, or None when the exchange has no such part. The bytes are checked against
+    the digest the journal recorded, and the file must be a regular file of the run directory (a journal line is
+    input too): anything else raises EvidenceAltered."""
     ref = exchange.files.get(part)
     if ref is None:
         return None
-    return (run_dir / ref.name).read_bytes()
+    path = run_dir / ref.name
+    if Path(ref.name).is_absolute() or ".." in Path(ref.name).parts or path.is_symlink() or not path.is_file():
+        raise EvidenceAltered(f"{exchange.id} : fichier de preuve {ref.name!r} absent ou hors du dossier de la campagne")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != ref.sha256:
+        raise EvidenceAltered(f"{exchange.id} : {ref.name} modifié depuis son enregistrement (SHA-256 différent)")
+    return data
