@@ -182,7 +182,7 @@ def read_part(run_dir: Path, exchange: Exchange, part: str) -> bytes | None:
         return None
     path = run_dir / ref.name
     if Path(ref.name).is_absolute() or ".." in Path(ref.name).parts or path.is_symlink() or not path.is_file():
-        raise EvidenceAltered(f"{exchange.id} : fichier de preuve {ref.name!r} absent ou hors du dossier de la campagne")
+        raise EvidenceAltered(f"{exchange.id} : preuve {ref.name!r} absente ou hors du dossier de la campagne")
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != ref.sha256:
         raise EvidenceAltered(f"{exchange.id} : {ref.name} modifié depuis son enregistrement (SHA-256 différent)")
