@@ -18,8 +18,24 @@ class UnsafeXmlError(ValueError):
     """The input is not XML the bench accepts: malformed, too large, too deep, or carrying a DTD."""
 
 
+class _NothingExternal(etree.Resolver):  # type: ignore[misc]
+    """Every external resource (DTD, entity, XInclude) resolves to nothing: libxml2 would otherwise open a local
+    ``SYSTEM "file:///dev/stdin"`` or a FIFO even with ``load_dtd=False`` and ``no_network``, and block."""
+
+    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:
+        return self.resolve_string("", context)
+
+
+# A DTD declared in another encoding (UTF-16, UTF-32) does not show as ASCII bytes: look for it in those too.
+_DTD_MARKERS = tuple(
+    marker.encode(codec)
+    for marker in ("<!DOCTYPE", "<!ENTITY")
+    for codec in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+)
+
+
 def _parser() -> Any:
-    return etree.XMLParser(
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -28,6 +44,8 @@ def _parser() -> Any:
         remove_comments=False,
         collect_ids=False,
     )
+    parser.resolvers.add(_NothingExternal())
+    return parser
 
 
 def parse_xml(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> Any:
@@ -41,7 +59,7 @@ def parse_xml(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> Any:
     if not data.strip():
         raise UnsafeXmlError("document vide")
     # A DTD is never legitimate in SOAP (SOAP 1.2 part 1, 5) nor in CDA exchanges: refuse it before parsing.
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+    if any(marker in data for marker in _DTD_MARKERS):
         raise UnsafeXmlError("les DTD et déclarations d'entités sont interdites")
     try:
         root = etree.fromstring(data, parser=_parser())
