@@ -9,6 +9,8 @@ import email
 import email.policy
 import io
 import json
+import re
+import stat
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -27,6 +29,11 @@ MAX_MEMBER_BYTES = 64 * 1024 * 1024
 MAX_MEMBERS = 10_000
 MAX_RATIO = 200  # a zip member inflating more than this is treated as a bomb
 CDA_ROOT = b"ClinicalDocument"
+
+
+def _shown(name: str) -> str:
+    """A name from a hostile file as it may be printed: control characters (ANSI escapes...) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
 @dataclass
@@ -55,7 +62,11 @@ def _kind(path: Path, head: bytes) -> str:
 def check_file(path: Path, pack: ValidationPack | None, schematron: str | None = None) -> list[FileReport]:
     """Reports for one file: one for a document, one per document found inside an XDM archive or a message."""
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            # A FIFO would block, /dev/zero never end: only regular files are read.
+            return [FileReport(path, "illisible", error="pas un fichier ordinaire (tube, périphérique) : non lu")]
+        size = status.st_size
         with path.open("rb") as handle:
             head = handle.read(4096)
     except OSError as exc:
@@ -104,7 +115,7 @@ def _documents_in(
         for index, (name, data) in enumerate(items):
             local = f"part-{index:05d}.xml"
             (Path(tmp) / local).write_bytes(data)
-            reports.append(_check_document(Path(f"{label}!/{name}"), Path(tmp), local, pack, schematron))
+            reports.append(_check_document(Path(f"{label}!/{_shown(name)}"), Path(tmp), local, pack, schematron))
     return reports
 
 
@@ -122,7 +133,7 @@ def _check_zip(label: Path, data: bytes, pack: ValidationPack | None, schematron
             return [report]
         for member in members:
             path = PurePosixPath(member.filename.replace("\\", "/"))
-            if path.is_absolute() or ".." in path.parts:
+            if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", member.filename):
                 report.findings.append(
                     Finding("artifact.zip", (), "fail", f"chemin dangereux dans l'archive : {member.filename!r}")
                 )
@@ -133,13 +144,20 @@ def _check_zip(label: Path, data: bytes, pack: ValidationPack | None, schematron
                 member.compress_size and member.file_size / member.compress_size > MAX_RATIO
             ):
                 report.findings.append(
-                    Finding("artifact.zip", (), "fail", f"{member.filename} : taille décompressée suspecte (bombe zip)")
+                    Finding(
+                        "artifact.zip",
+                        (),
+                        "fail",
+                        f"{_shown(member.filename)} : taille décompressée suspecte (bombe zip)",
+                    )
                 )
                 continue
             try:
                 documents.append((member.filename, archive.read(member)))
             except (zipfile.BadZipFile, OSError, ValueError) as exc:
-                report.findings.append(Finding("artifact.zip", (), "fail", f"{member.filename} illisible : {exc}"))
+                report.findings.append(
+                    Finding("artifact.zip", (), "fail", f"{_shown(member.filename)} illisible : {exc}")
+                )
     if not documents and not report.findings:
         report.findings.append(Finding("artifact.zip", (), "skip", "aucun document XML dans l'archive"))
     return ([report] if report.findings else []) + _documents_in(label, documents, pack, schematron)
@@ -158,7 +176,7 @@ def _check_message(label: Path, data: bytes, pack: ValidationPack | None, schema
         if not isinstance(payload, bytes):
             continue
         if name.lower().endswith(".zip"):
-            reports += _check_zip(Path(f"{label}!/{name}"), payload, pack, schematron)
+            reports += _check_zip(Path(f"{label}!/{_shown(name)}"), payload, pack, schematron)
         elif name.lower().endswith(".xml"):
             documents.append((name, payload))
     reports += _documents_in(label, documents, pack, schematron)

@@ -130,3 +130,30 @@ def test_broken_har_is_a_finding(tmp_path: Path) -> None:
     har.write_bytes(b'{"log": {"entries": [')
     reports = check_file(har, None)
     assert reports[0].findings[0].outcome == "fail" and "HAR illisible" in reports[0].findings[0].message
+
+
+def test_only_regular_files_are_read(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "tube.xml"
+    os.mkfifo(fifo)  # reading it would block until a writer comes
+    for path in (fifo, Path("/dev/zero")):
+        [report] = check_file(path, None)
+        assert report.kind == "illisible" and "pas un fichier ordinaire" in (report.error or "")
+
+
+def test_zip_member_names_with_a_drive_or_terminal_escapes_are_flagged_and_escaped(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    document = (Path(__file__).parent / "data" / "cda" / "consultation-n1.xml").read_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("C:/Windows/evil.xml", document)
+        archive.writestr("IHE_XDM/SUBSET01/\x1b[31mrouge.xml", document)
+    path = tmp_path / "x.zip"
+    path.write_bytes(buffer.getvalue())
+    reports = check_file(path, None)
+    messages = [f.message for r in reports for f in r.findings]
+    assert any("chemin dangereux" in m and "C:/Windows" in m for m in messages), messages
+    assert all("\x1b" not in str(r.path) and "\x1b" not in m for r in reports for m in messages)

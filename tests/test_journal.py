@@ -46,3 +46,17 @@ def test_wait_for_returns_on_arrival_and_times_out(tmp_path: Path) -> None:
     start = time.monotonic()
     assert journal.wait_for(lambda x: x.transaction == "never", after_seq=0, timeout=0.2) is None
     assert time.monotonic() - start < 2
+
+
+def test_resuming_after_a_torn_line_never_glues_the_next_record_onto_it(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    journal.record("insi", "insi.search_traits", {"request": (b"<a/>", "application/soap+xml")})
+    journal.close()
+    path = tmp_path / "journal.jsonl"
+    # A crash mid-write: half a line, cut inside a two-byte character.
+    path.write_bytes(path.read_bytes() + '{"id": "000002-x", "note": "é'.encode()[:-1])
+    again = Journal(tmp_path)
+    again.record("insi", "insi.verify", {"request": (b"<b/>", "application/soap+xml")})
+    again.close()
+    assert [x.transaction for x in read_journal(tmp_path)] == ["insi.search_traits", "insi.verify"]
+    assert path.read_bytes().count(b"\n") == 2

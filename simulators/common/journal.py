@@ -80,6 +80,8 @@ class Journal:
         self._path = run_dir / JOURNAL_NAME
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        if self._path.exists():
+            _cut_torn_tail(self._path)  # resuming after a crash mid-write: never glue a new line onto a fragment
         self._exchanges: list[Exchange] = read_journal(run_dir) if self._path.exists() else []
         self._handle = self._path.open("a", encoding="utf-8")
 
@@ -152,18 +154,27 @@ class Journal:
                 self._changed.wait(min(remaining, 0.25))
 
 
+def _cut_torn_tail(path: Path) -> None:
+    """Drop what follows the journal's last newline: the fragment a crash left mid-write (never acknowledged)."""
+    with path.open("rb+") as handle:
+        data = handle.read()
+        if data and not data.endswith(b"\n"):
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
 def read_journal(run_dir: Path) -> list[Exchange]:
-    """Every exchange of a run directory's journal, skipping a torn last line (a crash mid-write)."""
+    """Every exchange of a run directory's journal, skipping a torn last line (a crash mid-write, even one cut inside
+    a multi-byte character)."""
     exchanges = []
     path = run_dir / JOURNAL_NAME
     if not path.exists():
         return []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
+    for raw in path.read_bytes().split(b"\n"):
+        if not raw.strip():
             continue
         try:
-            exchanges.append(Exchange.from_json(line))
-        except (ValueError, TypeError, KeyError):
+            exchanges.append(Exchange.from_json(raw.decode("utf-8")))
+        except (ValueError, TypeError, KeyError):  # UnicodeDecodeError is a ValueError
             continue
     return exchanges
 
