@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from bench.checks.base import CheckContext, Finding, document_evidence
-from bench.checks.registry import get
 from bench.domains.cda.checks import CDA_CHECKS
 from bench.privacy import mask_identifiers
+from bench.runner.judge import run_check
 from bench.validation.packs import ValidationPack
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 
@@ -103,7 +103,7 @@ def _check_document(
     context = CheckContext(focus=exchange, pack=pack, schematron=schematron)
     report = FileReport(label, kind)
     for check_id in CDA_CHECKS:
-        report.findings += get(check_id).function(evidence, context)
+        report.findings += run_check(check_id, evidence, context)  # a crash is a bench error, never a traceback
     return report
 
 
@@ -198,7 +198,7 @@ def _check_har(label: Path, data: bytes, pack: ValidationPack | None, schematron
         entries = json.loads(data)["log"]["entries"]
         if not isinstance(entries, list):
             raise TypeError("entries n'est pas une liste")
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         report.findings.append(Finding("artifact.har", (), "fail", f"HAR illisible : {exc}"))
         return [report]
     documents: list[tuple[str, bytes]] = []

@@ -9,6 +9,8 @@ import zipfile
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from bench.artifacts import check_file, exit_code
 
 FIXTURE = Path(__file__).parent / "data" / "cda" / "consultation-n1.xml"
@@ -157,3 +159,26 @@ def test_zip_member_names_with_a_drive_or_terminal_escapes_are_flagged_and_escap
     messages = [f.message for r in reports for f in r.findings]
     assert any("chemin dangereux" in m and "C:/Windows" in m for m in messages), messages
     assert all("\x1b" not in str(r.path) and "\x1b" not in m for r in reports for m in messages)
+
+
+def test_a_check_that_crashes_gives_a_bench_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.checks import registry
+
+    original = registry.get("cda.header")
+
+    def broken(_evidence: object, _context: object) -> list[registry.Verdict]:
+        raise KeyError("birthTime")
+
+    crashing = registry.RegisteredCheck(original.id, original.requirements, original.title, (), broken)
+    monkeypatch.setitem(registry._CHECKS, "cda.header", crashing)
+    [report] = check_file(Path(__file__).parent / "data" / "cda" / "consultation-n1.xml", None)
+    errors = [f for f in report.findings if f.check_id == "cda.header"]
+    assert [f.outcome for f in errors] == ["error"] and "KeyError" in errors[0].message
+    assert exit_code([report]) == 3
+
+
+def test_a_har_nested_too_deep_is_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "deep.har"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    [report] = check_file(path, None)
+    assert any(f.check_id == "artifact.har" and f.outcome == "fail" for f in report.findings)

@@ -118,3 +118,16 @@ def test_a_journal_line_cannot_point_outside_its_run(tmp_path: Path) -> None:
     exchange = Exchange("1-x", 1, "", "insi", "insi.search_traits", {}, [], None, files)
     with pytest.raises(EvidenceAltered, match="hors du dossier"):
         read_part(run, exchange, "request")
+
+
+def test_an_unreadable_run_json_is_said_and_the_bundle_still_replays(run_dir: Path, tmp_path: Path) -> None:
+    import yaml as pyyaml
+
+    bundle = tmp_path / "bundle"
+    assert runner.invoke(app, ["export", str(run_dir), "--bundle", str(bundle)]).exit_code == 0
+    (bundle / "run" / "run.json").write_text('["not", "a", "run"]', encoding="utf-8")
+    manifest = pyyaml.safe_load((bundle / "manifest.yaml").read_text(encoding="utf-8"))
+    manifest["files"]["run/run.json"] = hashlib.sha256((bundle / "run" / "run.json").read_bytes()).hexdigest()
+    (bundle / "manifest.yaml").write_text(pyyaml.safe_dump(manifest), encoding="utf-8")
+    result = runner.invoke(app, ["replay", str(bundle), "--out", str(tmp_path / "replays")])
+    assert result.exit_code in (0, 1) and "run/run.json" in result.output, result.output

@@ -80,7 +80,7 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne 
     try:
         saved = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
         settings = BenchConfig.model_validate(saved["config"])
-    except (OSError, ValueError, KeyError, ValidationError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, ValidationError) as exc:
         console.print(f"[red]{run_dir} n'est pas une campagne reprenable : {exc}[/red]")
         raise typer.Exit(2) from exc
     completed = {}

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.actions import registry as actions
 from bench.catalogue.loader import Catalogue
@@ -30,6 +31,20 @@ from bench.runner.verdicts import combine
 from bench.validation.packs import ValidationPack
 from simulators.common.journal import JOURNAL_NAME, Exchange, Journal
 from simulators.insi.identities import IdentityBase
+
+
+def _run_config(imported: ImportReport) -> dict[str, Any]:
+    """The exported run's configuration (profile, candidate, defects); an unreadable run.json is said, never fatal."""
+    try:
+        run_meta = json.loads(imported.run_files.get("run/run.json", b"{}") or b"{}")
+        config = run_meta.get("config", {}) if isinstance(run_meta, dict) else None
+        if isinstance(config, dict) and isinstance(config.get("candidate") or {}, dict):
+            return config
+    except (ValueError, RecursionError) as exc:
+        imported.problems.append(f"run/run.json illisible : {exc}")
+        return {}
+    imported.problems.append("run/run.json : configuration de campagne illisible, ignorée")
+    return {}
 
 
 class BundleAltered(ValueError):
@@ -60,8 +75,7 @@ def replay_bundle(
         journal.close()
     if imported.altered:
         raise BundleAltered(imported.altered)
-    run_meta = json.loads(imported.run_files.get("run/run.json", b"{}") or b"{}")
-    config = run_meta.get("config", {})
+    config = _run_config(imported)
     profile = str(config.get("profile") or "medecin-ville")
     candidate = str((config.get("candidate") or {}).get("kind") or "capture")
     defects = list((config.get("candidate") or {}).get("defects") or [])
