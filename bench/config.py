@@ -12,9 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bench.paths import CONFIG_NAME
 from bench.yamlio import read_yaml, validate_model
 
-CONFIG_NAME = "segur-bench.yaml"
+__all__ = ["CONFIG_NAME", "BenchConfig", "CandidateConfig", "ConfigError", "load_config"]
+
 CandidateKind = Literal["reference", "http-hook", "command", "operator"]
 
 

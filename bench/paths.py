@@ -27,3 +27,6 @@ def state_dir() -> Path:
         return Path(override)
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "segur-bench"
+
+
+CONFIG_NAME = "segur-bench.yaml"  # the configuration file a folder may hold

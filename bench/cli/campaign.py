@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from bench.candidates.base import AdapterError
-from bench.candidates.reference import DEFECTS
 from bench.cli.common import (
     RUN_FILE,
     VERDICT_LABEL,
@@ -24,10 +21,11 @@ from bench.cli.common import (
     out,
     settings_from,
 )
-from bench.config import BenchConfig
-from bench.runner.engine import Campaign, CampaignOptions, new_run_id
-from bench.runner.verdicts import EXIT_BENCH_ERROR
-from bench.validation.packs import find_packs
+from bench.exit_codes import EXIT_BENCH_ERROR
+
+if TYPE_CHECKING:
+    from bench.config import BenchConfig
+    from bench.runner.engine import Campaign
 
 
 @app.command()
@@ -46,6 +44,11 @@ def run(
 ) -> None:
     """Run a campaign and write its reports. Exit 0 all good, 1 a requirement is Non conforme, 3 bench error,
     130 interrupted (resume it with `segur-bench resume RUN`)."""
+    from pydantic import ValidationError
+
+    from bench.config import BenchConfig
+    from bench.runner.ids import new_run_id
+
     settings = settings_from(config)
     if candidate:
         settings.candidate.kind = candidate  # type: ignore[assignment]  # validated just below
@@ -74,6 +77,9 @@ def run(
 @app.command()
 def resume(run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne interrompue")]) -> None:
     """Continue an interrupted campaign: completed scenarios are kept, the rest run, the reports cover everything."""
+    from pydantic import ValidationError
+
+    from bench.config import BenchConfig
     from bench.runner.engine import PROGRESS_DIR
     from bench.runner.results import ScenarioResult
 
@@ -92,7 +98,11 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne 
 
 
 def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path, completed: dict[str, Any]) -> None:
+    from bench.candidates.base import AdapterError
     from bench.candidates.factory import make_adapter
+    from bench.candidates.reference import DEFECTS
+    from bench.runner.engine import Campaign, CampaignOptions
+    from bench.validation.packs import find_packs
     from reports.render import write_reports
 
     catalogue = bench_catalogue()

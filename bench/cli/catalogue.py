@@ -7,11 +7,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.table import Table
 
-from bench.catalogue.loader import CatalogueError, scenario_json_schema
-from bench.catalogue.models import RequirementFile, Scenario
 from bench.cli.common import (
     bench_catalogue,
     catalogue_app,
@@ -73,6 +70,11 @@ def catalogue_schema(
     kind: Annotated[str, typer.Argument(help="requirements ou scenario")] = "requirements",
 ) -> None:
     """Print the JSON Schema of a requirements file or a scenario file, for editors."""
+    from pydantic import BaseModel
+
+    from bench.catalogue.loader import scenario_json_schema
+    from bench.catalogue.models import RequirementFile, Scenario
+
     models: dict[str, type[BaseModel]] = {"requirements": RequirementFile, "scenario": Scenario}
     model = models.get(kind)
     if model is None:
@@ -90,6 +92,7 @@ def catalogue_diff(
 ) -> None:
     """What a new catalogue release changes: requirements added, removed, reworded, renumbered, and other fields."""
     from bench.catalogue.diff import diff_catalogues
+    from bench.catalogue.loader import CatalogueError
 
     try:
         changes = diff_catalogues(old, new)

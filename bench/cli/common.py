@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from bench.catalogue.loader import Catalogue, CatalogueError, load_catalogue
-from bench.config import BenchConfig, ConfigError, load_config
+from bench.exit_codes import EXIT_BENCH_ERROR
 from bench.paths import content_root, state_dir
-from bench.runner.verdicts import EXIT_BENCH_ERROR
-from simulators.common.pki import BenchPki, ensure_pki
-from simulators.insi.identities import load_identities
+
+# Heavy modules (pydantic models, the simulators, signxml...) are imported by the commands that use them, so that
+# `segur-bench --help` and small commands start fast.
+if TYPE_CHECKING:
+    from bench.catalogue.loader import Catalogue
+    from bench.config import BenchConfig
+    from simulators.common.pki import BenchPki
 
 app = typer.Typer(
     help="segur-bench : banc de conformité Ségur vague 2 (INSi, DMP, MSSanté, CDA).", no_args_is_help=True
@@ -46,6 +50,9 @@ VERDICT_LABEL = {
 
 
 def bench_catalogue() -> Catalogue:
+    from bench.catalogue.loader import CatalogueError, load_catalogue
+    from simulators.insi.identities import load_identities
+
     identities = load_identities()
     known = {p.id for p in identities.persons}
     try:
@@ -61,6 +68,8 @@ def bench_catalogue() -> Catalogue:
 
 
 def bench_pki() -> BenchPki:
+    from simulators.common.pki import ensure_pki
+
     return ensure_pki(state_dir() / "pki")
 
 
@@ -68,6 +77,8 @@ RUN_FILE = "run.json"
 
 
 def settings_from(path: Path | None) -> BenchConfig:
+    from bench.config import ConfigError, load_config
+
     try:
         return load_config(path)
     except ConfigError as exc:

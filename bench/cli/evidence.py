@@ -17,11 +17,10 @@ from bench.cli.common import (
     console,
     out,
 )
+from bench.exit_codes import EXIT_BENCH_ERROR
 from bench.paths import state_dir
 from bench.privacy import mask_identifiers
-from bench.runner.engine import new_run_id
-from bench.runner.verdicts import EXIT_BENCH_ERROR
-from bench.validation.packs import find_packs
+from bench.runner.ids import new_run_id
 
 
 @app.command()
@@ -104,6 +103,7 @@ def replay(
     from bench.replay.identities import bench_vocabulary, collect, pseudonymise_result, pseudonymise_text
     from bench.replay.importer import bundle_manifest_problems
     from bench.replay.pseudonymise import Pseudonymiser
+    from bench.validation.packs import find_packs
     from reports.render import write_reports
 
     if not bundle.exists():
@@ -248,6 +248,7 @@ def check(
     """Check standalone artifacts without a run. Exit 0 nothing fails, 1 a check fails, 2 an input is unreadable,
     3 the bench could not judge (an incomplete validation pack, for example)."""
     from bench.artifacts import as_json, as_text, check_file, exit_code, expand
+    from bench.validation.packs import find_packs
 
     packs = find_packs([pack] if pack else [])
     if pack and (not packs or packs[0].root != pack.resolve()):

@@ -12,12 +12,13 @@ from bench.cli.common import (
     out,
     packs_app,
 )
-from bench.validation.packs import find_packs
 
 
 @packs_app.command("list")
 def packs_list() -> None:
     """Packs the bench finds: $SEGUR_BENCH_PACKS, then the per-user store."""
+    from bench.validation.packs import find_packs
+
     found = find_packs()
     if not found:
         out.print("aucun paquet : segur-bench packs add DOSSIER, ou packs fetch URL --sha256 EMPREINTE", soft_wrap=True)

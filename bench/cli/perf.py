@@ -13,7 +13,6 @@ from bench.cli.common import (
     bench_pki,
     out,
 )
-from bench.validation.packs import find_packs
 
 
 @app.command()
@@ -32,6 +31,7 @@ def perf(
     second and latency under 16 concurrent clients, MSSanté messages and IMAP fetches per second, replay throughput and
     memory."""
     from bench.perf import measure, measure_cda, measure_replay
+    from bench.validation.packs import find_packs
 
     packs = find_packs([pack] if pack else [])
     figures = measure(bench_catalogue(), bench_pki(), round_trips=round_trips, pack=packs[0] if packs else None)

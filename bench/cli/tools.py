@@ -19,11 +19,8 @@ from bench.cli.common import (
     pki_app,
     settings_from,
 )
-from bench.config import CONFIG_NAME, BenchConfig, init_template, unknown_ports
-from bench.domains import registry as domains
-from bench.runner.engine import new_run_id
-from bench.runner.simulators import SimulatorHub
-from simulators.common.pki import export_client_bundle
+from bench.paths import CONFIG_NAME
+from bench.runner.ids import new_run_id
 
 
 @app.command("hook-sample")
@@ -50,6 +47,8 @@ def init(
     force: Annotated[bool, typer.Option(help="Écraser un fichier existant")] = False,
 ) -> None:
     """Write a commented segur-bench.yaml to start from."""
+    from bench.config import init_template
+
     if path.exists() and not force:
         console.print(f"[red]{path} existe déjà (--force pour l'écraser)[/red]")
         raise typer.Exit(2)
@@ -60,11 +59,16 @@ def init(
 @app.command("config-schema")
 def config_schema() -> None:
     """Print the JSON Schema of segur-bench.yaml, for editors."""
+    from bench.config import BenchConfig
+
     print(json.dumps(BenchConfig.model_json_schema(), indent=2, ensure_ascii=False))
 
 
 def parse_ports(values: list[str]) -> dict[str, int]:
     """``["a=8443", "b=0"]`` as ``{"a": 8443, "b": 0}``; a malformed or unknown one is a usage error."""
+    from bench.config import unknown_ports
+    from bench.domains import registry as domains
+
     ports: dict[str, int] = {}
     for value in values:
         name, _, number = value.partition("=")
@@ -89,6 +93,8 @@ def serve(
     config: Annotated[Path | None, typer.Option(help="Fichier de configuration (défaut : ./segur-bench.yaml)")] = None,
 ) -> None:
     """Start the simulators alone, for real software, and print their endpoints. Ctrl-C stops them."""
+    from bench.runner.simulators import SimulatorHub
+
     settings = settings_from(config)
     pki = bench_pki()
     run_dir = (out_dir or settings.out) / f"serve-{new_run_id()}"
@@ -113,6 +119,8 @@ def pki_export(
     password: Annotated[str | None, typer.Option(help="Mot de passe du fichier PKCS#12")] = None,
 ) -> None:
     """Hand a vendor the bench CA (to trust the simulators) and a client certificate (to be trusted by them)."""
+    from simulators.common.pki import export_client_bundle
+
     written = export_client_bundle(bench_pki(), destination, password.encode() if password else None)
     for path in written:
         out.print(str(path))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 import signal
 import threading
 import time
@@ -25,6 +24,7 @@ from bench.candidates.base import (
 from bench.catalogue.loader import Catalogue
 from bench.catalogue.models import Expectation, Scenario, Step
 from bench.checks.base import Evidence, Finding, PatientKeys
+from bench.runner.ids import new_run_id
 from bench.runner.judge import JudgeSettings, judge_step, matches
 from bench.runner.patients import population, scenario_patients
 from bench.runner.results import (
@@ -40,13 +40,11 @@ from bench.validation.packs import ValidationPack
 from simulators.common.journal import JOURNAL_NAME, Exchange, Journal, read_journal
 from simulators.common.pki import BenchPki
 
+__all__ = ["Campaign", "CampaignOptions", "new_run_id"]
+
 ProgressCallback = Callable[[str, int, int], None]
 PROGRESS_DIR = "progress"
 ATTESTATIONS = "ATTESTATIONS"
-
-
-def new_run_id() -> str:
-    return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
 @dataclass

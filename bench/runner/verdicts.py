@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bench.exit_codes import EXIT_BENCH_ERROR
 from bench.runner.results import FindingResult, Outcome, RequirementVerdict
+
+__all__ = ["EXIT_BENCH_ERROR"]
 
 EXIT_OK = 0
 EXIT_NON_CONFORME = 1
-EXIT_BENCH_ERROR = 3
 
 
 def combine(outcomes: Iterable[Outcome]) -> Outcome:
