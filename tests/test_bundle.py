@@ -131,3 +131,25 @@ def test_an_unreadable_run_json_is_said_and_the_bundle_still_replays(run_dir: Pa
     (bundle / "manifest.yaml").write_text(pyyaml.safe_dump(manifest), encoding="utf-8")
     result = runner.invoke(app, ["replay", str(bundle), "--out", str(tmp_path / "replays")])
     assert result.exit_code in (0, 1) and "run/run.json" in result.output, result.output
+
+
+@pytest.mark.parametrize("tamper", ["none", "evidence", "journal", "report"])
+def test_verify_tells_whether_a_report_and_its_evidence_are_intact(tmp_path: Path, tamper: str) -> None:
+    out = tmp_path / "runs"
+    assert runner.invoke(app, ["run", "--out", str(out), "--scenario", "INS-SC-05"]).exit_code == 0
+    run = next(out.iterdir())
+    if tamper == "evidence":
+        document = next((run / "exchanges").glob("*candidate.document*"))
+        document.write_bytes(document.read_bytes() + b" ")
+    elif tamper == "journal":
+        journal = run / "journal.jsonl"
+        journal.write_bytes(journal.read_bytes().replace(b'"CR', b'"XX', 1))
+    elif tamper == "report":
+        report = json.loads((run / "report.json").read_text(encoding="utf-8"))
+        report["evidence"][0]["sha256"] = "0" * 64
+        (run / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    result = runner.invoke(app, ["verify", str(run)])
+    if tamper == "none":
+        assert result.exit_code == 0 and "intact" in result.output, result.output
+    else:
+        assert result.exit_code == 3 and "altération" in result.output, result.output

@@ -253,6 +253,7 @@ def test_pseudonymisation_replaces_identities_never_the_bench_ids(
     assert "Inconnu-Sans-Ins" in json.dumps(reports[0], ensure_ascii=False) or "INCONNU" in json.dumps(reports[0])
     # An export of the replay is pseudonymised the same way: the ids of its stored results stay intact.
     replay_dir = next((tmp_path / "hidden").iterdir())
+    assert runner.invoke(app, ["verify", str(replay_dir)]).exit_code == 0  # a pseudonymised report still verifies
     assert runner.invoke(app, ["export", str(replay_dir), "--bundle", "again"]).exit_code == 0
     exported = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "again").rglob("*") if p.is_file())
     assert "insi.search_traits" in exported

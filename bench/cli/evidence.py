@@ -266,3 +266,18 @@ def check(
     if output_format == "json":
         print(as_json(reports, reveal=show_identities))
     raise typer.Exit(exit_code(reports))
+
+
+@app.command()
+def verify(run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne (ou du rejeu) à vérifier")]) -> None:
+    """Tell whether a report and its evidence are intact: the journal is the one the report digested, every evidence
+    file is the one the journal recorded. Exit 0 intact, 3 altered (the report cannot be trusted)."""
+    from bench.replay.verify import verify_run
+
+    problems = verify_run(run_dir)
+    for problem in problems:
+        console.print(f"[red]{mask_identifiers(problem)}[/red]", soft_wrap=True)
+    if problems:
+        console.print(f"[red]{len(problems)} altération(s) : ce rapport et ses preuves ne sont pas intacts[/red]")
+        raise typer.Exit(EXIT_BENCH_ERROR)
+    out.print(f"intact : {run_dir} (journal et preuves conformes au rapport)", soft_wrap=True)
