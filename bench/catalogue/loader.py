@@ -249,12 +249,9 @@ def _step_action_problems(scenario: Scenario, data: Any, path: Path, known: dict
         if spec.needs_patient and not step.patient:
             problems.append(f"{path}:{action_line}: l'action {step.action} exige un patient (clé patient)")
         params = step_data.get("params")
+        params_line = step_data.key_lines.get("params", action_line)
         for name, problem in param_problems(spec, dict(step.params), scenario):
-            line = action_line
-            if params is not None:
-                line = (
-                    params.key_lines.get(name, step_data.key_lines["params"]) if name else step_data.key_lines["params"]
-                )
+            line = params.key_lines.get(name, params_line) if params is not None and name else params_line
             problems.append(f"{path}:{line}: {problem}")
     return problems
 
@@ -280,11 +277,19 @@ def _domain_field_problems(
     return problems
 
 
+def _fixture_models() -> tuple[list[type[BaseModel]], list[type[BaseModel]]]:
+    """The fixture-field models the domains declare: for each scenario patient, and for the scenario."""
+    declared = domains.load().values()
+    return (
+        [d.patient_fixture for d in declared if d.patient_fixture],
+        [d.scenario_fixture for d in declared if d.scenario_fixture],
+    )
+
+
 def _fixture_problems(scenario: Scenario, data: Any, path: Path) -> list[str]:
     """Fixture fields the domains declare (a patient's DMP state, an outage until a step...), checked per domain."""
     declared = list(domains.load().values())
-    patient_models: list[type[BaseModel]] = [d.patient_fixture for d in declared if d.patient_fixture]
-    scenario_models: list[type[BaseModel]] = [d.scenario_fixture for d in declared if d.scenario_fixture]
+    patient_models, scenario_models = _fixture_models()
     fixtures = data.get("fixtures") if hasattr(data, "get") else None
     line = data.key_lines.get("fixtures", getattr(data, "line", 1))
     problems = []
@@ -316,11 +321,8 @@ def scenario_json_schema() -> dict[str, Any]:
         }
         for name, spec in sorted(known.items())
     ]
-    declared = list(domains.load().values())
-    for holder, models in (
-        ("PatientFixture", [d.patient_fixture for d in declared if d.patient_fixture]),
-        ("Fixtures", [d.scenario_fixture for d in declared if d.scenario_fixture]),
-    ):
+    patient_models, scenario_models = _fixture_models()
+    for holder, models in (("PatientFixture", patient_models), ("Fixtures", scenario_models)):
         for model in models:
             for name, field_schema in model.model_json_schema().get("properties", {}).items():
                 defs[holder]["properties"][name] = field_schema

@@ -38,7 +38,7 @@ def export(
     """Export a run's exchanges as a capture bundle in standard formats (HAR 1.2, CDA .xml, .eml, manifest).
     The export of a replay (field data) is pseudonymised unless --no-pseudonymise."""
     from bench.replay.bundle import export_run
-    from bench.replay.identities import bench_vocabulary, collect, pseudonymise_text
+    from bench.replay.identities import bench_vocabulary, collect, text_hider
     from bench.replay.pseudonymise import Pseudonymiser
     from simulators.common.journal import EvidenceAltered, read_journal
 
@@ -51,12 +51,11 @@ def export(
     transform = None
     if not no_pseudonymise and any("replayed_from" in x.meta for x in exchanges):
         names, dates = collect(run_dir, exchanges)
-        pseudonymiser = Pseudonymiser(_pseudonym_key(key_file))
-        vocabulary = bench_vocabulary()
+        hide = text_hider(Pseudonymiser(_pseudonym_key(key_file)), names, dates, bench_vocabulary())
 
         def pseudonymise_file(_name: str, data: bytes) -> bytes:
             try:
-                return pseudonymise_text(data.decode("utf-8"), pseudonymiser, names, dates, vocabulary).encode("utf-8")
+                return hide(data.decode("utf-8")).encode("utf-8")
             except UnicodeDecodeError:
                 return data
 
@@ -100,7 +99,7 @@ def replay(
     A bundle exported from a run is judged step by step exactly as the run was; a field capture is streamed and each
     exchange judged by the checks that apply on their own, locally, on a process pool or on a Dask cluster."""
     from bench.replay.engine import BundleAltered, replay_bundle
-    from bench.replay.identities import bench_vocabulary, collect, pseudonymise_result, pseudonymise_text
+    from bench.replay.identities import bench_vocabulary, collect, pseudonymise_result, text_hider
     from bench.replay.importer import bundle_manifest_problems
     from bench.replay.pseudonymise import Pseudonymiser
     from bench.validation.packs import find_packs
@@ -140,11 +139,8 @@ def replay(
             for patient in scenario.fixtures.patients if scenario else []:
                 names.update([patient.typed.birth_name, *patient.typed.first_names])
                 dates.add(patient.typed.birth_date)
-        pseudonymiser = Pseudonymiser(_pseudonym_key(key_file))
-        vocabulary = bench_vocabulary()
-        result = pseudonymise_result(
-            result, lambda text: pseudonymise_text(text, pseudonymiser, names, dates, vocabulary)
-        )
+        hide = text_hider(Pseudonymiser(_pseudonym_key(key_file)), names, dates, bench_vocabulary())
+        result = pseudonymise_result(result, hide)
     paths = write_reports(result, run_dir, lang)
     for problem in outcome.imported.problems:
         console.print(f"[yellow]{mask_identifiers(problem)}[/yellow]", soft_wrap=True)

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from simulators.common.pki import BenchPki
 
 # How a channel's exchanges are exported and re-imported in a capture bundle (DESIGN.md: standard formats only):
-# ``http`` as HAR 1.2 entries, ``mail`` as RFC 5322 files with a JSON sidecar, ``candidate`` as the candidate's own
-# artefacts and answers (documents, read-only views).
-ChannelKind = Literal["http", "mail", "candidate"]
+# ``http`` as HAR 1.2 entries, ``mail`` as RFC 5322 files with a JSON sidecar. What the candidate hands over or shows
+# travels on the bench's own ``candidate`` channel, described by CandidateView.
+ChannelKind = Literal["http", "mail"]
 
 
 @dataclass(frozen=True)

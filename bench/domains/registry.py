@@ -4,6 +4,7 @@ installed package adds one through the ``segur_bench.domains`` entry point group
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -26,8 +27,6 @@ ENV_VARIABLE = "SEGUR_BENCH_DOMAINS"
 
 _DOMAINS: dict[str, Domain] = {}
 _LOADED: set[str] = set()  # declaration modules already read (load() runs in hot loops: it must stay cheap)
-_ENTRY_POINTS: list[str] = []
-_SCANNED: list[bool] = []
 _SOURCES: dict[str, str] = {}  # declaration module -> domain name
 
 
@@ -35,12 +34,14 @@ class DomainError(RuntimeError):
     """A domain declaration that cannot be loaded or clashes with another."""
 
 
+@functools.cache
+def _installed() -> tuple[str, ...]:
+    """Domains installed packages declare (scanned once: the scan is slow and installs do not change mid-run)."""
+    return tuple(ep.value for ep in entry_points(group=ENTRY_POINT_GROUP))
+
+
 def _module_names() -> list[str]:
-    names = list(DEFAULT_DOMAINS)
-    if not _SCANNED:
-        _ENTRY_POINTS.extend(ep.value for ep in entry_points(group=ENTRY_POINT_GROUP))
-        _SCANNED.append(True)
-    names += _ENTRY_POINTS
+    names = [*DEFAULT_DOMAINS, *_installed()]
     names += [n.strip() for n in os.environ.get(ENV_VARIABLE, "").split(",") if n.strip()]
     return list(dict.fromkeys(names))
 

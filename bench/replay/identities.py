@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Callable, Collection
 from pathlib import Path
 
@@ -61,40 +62,42 @@ def collect(run_dir: Path, exchanges: list[Exchange]) -> tuple[set[str], set[str
 _BENCH_IDS = re.compile(r"(?<![\w-])[A-Z]{2,5}-(?:SC-)?\d{2,3}(?![\w-])")
 
 
-def pseudonymise_text(
-    text: str,
-    pseudonymiser: Pseudonymiser,
-    names: set[str],
-    dates: set[str],
-    protected: Collection[str] = (),
-) -> str:
-    """``text`` with every collected name (whole, or word by word, in any case) and date replaced, and any
-    matricule-like number pseudonymised; requirement and scenario ids, and the ``protected`` tokens (check ids,
-    transactions, actions), are left as they are."""
-    kept: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:
-        kept.append(match.group(0))
-        return f"\x00{len(kept) - 1}\x00"
-
-    shield = "|".join(re.escape(token) for token in sorted(set(protected), key=len, reverse=True) if token)
-    text = _BENCH_IDS.sub(keep, text)
-    if shield:
-        text = re.sub(rf"(?<![\w.])(?:{shield})(?![\w])", keep, text)
+def text_hider(
+    pseudonymiser: Pseudonymiser, names: set[str], dates: set[str], protected: Collection[str] = ()
+) -> Callable[[str], str]:
+    """A function giving a text with every collected name (whole, or word by word, in any case) and date replaced, and
+    any matricule-like number pseudonymised; requirement and scenario ids, and the ``protected`` tokens (check ids,
+    transactions, actions), are left as they are. The patterns are built once: a report has thousands of texts."""
+    shield_tokens = "|".join(re.escape(token) for token in sorted(set(protected), key=len, reverse=True) if token)
+    shield = re.compile(rf"(?<![\w.])(?:{shield_tokens})(?![\w])") if shield_tokens else None
     words = {w for name in names for w in re.split(r"[\s\-']+", name) if len(w) > 2}
-    pattern = "|".join(re.escape(w) for w in sorted(names | words, key=len, reverse=True) if w)
-    if pattern:
-        text = re.sub(
-            rf"(?<!\w)(?:{pattern})(?!\w)", lambda m: pseudonymiser.word(m.group(0)), text, flags=re.IGNORECASE
-        )
+    alternatives = "|".join(re.escape(w) for w in sorted(names | words, key=len, reverse=True) if w)
+    identities = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if alternatives else None
     known: dict[str, str] = {}
     for date in dates:
         known[date] = pseudonymiser.date(date)
         if "-" in date:
             compact = date.replace("-", "")
             known[compact] = pseudonymiser.date(compact)
-    text = pseudonymiser.text(text, known)
-    return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
+
+    def hide(text: str) -> str:
+        kept: list[str] = []
+        # A mark no input carries (a nonce), so that hostile text cannot forge a placeholder.
+        mark = f"\ue000{secrets.token_hex(4)}"
+
+        def keep(match: re.Match[str]) -> str:
+            kept.append(match.group(0))
+            return f"{mark}{len(kept) - 1}\ue001"
+
+        text = _BENCH_IDS.sub(keep, text)
+        if shield is not None:
+            text = shield.sub(keep, text)
+        if identities is not None:
+            text = identities.sub(lambda m: pseudonymiser.word(m.group(0)), text)
+        text = pseudonymiser.text(text, known)
+        return re.sub(rf"{re.escape(mark)}(\d+)\ue001", lambda m: kept[int(m.group(1))], text)
+
+    return hide
 
 
 def bench_vocabulary() -> frozenset[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class ImportReport:
 
 MANIFEST = "manifest.yaml"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def manifest_problems(items: dict[str, bytes]) -> list[str]:
@@ -62,9 +64,15 @@ def _compare(manifest: bytes | None, digests: dict[str, str]) -> list[str]:
     if len(manifest) > MAX_MANIFEST_BYTES:
         return [f"{MANIFEST} : plus de {MAX_MANIFEST_BYTES} octets"]
     try:
-        listed = {str(k): str(v) for k, v in dict((yaml.safe_load(manifest) or {}).get("files") or {}).items()}
-    except (yaml.YAMLError, TypeError, ValueError, AttributeError) as exc:
+        files = (yaml.safe_load(manifest) or {}).get("files") or {}
+    except (yaml.YAMLError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         return [f"{MANIFEST} illisible : {exc}"]
+    # Only names and hex digests: anything else (aliases, nested values) is refused before it is turned into text.
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and _SHA256.fullmatch(v) for k, v in files.items()
+    ):
+        return [f"{MANIFEST} : la liste des fichiers doit associer des noms à des SHA-256 hexadécimaux"]
+    listed: dict[str, str] = files
     problems = []
     for name, digest in sorted(listed.items()):
         if name not in digests:
