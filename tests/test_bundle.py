@@ -153,3 +153,12 @@ def test_verify_tells_whether_a_report_and_its_evidence_are_intact(tmp_path: Pat
         assert result.exit_code == 0 and "intact" in result.output, result.output
     else:
         assert result.exit_code == 3 and "altération" in result.output, result.output
+
+
+def test_a_manifest_that_lists_anything_but_hex_digests_is_refused() -> None:
+    from bench.replay.importer import manifest_problems
+
+    aliased = b"files:\n  a.xml: &x [1, [2, [3]]]\n  b.xml: *x\n"
+    assert "SHA-256 hexadécimaux" in manifest_problems({"manifest.yaml": aliased, "a.xml": b"", "b.xml": b""})[0]
+    deep = b"files: " + b"[" * 10_000 + b"]" * 10_000
+    assert manifest_problems({"manifest.yaml": deep})

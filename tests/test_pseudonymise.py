@@ -75,3 +75,14 @@ def test_a_wrong_key_stays_wrong_by_the_same_offset(nir: str, shift: int) -> Non
     pseudo = Pseudonymiser(KEY).matricule(nir + wrong)
     assert (int(pseudo[13:]) - int(ins_key(pseudo[:13]))) % 100 == shift
     assert matricule_problems(pseudo) != []
+
+
+def test_the_text_hider_keeps_the_bench_ids_and_cannot_be_fooled_by_placeholder_lookalikes() -> None:
+    from bench.replay.identities import text_hider
+
+    hide = text_hider(Pseudonymiser(b"k" * 32), {"Inconnu-Sans-Ins"}, {"2000-01-01"}, {"ins.matricule_format"})
+    text = "INS-001, INS-SC-05 et ins.matricule_format : Inconnu-Sans-Ins né le 2000-01-01 \x000\x00 \ue0000\ue001"
+    hidden = hide(text)
+    assert "INS-001" in hidden and "INS-SC-05" in hidden and "ins.matricule_format" in hidden
+    assert "Inconnu" not in hidden and "2000-01-01" not in hidden
+    assert hidden.endswith("\x000\x00 \ue0000\ue001")  # lookalikes of the placeholders pass through untouched
