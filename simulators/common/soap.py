@@ -43,14 +43,18 @@ def parse_envelope(data: bytes, *, max_bytes: int) -> Envelope:
     return read_envelope(root)
 
 
-def read_envelope(root: Any) -> Envelope:
-    """Validate an already parsed SOAP 1.2 envelope (the root part of an MTOM package, for instance)."""
+def read_envelope(root: Any, *, accept_soap11: bool = False) -> Envelope:
+    """Validate an already parsed SOAP 1.2 envelope (the root part of an MTOM package, for instance).
+    ``accept_soap11``: a SOAP 1.1 envelope is read too (the DMP's official TD2.1 example is one)."""
+    namespace = SOAP12_NS
     if root.tag == f"{{{SOAP11_NS}}}Envelope":
-        raise SoapError("enveloppe SOAP 1.1 reçue : le service attend SOAP 1.2", code="VersionMismatch")
-    if root.tag != f"{{{SOAP12_NS}}}Envelope":
+        if not accept_soap11:
+            raise SoapError("enveloppe SOAP 1.1 reçue : le service attend SOAP 1.2", code="VersionMismatch")
+        namespace = SOAP11_NS
+    elif root.tag != f"{{{SOAP12_NS}}}Envelope":
         raise SoapError(f"l'élément racine {root.tag!r} n'est pas une enveloppe SOAP 1.2")
-    header = root.find(f"{{{SOAP12_NS}}}Header")
-    body = root.find(f"{{{SOAP12_NS}}}Body")
+    header = root.find(f"{{{namespace}}}Header")
+    body = root.find(f"{{{namespace}}}Body")
     if body is None:
         raise SoapError("l'enveloppe SOAP n'a pas de Body")
     children = [child for child in body if isinstance(child.tag, str)]
@@ -80,12 +84,34 @@ def envelope(body_xml: str, *, action: str | None = None, relates_to: str | None
     ).encode()
 
 
-def fault(code: str, reason: str, *, subcode: str | None = None, detail_xml: str = "") -> bytes:
-    """Serialise a SOAP 1.2 Fault. ``code`` is Sender, Receiver, VersionMismatch or MustUnderstand."""
+WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+# Prefixes a fault subcode may use, each declared on the Fault that uses it: a QName whose prefix is not in scope
+# cannot be read by a SOAP stack (zeep fails on it).
+FAULT_PREFIXES = {"wsse": WSSE_NS, "wsa": WSA_NS}
+
+
+def fault(
+    code: str,
+    reason: str,
+    *,
+    subcode: str | None = None,
+    detail_xml: str = "",
+    prefixes: dict[str, str] | None = None,
+) -> bytes:
+    """Serialise a SOAP 1.2 Fault. ``code`` is Sender, Receiver, VersionMismatch or MustUnderstand; a prefixed
+    ``subcode`` must use a prefix of FAULT_PREFIXES or ``prefixes``, declared on the Fault."""
     sub = f"<soap:Subcode><soap:Value>{escape(subcode)}</soap:Value></soap:Subcode>" if subcode else ""
     detail = f"<soap:Detail>{detail_xml}</soap:Detail>" if detail_xml else ""
+    declared = ""
+    if subcode and ":" in subcode:
+        prefix = subcode.split(":", 1)[0]
+        known = {**FAULT_PREFIXES, **(prefixes or {})}
+        if prefix not in known:
+            raise ValueError(f"fault subcode prefix {prefix!r} has no namespace")
+        if prefix != "wsa":  # declared on the envelope already
+            declared = f' xmlns:{prefix}="{escape(known[prefix])}"'
     body = (
-        f"<soap:Fault><soap:Code><soap:Value>soap:{code}</soap:Value>{sub}</soap:Code>"
+        f"<soap:Fault{declared}><soap:Code><soap:Value>soap:{code}</soap:Value>{sub}</soap:Code>"
         f'<soap:Reason><soap:Text xml:lang="fr">{escape(reason)}</soap:Text></soap:Reason>{detail}</soap:Fault>'
     )
     return envelope(body)

@@ -1,9 +1,14 @@
-"""The DMP simulator: an ASGI app answering the DMP's XDS.b web services (ITI-41, ITI-18, ITI-43, ITI-57) and its
-access test (TD0.2) over SOAP 1.2 with WS-Addressing and MTOM/XOP, behind mutual TLS.
+"""The DMP simulator: an ASGI app answering the DMP's web services behind mutual TLS, over SOAP 1.2 with
+WS-Addressing and MTOM/XOP: XDS.b (ITI-41, ITI-18, ITI-43, ITI-57), the access test TD0.2 (HL7v3 on ``patients``)
+and the authorisation TD0.3 (``habilitations``).
 
 Every call must carry a VIHF that verifies (simulators/dmp/vihf.py); a call without one, or with a forged, expired
 or incomplete one, gets a WS-Security SOAP fault (OASIS WSS 1.1 §12 fault codes). Every exchange, refused ones
 included, is recorded before the answer, with what the simulator concluded about the VIHF.
+
+The services answer at the DMP's own paths (``/si-dmp-server/v2/services/<service>``, WSDL annex v2.01.04), so that
+a vendor changes only the host, and at the bench's ``/dmp``; every operation is recognised by its WS-Addressing
+action on any of them, as one CXF bus would.
 """
 
 from __future__ import annotations
@@ -31,9 +36,14 @@ from simulators.dmp.vihf import Vihf, find_assertion, verify_vihf
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 DMP_PATH = "/dmp"
+SERVICES_PATH = "/si-dmp-server/v2/services"  # the DMP's (WSDL annex: https://<host>/si-dmp-server/v2/services/)
+SERVICES = ("registry", "repository", "patients", "habilitations")
+# Fault subcodes the simulator names itself (the DMP's own fault vocabulary is not public): bench naming.
+DMP_FAULT_NS = "urn:segur-bench:dmp:faults"
 Handler = Callable[[Any, MtomMessage, Vihf, DmpRegistry], transactions.Outcome]
 _HANDLERS: dict[str, Handler] = {
     "dmp.td02": lambda body, message, vihf, registry: transactions.access_test(body, vihf, registry),
+    "dmp.td03": lambda body, message, vihf, registry: transactions.set_authorization(body, vihf, registry),
     "dmp.iti41": transactions.provide_and_register,
     "dmp.iti18": lambda body, message, vihf, registry: transactions.stored_query(body, vihf, registry),
     "dmp.iti43": lambda body, message, vihf, registry: transactions.retrieve(body, vihf, registry),
@@ -101,13 +111,16 @@ def create_dmp_app(journal: Journal, state: DmpState, *, channel: str = "dmp") -
         Route(DMP_PATH, serve, methods=["POST"]),
         Route(DMP_PATH + "/{service:path}", serve, methods=["POST"]),
         Route(DMP_PATH, refuse_get, methods=["GET"]),
+        *(Route(f"{SERVICES_PATH}/{service}", serve, methods=["POST"]) for service in SERVICES),
+        *(Route(f"{SERVICES_PATH}/{service}", refuse_get, methods=["GET"]) for service in SERVICES),
     ]
     return Starlette(routes=routes)
 
 
 def _refused(status: int, reason: str, code: str = "Sender", subcode: str | None = None, **extra: Any) -> _Answer:
     meta = {"error": reason, **extra.pop("meta", {})}
-    return _Answer(status, fault(code, reason, subcode=subcode), outcome=f"fault:{subcode or code}", meta=meta, **extra)
+    body = fault(code, reason, subcode=subcode, prefixes={"dmp": DMP_FAULT_NS})
+    return _Answer(status, body, outcome=f"fault:{subcode or code}", meta=meta, **extra)
 
 
 def _vihf_summary(vihf: Vihf, problems: list[Any]) -> dict[str, Any]:
@@ -118,6 +131,8 @@ def _vihf_summary(vihf: Vihf, problems: list[Any]) -> dict[str, Any]:
         "access_mode": vihf.access_mode,
         "software": vihf.first("LPS_Nom"),
         "signer": vihf.signer,
+        "authentication_mode": vihf.first("Authentification_mode"),
+        "notes": vihf.notes,
         "problems": [f"{p.field} : {p.message}" for p in problems],
     }
 
@@ -142,7 +157,7 @@ def _answer(state: DmpState, body: bytes, truncated: bool, content_type: str) ->
         return _refused(415, f"type de contenu {content_type or 'absent'!r} : SOAP 1.2 (MTOM) attendu")
     try:
         message = parse_mtom(body, content_type, max_bytes=MAX_BODY_BYTES)
-        parsed = read_envelope(message.envelope)
+        parsed = read_envelope(message.envelope, accept_soap11=True)  # TD2.1's official example is SOAP 1.1
     except (MtomError, UnsafeXmlError) as exc:
         return _refused(400, f"message illisible : {exc}")
     except SoapError as exc:
@@ -172,6 +187,9 @@ def _answer(state: DmpState, body: bytes, truncated: bool, content_type: str) ->
     if outcome.patient:
         subjects.append(f"ins:{outcome.patient}")
     meta = {"vihf": summary, "errors": outcome.errors, **outcome.meta}
+    if outcome.fault is not None:
+        subcode, reason = outcome.fault
+        return _refused(400, reason, subcode=subcode, transaction=transaction, subjects=subjects, meta=meta)
     reply = envelope(outcome.body, action=RESPONSE_ACTIONS[transaction], relates_to=parsed.message_id)
     if outcome.attachments:
         data, reply_type = build_mtom(reply, outcome.attachments)

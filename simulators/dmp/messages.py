@@ -4,11 +4,9 @@ XDS.b messages follow IHE ITI TF-2b §3.18 (Registry Stored Query), §3.41 (Prov
 and ITI TF-2 Supplement XDS Metadata Update §3.57, with ebRS 3.0 RegistryResponse and IHE error codes
 (ITI TF-3 Table 4.2.4.1-2).
 
-ASSUMPTION (said in docs/dmp-simulator.md): the DMP's own access test TD0.2 ("test d'existence et d'autorisation")
-is described in the GI DMP, whose message schema is not in the public sources at hand. The bench answers a minimal
-SOAP operation of its own (namespace ``TD02_NS``) carrying the patient's INS and answering the DMP's state and the
-professional's authorisation. A vendor's real TD0.2 client needs that one operation mapped; every XDS transaction is
-the standard one.
+The DMP's own services (TD0.2 on ``patients``, TD0.3 on ``habilitations``) are in patients.py and habilitations.py.
+Actions are those of the official WSDL annex and GIE SESAM-Vitale example messages, answers included (ITI-57 answers
+``urn:ihe:iti:2010:UpdateDocumentSet-Response`` in the official TD3.3c/TD3.3d examples).
 """
 
 from __future__ import annotations
@@ -18,23 +16,24 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from simulators.dmp import habilitations, patients
 from simulators.dmp.xds import LCM, QUERY, RIM, RS, XDSB
 
-TD02_NS = "urn:segur-bench:dmp:td0.2"
-TD02_ACTION = "urn:segur-bench:dmp:td0.2:TestExistenceAutorisation"
 ACTIONS = {
     "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b": "dmp.iti41",
     "urn:ihe:iti:2007:RegistryStoredQuery": "dmp.iti18",
     "urn:ihe:iti:2007:RetrieveDocumentSet": "dmp.iti43",
     "urn:ihe:iti:2010:UpdateDocumentSet": "dmp.iti57",
-    TD02_ACTION: "dmp.td02",
+    **dict.fromkeys(patients.REQUEST_ACTIONS, "dmp.td02"),
+    habilitations.REQUEST_ACTION: "dmp.td03",
 }
 RESPONSE_ACTIONS = {
     "dmp.iti41": "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bResponse",
     "dmp.iti18": "urn:ihe:iti:2007:RegistryStoredQueryResponse",
     "dmp.iti43": "urn:ihe:iti:2007:RetrieveDocumentSetResponse",
-    "dmp.iti57": "urn:ihe:iti:2010:UpdateDocumentSetResponse",
-    "dmp.td02": TD02_ACTION + "Response",
+    "dmp.iti57": "urn:ihe:iti:2010:UpdateDocumentSet-Response",
+    "dmp.td02": patients.RESPONSE_ACTION,
+    "dmp.td03": habilitations.RESPONSE_ACTION,
 }
 SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
 FAILURE = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"
@@ -115,21 +114,6 @@ def retrieve_response(documents: list[RetrievedDocument], errors: list[RegistryE
         f'<rs:RegistryResponse status="{status}">{_error_list(errors)}</rs:RegistryResponse>{items}'
         "</xdsb:RetrieveDocumentSetResponse>"
     )
-
-
-def td02_response(state: str, authorised: bool) -> str:
-    return (
-        f'<td02:TestExistenceAutorisationResponse xmlns:td02="{TD02_NS}">'
-        f"<td02:etatDmp>{escape(state)}</td02:etatDmp>"
-        f"<td02:autorisation>{'AUTORISE' if authorised else 'REFUSE'}</td02:autorisation>"
-        "</td02:TestExistenceAutorisationResponse>"
-    )
-
-
-def td02_patient(body: Any) -> str | None:
-    """The patient id of a TD0.2 request (INS^^^&OID&ISO), or None."""
-    found = body.find(f"{{{TD02_NS}}}patientId")
-    return (found.text or "").strip() or None if found is not None else None
 
 
 # ITI-18 --------------------------------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ PATIENT_STATES: tuple[str, ...] = ("actif", "absent", "ferme", "opposition", "no
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS patients (ins TEXT PRIMARY KEY, state TEXT NOT NULL);
+-- What the DMP holds of the patient's identity (TD0.2 answers it) and each professional's authorisation (TD0.3).
+CREATE TABLE IF NOT EXISTS traits (ins TEXT PRIMARY KEY, traits TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS authorisations (ins TEXT NOT NULL, professional TEXT NOT NULL, granted INTEGER NOT NULL,
+                                           PRIMARY KEY (ins, professional));
 CREATE TABLE IF NOT EXISTS entries (
     entry_uuid TEXT PRIMARY KEY,
     unique_id TEXT NOT NULL UNIQUE,
@@ -47,7 +51,7 @@ class StoredEntry:
 
     entry_uuid: str
     unique_id: str
-    patient_id: str  # the XDS patientId, INS^^^&OID&ISO
+    patient_id: str  # the XDS patientId's identity, ID^^^&OID&ISO (simulators/dmp/cx.py Cx.key)
     status: str
     confidentiality: list[tuple[str, str]]  # (code, coding scheme)
     submitter: str  # the VIHF subject (professional id) of the feed
@@ -79,7 +83,10 @@ class DmpRegistry:
     def clear(self) -> None:
         """Forget every patient state and document (each scenario starts from an empty DMP)."""
         with self._lock:
-            self._db.executescript("DELETE FROM patients; DELETE FROM entries; DELETE FROM contents;")
+            self._db.executescript(
+                "DELETE FROM patients; DELETE FROM traits; DELETE FROM authorisations; DELETE FROM entries; "
+                "DELETE FROM contents;"
+            )
 
     # patients ------------------------------------------------------------------------------------------
     def set_patient_state(self, ins: str, state: PatientState) -> None:
@@ -91,6 +98,39 @@ class DmpRegistry:
         with self._lock:
             row = self._db.execute("SELECT state FROM patients WHERE ins = ?", (ins.upper(),)).fetchone()
         return row[0] if row else "actif"
+
+    def patient_state_for(self, ins: str, professional: str) -> PatientState:
+        """The patient's state as one professional meets it: an authorisation set through TD0.3 turns a DMP the
+        professional may not access into an accessible one (and its removal the reverse); a closed DMP, an absent one
+        or the patient's opposition stay what they are."""
+        state = self.patient_state(ins)
+        granted = self.authorisation(ins, professional)
+        if state in ("actif", "non_autorise") and granted is not None:
+            return "actif" if granted else "non_autorise"
+        return state
+
+    def set_traits(self, ins: str, traits: dict[str, str]) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO traits VALUES (?, ?)", (ins.upper(), json.dumps(traits)))
+
+    def traits(self, ins: str) -> dict[str, str] | None:
+        with self._lock:
+            row = self._db.execute("SELECT traits FROM traits WHERE ins = ?", (ins.upper(),)).fetchone()
+        return dict(json.loads(row[0])) if row else None
+
+    def set_authorisation(self, ins: str, professional: str, granted: bool) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO authorisations VALUES (?, ?, ?)", (ins.upper(), professional, int(granted))
+            )
+
+    def authorisation(self, ins: str, professional: str) -> bool | None:
+        """What TD0.3 last set for this professional on this patient's DMP, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT granted FROM authorisations WHERE ins = ? AND professional = ?", (ins.upper(), professional)
+            ).fetchone()
+        return bool(row[0]) if row else None
 
     # documents -----------------------------------------------------------------------------------------
     def store(self, entries: list[StoredEntry], contents: dict[str, bytes], deprecate: Iterable[str] = ()) -> None:
@@ -130,6 +170,7 @@ class DmpRegistry:
                 raise
 
     def entries(self, patient_id: str | None = None) -> list[StoredEntry]:
+        """The entries of one patient (``Cx.key``), or every entry when ``patient_id`` is None."""
         query = "SELECT * FROM entries" + (" WHERE patient_id = ?" if patient_id else "") + " ORDER BY seq"
         with self._lock:
             rows = self._db.execute(query, (patient_id,) if patient_id else ()).fetchall()

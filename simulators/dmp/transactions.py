@@ -18,6 +18,14 @@ from typing import Any
 from lxml import etree
 
 from simulators.common.mtom import MtomError, MtomMessage
+from simulators.dmp.cx import cx_key, parse_cx
+from simulators.dmp.habilitations import (
+    ALREADY_PRESENT,
+    OK,
+    REFUSALS,
+    read_set_authorization,
+    set_authorization_response,
+)
 from simulators.dmp.messages import (
     STATE_ERRORS,
     RegistryError,
@@ -28,9 +36,8 @@ from simulators.dmp.messages import (
     registry_response,
     retrieve_requests,
     submit_request,
-    td02_patient,
-    td02_response,
 )
+from simulators.dmp.patients import AccessTestAnswer, access_test_response, read_access_test
 from simulators.dmp.registry import DmpRegistry, StoredEntry
 from simulators.dmp.vihf import Vihf
 from simulators.dmp.xds import (
@@ -39,18 +46,21 @@ from simulators.dmp.xds import (
     REPLACE,
     RIM,
     SCHEMES,
+    SIGNS,
     STATUS_APPROVED,
     STATUS_DEPRECATED,
     XDSB,
     read_submission,
 )
 
-REPOSITORY_ID = "1.2.250.1.999.9.1"  # the simulator's repositoryUniqueId (fictitious arc of the bench)
+REPOSITORY_ID = "1.2.250.1.213.4.1.1.1.2"  # the DMP's repositoryUniqueId in the GIE SESAM-Vitale TD3.1/TD3.2 examples
 MASKED_TO_PROFESSIONALS = "MASQUE_PS"
 UPDATE_AVAILABILITY = "urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus"
 # Deletion through ITI-57 as the DMP's CI-SIS profile names it (verify against the GI DMP).
 STATUS_DELETED = "urn:asip:ci-sis:2010:StatusType:Deleted"
-_PATIENT_ID = re.compile(r"^(?P<ins>[^\^]+)\^\^\^&(?P<oid>[0-9]+(?:\.[0-9]+)+)&ISO$")
+# Archiving (GIE SESAM-Vitale TD3.3d "Archiver un document"): the entry leaves Approved queries, and comes back when
+# set Approved again.
+STATUS_ARCHIVED = "urn:asip:ci-sis:2010:StatusType:Archived"
 _CONFIDENTIALITY_SCHEME = next(k for k, v in SCHEMES.items() if v == "confidentialityCode")
 
 
@@ -64,20 +74,21 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     attachments: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    fault: tuple[str, str] | None = None  # (subcode, reason): answered as a SOAP Sender fault, not a body
 
 
 def patient_ins(patient_id: str | None) -> str | None:
-    """The INS matricule of an XDS patientId (``INS^^^&OID&ISO``)."""
-    match = _PATIENT_ID.match((patient_id or "").strip())
-    return match.group("ins").upper() if match else None
+    """The INS matricule of an XDS patientId (``INS^^^&OID&ISO^NH``, later components ignored)."""
+    parsed = parse_cx(patient_id)
+    return parsed.id.upper() if parsed else None
 
 
 def _refusal(errors: list[RegistryError], patient: str | None) -> Outcome:
     return Outcome(registry_response(errors), "failure", patient, [e.code for e in errors])
 
 
-def _state_errors(registry: DmpRegistry, ins: str) -> list[RegistryError]:
-    state = registry.patient_state(ins)
+def _state_errors(registry: DmpRegistry, ins: str, vihf: Vihf) -> list[RegistryError]:
+    state = registry.patient_state_for(ins, vihf.subject or "")
     if state == "actif":
         return []
     code, dmp_code, text = STATE_ERRORS[state]
@@ -94,15 +105,44 @@ def _same_patient(vihf: Vihf, ins: str | None) -> list[RegistryError]:
 
 # TD0.2 --------------------------------------------------------------------------------------------------------
 def access_test(body: Any, vihf: Vihf, registry: DmpRegistry) -> Outcome:
-    ins = patient_ins(td02_patient(body))
-    if ins is None:
-        return _refusal([RegistryError("XDSRegistryMetadataError", "patientId absent ou mal formé")], None)
-    if errors := _same_patient(vihf, ins):
-        return _refusal(errors, ins)
+    request = read_access_test(body)
+    if isinstance(request, str):
+        return Outcome("", "failure", None, fault=("dmp:RequeteInvalide", request))
+    ins = request.patient_extension.upper()
+    if vihf.patient_ins and (ins != vihf.patient_ins.upper() or request.patient_root != vihf.patient_oid):
+        text = "le patient de la requête n'est pas celui du VIHF (resource-id)"
+        return Outcome("", "failure", ins, fault=("dmp:PatientNonConcordant", text))
+    state = registry.patient_state_for(ins, vihf.subject or "")
+    authorisation = {"opposition": "INTERDIT", "non_autorise": "AUCUNE"}.get(state, "VALIDE")
+    answer = AccessTestAnswer(
+        found=state != "absent",
+        closed=state == "ferme",
+        authorisation=authorisation,
+        traits=registry.traits(ins),
+    )
+    outcome = "NF" if not answer.found else f"{'FERME' if answer.closed else 'ACTIF'}:{authorisation}"
+    return Outcome(access_test_response(request, answer), outcome, ins, meta={"dmp_state": state})
+
+
+# TD0.3 --------------------------------------------------------------------------------------------------------
+def set_authorization(body: Any, vihf: Vihf, registry: DmpRegistry) -> Outcome:
+    request = read_set_authorization(body)
+    if isinstance(request, str):
+        return Outcome("", "failure", None, fault=("dmp:RequeteInvalide", request))
+    ins = (vihf.patient_ins or "").upper()
+    professional = vihf.subject or ""
     state = registry.patient_state(ins)
-    dmp_state = {"absent": "ABSENT", "ferme": "FERME"}.get(state, "ACTIF")
-    authorised = state == "actif"
-    return Outcome(td02_response(dmp_state, authorised), f"{dmp_state}:{'autorise' if authorised else 'refus'}", ins)
+    if state in REFUSALS:
+        status, context = REFUSALS[state]
+        return Outcome(set_authorization_response(status, context), f"refus:{status}", ins, [status])
+    wanted = request.action == "AJOUT"
+    if registry.patient_state_for(ins, professional) == ("actif" if wanted else "non_autorise"):
+        context = ALREADY_PRESENT if wanted else "Autorisation absente aucune action effectuée"
+    else:
+        registry.set_authorisation(ins, professional, wanted)
+        context = "Autorisation ajoutée" if wanted else "Autorisation supprimée"
+    meta = {"action": request.action}
+    return Outcome(set_authorization_response(OK, context), f"{OK}:{request.action}", ins, meta=meta)
 
 
 # ITI-41 -------------------------------------------------------------------------------------------------------
@@ -122,7 +162,7 @@ def provide_and_register(body: Any, message: MtomMessage, vihf: Vihf, registry: 
     errors += _same_patient(vihf, set_patient)
     if errors:
         return _refusal(errors, set_patient)
-    if state_errors := _state_errors(registry, set_patient or vihf.patient_ins or ""):
+    if state_errors := _state_errors(registry, set_patient or vihf.patient_ins or "", vihf):
         return _refusal(state_errors, set_patient)
     documents = {d.get("id"): d for d in body.findall(f"{{{XDSB}}}Document")}
     elements = {e.get("id"): e for e in submit.iter(f"{{{RIM}}}ExtrinsicObject")}
@@ -159,7 +199,7 @@ def provide_and_register(body: Any, message: MtomMessage, vihf: Vihf, registry: 
             StoredEntry(
                 entry_uuid=entry.id if entry.id.startswith("urn:uuid:") else f"urn:uuid:{uuid.uuid4()}",
                 unique_id=unique_id,
-                patient_id=entry.identifiers.get("patientId", ""),
+                patient_id=cx_key(entry.identifiers.get("patientId")) or "",
                 status=STATUS_APPROVED,
                 confidentiality=confidentiality,
                 submitter=vihf.subject or "",
@@ -172,7 +212,13 @@ def provide_and_register(body: Any, message: MtomMessage, vihf: Vihf, registry: 
         contents[unique_id] = data
     deprecate = []
     submitted = {e.id for e in submission.entries}
+    set_id = submission.submission_set.id if submission.submission_set else None
     for association in submission.associations:
+        if association.type == SIGNS and (
+            association.source not in submitted or association.target not in {*submitted, set_id}
+        ):
+            text = f"association signs {association.source} → {association.target} : fiche ou lot inconnu"
+            errors.append(RegistryError("UnresolvedReferenceException", text))
         if association.type != REPLACE or association.source not in submitted:
             continue
         target = registry.entry(entry_uuid=association.target)
@@ -248,15 +294,16 @@ def stored_query(body: Any, vihf: Vihf, registry: DmpRegistry) -> Outcome:
         statuses = query.values("$XDSDocumentEntryStatus")
         if len(patient_values) != 1 or not statuses:
             return refuse("XDSStoredQueryParamNumber", "$XDSDocumentEntryPatientId et $XDSDocumentEntryStatus requis")
-        ins = patient_ins(patient_values[0])
-        if ins is None:
+        asked = parse_cx(patient_values[0])
+        ins = asked.id.upper() if asked else None
+        if asked is None or ins is None:
             return refuse("XDSStoredQueryParamNumber", f"patientId {patient_values[0]!r} mal formé")
-        if errors := _same_patient(vihf, ins) + _state_errors(registry, ins):
+        if errors := _same_patient(vihf, ins) + _state_errors(registry, ins, vihf):
             return refuse(errors[0].code, errors[0].context, ins)
         wanted = {v.split("^")[0] for v in query.values("$XDSDocumentEntryConfidentialityCode")}
         entries = [
             e
-            for e in registry.entries(patient_values[0])
+            for e in registry.entries(asked.key)
             if e.status in statuses and _visible(e, vihf) and (not wanted or any(e.has_code(c) for c in wanted))
         ]
     elif query.query_id == GET_DOCUMENTS:
@@ -267,7 +314,7 @@ def stored_query(body: Any, vihf: Vihf, registry: DmpRegistry) -> Outcome:
         entries = [e for e in found if e is not None and _visible(e, vihf)]
         ins = vihf.patient_ins.upper() if vihf.patient_ins else None
         entries = [e for e in entries if patient_ins(e.patient_id) == ins]
-        if ins and (errors := _state_errors(registry, ins)):
+        if ins and (errors := _state_errors(registry, ins, vihf)):
             return refuse(errors[0].code, errors[0].context, ins)
     else:
         return refuse("XDSUnknownStoredQuery", f"requête stockée {query.query_id!r} non prise en charge")
@@ -287,7 +334,7 @@ def retrieve(body: Any, vihf: Vihf, registry: DmpRegistry) -> Outcome:
     requests = retrieve_requests(body)
     if not requests:
         errors.append(RegistryError("XDSRepositoryMetadataError", "aucune DocumentRequest"))
-    if ins and (state_errors := _state_errors(registry, ins)):
+    if ins and (state_errors := _state_errors(registry, ins, vihf)):
         requests, errors = [], state_errors
     for repository, unique_id in requests:
         entry = registry.entry(unique_id=unique_id)
@@ -311,7 +358,7 @@ def update(body: Any, vihf: Vihf, registry: DmpRegistry) -> Outcome:
     if submit is None:
         return _refusal([RegistryError("XDSRegistryMetadataError", "SubmitObjectsRequest absent")], None)
     ins = vihf.patient_ins.upper() if vihf.patient_ins else None
-    if ins and (state_errors := _state_errors(registry, ins)):
+    if ins and (state_errors := _state_errors(registry, ins, vihf)):
         return _refusal(state_errors, ins)
     errors: list[RegistryError] = []
     changes: list[str] = []
@@ -324,10 +371,17 @@ def update(body: Any, vihf: Vihf, registry: DmpRegistry) -> Outcome:
             errors.append(
                 RegistryError("UnresolvedReferenceException", f"document {association.get('targetObject')} inconnu")
             )
+        elif (original := _slot(association, "OriginalStatus")) and original != target.status:
+            errors.append(
+                RegistryError(
+                    "XDSMetadataUpdateError",
+                    f"OriginalStatus {original!r} : le document {target.unique_id} est {target.status!r}",
+                )
+            )
         elif new_status == STATUS_DELETED:
             registry.delete(target.entry_uuid)
             changes.append(f"suppression {target.unique_id}")
-        elif new_status in (STATUS_APPROVED, STATUS_DEPRECATED):
+        elif new_status in (STATUS_APPROVED, STATUS_DEPRECATED, STATUS_ARCHIVED):
             registry.set_status(target.entry_uuid, new_status)
             changes.append(f"statut {new_status.rsplit(':', 1)[-1]} {target.unique_id}")
         else:

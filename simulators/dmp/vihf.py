@@ -15,16 +15,19 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidInput
 from signxml.exceptions import InvalidSignature as InvalidXmlSignature
-from signxml.verifier import XMLVerifier
+from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from simulators.common.xmlsafe import parse_xml
 
@@ -37,17 +40,20 @@ SECTEUR_ACTIVITE = "Secteur_Activite"
 SUBJECT_ID = "urn:oasis:names:tc:xspa:1.0:subject:subject-id"
 ROLE = "urn:oasis:names:tc:xacml:2.0:subject:role"
 VIHF_VERSION = "VIHF_Version"
+# Spelled "Authentification_mode" in the GIE SESAM-Vitale example tokens, "Authentification_Mode" by ANS's DRIMbox and
+# the official C# sample: both are read as one attribute.
 AUTHENTIFICATION_MODE = "Authentification_mode"
 RESOURCE_ID = "urn:oasis:names:tc:xacml:2.0:resource:resource-id"
 RESOURCE_URN = "Ressource_URN"
 PURPOSE_OF_USE = "urn:oasis:names:tc:xspa:1.0:subject:purposeofuse"
 LPS_NOM = "LPS_Nom"
-LPS_VERSION = "LPS_Version"
+LPS_VERSION = "LPS_Version"  # optional: read and recorded, never required
 LPS_ID_HOMOLOGATION_DMP = "LPS_ID_HOMOLOGATION_DMP"
+# What every official example token carries (GIE SESAM-Vitale "Exemples Jeton VIHF" v02.05.00: DIRECTE signed and
+# unsigned, INDIRECTE, INDIRECTE_RENFORCEE). subject-id is carried only by the INDIRECTE tokens (SUBJECT_ID_MODES).
 REQUIRED = (
     IDENTIFIANT_STRUCTURE,
     SECTEUR_ACTIVITE,
-    SUBJECT_ID,
     ROLE,
     VIHF_VERSION,
     AUTHENTIFICATION_MODE,
@@ -55,15 +61,38 @@ REQUIRED = (
     RESOURCE_URN,
     PURPOSE_OF_USE,
     LPS_NOM,
-    LPS_VERSION,
     LPS_ID_HOMOLOGATION_DMP,
 )
 VIHF_VERSIONS = ("3.0",)
-AUTHENTICATION_MODES = ("INDIRECTE", "DIRECTE")
-# Access modes of the DMP (purpose of use): normal, break-glass, emergency regulation centre (GI DMP; verify codes).
-ACCESS_MODES = ("normal", "BRIS_DE_GLACE", "CENTRE_DE_REGULATION")
-PROFESSION_CODE_SYSTEM = "1.2.250.1.71.1.2.7"  # TRE_G15-ProfessionSante
+AUTHENTICATION_MODES = ("DIRECTE", "INDIRECTE", "INDIRECTE_RENFORCEE")  # INDIRECTE_RENFORCEE: wave 2's AIR mode
+SUBJECT_ID_MODES = ("INDIRECTE", "INDIRECTE_RENFORCEE")
+_VALUE_SETS: dict[str, Any] = yaml.safe_load((Path(__file__).with_name("vihf-value-sets.yaml")).read_text("utf-8"))
+ROLES: frozenset[tuple[str, str]] = frozenset(
+    (str(code), system) for system, codes in _VALUE_SETS["roles"]["codes"].items() for code in codes
+)
+# TRE_R248 access modes (purpose of use), case-insensitive: normal, bris_de_glace, centre_15.
+ACCESS_MODES: tuple[str, ...] = tuple(_VALUE_SETS["access_modes"]["codes"])
+ACCESS_MODE_SYSTEM: str = _VALUE_SETS["access_modes"]["system"]
 RESOURCE_ID_FORM = re.compile(r"^(?P<ins>[0-9][0-9AB]{14}|[0-9]{15})\^\^\^&(?P<oid>[0-9]+(?:\.[0-9]+)+)&ISO\^NH$")
+# Algorithms the DMP accepts on a VIHF. RSA-SHA1 / SHA-1 sign every official example token and ANS's DRIMbox's:
+# accepted, and said (``Vihf.notes``); HMAC is never accepted (a shared secret proves nothing about the signer).
+SIGNATURE_CONFIGURATION = SignatureConfiguration(
+    signature_methods=frozenset(
+        {
+            SignatureMethod.RSA_SHA1,
+            SignatureMethod.RSA_SHA256,
+            SignatureMethod.RSA_SHA384,
+            SignatureMethod.RSA_SHA512,
+            SignatureMethod.ECDSA_SHA256,
+            SignatureMethod.ECDSA_SHA384,
+            SignatureMethod.ECDSA_SHA512,
+        }
+    ),
+    digest_algorithms=frozenset(
+        {DigestAlgorithm.SHA1, DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512}
+    ),
+)
+_SHA1 = ("http://www.w3.org/2000/09/xmldsig#rsa-sha1", "http://www.w3.org/2000/09/xmldsig#sha1")
 CLOCK_SKEW = dt.timedelta(minutes=2)
 MAX_VALIDITY = dt.timedelta(hours=24)
 
@@ -86,10 +115,12 @@ class Vihf:
     not_on_or_after: dt.datetime | None = None
     attributes: dict[str, list[str]] = field(default_factory=dict)
     roles: list[tuple[str, str, str]] = field(default_factory=list)
-    access_mode: str | None = None
+    access_mode: str | None = None  # TRE_R248 code, lower-cased (the code system is case-insensitive)
+    access_mode_system: str | None = None
     patient_ins: str | None = None
     patient_oid: str | None = None
     signer: str | None = None
+    notes: list[str] = field(default_factory=list)  # what is accepted but worth saying (SHA-1 signatures)
 
     def first(self, name: str) -> str | None:
         values = self.attributes.get(name) or []
@@ -122,6 +153,8 @@ def read_vihf(assertion: Any) -> Vihf:
         vihf.not_on_or_after = _time(conditions.get("NotOnOrAfter"))
     for attribute in assertion.iter(f"{{{SAML}}}Attribute"):
         name = attribute.get("Name") or ""
+        if name.lower() == AUTHENTIFICATION_MODE.lower():
+            name = AUTHENTIFICATION_MODE
         values = []
         for value in attribute.findall(f"{{{SAML}}}AttributeValue"):
             coded = [child for child in value if isinstance(child.tag, str)]
@@ -133,7 +166,8 @@ def read_vihf(assertion: Any) -> Vihf:
                         (code.get("code") or "", code.get("codeSystem") or "", code.get("displayName") or "")
                     )
                 if name == PURPOSE_OF_USE:
-                    vihf.access_mode = code.get("code")
+                    vihf.access_mode = (code.get("code") or "").lower() or None
+                    vihf.access_mode_system = code.get("codeSystem")
             else:
                 values.append((value.text or "").strip())
         vihf.attributes[name] = values
@@ -176,6 +210,7 @@ def verify_vihf(assertion: Any, ca: x509.Certificate, now: dt.datetime | None = 
                 _VERIFIED[key] = (signer, etree.tostring(signed))
                 while len(_VERIFIED) > _VERIFIED_KEPT:
                     _VERIFIED.popitem(last=False)
+    vihf.notes = _algorithm_notes(assertion)
     problems += _validity_problems(vihf, moment)
     problems += _attribute_problems(vihf)
     return vihf, problems
@@ -190,6 +225,7 @@ def judge_captured_vihf(assertion: Any, at: dt.datetime | None) -> tuple[Vihf, l
     problems += signature_problems
     vihf = read_vihf(signed if signed is not None and not signature_problems else assertion)
     vihf.signer = signer
+    vihf.notes = _algorithm_notes(assertion)
     if at is not None:
         problems += _validity_problems(vihf, at)
     return vihf, problems + _attribute_problems(vihf)
@@ -254,7 +290,7 @@ def _signature_problems(
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         problems.append(VihfProblem("Signature", "certificat signataire hors de sa période de validité"))
     try:
-        verified = XMLVerifier().verify(assertion, x509_cert=certificate)
+        verified = XMLVerifier().verify(assertion, x509_cert=certificate, expect_config=SIGNATURE_CONFIGURATION)
     except (InvalidXmlSignature, InvalidInput, ValueError) as exc:
         problems.append(VihfProblem("Signature", f"signature invalide : {exc}"))
         return problems, None, signer
@@ -266,6 +302,21 @@ def _signature_problems(
         problems.append(VihfProblem("Signature", "la signature ne couvre pas l'assertion entière"))
         return problems, None, signer
     return problems, signed, signer
+
+
+def _algorithm_notes(assertion: Any) -> list[str]:
+    """SHA-1 in the assertion's own signature: accepted as the DMP accepts it, and said."""
+    signature = assertion.find(f"{{{DSIG}}}Signature")
+    if signature is None:
+        return []
+    used = {
+        element.get("Algorithm")
+        for element in signature.iterfind(f"{{{DSIG}}}SignedInfo//*[@Algorithm]")
+        if element.tag in (f"{{{DSIG}}}SignatureMethod", f"{{{DSIG}}}DigestMethod")
+    }
+    if used & set(_SHA1):
+        return ["signature RSA-SHA1/SHA-1 : acceptée comme par le DMP, mais algorithme obsolète (SHA-256 conseillé)"]
+    return []
 
 
 def _b64(text: str) -> bytes:
@@ -324,17 +375,37 @@ def _attribute_problems(vihf: Vihf) -> list[VihfProblem]:
         problems.append(VihfProblem(VIHF_VERSION, f"VIHF_Version {version!r} : {', '.join(VIHF_VERSIONS)} attendue"))
     mode = vihf.first(AUTHENTIFICATION_MODE)
     if mode and mode not in AUTHENTICATION_MODES:
-        problems.append(VihfProblem(AUTHENTIFICATION_MODE, f"mode d'authentification {mode!r} inconnu"))
+        problems.append(
+            VihfProblem(
+                AUTHENTIFICATION_MODE, f"mode d'authentification {mode!r} : {', '.join(AUTHENTICATION_MODES)} attendu"
+            )
+        )
+    if mode in SUBJECT_ID_MODES and not any(v for v in vihf.attributes.get(SUBJECT_ID, [])):
+        problems.append(VihfProblem(SUBJECT_ID, f"attribut {SUBJECT_ID} absent ou vide (requis en mode {mode})"))
     urn = vihf.first(RESOURCE_URN)
     if urn and urn != "urn:dmp":
         problems.append(VihfProblem(RESOURCE_URN, f"Ressource_URN {urn!r} : urn:dmp attendu"))
     resource = vihf.first(RESOURCE_ID)
     if resource and vihf.patient_ins is None:
         problems.append(VihfProblem(RESOURCE_ID, f"identifiant patient {resource!r} : INS^^^&OID&ISO^NH attendu"))
-    if vihf.attributes.get(ROLE) and not any(system == PROFESSION_CODE_SYSTEM for _c, system, _d in vihf.roles):
-        problems.append(
-            VihfProblem(ROLE, f"aucun rôle codé dans {PROFESSION_CODE_SYSTEM} (profession du professionnel)")
-        )
-    if vihf.attributes.get(PURPOSE_OF_USE) and vihf.access_mode not in ACCESS_MODES:
-        problems.append(VihfProblem(PURPOSE_OF_USE, f"mode d'accès {vihf.access_mode!r} : {', '.join(ACCESS_MODES)}"))
+    if vihf.attributes.get(ROLE):
+        unknown = [f"{code}/{system}" for code, system, _d in vihf.roles if (code, system) not in ROLES]
+        if unknown or not vihf.roles:
+            problems.append(
+                VihfProblem(ROLE, f"rôle(s) {', '.join(unknown) or 'non codé(s)'} hors du jeu de valeurs JDV_J65")
+            )
+    if vihf.attributes.get(PURPOSE_OF_USE):
+        if vihf.access_mode not in ACCESS_MODES:
+            problems.append(
+                VihfProblem(
+                    PURPOSE_OF_USE, f"mode d'accès {vihf.access_mode!r} : {', '.join(ACCESS_MODES)} (TRE_R248) attendu"
+                )
+            )
+        elif vihf.access_mode_system != ACCESS_MODE_SYSTEM:
+            problems.append(
+                VihfProblem(
+                    PURPOSE_OF_USE,
+                    f"mode d'accès codé dans {vihf.access_mode_system!r} : {ACCESS_MODE_SYSTEM} (TRE_R248) attendu",
+                )
+            )
     return problems

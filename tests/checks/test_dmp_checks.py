@@ -85,14 +85,14 @@ def _record_snapshot(journal: Journal, messages: list[str]) -> None:
 def test_a_refusal_is_respected_and_said_or_it_fails(tmp_path: Path) -> None:
     calm = Journal(tmp_path / "calm")
     calm.record(
-        "dmp", "dmp.td02", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, outcome="FERME:refus"
+        "dmp", "dmp.td02", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, outcome="FERME:VALIDE"
     )
     _record_snapshot(calm, ["DMP : accès impossible (DMP fermé)"])
     assert _outcomes(_judge(calm, "dmp.refusal_respected")) == {"pass"}
 
     storm = Journal(tmp_path / "storm")
     storm.record(
-        "dmp", "dmp.td02", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, outcome="FERME:refus"
+        "dmp", "dmp.td02", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, outcome="FERME:VALIDE"
     )
     for _ in range(3):
         storm.record(

@@ -84,7 +84,7 @@ def test_expired_and_wrong_values(pki: BenchPki) -> None:
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     assert any("assertion expirée" in p for p in _problems(pki, _sign(pki), now=later))
     problems = _problems(pki, _sign(pki, access_mode="PAR_HASARD", patient_ins="12345"))
-    assert any("mode d'accès 'PAR_HASARD'" in p for p in problems)
+    assert any("mode d'accès 'par_hasard'" in p for p in problems)
     assert any("INS^^^&OID&ISO^NH attendu" in p for p in problems)
 
 

@@ -22,9 +22,10 @@ RS = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
 XDSB = "urn:ihe:iti:xds-b:2007"
 XOP = "http://www.w3.org/2004/08/xop/include"
-TD02 = "urn:segur-bench:dmp:td0.2"  # the bench's TD0.2 operation (docs/dmp-simulator.md)
-ACTIONS = {
-    "td02": "urn:segur-bench:dmp:td0.2:TestExistenceAutorisation",
+HABILITATIONS = "urn:si-dmp-habilitations"
+ACTIONS = {  # as the GIE SESAM-Vitale example messages send them
+    "td02": "urn:hl7-org:v3:PRPA_IN201307UV02",
+    "td03": "urn:si-dmp-habilitations:HabilitationsEndPoint:setAuthorization",
     "iti41": "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b",
     "iti18": "urn:ihe:iti:2007:RegistryStoredQuery",
     "iti43": "urn:ihe:iti:2007:RetrieveDocumentSet",

@@ -19,7 +19,14 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from lxml import etree
 
 from bench.candidates.base import AdapterError, DocumentView, Environment
-from bench.candidates.reference.dmp_client import RIM, XDSB, DmpClient, DmpRefused, DmpUnavailable
+from bench.candidates.reference.dmp_client import (
+    HABILITATIONS,
+    RIM,
+    XDSB,
+    DmpClient,
+    DmpRefused,
+    DmpUnavailable,
+)
 from bench.fixtures.documents import Practitioner
 from bench.fixtures.vihf import VihfContext, build_vihf
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
@@ -57,7 +64,7 @@ class DmpPatient:
 
     @property
     def patient_id(self) -> str:
-        return f"{self.ins}^^^&{self.oid}&ISO"
+        return f"{self.ins}^^^&{self.oid}&ISO^NH"  # as every official DMP example writes the INS
 
     def views(self) -> list[DocumentView]:
         return [
@@ -143,15 +150,11 @@ class DmpPractice:
         return assertion
 
     def access_test(self, patient: DmpPatient) -> bool:
-        """TD0.2: does the patient have a DMP this professional may use? Remembers the answer."""
-        body = (
-            '<td02:TestExistenceAutorisation xmlns:td02="urn:segur-bench:dmp:td0.2">'
-            f"<td02:patientId>{patient.patient_id.replace('&', '&amp;')}</td02:patientId>"
-            "</td02:TestExistenceAutorisation>"
-        )
+        """TD0.2 (HL7v3 PRPA_IN201307UV02, as the GIE SESAM-Vitale example): does the patient have a DMP this
+        professional may use? Remembers the answer; asks for the authorisation (TD0.3) when none is recorded."""
         try:
             with self._lock:
-                answer = self._client.call("td02", body, self._vihf(patient))
+                answer = self._client.call("td02", _access_test_query(patient), self._vihf(patient))
         except DmpUnavailable as exc:
             patient.access = None  # unknown: tested again before the next use
             patient.messages.append(f"DMP injoignable, test d'accès à renouveler : {exc}")
@@ -160,12 +163,49 @@ class DmpPractice:
             patient.access = f"refus:{exc}"
             patient.messages.append(f"DMP : test d'accès impossible : {exc}")
             return False
-        state = answer.body.findtext("{urn:segur-bench:dmp:td0.2}etatDmp", default="")
-        allowed = answer.body.findtext("{urn:segur-bench:dmp:td0.2}autorisation", default="") == "AUTORISE"
-        patient.access = "autorise" if allowed else f"refus:{state}"
-        if not allowed:
-            patient.messages.append(f"DMP : accès impossible (DMP {state.lower()}, autorisation refusée)")
-        return bool(allowed)
+        code = answer.body.find(f"{{{HL7}}}controlActProcess/{{{HL7}}}queryAck/{{{HL7}}}queryResponseCode")
+        status = answer.body.find(f".//{{{HL7}}}subject1/{{{HL7}}}patient/{{{HL7}}}statusCode")
+        authorisation = ""
+        for line in answer.body.iterfind(f"{{{HL7}}}attentionLine"):
+            keyword = line.find(f"{{{HL7}}}keyWordText")
+            value = line.find(f"{{{HL7}}}value")
+            if keyword is not None and keyword.get("code") == "AUTORISATION" and value is not None:
+                authorisation = value.get("code", "")
+        if code is None or code.get("code") != "OK":
+            patient.access = "refus:DMP inexistant"
+            patient.messages.append("DMP : le patient n'a pas de DMP")
+            return False
+        if status is not None and status.get("code") == "terminated":
+            patient.access = "refus:DMP fermé"
+            patient.messages.append("DMP : le DMP du patient est fermé")
+            return False
+        if (
+            authorisation != "VALIDE"
+            and authorisation != "INTERDIT"
+            and "dmp.no_authorisation_request" not in self.defects
+        ):
+            authorisation = self._request_authorisation(patient) or authorisation
+        if authorisation != "VALIDE":
+            patient.access = f"refus:autorisation {authorisation or 'absente'}"
+            patient.messages.append(f"DMP : accès non autorisé (autorisation {authorisation or 'absente'})")
+            return False
+        patient.access = "autorise"
+        return True
+
+    def _request_authorisation(self, patient: DmpPatient) -> str | None:
+        """TD0.3 AJOUT: the professional records the authorisation the patient gave (GI DMP; SC.DMP/UX.05)."""
+        body = f'<setAuthorization xmlns="{HABILITATIONS}"><action>AJOUT</action></setAuthorization>'
+        try:
+            answer = self._client.call("td03", body, self._vihf(patient))
+        except (DmpUnavailable, DmpRefused) as exc:
+            patient.messages.append(f"DMP : autorisation d'accès non enregistrée : {exc}")
+            return None
+        status = answer.body.findtext(f"{{{HABILITATIONS}}}output/{{{HABILITATIONS}}}status", default="")
+        if status.upper() != "DMPOK":
+            context = answer.body.findtext(f"{{{HABILITATIONS}}}output/{{{HABILITATIONS}}}context", default="")
+            patient.messages.append(f"DMP : autorisation d'accès refusée ({status} : {context})")
+            return None
+        return "VALIDE"
 
     def feed(
         self,
@@ -285,11 +325,11 @@ class DmpPractice:
         if patient.access is not None and patient.access != "autorise":
             return
         mode = (
-            "BRIS_DE_GLACE" if access_mode == "bris_de_glace" or "dmp.always_break_glass" in self.defects else "normal"
+            "bris_de_glace" if access_mode == "bris_de_glace" or "dmp.always_break_glass" in self.defects else "normal"
         )
         patient_id = patient.patient_id
         if "dmp.consult_local_id" in self.defects:
-            patient_id = f"{patient.local_id}^^^&1.2.250.1.999.1.1&ISO"
+            patient_id = f"{patient.local_id}^^^&1.2.250.1.999.1.1&ISO^PI"
         query = (
             '<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" '
             f'xmlns:rim="{RIM}"><query:ResponseOption returnComposedObjects="true" returnType="LeafClass"/>'
@@ -337,6 +377,27 @@ class DmpPractice:
             patient.documents.append(document)
             if "dmp.republish_integrated" in self.defects:
                 self.feed(patient, HeldDocument("dmp", data, unique_id, document.title))
+
+
+def _access_test_query(patient: DmpPatient) -> str:
+    """TD0.2's PRPA_IN201307UV02, shaped as the GIE SESAM-Vitale example (reasonCode TEST_EXST, patientIdentifier)."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+    return (
+        f'<PRPA_IN201307UV02 xmlns="{HL7}" ITSVersion="XML_1.0">'
+        f'<id root="1.2.250.1.999.1.1.1" extension="{uuid.uuid4()}"/><creationTime value="{now}"/>'
+        '<interactionId root="2.16.840.1.113883.1.6" extension="PRPA_IN201307UV02"/>'
+        '<processingCode code="P"/><processingModeCode code="T"/><acceptAckCode code="AL"/>'
+        '<receiver typeCode="RCV"><device classCode="DEV" determinerCode="INSTANCE"><id root="1.2.250.1.213.4.1.1.1"/>'
+        "<softwareName>DMP</softwareName></device></receiver>"
+        '<sender typeCode="SND"><device classCode="DEV" determinerCode="INSTANCE"><id root="1.2.250.1.999.1.1"/>'
+        f"<softwareName>{SOFTWARE[0]}</softwareName></device></sender>"
+        '<controlActProcess classCode="CACT" moodCode="EVN">'
+        '<reasonCode code="TEST_EXST" codeSystem="1.2.250.1.213.1.1.4.11" displayName="Test d\'existence de dossier"/>'
+        f'<queryByParameter><queryId root="1.2.250.1.999.1.1.2" extension="{uuid.uuid4()}"/>'
+        '<statusCode code="new"/><parameterList><patientIdentifier>'
+        f'<value root="{patient.oid}" extension="{patient.ins}"/><semanticsText>Patient.id</semanticsText>'
+        "</patientIdentifier></parameterList></queryByParameter></controlActProcess></PRPA_IN201307UV02>"
+    )
 
 
 def _identifier(entry: Any, scheme: str) -> str | None:

@@ -22,9 +22,10 @@ from simulators.common.mtom import MtomError, MtomMessage, parse_mtom
 from simulators.common.namespaces import HL7
 from simulators.common.soap import SoapError, read_envelope
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
+from simulators.dmp.cx import cx_key
 from simulators.dmp.messages import read_stored_query
 from simulators.dmp.vihf import find_assertion, judge_captured_vihf
-from simulators.dmp.xds import REPLACE, RIM, XDSB, RegistryObject, Submission, read_submission
+from simulators.dmp.xds import REPLACE, RIM, SIGNS, XDSB, RegistryObject, Submission, read_submission
 from simulators.insi.ins import INS_OIDS
 
 NS = {"h": HL7}
@@ -180,15 +181,42 @@ _ENTRY_CODES = ("classCode", "typeCode", "formatCode", "confidentialityCode", "h
 _ENTRY_SLOTS = ("creationTime", "languageCode", "sourcePatientId")
 
 
-def code_problems(entry: RegistryObject, context: CheckContext) -> list[str]:
+def is_signature_entry(entry: RegistryObject) -> bool:
+    """The document digital signature entry (IHE DSG) an ITI-41 may carry beside the documents it signs."""
+    wanted = value_sets()["signature_entry"]["class_code"]
+    return any((c.code, c.scheme) == (wanted["code"], wanted["system"]) for c in entry.codes.get("classCode", []))
+
+
+def _signature_entry_problems(entry: RegistryObject) -> list[str]:
+    sets = value_sets()["signature_entry"]
+    problems = []
+    for name, key in (("formatCode", "format_code"), ("typeCode", "type_code"), ("eventCodeList", "event_code")):
+        wanted = sets[key]
+        if not any((c.code, c.scheme) == (wanted["code"], wanted["system"]) for c in entry.codes.get(name, [])):
+            expected = f"{wanted['code']}/{wanted['system']}"
+            problems.append(f"fiche de signature : {name} {expected} attendu ({sets['source']})")
+    return problems
+
+
+def code_problems(entry: RegistryObject, context: CheckContext, *, dmp: bool = True) -> list[str]:
+    """The entry's codes against their value sets: the DMP's (JDV_J57 class codes) when ``dmp``, the CI-SIS XDS ones
+    (an MSSanté XDM package) otherwise."""
     sets = value_sets()
     problems = []
     for name in _ENTRY_CODES:
         if not entry.codes.get(name):
             problems.append(f"{name} absent")
-    for code in entry.codes.get("classCode", []):
-        if code.scheme != sets["class_code"]["oid"] or code.code not in sets["class_code"]["codes"]:
-            problems.append(f"classCode {code.code}/{code.scheme} hors de {sets['class_code']['source']}")
+    if dmp:
+        allowed = {(str(code), system) for system, codes in sets["dmp_class_code"]["codes"].items() for code in codes}
+        for code in entry.codes.get("classCode", []):
+            if (code.code, code.scheme) not in allowed:
+                problems.append(f"classCode {code.code}/{code.scheme} hors de {sets['dmp_class_code']['source']}")
+        if is_signature_entry(entry):
+            return problems + _signature_entry_problems(entry)
+    else:
+        for code in entry.codes.get("classCode", []):
+            if code.scheme != sets["class_code"]["oid"] or code.code not in sets["class_code"]["codes"]:
+                problems.append(f"classCode {code.code}/{code.scheme} hors de {sets['class_code']['source']}")
     allowed = sets["confidentiality_code"]["codes"]
     for code in entry.codes.get("confidentialityCode", []):
         if code.code not in allowed or allowed[code.code]["system"] != code.scheme:
@@ -224,6 +252,10 @@ def _metadata_problems(feed: Feed, context: CheckContext) -> list[str]:
         if creation and not (creation.isdigit() and len(creation) in (8, 12, 14)):
             entry_problems.append(f"creationTime {creation!r} : AAAAMMJJhhmmss en UTC attendu")
         problems += [where + p for p in entry_problems]
+    signs = {a.source for a in submission.associations if a.type == SIGNS}
+    for entry in submission.entries:
+        if is_signature_entry(entry) and entry.id not in signs:
+            problems.append(f"fiche {entry.id} : signature sans association {SIGNS} vers ce qu'elle signe")
     package = submission.submission_set
     if package is None:
         problems.append("lot de soumission absent")
@@ -284,7 +316,8 @@ def consistency_problems(entry: RegistryObject, data: bytes, *, local_patient_al
     if cda_patient is None and local_patient_allowed:
         local = root.find("h:recordTarget/h:patientRole/h:id", NS)
         cda_patient = f"{local.get('extension')}^^^&{local.get('root')}&ISO" if local is not None else None
-    if entry.identifiers.get("patientId") != cda_patient:
+    # Compared as CX identifiers: id and assigning authority; the type code (^NH) and later components may vary.
+    if cx_key(entry.identifiers.get("patientId")) != cx_key(cda_patient):
         problems.append(f"patientId {entry.identifiers.get('patientId')!r} ≠ INS du recordTarget {cda_patient!r}")
     if entry.identifiers.get("uniqueId") != _cda_unique_id(root):
         problems.append(f"uniqueId {entry.identifiers.get('uniqueId')!r} ≠ id du document {_cda_unique_id(root)!r}")
@@ -302,15 +335,40 @@ def consistency_problems(entry: RegistryObject, data: bytes, *, local_patient_al
     language = root.find("h:languageCode", NS)
     if language is not None and entry.slot("languageCode") != language.get("code"):
         problems.append(f"languageCode {entry.slot('languageCode')!r} ≠ langue du document {language.get('code')!r}")
-    templates = value_sets()["format_by_template"]["templates"]
-    expected = next(
-        (templates[t.get("root")] for t in root.iterfind("h:templateId", NS) if t.get("root") in templates), None
-    )
+    expected = expected_format_code(root)
     format_code = entry.code("formatCode")
-    if expected and (format_code is None or format_code.code != expected["code"]):
-        problems.append(
-            f"formatCode {format_code.code if format_code else None!r} : {expected['code']} attendu pour ce volet"
-        )
+    if expected and (format_code is None or format_code.code != expected):
+        problems.append(f"formatCode {format_code.code if format_code else None!r} : {expected} attendu pour ce volet")
+    return problems
+
+
+def expected_format_code(root: Any) -> str | None:
+    """The formatCode ASS_A11 gives the document's volet (its body's mediaType for a non-structured one), or None
+    for a volet the map does not know."""
+    formats = value_sets()["format_by_template"]
+    templates = [t.get("root") for t in root.iterfind("h:templateId", NS)]
+    expected = next((formats["templates"][t]["code"] for t in templates if t in formats["templates"]), None)
+    if expected is None and formats["non_structured_template"] in templates:
+        media = root.find("h:component/h:nonXMLBody/h:text", NS)
+        by_media: dict[str, str] = formats["non_structured_by_media_type"]
+        expected = by_media.get((media.get("mediaType") or "") if media is not None else "")
+    return expected
+
+
+def signature_consistency(entry: RegistryObject, data: bytes) -> list[str]:
+    """A signature entry against its bytes: declared hash and size (when declared), and an XML signature."""
+    problems = []
+    digest = hashlib.sha1(data).hexdigest()
+    if entry.slot("hash") and (entry.slot("hash") or "").lower() != digest:
+        problems.append(f"hash {entry.slot('hash')!r} ≠ SHA-1 de la signature {digest}")
+    if entry.slot("size") and entry.slot("size") != str(len(data)):
+        problems.append(f"size {entry.slot('size')!r} ≠ taille de la signature {len(data)}")
+    try:
+        root = parse_xml(data)
+    except UnsafeXmlError as exc:
+        return [*problems, f"signature illisible : {exc}"]
+    if root.tag != "{http://www.w3.org/2000/09/xmldsig#}Signature":
+        problems.append(f"fiche de signature dont le document est {root.tag!r} et non une ds:Signature")
     return problems
 
 
@@ -331,7 +389,8 @@ def metadata_consistent(evidence: Evidence, context: CheckContext) -> list[Verdi
             if data is None:
                 findings.append(failed(f"fiche {entry.id} sans document", feed.exchange))
                 continue
-            for problem in consistency_problems(entry, data):
+            problems = signature_consistency(entry, data) if is_signature_entry(entry) else None
+            for problem in problems if problems is not None else consistency_problems(entry, data):
                 findings.append(failed(f"fiche {entry.id} : {problem}", feed.exchange))
     if not findings:
         message = "métadonnées cohérentes avec l'en-tête CDA et les octets du document (hash, taille)"
@@ -340,10 +399,20 @@ def metadata_consistent(evidence: Evidence, context: CheckContext) -> list[Verdi
 
 
 # DMP-006 -------------------------------------------------------------------------------------------------------
+def dmp_refused(call: Exchange) -> bool:
+    """Did the DMP refuse the professional? TD0.2 outcomes (simulators/dmp/transactions.py access_test): ``NF`` (no
+    DMP), ``FERME:<authorisation>`` (closed), ``<state>:INTERDIT`` (the patient blocked the professional); TD0.3's
+    ``refus:<status>``; any transaction's ``failure``."""
+    outcome = call.outcome or ""
+    if call.transaction == "dmp.td02":
+        return outcome == "NF" or outcome.startswith("FERME:") or outcome.endswith(":INTERDIT")
+    return outcome == "failure" or outcome.startswith("refus:")
+
+
 @check("dmp.refusal_respected", requirements=("DMP-006",), title="Refus du DMP respectés, utilisateur informé")
 def refusal_respected(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     calls = _dmp(evidence, context)
-    refused = [c for c in calls if (c.outcome or "").endswith(":refus") or c.outcome == "failure"]
+    refused = [c for c in calls if dmp_refused(c)]
     if not refused:
         return [omitted("le DMP n'a rien refusé pour ce patient", None)]
     findings = []
@@ -459,7 +528,7 @@ def consult_by_record_ins(evidence: Evidence, context: CheckContext) -> list[Ver
     record = evidence.json(records[-1], "record") if records else None
     if not record or not record.get("ins_matricule"):
         return [errored("INS du dossier inconnue : lire le dossier avant", None)]
-    expected = f"{record['ins_matricule']}^^^&{record['ins_oid']}&ISO"
+    expected = f"{record['ins_matricule']}^^^&{record['ins_oid']}&ISO^NH"
     queries = _dmp(evidence, context, ("dmp.iti18",))
     if not queries:
         return [failed("aucune recherche ITI-18 dans le DMP", None)]
@@ -471,7 +540,7 @@ def consult_by_record_ins(evidence: Evidence, context: CheckContext) -> list[Ver
             findings.append(failed(f"requête illisible : {exc}", query_exchange))
             continue
         asked = read_stored_query(body).values("$XDSDocumentEntryPatientId")
-        if asked != [expected]:
+        if [cx_key(a) for a in asked] != [cx_key(expected)]:
             message = f"recherche pour {asked} au lieu de l'INS du dossier {expected} : consulter avec l'INS qualifiée"
             findings.append(failed(message, query_exchange))
     if not findings:
@@ -513,10 +582,10 @@ def access_mode_break_glass(evidence: Evidence, context: CheckContext) -> list[V
     if not modes:
         return [failed("aucune consultation du DMP à juger", None)]
     last, mode = modes[-1]
-    if mode != "BRIS_DE_GLACE":
+    if mode != "bris_de_glace":  # TRE_R248 code (read lower-cased: the code system is case-insensitive)
         return [
             failed(
-                f"mode {mode!r} : BRIS_DE_GLACE attendu, l'utilisateur l'a choisi",
+                f"mode {mode!r} : bris_de_glace (TRE_R248) attendu, l'utilisateur l'a choisi",
                 last,
             )
         ]

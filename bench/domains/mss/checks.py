@@ -190,7 +190,7 @@ def xdm_problems(package_bytes: bytes, context: CheckContext) -> list[str]:
             problems.append(where + f"document {uri!r} absent de IHE_XDM/SUBSET01")
             continue
         problems += [where + p for p in consistency_problems(entry, document, local_patient_allowed=True)]
-        problems += [where + p for p in code_problems(entry, context)]
+        problems += [where + p for p in code_problems(entry, context, dmp=False)]
     return problems
 
 
