@@ -302,3 +302,57 @@ def test_every_official_vihf_resigned_is_accepted_and_the_unsigned_one_refused(
     assert response.status_code == 400 and "assertion non signée" in response.text
     modes = [x.meta["vihf"]["authentication_mode"] for x in hub.journal.exchanges]
     assert modes == ["DIRECTE", "INDIRECTE", "INDIRECTE_RENFORCEE", "DIRECTE"]
+
+
+def test_td02_for_another_patient_than_the_vihf_is_refused(
+    hub: SimulatorHub, dmp: DmpSimulators, client: httpx.Client, pki: BenchPki
+) -> None:
+    other = '<value root="1.2.250.1.213.1.4.10" extension="255022B03301118"/>'
+    request = adapted(
+        "TD0.2_-_Test_dexistence_requete.xml",
+        pki,
+        **{'<value root="1.2.250.1.213.1.4.10" extension="207058575627097"/>': other},
+    )
+    response = _post(client, dmp, "patients", request, SOAP12)
+    assert response.status_code == 400 and "n'est pas celui du VIHF" in response.text
+    subcode = _envelope(response.content).find(f".//{{{SOAP}}}Subcode/{{{SOAP}}}Value")
+    assert subcode.text == "dmp:PatientNonConcordant" and "dmp" in subcode.nsmap
+
+
+def test_td03_sets_the_missing_authorisation_and_td02_then_says_valide(
+    hub: SimulatorHub, dmp: DmpSimulators, client: httpx.Client, pki: BenchPki
+) -> None:
+    ns = {"h": HL7, "a": "urn:si-dmp-habilitations"}
+
+    def authorisation() -> str:
+        answer = body(
+            _envelope(
+                _post(client, dmp, "patients", adapted("TD0.2_-_Test_dexistence_requete.xml", pki), SOAP12).content
+            )
+        )
+        line = next(
+            a
+            for a in answer.iterfind("h:attentionLine", ns)
+            if a.find("h:keyWordText", ns).get("code") == "AUTORISATION"
+        )
+        return str(line.find("h:value", ns).get("code"))
+
+    dmp.state.registry.set_patient_state(PATIENT, "non_autorise")
+    assert authorisation() == "AUCUNE"
+    added = _post(
+        client, dmp, "habilitations", adapted("TD0.3_-_Mise_a_jour_de_lautorisation_requete.xml", pki), SOAP12
+    )
+    assert body(_envelope(added.content)).findtext("a:output/a:status", namespaces=ns) == "DMPOk"
+    assert authorisation() == "VALIDE"
+    dmp.state.registry.set_patient_state(PATIENT, "opposition")
+    assert authorisation() == "INTERDIT"
+    refused = _post(
+        client, dmp, "habilitations", adapted("TD0.3_-_Mise_a_jour_de_lautorisation_requete.xml", pki), SOAP12
+    )
+    assert body(_envelope(refused.content)).findtext("a:output/a:status", namespaces=ns) == "DMPAccessDenied"
+    dmp.state.registry.set_patient_state(PATIENT, "absent")
+    answer = body(
+        _envelope(_post(client, dmp, "patients", adapted("TD0.2_-_Test_dexistence_requete.xml", pki), SOAP12).content)
+    )
+    assert answer.find("h:controlActProcess/h:queryAck/h:queryResponseCode", ns).get("code") == "NF"
+    assert answer.find("h:controlActProcess/h:subject", ns) is None

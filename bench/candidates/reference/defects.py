@@ -138,7 +138,12 @@ DEFECTS: dict[str, Defect] = {
         Defect(
             "dmp.no_access_test",
             "N'effectue pas le test d'existence et d'autorisation DMP (TD0.2) avant d'alimenter ou de consulter",
-            frozenset({"DMP-001"}),
+            frozenset({"DMP-001", "DMP-025"}),  # without the access test, a missing authorisation is never set
+        ),
+        Defect(
+            "dmp.no_authorisation_request",
+            "Ne pose pas l'autorisation d'accès (TD0.3) quand le test d'accès n'en trouve aucune",
+            frozenset({"DMP-025"}),
         ),
         Defect(
             "dmp.feed_on_user_request",

@@ -14,7 +14,7 @@ def _identify_http(body: bytes, content_type: str) -> str | None:
     from simulators.dmp.messages import ACTIONS
 
     try:
-        parsed = read_envelope(parse_mtom(body, content_type, max_bytes=len(body) + 1).envelope)
+        parsed = read_envelope(parse_mtom(body, content_type, max_bytes=len(body) + 1).envelope, accept_soap11=True)
     except (MtomError, UnsafeXmlError, SoapError):
         return None
     return ACTIONS.get(parsed.action or "")

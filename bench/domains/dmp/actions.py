@@ -24,7 +24,7 @@ class ServerParams(Params):
     "open_patient_record",
     domain="dmp",
     description="Ouvrir le dossier du patient (vague 2 : test d'accès au DMP sans clic)",
-    causes=("dmp.td02",),
+    causes=("dmp.td02", "dmp.td03"),
 )
 def open_patient_record(context: ActionContext, params: NoParams) -> None:
     context.adapter.open_patient_record(context.require_patient().fixture.ref)

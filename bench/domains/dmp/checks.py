@@ -23,6 +23,7 @@ from simulators.common.namespaces import HL7
 from simulators.common.soap import SoapError, read_envelope
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.cx import cx_key
+from simulators.dmp.habilitations import read_set_authorization
 from simulators.dmp.messages import read_stored_query
 from simulators.dmp.vihf import find_assertion, judge_captured_vihf
 from simulators.dmp.xds import REPLACE, RIM, SIGNS, XDSB, RegistryObject, Submission, read_submission
@@ -31,7 +32,7 @@ from simulators.insi.ins import INS_OIDS
 NS = {"h": HL7}
 FEEDS = ("dmp.iti41",)
 USES = ("dmp.iti41", "dmp.iti18", "dmp.iti43", "dmp.iti57")
-ALL = ("dmp.td02", *USES)
+ALL = ("dmp.td02", "dmp.td03", *USES)
 MASKED = ("MASQUE_PS", "1.2.250.1.213.1.1.4.13")
 
 
@@ -518,6 +519,53 @@ def masking(evidence: Evidence, context: CheckContext) -> list[Verdict]:
         "alors que l'utilisateur l'a demandée"
     )
     return [failed(text, updates[-1] if updates else None)]
+
+
+# DMP-025 -------------------------------------------------------------------------------------------------------
+def _authorisation_action(evidence: Evidence, call: Exchange) -> str | None:
+    """The ``action`` (AJOUT, SUPPRESSION) a TD0.3 request asked for, read from its bytes."""
+    ref = call.files.get("request")
+    try:
+        message = parse_mtom(evidence.part(call, "request") or b"", ref.media_type if ref else "", max_bytes=1 << 26)
+        body = read_envelope(message.envelope, accept_soap11=True).body_element
+    except (MtomError, UnsafeXmlError, SoapError):
+        return None
+    read = read_set_authorization(body)
+    return None if isinstance(read, str) else read.action
+
+
+@check("dmp.authorisation_set", requirements=("DMP-025",), title="Autorisation d'accès posée (TD0.3)")
+def authorisation_set(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    calls = _dmp(evidence, context, ("dmp.td02", "dmp.td03"))
+    tests = [c for c in calls if c.transaction == "dmp.td02"]
+    missing = [c for c in tests if (c.outcome or "").endswith(":AUCUNE")]
+    forbidden = [c for c in tests if (c.outcome or "").endswith(":INTERDIT")]
+    added = [c for c in calls if c.transaction == "dmp.td03" and _authorisation_action(evidence, c) == "AJOUT"]
+    findings = [
+        failed(
+            "autorisation posée (TD0.3 AJOUT) alors que le DMP indique que le patient a bloqué ce professionnel "
+            "(AUTORISATION INTERDIT) : ne jamais passer outre l'opposition du patient",
+            call,
+        )
+        for call in added
+        if any(t.seq < call.seq for t in forbidden)
+    ]
+    if not missing and not forbidden:
+        return findings or [omitted("le DMP n'a signalé aucune autorisation manquante pour ce patient", None)]
+    for test in missing:
+        following = [a for a in added if a.seq > test.seq]
+        if not following:
+            message = (
+                f"le test d'accès (TD0.2) a répondu {test.outcome} et aucune autorisation (TD0.3 AJOUT) n'a suivi : "
+                "le logiciel doit poser l'autorisation d'accès quand le patient ne s'y oppose pas"
+            )
+            findings.append(failed(message, test))
+        elif not (following[0].outcome or "").startswith("DMPOk"):
+            findings.append(failed(f"TD0.3 AJOUT refusée par le DMP ({following[0].outcome})", following[0]))
+    if not findings:
+        message = "autorisation d'accès posée (TD0.3 AJOUT) après le test d'existence, sans action de l'utilisateur"
+        return [passed(message, added[-1] if added else tests[-1])]
+    return findings
 
 
 # DMP-009 -------------------------------------------------------------------------------------------------------
