@@ -55,6 +55,7 @@ class _Record:
             return None
         if self.dmp is None or self.dmp.ins != self.ins_matricule:
             self.dmp = DmpPatient(self.ins_matricule, self.ins_oid, self.local_id)
+        self.dmp.traits = (self.birth_name, self.first_name, self.sex, self.birth_date)
         return self.dmp
 
     def refresh_status(self) -> None:

@@ -138,7 +138,13 @@ DEFECTS: dict[str, Defect] = {
         Defect(
             "dmp.no_access_test",
             "N'effectue pas le test d'existence et d'autorisation DMP (TD0.2) avant d'alimenter ou de consulter",
-            frozenset({"DMP-001", "DMP-025"}),  # without the access test, a missing authorisation is never set
+            # Without the access test, a missing authorisation is never set and diverging traits never seen.
+            frozenset({"DMP-001", "DMP-014", "DMP-025"}),
+        ),
+        Defect(
+            "dmp.ignore_traits_divergence",
+            "Ignore les traits divergents que le DMP renvoie au test d'accès et alimente sans avertir",
+            frozenset({"DMP-014"}),
         ),
         Defect(
             "dmp.no_authorisation_request",

@@ -31,6 +31,7 @@ from bench.fixtures.documents import Practitioner
 from bench.fixtures.vihf import VihfContext, build_vihf
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.common.namespaces import HL7
+from simulators.insi.ins import normalise_trait
 
 SOFTWARE = ("segur-bench-reference", "0.1.0", "HOMOLOGATION-DMP-TEST-0001")
 FIND_DOCUMENTS = "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d"
@@ -58,7 +59,8 @@ class DmpPatient:
     ins: str
     oid: str
     local_id: str
-    access: str | None = None  # "autorise" or "refus:<why>"
+    access: str | None = None  # "autorise", "refus:<why>" or "a_confirmer" (identity traits differ from the DMP's)
+    traits: tuple[str, str, str, str] = ("", "", "", "")  # the record's birth name, first name, sex, birth date
     documents: list[HeldDocument] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
@@ -179,11 +181,16 @@ class DmpPractice:
             patient.access = "refus:DMP fermé"
             patient.messages.append("DMP : le DMP du patient est fermé")
             return False
-        if (
-            authorisation != "VALIDE"
-            and authorisation != "INTERDIT"
-            and "dmp.no_authorisation_request" not in self.defects
-        ):
+        divergence = _traits_divergence(answer.body, patient.traits)
+        if divergence and "dmp.ignore_traits_divergence" not in self.defects:
+            # SC.DMP/CONF.01: traced and shown; nothing is fed until the professional confirms the identity.
+            patient.access = "a_confirmer"
+            patient.messages.append(
+                f"DMP : traits d'identité divergents entre le dossier et le DMP ({divergence}) : "
+                "confirmer l'identité avant d'alimenter le DMP"
+            )
+            return False
+        if authorisation not in ("VALIDE", "INTERDIT") and "dmp.no_authorisation_request" not in self.defects:
             authorisation = self._request_authorisation(patient) or authorisation
         if authorisation != "VALIDE":
             patient.access = f"refus:autorisation {authorisation or 'absente'}"
@@ -230,6 +237,9 @@ class DmpPractice:
             if patient.access is None:
                 self._queue(patient, document, replaces)
                 return
+        if patient.access == "a_confirmer":
+            document.dmp_status = "a_envoyer"  # held until the professional confirms the identity
+            return
         if patient.access is not None and patient.access != "autorise" and "dmp.retry_storm" not in self.defects:
             document.dmp_status = "refuse"
             return
@@ -377,6 +387,25 @@ class DmpPractice:
             patient.documents.append(document)
             if "dmp.republish_integrated" in self.defects:
                 self.feed(patient, HeldDocument("dmp", data, unique_id, document.title))
+
+
+def _traits_divergence(answer: Any, traits: tuple[str, str, str, str]) -> str:
+    """What differs between the record's traits and the patient the DMP answered in TD0.2 ("" when nothing does)."""
+    person = answer.find(f".//{{{HL7}}}patient/{{{HL7}}}patientPerson")
+    if person is None or not any(traits):
+        return ""
+    birth_name, first_name, sex, birth_date = traits
+    gender = person.find(f"{{{HL7}}}administrativeGenderCode")
+    born = person.find(f"{{{HL7}}}birthTime")
+    compared = {
+        "nom de naissance": (person.findtext(f"{{{HL7}}}name/{{{HL7}}}family", "") or "", birth_name),
+        "prénom": (person.findtext(f"{{{HL7}}}name/{{{HL7}}}given", "") or "", first_name),
+        "sexe": (gender.get("code", "") if gender is not None else "", sex),
+        "date de naissance": ((born.get("value", "") if born is not None else "")[:8], birth_date.replace("-", "")),
+    }
+    # Compared as INSi compares traits: no case, no diacritics.
+    differ = [name for name, (dmp, own) in compared.items() if dmp and normalise_trait(dmp) != normalise_trait(own)]
+    return ", ".join(differ)
 
 
 def _access_test_query(patient: DmpPatient) -> str:

@@ -27,7 +27,7 @@ from simulators.dmp.habilitations import read_set_authorization
 from simulators.dmp.messages import read_stored_query
 from simulators.dmp.vihf import find_assertion, judge_captured_vihf
 from simulators.dmp.xds import REPLACE, RIM, SIGNS, XDSB, RegistryObject, Submission, read_submission
-from simulators.insi.ins import INS_OIDS
+from simulators.insi.ins import INS_OIDS, normalise_trait
 
 NS = {"h": HL7}
 FEEDS = ("dmp.iti41",)
@@ -519,6 +519,80 @@ def masking(evidence: Evidence, context: CheckContext) -> list[Verdict]:
         "alors que l'utilisateur l'a demandée"
     )
     return [failed(text, updates[-1] if updates else None)]
+
+
+# DMP-014 -------------------------------------------------------------------------------------------------------
+def _dmp_traits(evidence: Evidence, call: Exchange) -> dict[str, str] | None:
+    """The patient's traits a TD0.2 answer carried (PRPA_IN201308UV02 patientPerson), read from its bytes."""
+    ref = call.files.get("response")
+    try:
+        message = parse_mtom(evidence.part(call, "response") or b"", ref.media_type if ref else "", max_bytes=1 << 26)
+        body = read_envelope(message.envelope).body_element
+    except (MtomError, UnsafeXmlError, SoapError):
+        return None
+    person = body.find(".//h:subject1/h:patient/h:patientPerson", NS)
+    if person is None:
+        return None
+    gender, born = person.find("h:administrativeGenderCode", NS), person.find("h:birthTime", NS)
+    return {
+        "nom de naissance": person.findtext("h:name/h:family", "", NS),
+        "prénom": person.findtext("h:name/h:given", "", NS),
+        "sexe": gender.get("code", "") if gender is not None else "",
+        "date de naissance": (born.get("value", "") if born is not None else "")[:8],
+    }
+
+
+def traits_divergence(dmp: dict[str, str], record: dict[str, Any]) -> list[str]:
+    """The traits on which the DMP's identity and the record's differ (compared as INSi compares them: no case, no
+    diacritics)."""
+    own = {
+        "nom de naissance": record.get("birth_name") or "",
+        "prénom": record.get("first_name") or "",
+        "sexe": record.get("sex") or "",
+        "date de naissance": (record.get("birth_date") or "").replace("-", ""),
+    }
+    return [name for name, value in dmp.items() if value and normalise_trait(value) != normalise_trait(own[name])]
+
+
+@check("dmp.traits_divergence", requirements=("DMP-014",), title="Divergence des traits au test d'accès signalée")
+def traits_divergence_reported(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    keys = context.patient.keys if context.patient else None
+    records = evidence.select(transactions=(RECORD,), keys=keys)
+    if not records:
+        return [errored("dossier du patient non lu : lire le dossier avant de juger la divergence", None)]
+    record = evidence.json(records[-1], "record") or {}
+    diverging = []
+    tests = _dmp(evidence, context, ("dmp.td02",))
+    if not tests:
+        message = "aucun test d'accès (TD0.2) : le logiciel ne peut constater une divergence des traits du DMP"
+        return [failed(message, records[-1])]
+    for test in tests:
+        traits = _dmp_traits(evidence, test)
+        if traits and (differ := traits_divergence(traits, record)):
+            diverging.append((test, differ))
+    if not diverging:
+        return [omitted("traits du DMP identiques à ceux du dossier au test d'accès : rien à signaler", None)]
+    test, differ = diverging[0]
+    findings = []
+    feeds = [f for f in _dmp(evidence, context, FEEDS) if f.seq > test.seq]
+    if feeds:
+        message = (
+            f"DMP alimenté ({feeds[0].transaction}) alors que ses traits divergent de ceux du dossier "
+            f"({', '.join(differ)}) : l'utilisateur doit confirmer l'identité avant toute alimentation"
+        )
+        findings.append(failed(message, feeds[0]))
+    later = [r for r in records if r.seq > test.seq]
+    messages = (evidence.json(later[-1], "record") or {}).get("messages", []) if later else []
+    if not any("trait" in m.lower() for m in messages):
+        message = (
+            f"le DMP a renvoyé des traits différents de ceux du dossier ({', '.join(differ)}) et l'utilisateur n'en "
+            "est pas averti (aucun message du dossier ne mentionne les traits)"
+        )
+        findings.append(failed(message, later[-1] if later else test))
+    if not findings:
+        message = f"divergence des traits ({', '.join(differ)}) signalée à l'utilisateur, aucune alimentation avant"
+        return [passed(message, test)]
+    return findings
 
 
 # DMP-025 -------------------------------------------------------------------------------------------------------

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 class DmpPatientFixture(FixtureFields):
     dmp: Literal["actif", "absent", "ferme", "opposition", "non_autorise"] = "actif"
     dmp_documents: list[DocumentKindName] = Field(default_factory=list)
+    # The identity the DMP holds for the patient (TD0.2 answers it): the national base's traits, or the same with
+    # another birth date (a DMP opened from a mistyped identity, SC.DMP/CONF.01).
+    dmp_traits: Literal["identiques", "divergents"] = "identiques"
 
 
 class DmpScenarioFixture(FixtureFields):

@@ -4,6 +4,8 @@ exactly as a feed would store them."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bench.fixtures.colleague import COLLEAGUE, colleague_record_target
 from bench.fixtures.documents import build_cda
 from bench.fixtures.xds import SubmissionContext, provide_and_register
@@ -32,3 +34,17 @@ def seed_patient(state: DmpState, person: Person, dmp_state: PatientState, kinds
         registry.set_patient_state(person.matricule, dmp_state)
         if outcome.errors:
             raise RuntimeError(f"amorçage du DMP impossible : {', '.join(outcome.errors)}")
+
+
+def dmp_traits(person: Person, *, divergent: bool = False) -> dict[str, str]:
+    """The identity the DMP answers in TD0.2: the national base's strict traits, or the same born a day later."""
+    traits = person.traits
+    birth_date = traits.birth_date
+    if divergent:
+        birth_date = (dt.date.fromisoformat(birth_date) + dt.timedelta(days=1)).isoformat()
+    return {
+        "birth_name": traits.birth_name,
+        "first_name": traits.first_name,
+        "sex": traits.sex,
+        "birth_date": birth_date,
+    }

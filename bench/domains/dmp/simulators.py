@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bench.domains.base import Endpoint, SimulatorSetup
 from bench.domains.dmp import PORT
 from bench.domains.dmp.fixtures import DmpPatientFixture, DmpScenarioFixture
-from bench.domains.dmp.seed import seed_patient
+from bench.domains.dmp.seed import dmp_traits, seed_patient
 from simulators.common.server import SimulatorServer
 from simulators.dmp.app import DMP_PATH, create_dmp_app, open_state
 from simulators.insi.identities import load_identities
@@ -68,8 +68,12 @@ class DmpSimulators:
         for patient in patients.values():
             fixture = patient.fixture
             dmp = fixture.part(DmpPatientFixture)
-            if fixture.identity and (dmp.dmp != "actif" or dmp.dmp_documents):
-                person = self.identities.by_id(fixture.identity)
+            if not fixture.identity:
+                continue
+            person = self.identities.by_id(fixture.identity)
+            traits = dmp_traits(person, divergent=dmp.dmp_traits == "divergents")
+            self.state.registry.set_traits(person.matricule, traits)
+            if dmp.dmp != "actif" or dmp.dmp_documents:
                 seed_patient(self.state, person, dmp.dmp, list(dmp.dmp_documents))
         self.state.outage = scenario.fixtures.part(DmpScenarioFixture).dmp_outage_until is not None
 
