@@ -62,10 +62,14 @@ class _Sha1Signer(XMLSigner):
         return None
 
 
-def resign(assertion_xml: str, pki: BenchPki, now: dt.datetime) -> str:
+def resign(assertion_xml: str, pki: BenchPki, now: dt.datetime, spelling: str = "Authentification_mode") -> str:
     """The example's assertion, unsigned, stamped ``now`` and signed again with the bench's client key, keeping the
-    example's algorithms."""
+    example's algorithms; ``spelling``: the name of its authentication mode attribute (``Authentification_Mode`` as
+    ANS's DRIMbox and the official C# sample write it)."""
     assertion = etree.fromstring(assertion_xml.encode(), _PARSER)
+    for attribute in assertion.iter(f"{{{SAML}}}Attribute"):
+        if attribute.get("Name") == "Authentification_mode":
+            attribute.set("Name", spelling)
     for signature in assertion.findall(f"{{{DSIG}}}Signature"):
         assertion.remove(signature)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -90,12 +94,12 @@ def resign(assertion_xml: str, pki: BenchPki, now: dt.datetime) -> str:
     return str(etree.tostring(signed, encoding="unicode"))
 
 
-def adapted(name: str, pki: BenchPki, **replacements: str) -> str:
+def adapted(name: str, pki: BenchPki, spelling: str = "Authentification_mode", **replacements: str) -> str:
     text = example(name)
     found = _ASSERTION.search(text)
     assert found, name
     now = dt.datetime.now(dt.UTC)
-    text = text[: found.start()] + resign(found.group(0), pki, now) + text[found.end() :]
+    text = text[: found.start()] + resign(found.group(0), pki, now, spelling) + text[found.end() :]
     for old, new in replacements.items():
         assert old in text, (name, old)
         text = text.replace(old, new)
@@ -169,11 +173,12 @@ def _post(
 
 
 SOAP12 = "application/soap+xml; charset=UTF-8"
+DRIMBOX = "Authentification_Mode"  # the flow below is sent as a DRIMbox-built client spells the VIHF
 
 
 def feed_td21(client: httpx.Client, dmp: DmpSimulators, pki: BenchPki) -> httpx.Response:
     text = adapted(
-        "TD2.1_-_Alimentation_requete.xml", pki, **{'Document id="documentME2"': 'Document id="DocumentME2"'}
+        "TD2.1_-_Alimentation_requete.xml", pki, DRIMBOX, **{'Document id="documentME2"': 'Document id="DocumentME2"'}
     )
     boundary = "----=_Part_9_20030738.1554380517598"
     content_type = (
@@ -224,12 +229,18 @@ def test_td03_authorisation_answers_as_the_official_example(
     assert answer.findtext("a:output/a:context", namespaces=ns) == "Autorisation déjà présente aucune action effectuée"
 
 
-def test_td21_td31_td32_td33d_td33c_feed_find_retrieve_archive_delete(
+def test_a_drimbox_style_client_tests_access_authorises_feeds_finds_retrieves_archives_and_deletes(
     hub: SimulatorHub, dmp: DmpSimulators, client: httpx.Client, pki: BenchPki
 ) -> None:
+    """TD0.2, TD0.3, TD2.1 (^NH, SHA-1 VIHF spelled Authentification_Mode), TD3.1, TD3.2, TD3.3d, TD3.3c."""
+    tested = _post(client, dmp, "patients", adapted("TD0.2_-_Test_dexistence_requete.xml", pki, DRIMBOX), SOAP12)
+    assert_like_official(tested, "TD0.2_-_Test_dexistence_reponse.xml", TD02_GAPS)
+    request = adapted("TD0.3_-_Mise_a_jour_de_lautorisation_requete.xml", pki, DRIMBOX)
+    authorised = _post(client, dmp, "habilitations", request, SOAP12)
+    assert_like_official(authorised, "TD0.3_-_Mise_a_jour_de_lautorisation_reponse.xml")
     fed = assert_like_official(feed_td21(client, dmp, pki), "TD2.1_-_Alimentation_reponse.xml")
     assert _status(fed).endswith(":Success")
-    request = adapted("TD3.1_-_Recherche_de_document_requete.xml", pki)
+    request = adapted("TD3.1_-_Recherche_de_document_requete.xml", pki, DRIMBOX)
     found = assert_like_official(
         _post(client, dmp, "registry", request, SOAP12),
         "TD3.1_-_Recherche_de_document_reponse.xml",
@@ -247,7 +258,10 @@ def test_td21_td31_td32_td33d_td33c_feed_find_retrieve_archive_delete(
     document = "1.2.250.1.999.1.1.7898.3.1622814651504"
     assert set(entries) == {document, "1.2.250.1.999.1.1.7898.4.1622814651504"}  # the document and its signature
     request = adapted(
-        "TD3.2_-_Consultation_dun_document_requete.xml", pki, **{"1.2.250.1.999.1.1.7898.1.995657292": document}
+        "TD3.2_-_Consultation_dun_document_requete.xml",
+        pki,
+        DRIMBOX,
+        **{"1.2.250.1.999.1.1.7898.1.995657292": document},
     )
     retrieved = _post(client, dmp, "repository", request, SOAP12)
     assert retrieved.status_code == 200
@@ -258,6 +272,7 @@ def test_td21_td31_td32_td33d_td33c_feed_find_retrieve_archive_delete(
     archive = adapted(
         "TD3.3d_-_Archiver_un_document_requete.xml",
         pki,
+        DRIMBOX,
         **{"urn:uuid:fe5287a2-ae6a-11eb-8f5d-0050569e422e": entries[document]},
     )
     archived = assert_like_official(
@@ -269,13 +284,15 @@ def test_td21_td31_td32_td33d_td33c_feed_find_retrieve_archive_delete(
     text = example("TD3.3c_-_Supprimer_un_document_requete.xml")
     target = re.search(r'targetObject="(urn:uuid:[^"]+)"', text)
     assert target
-    delete = adapted("TD3.3c_-_Supprimer_un_document_requete.xml", pki, **{target.group(1): entries[document]})
+    delete = adapted("TD3.3c_-_Supprimer_un_document_requete.xml", pki, DRIMBOX, **{target.group(1): entries[document]})
     deleted = assert_like_official(
         _post(client, dmp, "registry", delete, SOAP12), "TD3.3c_-_Supprimer_un_document_reponse.xml"
     )
     assert _status(deleted).endswith(":Success")
     assert dmp.state.registry.entry(unique_id=document) is None
     assert [x.transaction for x in hub.journal.exchanges] == [
+        "dmp.td02",
+        "dmp.td03",
         "dmp.iti41",
         "dmp.iti18",
         "dmp.iti43",
@@ -283,6 +300,7 @@ def test_td21_td31_td32_td33d_td33c_feed_find_retrieve_archive_delete(
         "dmp.iti57",
     ]
     assert all(x.meta["vihf"]["problems"] == [] for x in hub.journal.exchanges)
+    assert {x.meta["vihf"]["authentication_mode"] for x in hub.journal.exchanges} == {"DIRECTE"}
 
 
 def test_every_official_vihf_resigned_is_accepted_and_the_unsigned_one_refused(
