@@ -49,6 +49,11 @@ class SimulatorsConfig(_Strict):
         default_factory=dict,
         description="Fixed ports by simulator (names: `segur-bench serve --help`); 0 or absent picks a free port",
     )
+    strict_tls: list[str] = Field(
+        default_factory=list,
+        description="Simulators whose listener keeps to the real service's published TLS profile instead of the "
+        "bench's (TLS 1.2 or 1.3); names: the domains declaring one (`segur-bench catalogue domains`)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -105,6 +110,13 @@ def load_config(path: Path | None = None) -> BenchConfig:
     if env.get("SEGUR_BENCH_OUT"):
         config.out = Path(env["SEGUR_BENCH_OUT"])
     config = BenchConfig.model_validate(config.model_dump())
+    from bench.domains import registry  # lazy: the command line's start-up stays light (issue 21)
+
+    strict = {domain.name for domain in registry.load().values() if domain.published_tls}
+    if not set(config.simulators.strict_tls) <= strict:
+        where = chosen or CONFIG_NAME
+        wrong = ", ".join(sorted(set(config.simulators.strict_tls) - strict))
+        raise ConfigError([f"{where}:1: simulators.strict_tls : {wrong} (possibles : {', '.join(sorted(strict))})"])
     unknown = unknown_ports(config.simulators.ports)
     if unknown:
         where = chosen or CONFIG_NAME
@@ -153,6 +165,8 @@ simulators:
   # Fixed ports make it easy to configure real software once; 0 picks a free port at each run.
   ports:
 @PORTS@
+  # Keep a simulator to the real service's published TLS profile (dmp: TLS 1.2, the DMP's cipher suites)
+  # strict_tls: [dmp]
 
 # Multiply every waiting time (slow software, or busy test machines)
 timeout_factor: 1.0

@@ -71,3 +71,13 @@ def test_serve_refuses_an_unknown_or_malformed_port() -> None:
     for value in ("dmpp=8444", "insi", "insi=99999"):
         result = runner.invoke(app, ["serve", "--port", value])
         assert result.exit_code == 2, (value, result.output)
+
+
+def test_strict_tls_names_a_domain_that_publishes_a_tls_profile(tmp_path: Path) -> None:
+    path = tmp_path / "segur-bench.yaml"
+    path.write_text("simulators:\n  strict_tls: [dmp]\n")
+    assert load_config(path).simulators.strict_tls == ["dmp"]
+    path.write_text("simulators:\n  strict_tls: [insi]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "strict_tls : insi (possibles : dmp)" in str(caught.value)

@@ -15,7 +15,9 @@ from tests.toy_domain import DOMAIN as TOY
 
 def test_the_bench_domains_load_by_default() -> None:
     assert {"ins", "dmp", "mss", "cda", "sec", "gen"} <= set(domains.load())
-    assert domains.channel_of("dmp-untrusted") == Channel("dmp-untrusted", "http", untrusted=True)
+    assert domains.channel_of("dmp-untrusted") == Channel(
+        "dmp-untrusted", "http", untrusted=True, before_tls=("dmp.tls_refused",)
+    )
     assert domains.domain_of_transaction("mss.smtp.message").name == "mss"  # type: ignore[union-attr]
     assert domains.domain_of_requirement("CDA-003").name == "cda"  # type: ignore[union-attr]
 

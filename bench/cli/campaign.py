@@ -126,6 +126,7 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
         pack=packs[0] if packs else None,
         host=settings.simulators.host,
         ports=dict(settings.simulators.ports),
+        strict_tls=list(settings.simulators.strict_tls),
     )
     interactive = settings.candidate.kind == "operator"
     campaign: Campaign | None = None

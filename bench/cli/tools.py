@@ -99,7 +99,10 @@ def serve(
     pki = bench_pki()
     run_dir = (out_dir or settings.out) / f"serve-{new_run_id()}"
     ports = {**settings.simulators.ports, **parse_ports(port or [])}
-    with SimulatorHub(run_dir, pki, host=host or settings.simulators.host, ports=ports) as hub:
+    hub = SimulatorHub(
+        run_dir, pki, host=host or settings.simulators.host, ports=ports, strict_tls=settings.simulators.strict_tls
+    )
+    with hub:
         for endpoint in hub.endpoints():
             out.print(f"{endpoint.label} : {endpoint.value}", soft_wrap=True)
         out.print(f"AC à approuver : {pki.ca.cert}")

@@ -83,6 +83,7 @@ class SimulatorSetup:
     state_dir: Path
     host: str
     ports: Mapping[str, int]
+    strict_tls: frozenset[str] = frozenset()  # simulators that keep to the real service's published TLS profile
 
 
 class RunningSimulators(Protocol):
@@ -148,6 +149,8 @@ class Domain:
     # Its simulators: started by the hub for a campaign or ``serve``, given the setup; None for a domain without.
     start_simulators: Callable[[SimulatorSetup], RunningSimulators] | None = None
     ports: tuple[Port, ...] = ()
+    # The simulators can keep to the real service's published TLS profile (``simulators.strict_tls``).
+    published_tls: bool = False
     # A folder with ``requirements/*.yaml`` and ``scenarios/**/*.yaml`` the catalogue adds (a domain shipped apart
     # from the bench's own content).
     content: Path | None = None

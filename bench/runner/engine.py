@@ -56,6 +56,7 @@ class CampaignOptions:
     timeout_factor: float = 1.0  # scales every expectation's wait (slow real software, or fast tests)
     host: str = "127.0.0.1"
     ports: dict[str, int] = field(default_factory=dict)  # fixed simulator ports by name (0 or absent: a free one)
+    strict_tls: list[str] = field(default_factory=list)  # simulators keeping to the real service's TLS profile
     pack: ValidationPack | None = None  # CI-SIS validation pack for the CDA checks (XSD, schematrons, value sets)
 
 
@@ -121,6 +122,7 @@ class Campaign:
             self.pki,
             host=self.options.host,
             ports=self.options.ports,
+            strict_tls=self.options.strict_tls,
         )
         self._hub.start()
         try:

@@ -3,7 +3,7 @@ candidate its environment. The hub names no domain: each declares how its simula
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
@@ -31,11 +31,19 @@ class SimulatorHub:
     """
 
     def __init__(
-        self, run_dir: Path, pki: BenchPki, *, host: str = "127.0.0.1", ports: Mapping[str, int] | None = None
+        self,
+        run_dir: Path,
+        pki: BenchPki,
+        *,
+        host: str = "127.0.0.1",
+        ports: Mapping[str, int] | None = None,
+        strict_tls: Iterable[str] = (),
     ) -> None:
         self.journal = Journal(run_dir)
         self.pki = pki
-        self._setup = SimulatorSetup(self.journal, pki, run_dir / STATE_DIR, host, dict(ports or {}))
+        self._setup = SimulatorSetup(
+            self.journal, pki, run_dir / STATE_DIR, host, dict(ports or {}), frozenset(strict_tls)
+        )
         self._running: dict[str, RunningSimulators] = {}
 
     def start(self) -> SimulatorHub:

@@ -32,6 +32,17 @@ class Credential:
     key: Path
 
 
+# OpenSSL names of the DMP's published suites (PDT-INF-579; see BenchPki.dmp_server_context).
+DMP_CIPHERS = ":".join(
+    (
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-SHA384",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    )
+)
+
+
 @dataclass(frozen=True)
 class BenchPki:
     """Paths of the bench PKI's files.
@@ -53,6 +64,15 @@ class BenchPki:
         context.load_cert_chain(self.server.cert, self.server.key)
         context.load_verify_locations(self.ca.cert)
         context.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_OPTIONAL
+        return context
+
+    def dmp_server_context(self) -> ssl.SSLContext:
+        """The server context with the DMP's published TLS profile: TLS 1.2 only, ECDHE-RSA key exchange with
+        AES-GCM, AES-256-CBC-SHA384 or ChaCha20-Poly1305 (GIE SESAM-Vitale information sheet PDT-INF-579, DMP
+        cipher suites, 10/07/2025)."""
+        context = self.server_context()
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.set_ciphers(DMP_CIPHERS)
         return context
 
     def untrusted_server_context(self) -> ssl.SSLContext:

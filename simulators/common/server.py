@@ -1,8 +1,11 @@
 """Run an ASGI simulator on a real loopback socket over TLS, in a background thread.
 
-Uvicorn serves the app; two small extensions make it fit a test bench: the TLS context is the bench PKI's
-(TLS 1.2 minimum, client certificate required), and every request's scope carries what the TLS layer saw of
-the peer (protocol version, cipher, client certificate subject) in ``scope["state"]["tls"]``.
+Uvicorn serves the app; three small extensions make it fit a test bench: the TLS context is the bench PKI's
+(TLS 1.2 minimum, client certificate required); every request's scope carries what the TLS layer saw of the peer
+(protocol version, cipher, client certificate subject) in ``scope["state"]["tls"]``; and a handshake that fails (no
+client certificate, a foreign one, an old protocol, a client that refuses the server's certificate) is reported to
+``on_refused`` instead of vanishing: the server runs the handshake itself (``loop.start_tls``), since asyncio drops
+TLS errors silently (they are OSErrors, logged at debug level only).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -19,6 +23,8 @@ from starlette.requests import Request
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 STARTUP_TIMEOUT = 10.0
+HANDSHAKE_TIMEOUT = 15.0
+RefusalListener = Callable[[dict[str, Any]], None]
 # Bound on one request's headers; bodies are bounded by each simulator.
 MAX_HEADER_BYTES = 64 * 1024
 
@@ -46,12 +52,67 @@ def peer_common_name(ssl_object: ssl.SSLObject | None) -> str | None:
     return next((value for rdn in cert.get("subject", ()) for key, value in rdn if key == "commonName"), None)
 
 
+class _Handshaking(asyncio.Protocol):
+    """Holds what arrives between the end of the handshake and the HTTP protocol taking the connection over."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self.eof = False
+
+    def data_received(self, data: bytes) -> None:
+        self.received.append(data)
+
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        return None
+
+
+def describe_refusal(exc: BaseException) -> str:
+    """A handshake failure as the journal says it: the OpenSSL reason when there is one."""
+    reason = getattr(exc, "reason", None)
+    return f"{type(exc).__name__}: {reason}" if reason else f"{type(exc).__name__}: {exc}"
+
+
 class _TlsAwareH11Protocol(H11Protocol):
-    """H11 protocol that puts the TLS peer description in every request's ASGI state."""
+    """H11 protocol that runs the TLS handshake itself (when the server has a TLS context), reports failed handshakes,
+    and puts the TLS peer description in every request's ASGI state."""
+
+    tls_context: ssl.SSLContext | None = None
+    on_refused: RefusalListener | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        if self.tls_context is None:
+            self._take_over(transport)
+            return
+        transport.pause_reading()
+        asyncio.get_running_loop().create_task(self._handshake(transport, self.tls_context))
+
+    def _take_over(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
         self.app_state = {**self.app_state, "tls": describe_tls_peer(transport.get_extra_info("ssl_object"))}
+
+    async def _handshake(self, transport: asyncio.Transport, context: ssl.SSLContext) -> None:
+        peer = transport.get_extra_info("peername")
+        shim = _Handshaking()
+        loop = asyncio.get_running_loop()
+        try:
+            secured = await loop.start_tls(
+                transport, shim, context, server_side=True, ssl_handshake_timeout=HANDSHAKE_TIMEOUT
+            )
+        except (OSError, TimeoutError, ConnectionError) as exc:
+            transport.abort()
+            if self.on_refused is not None:
+                self.on_refused({"address": peer[0] if peer else None, "tls": False, "refused": describe_refusal(exc)})
+            return
+        if secured is None:  # the peer closed during the handshake
+            transport.abort()
+            return
+        secured.set_protocol(self)
+        self._take_over(secured)
+        for data in shim.received:
+            self.data_received(data)
+        if shim.eof:
+            self.eof_received()
 
 
 class _BenchConfig(uvicorn.Config):
@@ -73,7 +134,14 @@ class SimulatorServer:
     """
 
     def __init__(
-        self, app: Any, name: str, *, ssl_context: ssl.SSLContext | None, host: str = "127.0.0.1", port: int = 0
+        self,
+        app: Any,
+        name: str,
+        *,
+        ssl_context: ssl.SSLContext | None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_refused: RefusalListener | None = None,
     ) -> None:
         self.name = name
         self.host = host
@@ -85,10 +153,16 @@ class SimulatorServer:
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
         self.scheme = "https" if ssl_context else "http"
+        # The protocol runs the TLS handshake itself (uvicorn gets no TLS context) so that refusals are reported.
+        protocol = type(
+            "SimulatorProtocol",
+            (_TlsAwareH11Protocol,),
+            {"tls_context": ssl_context, "on_refused": staticmethod(on_refused) if on_refused else None},
+        )
         config = _BenchConfig(
             app,
-            ssl_context,
-            http=_TlsAwareH11Protocol,
+            None,
+            http=protocol,
             lifespan="off",
             log_level="critical",
             access_log=False,

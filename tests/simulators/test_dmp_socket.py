@@ -8,6 +8,8 @@ import email
 import email.policy
 import re
 import ssl
+import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from lxml import etree
 
 from bench.domains.dmp.simulators import DmpSimulators
 from bench.runner.simulators import SimulatorHub
-from simulators.common.pki import BenchPki, ensure_pki
+from simulators.common.pki import DMP_CIPHERS, BenchPki, ensure_pki
 from simulators.dmp.transactions import REPOSITORY_ID
 from tests.simulators import dmp_requests as req
 
@@ -227,7 +229,24 @@ def test_client_without_certificate_and_untrusted_server(hub: SimulatorHub, pki:
         anonymous.post(_dmp(hub).url, content=b"<x/>", headers=SOAP_XML)
     with httpx.Client(verify=pki.client_context()) as careful, pytest.raises(httpx.ConnectError):
         careful.post(_dmp(hub).untrusted_url, content=b"<x/>", headers=SOAP_XML)
-    assert hub.journal.exchanges == []  # nothing reached either server
+    foreign = ssl.create_default_context(cafile=str(pki.ca.cert))
+    foreign.load_cert_chain(str(pki.untrusted_server.cert), str(pki.untrusted_server.key))  # not from the bench CA
+    with httpx.Client(verify=foreign) as impostor, pytest.raises(httpx.HTTPError):
+        impostor.post(_dmp(hub).url, content=b"<x/>", headers=SOAP_XML)
+    old = pki.client_context()
+    with warnings.catch_warnings():  # TLS 1.1 is deprecated: that is what is being tried
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old.maximum_version = ssl.TLSVersion.TLSv1_1
+    with httpx.Client(verify=old) as outdated, pytest.raises(httpx.HTTPError):
+        outdated.post(_dmp(hub).url, content=b"<x/>", headers=SOAP_XML)
+    # Nothing reached either application; each refused handshake is journaled with what the TLS layer said.
+    deadline = time.monotonic() + 5
+    while len(hub.journal.exchanges) < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    refused = hub.journal.exchanges
+    assert [x.transaction for x in refused] == ["dmp.tls_refused"] * 4
+    assert sorted(x.channel for x in refused) == ["dmp", "dmp", "dmp", "dmp-untrusted"]
+    assert all(x.outcome == "refused" and x.peer["tls"] is False and x.meta["error"] for x in refused)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -281,3 +300,25 @@ def _wrapped_for_another_patient(signed: bytes) -> bytes:
     )
     etree.SubElement(attribute, f"{{{saml}}}AttributeValue").text = "255022B03301118^^^&1.2.250.1.213.1.4.10&ISO^NH"
     return bytes(etree.tostring(assertion))
+
+
+def test_the_dmp_tls_profile_keeps_to_tls_12_and_the_dmp_suites(tmp_path: Path, pki: BenchPki) -> None:
+    with SimulatorHub(tmp_path / "run", pki, strict_tls={"dmp"}) as strict:
+        url = _dmp(strict).url
+        with httpx.Client(verify=pki.client_context(), timeout=20) as client:
+            envelope = req.envelope(ITI18, req.find_documents(), req.vihf(pki))
+            assert client.post(url, content=envelope, headers=SOAP_XML).status_code == 200
+        tls = strict.journal.exchanges[-1].peer
+        assert tls["version"] == "TLSv1.2" and tls["cipher"] in DMP_CIPHERS.split(":")
+        modern = pki.client_context()
+        modern.minimum_version = ssl.TLSVersion.TLSv1_3
+        weak = pki.client_context()
+        weak.maximum_version = ssl.TLSVersion.TLSv1_2
+        weak.set_ciphers("AES128-SHA")  # no forward secrecy: not one of the DMP's suites
+        for context in (modern, weak):
+            with httpx.Client(verify=context) as refused, pytest.raises(httpx.HTTPError):
+                refused.post(url, content=envelope, headers=SOAP_XML)
+        deadline = time.monotonic() + 5
+        while len(strict.journal.exchanges) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [x.transaction for x in strict.journal.exchanges] == ["dmp.iti18", "dmp.tls_refused", "dmp.tls_refused"]

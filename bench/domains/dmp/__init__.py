@@ -21,6 +21,7 @@ def _identify_http(body: bytes, content_type: str) -> str | None:
 
 
 PORT = Port("dmp", "Port du simulateur DMP")
+TLS_REFUSED = "dmp.tls_refused"
 
 
 def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
@@ -35,11 +36,16 @@ DOMAIN = Domain(
     label_en="Shared medical record (DMP)",
     requirement_prefixes=("DMP",),
     modules=("bench.domains.dmp.checks", "bench.domains.dmp.actions"),
-    channels=(Channel("dmp", "http"), Channel("dmp-untrusted", "http", untrusted=True)),
+    # A refused TLS handshake (simulators/common/server.py) is journaled and carries nothing: the refusal itself.
+    channels=(
+        Channel("dmp", "http", before_tls=(TLS_REFUSED,)),
+        Channel("dmp-untrusted", "http", untrusted=True, before_tls=(TLS_REFUSED,)),
+    ),
     transaction_prefixes=("dmp.",),
     identify_http=_identify_http,
     start_simulators=_start_simulators,
     ports=(PORT,),
+    published_tls=True,  # TLS 1.2 and the DMP's suites (simulators/common/pki.py dmp_server_context)
     patient_fixture=DmpPatientFixture,
     scenario_fixture=DmpScenarioFixture,
     validate_scenario=scenario_problems,
