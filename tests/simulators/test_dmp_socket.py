@@ -161,6 +161,8 @@ def _rogue_signer(tmp_path: Path) -> tuple[Path, Path]:
         ("incomplete", "wsse:InvalidSecurityToken"),
         ("wrapped", "wsse:FailedCheck"),
         ("malformed_signature", "wsse:FailedCheck"),
+        ("not_yet_valid", "wsse:InvalidSecurityToken"),
+        ("unsigned", "wsse:FailedCheck"),
     ],
 )
 def test_bad_assertions_get_ws_security_faults(
@@ -178,6 +180,10 @@ def test_bad_assertions_get_ws_security_faults(
         assertion = req.vihf(pki, key=key, cert=cert)
     elif variant == "wrapped":
         assertion = _wrapped_for_another_patient(req.vihf(pki))
+    elif variant == "not_yet_valid":
+        assertion = req.vihf(pki, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    elif variant == "unsigned":
+        assertion = re.sub(rb"<ds:Signature\b.*</ds:Signature>", b"", req.vihf(pki), flags=re.S)
     elif variant == "malformed_signature":  # was an HTTP 500 with no journal line
         assertion = re.sub(rb"<ds:SignedInfo>.*</ds:SignedInfo>", b"", req.vihf(pki), flags=re.S)
     else:
