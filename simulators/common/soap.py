@@ -105,10 +105,10 @@ def fault(
     declared = ""
     if subcode and ":" in subcode:
         prefix = subcode.split(":", 1)[0]
-        known = {**FAULT_PREFIXES, **(prefixes or {})}
+        known = {**FAULT_PREFIXES, "soap": SOAP12_NS, **(prefixes or {})}
         if prefix not in known:
             raise ValueError(f"fault subcode prefix {prefix!r} has no namespace")
-        if prefix != "wsa":  # declared on the envelope already
+        if prefix not in ("wsa", "soap"):  # declared on the envelope already
             declared = f' xmlns:{prefix}="{escape(known[prefix])}"'
     body = (
         f"<soap:Fault{declared}><soap:Code><soap:Value>soap:{code}</soap:Value>{sub}</soap:Code>"

@@ -32,6 +32,9 @@ from simulators.insi.messages import (
 
 MAX_BODY_BYTES = 256 * 1024
 INSI_PATH = "/insi"
+LPS_PATH = "/lps"  # the teleservice's own path (https://qualiflps-services-ps-tlsm.ameli.fr:443/lps, CNAM WSDL)
+# The teleservice answers every SOAP fault with HTTP 500 (clients such as padoa's read a fault only then).
+FAULT_STATUS = 500
 Behaviour = Literal["fault", "unavailable"]
 
 
@@ -142,6 +145,7 @@ def create_insi_app(journal: Journal, state: InsiState | None = None) -> Starlet
 
     routes = [
         Route(INSI_PATH, serve, methods=["POST"]),
+        Route(LPS_PATH, serve, methods=["POST"]),
         Route("/", serve, methods=["POST"]),
         Route(INSI_PATH, refuse_get, methods=["GET"]),
     ]
@@ -165,12 +169,12 @@ class _Answer:
 # Misbehaviours a scenario can ask for: (subcode, detail code, reason, detail text), as INSi faults look.
 _BEHAVIOUR_FAULTS: dict[str, tuple[str, str, str, str]] = {
     "unavailable": (
-        "siram_40",
+        "soap:siram_40",
         "insi_102",
         "Le service est temporairement inaccessible. Veuillez renouveler votre demande ultérieurement.",
         "Erreur technique du service de recherche.",
     ),
-    "fault": ("siram_10", "insi_101", "Erreur technique lors du traitement de la demande.", "Erreur technique."),
+    "fault": ("soap:siram_10", "insi_101", "Erreur technique lors du traitement de la demande.", "Erreur technique."),
 }
 
 
@@ -191,7 +195,7 @@ def _refused(
         status,
         fault(code, reason, subcode=subcode, detail_xml=detail),
         request.transaction if request else "insi.invalid",
-        f"fault:{subcode or code}",
+        f"fault:{(subcode or code).removeprefix('soap:')}",
         subjects if subjects is not None else (_subjects(request, []) if request else []),
         meta,
     )
@@ -205,22 +209,26 @@ def _answer(state: InsiState, body: bytes, truncated: bool, content_type: str) -
     try:
         request = request_from_envelope(body, max_bytes=MAX_BODY_BYTES)
     except SoapError as exc:
-        status = 400 if exc.code in ("Sender", "VersionMismatch") else 500
-        return _refused(status, str(exc), exc.code, subcode=exc.subcode)
+        return _refused(FAULT_STATUS, str(exc), exc.code, subcode=exc.subcode)
     expected_action = TRANSACTION_ACTIONS[request.transaction]
     if request.action != expected_action:
-        reason = f"WS-Addressing Action {request.action!r} absente ou incorrecte : {expected_action!r} attendue"
-        return _refused(400, reason, subcode="wsa:ActionMismatch", request=request)
+        said = f"{request.action!r} incorrecte" if request.action else "absente"
+        reason = f"WS-Addressing Action {said} : {expected_action!r} attendue"
+        return _refused(FAULT_STATUS, reason, subcode="wsa:ActionMismatch", request=request)
     if "IDAM" not in request.software or "Nom" not in request.software:
         reason = "ContexteLPS absent ou incomplet (IDAM et Nom du logiciel requis)"
-        return _refused(400, reason, subcode="siram_100", detail=siram_error("DESIR_500", reason), request=request)
+        # siram_100 is the teleservice's refusal of the software (padoa fixture); desir_500 is the bench's detail code
+        detail = siram_error("desir_500", reason)
+        return _refused(FAULT_STATUS, reason, subcode="soap:siram_100", detail=detail, request=request)
     persons = _match(state, request)
     subjects = _subjects(request, persons)
     behaviour = state.behaviour_for(persons)
     if behaviour is not None:
         subcode, detail_code, reason, detail_text = _BEHAVIOUR_FAULTS[behaviour]
         detail = siram_error(detail_code, detail_text)
-        return _refused(500, reason, "Receiver", subcode=subcode, detail=detail, request=request, subjects=subjects)
+        return _refused(
+            FAULT_STATUS, reason, "Receiver", subcode=subcode, detail=detail, request=request, subjects=subjects
+        )
     if len(persons) == 1:
         cr, identity = "00", _identity(persons[0], state.test_oids)
     elif persons:

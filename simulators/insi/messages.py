@@ -13,6 +13,7 @@ GIE SESAM-Vitale integration guide).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
@@ -172,9 +173,12 @@ def result_body(cr: str, identity: InsiIdentity | None) -> str:
 
 
 def siram_error(code: str, text: str) -> str:
-    """The ``siram:Erreur`` detail INSi puts in its faults."""
+    """The ``siram:Erreur`` detail INSi puts in its faults, as the teleservice writes it (padoa/tlsi-ins fixture
+    ``siram_100-desir_500-fake-idam``: ``code="desir_550" messageID="uuid:…" severite="erreur"``, schema
+    ``schema_faultSOAP_V01_01.xsd``)."""
     return (
-        f'<siram:Erreur xmlns:siram="{NS_SIRAM}" severite="fatal" code="{escape(code)}">{escape(text)}</siram:Erreur>'
+        f'<siram:Erreur xmlns:siram="{NS_SIRAM}" code="{escape(code)}" messageID="uuid:{uuid.uuid4()}" '
+        f'severite="erreur">{escape(text)}</siram:Erreur>'
     )
 
 
@@ -187,7 +191,7 @@ def read_result(data: bytes) -> InsiResult:
             cr=None,
             identity=None,
             fault_code=fault.code,
-            fault_subcode=fault.subcode,
+            fault_subcode=(fault.subcode or "").removeprefix("soap:") or None,  # the teleservice writes soap:siram_NN
             fault_detail=fault.detail_code,
         )
     resultat = root.find(f"{{{SOAP12_NS}}}Body/{{{NS_RESULTAT}}}RESULTAT")

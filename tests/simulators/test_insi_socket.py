@@ -9,6 +9,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from bench.domains.ins.simulators import InsiSimulators
 from bench.runner.simulators import SimulatorHub
@@ -58,12 +59,12 @@ def test_client_without_certificate_is_refused(hub: SimulatorHub, pki: BenchPki)
 @pytest.mark.parametrize(
     ("body", "headers", "status", "code"),
     [
-        (search_traits("X", "Y", "M", "2000-01-01", envelope_ns=SOAP11), HEADERS, 400, "soap:VersionMismatch"),
-        (search_traits("X", "Y", "M", "2000-01-01", action=None), HEADERS, 400, "soap:Sender"),
-        (search_traits("X", "Y", "M", "2000-01-01", context=False), HEADERS, 400, "soap:Sender"),
+        (search_traits("X", "Y", "M", "2000-01-01", envelope_ns=SOAP11), HEADERS, 500, "soap:VersionMismatch"),
+        (search_traits("X", "Y", "M", "2000-01-01", action=None), HEADERS, 500, "soap:Sender"),
+        (search_traits("X", "Y", "M", "2000-01-01", context=False), HEADERS, 500, "soap:Sender"),
         (search_traits("X", "Y", "M", "2000-01-01"), {"Content-Type": "text/plain"}, 415, "soap:Sender"),
-        (b"<not-closed", HEADERS, 400, "soap:Sender"),
-        (b"", HEADERS, 400, "soap:Sender"),
+        (b"<not-closed", HEADERS, 500, "soap:Sender"),
+        (b"", HEADERS, 500, "soap:Sender"),
     ],
     ids=["soap11", "no-action", "no-lps-context", "content-type", "malformed", "empty"],
 )
@@ -89,7 +90,7 @@ XXE_UTF16 = XXE.decode().replace('<?xml version="1.0"?>', '<?xml version="1.0" e
 @pytest.mark.parametrize("body", [BILLION_LAUGHS, XXE, XXE_UTF16], ids=["billion-laughs", "xxe", "xxe-utf16"])
 def test_entity_attacks_get_a_fault_and_leak_nothing(hub: SimulatorHub, client: httpx.Client, body: bytes) -> None:
     response = _post(client, hub, body)
-    assert response.status_code == 400
+    assert response.status_code == 500  # the teleservice answers its faults with HTTP 500
     assert b"root:" not in response.content and b"lollol" not in response.content
     assert read_result(response.content).fault_code == "soap:Sender"
     healthy = _post(client, hub, search_traits("LEFEVRE", "HELENE", "F", "1985-06-30"))
@@ -124,7 +125,7 @@ def test_malformed_requests_get_a_soap_fault_and_the_server_goes_on(
     hub: SimulatorHub, client: httpx.Client, body: bytes
 ) -> None:
     response = _post(client, hub, body)
-    assert response.status_code == 400
+    assert response.status_code == 500
     assert read_result(response.content).fault_code in ("soap:Sender", "soap:VersionMismatch")
     healthy = _post(client, hub, search_traits("CASANOVA", "ANTOINE", "M", "1969-08-21"))
     assert read_result(healthy.content).cr == "00"
@@ -140,7 +141,7 @@ def test_arbitrary_traits_get_a_result_or_a_fault(
     if response.status_code == 200:
         assert result.cr in ("00", "01", "02")
     else:
-        assert response.status_code == 400 and result.fault_code == "soap:Sender"
+        assert response.status_code == 500 and result.fault_code == "soap:Sender"
 
 
 def test_scenario_behaviours_answer_faults(hub: SimulatorHub, client: httpx.Client) -> None:
@@ -149,3 +150,26 @@ def test_scenario_behaviours_answer_faults(hub: SimulatorHub, client: httpx.Clie
     assert fault.fault_subcode == "siram_10"
     down = read_result(_post(client, hub, search_traits("D'ALMEIDA", "ANAIS", "F", "1991-11-02")).content)
     assert down.fault_subcode == "siram_40" and down.fault_detail == "insi_102"
+
+
+def test_faults_are_written_as_the_teleservice_writes_them_at_its_own_path(
+    hub: SimulatorHub, client: httpx.Client
+) -> None:
+    """padoa/tlsi-ins fixture siram_100-desir_500: HTTP 500, subcode soap:siram_NN, siram:Erreur severite=erreur."""
+    _insi(hub).state.set_behaviours({"d-almeida": "unavailable"})
+    url = _insi(hub).url.rsplit("/", 1)[0] + "/lps"
+    body = search_traits("D'ALMEIDA", "ANAIS", "F", "1991-11-02")
+    response = client.post(url, content=body, headers=HEADERS)
+    assert response.status_code == 500
+    root = etree.fromstring(response.content)
+    ns = {"s": "http://www.w3.org/2003/05/soap-envelope", "siram": "urn:siram"}
+    assert root.findtext(".//s:Subcode/s:Value", namespaces=ns) == "soap:siram_40"
+    error = root.find(".//s:Detail/siram:Erreur", ns)
+    assert error.get("severite") == "erreur" and error.get("code") == "insi_102"
+    assert (error.get("messageID") or "").startswith("uuid:")
+    assert (
+        b"None"
+        not in client.post(
+            url, content=search_traits("X", "Y", "M", "2000-01-01", action=None), headers=HEADERS
+        ).content
+    )

@@ -75,7 +75,7 @@ class InsiClient:
             )
         except httpx.HTTPError as exc:
             raise InsiUnavailable(f"INSi injoignable : {exc}") from exc
-        if response.status_code != 200:
+        if response.status_code not in (200, 500):  # the teleservice answers its SOAP faults with HTTP 500
             raise InsiUnavailable(f"INSi a répondu HTTP {response.status_code}")
         return _read(response.content)
 
