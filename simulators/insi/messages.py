@@ -6,9 +6,8 @@ search by traits ``RECSANSVITALE`` (``http://www.cnamts.fr/INSiRecSans``, action
 (``http://www.cnamts.fr/INSiRecVit``), result ``RESULTAT`` (``http://www.cnamts.fr/INSiResultat``) with
 ``CR/CodeCR`` 00 (one identity), 01 (none), 02 (several) and ``INDIVIDU/INSACTIF`` + ``TIQ`` traits; the SOAP
 header carries ``ContexteLPS`` (``urn:siram:lps:ctxlps``: software IDAM, name, version) and ``ContexteBAM``.
-The unit verification operation's element names are not in public sources: ``VERIFICATION`` in
-``http://www.cnamts.fr/INSiVerif`` is the bench's assumption, kept in this one module (verify against the
-GIE SESAM-Vitale integration guide).
+The teleservice has exactly these two operations (CNAM WSDL DESIR_ICIR_EXP_1.5.0); anything else is a SOAP fault.
+Verifying an INS the software holds is a traits search on its identity, whose answer the software compares with it.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from simulators.common.xmlsafe import parse_xml
 
 NS_RECSANS = "http://www.cnamts.fr/INSiRecSans"
 NS_RECVIT = "http://www.cnamts.fr/INSiRecVit"
-NS_VERIF = "http://www.cnamts.fr/INSiVerif"
 NS_RESULTAT = "http://www.cnamts.fr/INSiResultat"
 NS_CTXLPS = "urn:siram:lps:ctxlps"
 NS_CTXBAM = "urn:siram:bam:ctxbam"
@@ -33,7 +31,6 @@ ACTION_PREFIX = "urn:ServiceIdentiteCertifiee:1.0.0:"
 OPERATIONS = {
     f"{{{NS_RECSANS}}}RECSANSVITALE": ("insi.search_traits", ACTION_PREFIX + "rechercherInsAvecTraitsIdentite"),
     f"{{{NS_RECVIT}}}RECVITALE": ("insi.search_vitale", ACTION_PREFIX + "rechercherInsAvecCarteVitale"),
-    f"{{{NS_VERIF}}}VERIFICATION": ("insi.verify", ACTION_PREFIX + "verifierIdentite"),
 }
 TRANSACTION_ACTIONS = dict(OPERATIONS.values())
 CR_LABELS = {"00": "OK", "01": "Aucune identite trouvee", "02": "Plusieurs identites trouvees"}
@@ -126,26 +123,13 @@ def request_from_envelope(data: bytes, *, max_bytes: int) -> InsiRequest:
             birth_date=_text(body, "DateNaissance", NS_RECSANS),
             birth_place=_text(body, "LieuNaissance", NS_RECSANS),
         )
-    if transaction == "insi.search_vitale":
-        return InsiRequest(
-            **common,
-            beneficiary=body.findtext(f"{{{NS_RECVIT}}}MatriculeIndividu/{{{NS_RECVIT}}}NumIdentifiant"),
-            insured=body.findtext(f"{{{NS_RECVIT}}}MatriculeOD/{{{NS_RECVIT}}}NumIdentifiant"),
-            birth_name=_text(body, "NomNaissance", NS_RECVIT),
-            birth_date=_text(body, "DateNaissance", NS_RECVIT),
-            rank=_text(body, "RangNaissance", NS_RECVIT),
-        )
-    num = _text(body, "NumIdentifiant", NS_VERIF) or ""
-    key = _text(body, "Cle", NS_VERIF) or ""
     return InsiRequest(
         **common,
-        matricule=(num + key) or None,
-        oid=_text(body, "OID", NS_VERIF),
-        birth_name=_text(body, "NomNaissance", NS_VERIF),
-        first_names=[(el.text or "").strip() for el in body.findall(f"{{{NS_VERIF}}}Prenom")],
-        sex=_text(body, "Sexe", NS_VERIF),
-        birth_date=_text(body, "DateNaissance", NS_VERIF),
-        birth_place=_text(body, "LieuNaissance", NS_VERIF),
+        beneficiary=body.findtext(f"{{{NS_RECVIT}}}MatriculeIndividu/{{{NS_RECVIT}}}NumIdentifiant"),
+        insured=body.findtext(f"{{{NS_RECVIT}}}MatriculeOD/{{{NS_RECVIT}}}NumIdentifiant"),
+        birth_name=_text(body, "NomNaissance", NS_RECVIT),
+        birth_date=_text(body, "DateNaissance", NS_RECVIT),
+        rank=_text(body, "RangNaissance", NS_RECVIT),
     )
 
 

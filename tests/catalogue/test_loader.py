@@ -92,7 +92,9 @@ def test_dangling_requirement_in_scenario(content: Path) -> None:
 def test_dangling_check_in_requirement_and_scenario(content: Path) -> None:
     req_path = content / "requirements" / "ins.yaml"
     req_path.write_text(
-        req_path.read_text(encoding="utf-8").replace("checks: [ins.verify_request]", "checks: [ins.nope]"),
+        req_path.read_text(encoding="utf-8").replace(
+            "checks: [ins.verify_request, ins.verify_decision]", "checks: [ins.nope]"
+        ),
         encoding="utf-8",
     )
     scen_path = content / "scenarios" / "ins" / "sc06-homonymes.yaml"
@@ -108,7 +110,9 @@ def test_dangling_check_in_requirement_and_scenario(content: Path) -> None:
 def test_check_proving_another_requirement_is_refused(content: Path) -> None:
     req_path = content / "requirements" / "ins.yaml"
     req_path.write_text(
-        req_path.read_text(encoding="utf-8").replace("checks: [ins.verify_request]", "checks: [ins.traits_fidelity]"),
+        req_path.read_text(encoding="utf-8").replace(
+            "checks: [ins.verify_request, ins.verify_decision]", "checks: [ins.traits_fidelity]"
+        ),
         encoding="utf-8",
     )
     scen_path = content / "scenarios" / "ins" / "sc04-verification.yaml"

@@ -227,31 +227,21 @@ def test_document_without_ins_for_recovered_identity_passes(story: Story) -> Non
     only(story.run("ins.shared_only_when_qualified", document), "pass", "INS-005")
 
 
-# ins.verify_request (INS-002)
-VERIFY = (
-    '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Header>'
-    '<wsa:Action xmlns:wsa="http://www.w3.org/2005/08/addressing">urn:ServiceIdentiteCertifiee:1.0.0:verifierIdentite'
-    '</wsa:Action></soap:Header><soap:Body><v:VERIFICATION xmlns:v="http://www.cnamts.fr/INSiVerif">'
-    "<v:NumIdentifiant>{num}</v:NumIdentifiant><v:Cle>{key}</v:Cle><v:OID>1.2.250.1.213.1.4.10</v:OID>"
-    "<v:NomNaissance>DE LA FONTAINE-MARTIN</v:NomNaissance>{first}<v:Sexe>M</v:Sexe>"
-    "<v:DateNaissance>1978-03-14</v:DateNaissance></v:VERIFICATION></soap:Body></soap:Envelope>"
-)
-
-
-def _verify(story: Story, matricule: str = MATRICULE, with_first_name: bool = True) -> Exchange:
-    first = "<v:Prenom>JEAN-BAPTISTE</v:Prenom>" if with_first_name else ""
-    body = VERIFY.format(num=matricule[:13], key=matricule[13:], first=first).encode()
+# ins.verify_request and ins.verify_decision (INS-002): INSi has no verification operation; a held INS is verified by a
+# traits search on its identity, and kept only if INSi answers it.
+def _verify(story: Story, birth_name: str = "de La Fontaine-Martin", with_first_name: bool = True) -> Exchange:
+    request = search_traits(birth_name, "Jean-Baptiste" if with_first_name else "", "M", "1978-03-14")
     response = envelope(result_body("00", IDENTITY))
     return story.journal.record(
         "insi",
-        "insi.verify",
-        {"request": (body, "application/soap+xml"), "response": (response, "application/soap+xml")},
+        "insi.search_traits",
+        {"request": (request, "application/soap+xml"), "response": (response, "application/soap+xml")},
         subjects=SUBJECTS,
         outcome="CR00",
     )
 
 
-def test_verify_request_with_held_ins_and_traits_passes(story: Story) -> None:
+def test_verify_request_on_the_held_identity_traits_passes(story: Story) -> None:
     only(story.run("ins.verify_request", _verify(story)), "pass", "INS-002")
 
 
@@ -260,9 +250,29 @@ def test_verify_request_without_forename_fails(story: Story) -> None:
     assert "Prenom" in finding.message
 
 
-def test_verify_request_for_another_ins_fails(story: Story) -> None:
-    finding = only(story.run("ins.verify_request", _verify(story, matricule="180017505603764")), "fail", "INS-002")
-    assert "INS détenue" in finding.message
+def test_verify_request_on_another_identity_fails(story: Story) -> None:
+    finding = only(story.run("ins.verify_request", _verify(story, birth_name="DUPONT")), "fail", "INS-002")
+    assert "identité détenue" in finding.message
+
+
+def test_verify_decision_keeps_the_ins_insi_answered(story: Story) -> None:
+    _verify(story)
+    only(story.run("ins.verify_decision", story.record()), "pass", "INS-002")
+
+
+def test_verify_decision_fails_when_an_unconfirmed_ins_is_kept(story: Story) -> None:
+    story.insi("01")
+    finding = only(story.run("ins.verify_decision", story.record()), "fail", "INS-002")
+    assert "non confirmée" in finding.message or "n'a pas confirmé" in finding.message
+
+
+def test_verify_decision_passes_when_an_unconfirmed_ins_is_dropped(story: Story) -> None:
+    story.insi("01")
+    only(
+        story.run("ins.verify_decision", story.record(ins_matricule=None, ins_oid=None, status="provisoire")),
+        "pass",
+        "INS-002",
+    )
 
 
 def test_unreadable_document_fails_the_document_checks_with_a_reason(story: Story) -> None:

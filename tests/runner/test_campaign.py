@@ -78,7 +78,7 @@ def test_reference_candidate_is_conforme_on_every_automated_requirement(
 def test_every_exchange_is_journaled_with_digests(baseline: RunResult, catalogue: Catalogue) -> None:
     assert baseline.evidence
     transactions = {e.transaction for e in baseline.evidence}
-    assert {"insi.search_traits", "insi.search_vitale", "insi.verify", "candidate.document"} <= transactions
+    assert {"insi.search_traits", "insi.search_vitale", "candidate.document"} <= transactions
     assert {"dmp.td02", "dmp.iti41", "dmp.iti18", "dmp.iti43", "dmp.iti57"} <= transactions
     finding_exchanges = {f.exchange_id for s in baseline.scenarios for st in s.steps for f in st.findings}
     assert finding_exchanges - {None} <= {e.exchange_id for e in baseline.evidence}

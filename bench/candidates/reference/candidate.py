@@ -175,27 +175,33 @@ class ReferenceCandidate:
         if "ins.skip_verify" in self.defects:
             record.messages.append("INS vérifiée")
             return
-        fields = [
-            ("NumIdentifiant", record.ins_matricule[:13]),
-            ("Cle", record.ins_matricule[13:]),
-            ("OID", record.ins_oid or ""),
-            ("NomNaissance", record.birth_name),
-            ("Prenom", record.first_name),
-            ("Sexe", record.sex),
-            ("DateNaissance", record.birth_date),
-        ]
-        if record.birth_place:
-            fields.append(("LieuNaissance", record.birth_place))
+        traits = {
+            "birth_name": record.birth_name,
+            "first_name": record.first_name,
+            "sex": record.sex,
+            "birth_date": record.birth_date,
+            "birth_place": record.birth_place or "",
+        }
         try:
-            answer = self._client().call("verify", fields)
+            confirmed = self._ins_confirmed(record.ins_matricule, record.ins_oid or "", traits)
         except InsiUnavailable as exc:
             record.messages.append(f"Vérification INSi impossible : {exc}")
             return
-        if answer.cr != "00":
+        if not confirmed:
             # RNIV: an INS that INSi does not confirm must no longer be used.
             record.messages.append("INS non confirmée par INSi : identité rétrogradée")
             record.ins_matricule = record.ins_oid = None
         record.refresh_status()
+
+    def _ins_confirmed(self, matricule: str, oid: str, traits: dict[str, str]) -> bool:
+        """INSi has no verification operation (CNAM WSDL: two searches): a held INS is verified by a traits search on
+        the identity it belongs to, whose single answer must be that very INS and OID."""
+        fields = [("NomNaissance", traits.get("birth_name", "")), ("Prenom", traits.get("first_name", ""))]
+        fields += [("Sexe", traits.get("sex", "")), ("DateNaissance", traits.get("birth_date", ""))]
+        if traits.get("birth_place"):
+            fields.append(("LieuNaissance", traits["birth_place"]))
+        answer = self._client().call("traits", fields)
+        return answer.cr == "00" and answer.matricule == matricule and answer.oid == oid
 
     def produce_document(self, ref: str, kind: str) -> Artifact:
         return self._produce(ref, kind, None)
@@ -285,19 +291,8 @@ class ReferenceCandidate:
 
     def _verify_received(self, matricule: str, oid: str, traits: dict[str, str]) -> bool:
         """INSi verification of the identity a received document carries (SC.MSS/UX.03)."""
-        fields = [
-            ("NumIdentifiant", matricule[:13]),
-            ("Cle", matricule[13:]),
-            ("OID", oid),
-            ("NomNaissance", traits.get("birth_name", "")),
-            ("Prenom", traits.get("first_name", "")),
-            ("Sexe", traits.get("sex", "")),
-            ("DateNaissance", traits.get("birth_date", "")),
-        ]
-        if traits.get("birth_place"):
-            fields.append(("LieuNaissance", traits["birth_place"]))
         try:
-            return self._client().call("verify", fields).cr == "00"
+            return self._ins_confirmed(matricule, oid, traits)
         except InsiUnavailable:
             return False
 

@@ -20,7 +20,6 @@ RESULT = "http://www.cnamts.fr/INSiResultat"
 OPERATIONS = {
     "traits": ("rechercherInsAvecTraitsIdentite", "http://www.cnamts.fr/INSiRecSans", "RECSANSVITALE"),
     "vitale": ("rechercherInsAvecCarteVitale", "http://www.cnamts.fr/INSiRecVit", "RECVITALE"),
-    "verify": ("verifierIdentite", "http://www.cnamts.fr/INSiVerif", "VERIFICATION"),
 }
 SOFTWARE = {"IDAM": "SEGUR-BENCH-REF", "Version": "0.1.0", "Nom": "urn:lps:segur-bench-reference:0.1.0"}
 

@@ -38,7 +38,10 @@ def search_ins(context: ActionContext, params: SearchParams) -> None:
 
 
 @action(
-    "verify_ins", domain="ins", description="Vérifier l'INS détenue par le téléservice INSi", causes=("insi.verify",)
+    "verify_ins",
+    domain="ins",
+    description="Vérifier l'INS détenue par le téléservice INSi (recherche sur les traits de l'identité détenue)",
+    causes=("insi.search_traits",),
 )
 def verify_ins(context: ActionContext, params: NoParams) -> None:
     context.adapter.verify_ins(context.require_patient().fixture.ref)

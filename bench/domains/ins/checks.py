@@ -19,11 +19,12 @@ from simulators.insi.ins import (
     PRODUCTION_OIDS,
     TEST_OIDS,
     matricule_problems,
+    traits_key,
 )
 from simulators.insi.messages import InsiIdentity, read_result, request_from_envelope
 
 NS = {"h": HL7}
-INSI_CALLS = ("insi.search_traits", "insi.search_vitale", "insi.verify")
+INSI_CALLS = ("insi.search_traits", "insi.search_vitale")
 SHARED_STATUSES = ("recuperee", "qualifiee")
 STATUS_LABELS = {"provisoire": "provisoire", "recuperee": "récupérée", "validee": "validée", "qualifiee": "qualifiée"}
 
@@ -108,13 +109,6 @@ def _emitted_ins(evidence: Evidence, exchange: Exchange) -> list[tuple[str, str 
             for root, ext in patient["ids"]
             if root in INS_OIDS or (root or "").startswith("1.2.250.1.213.1.4.")
         ]
-    if exchange.transaction == "insi.verify":
-        request = evidence.part(exchange, "request") or b""
-        try:
-            parsed = request_from_envelope(request, max_bytes=len(request) + 1)
-        except ValueError:
-            return []
-        return [(parsed.matricule or "", parsed.oid, "VERIFICATION/NumIdentifiant+Cle")] if parsed.matricule else []
     return []
 
 
@@ -122,7 +116,7 @@ def _emitted_ins(evidence: Evidence, exchange: Exchange) -> list[tuple[str, str 
     "ins.matricule_format",
     requirements=("INS-006",),
     title="Matricule INS bien formé, OID connu, OID de test en test",
-    applies_to=("candidate.document", "insi.verify"),
+    applies_to=("candidate.document",),
 )
 def matricule_format(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     targets = [context.focus] if context.focus else evidence.select(channel="candidate", keys=_patient_keys(context))
@@ -304,21 +298,21 @@ def qualification_after_insi(evidence: Evidence, context: CheckContext) -> list[
 
 
 # --- INS-002 ---------------------------------------------------------------------------------------------
-@check("ins.verify_request", requirements=("INS-002",), title="Vérification INSi de l'INS détenue, avec ses traits")
+# INSi has no verification operation (CNAM WSDL DESIR_ICIR_EXP_1.5.0: two searches). Verifying a held INS is a
+# search on the traits of the identity it belongs to; the software then keeps the INS only if INSi answered it.
+@check("ins.verify_request", requirements=("INS-002",), title="Vérification INSi de l'INS détenue, sur ses traits")
 def verify_request(evidence: Evidence, context: CheckContext) -> list[Verdict]:
-    exchange = _focus(context, "insi.verify")
+    exchange = _focus(context, "insi.search_traits")
     if exchange is None:
-        return [omitted("aucune vérification INSi à juger", context.focus)]
+        return [omitted("aucune recherche INSi de vérification à juger", context.focus)]
     raw = evidence.part(exchange, "request") or b""
     try:
         request = request_from_envelope(raw, max_bytes=len(raw) + 1)
     except ValueError as exc:
-        return [failed(f"requête de vérification illisible : {exc}", exchange)]
+        return [failed(f"recherche de vérification illisible : {exc}", exchange)]
     missing = [
         label
         for label, value in (
-            ("matricule (NumIdentifiant + Cle)", request.matricule),
-            ("OID", request.oid),
             ("NomNaissance", request.birth_name),
             ("Prenom", request.first_names[0] if request.first_names else None),
             ("Sexe", request.sex),
@@ -327,26 +321,39 @@ def verify_request(evidence: Evidence, context: CheckContext) -> list[Verdict]:
         if not value
     ]
     if missing:
-        return [
-            failed(
-                "vérification INSi incomplète : " + ", ".join(missing) + " absent(s)",
-                exchange,
-            )
-        ]
+        return [failed("recherche de vérification incomplète : " + ", ".join(missing) + " absent(s)", exchange)]
     keys = _patient_keys(context) or frozenset()
-    if f"ins:{(request.matricule or '').upper()}" not in keys:
-        return [
-            failed(
-                "la vérification ne porte pas sur l'INS détenue pour ce patient",
-                exchange,
-            )
-        ]
-    return [
-        passed(
-            f"vérification INSi de l'INS détenue, avec ses traits ({exchange.outcome})",
-            exchange,
+    if traits_key(request.birth_name or "", request.birth_date or "") not in keys:
+        message = "la recherche ne porte pas sur les traits de l'identité détenue pour ce patient"
+        return [failed(message, exchange)]
+    message = f"vérification par recherche INSi sur les traits de l'identité détenue ({exchange.outcome})"
+    return [passed(message, exchange)]
+
+
+@check("ins.verify_decision", requirements=("INS-002",), title="Décision cohérente avec la réponse d'INSi")
+def verify_decision(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    record_exchange = _focus(context, RECORD)
+    if record_exchange is None:
+        return [omitted("aucun dossier à juger", context.focus)]
+    searches = _insi_answers(evidence, context, record_exchange.seq)
+    searches = [(x, r) for x, r in searches if x.transaction == "insi.search_traits"]
+    if not searches:
+        return [failed("aucune recherche INSi avant la lecture du dossier : l'INS détenue n'a pas été vérifiée", None)]
+    exchange, result = searches[-1]
+    record = _record(evidence, record_exchange)
+    kept = record.get("ins_matricule")
+    answered = result.identity.matricule if result is not None and result.cr == "00" and result.identity else None
+    if answered is None and kept:
+        message = (
+            f"INSi n'a pas confirmé l'INS détenue ({exchange.outcome}) et le dossier la garde : une INS non confirmée "
+            "ne doit plus être utilisée (identité à rétrograder)"
         )
-    ]
+        return [failed(message, record_exchange, "ins_matricule")]
+    if answered is not None and kept and kept != answered:
+        message = f"INSi a répondu l'INS {answered} et le dossier garde {kept} : l'INS détenue n'est pas celle d'INSi"
+        return [failed(message, record_exchange, "ins_matricule")]
+    said = "INS confirmée et gardée" if kept else "INS non confirmée, retirée du dossier"
+    return [passed(f"{said} ({exchange.outcome})", record_exchange, "ins_matricule")]
 
 
 # --- INS-004 and INS-007 ---------------------------------------------------------------------------------

@@ -544,7 +544,10 @@ def insi_verified_on_receipt(evidence: Evidence, context: CheckContext) -> list[
     for delivery in with_ins:
         ins = f"ins:{delivery.meta['ins']}"
         verified = [
-            x for x in evidence.select(transactions=("insi.verify",)) if x.seq > delivery.seq and ins in x.subjects
+            # A traits search whose answer is that INS (the simulator files the INS it answered among the subjects).
+            x
+            for x in evidence.select(transactions=("insi.search_traits",))
+            if x.seq > delivery.seq and ins in x.subjects and x.outcome == "CR00"
         ]
         if not verified:
             problem = (
