@@ -23,7 +23,7 @@ DEFECTS: dict[str, Defect] = {
         ),
         Defect(
             "ins.skip_verify",
-            "Déclare l'INS vérifiée sans appeler l'opération de vérification INSi",
+            "Déclare l'INS vérifiée sans interroger INSi (aucune recherche sur les traits détenus)",
             frozenset({"INS-002"}),
         ),
         Defect(
