@@ -34,6 +34,7 @@ from pymap.interfaces.session import SessionInterface
 from pymap.parsing.command import Command
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.response import CommandResponse, ResponseOk
+from pymap.parsing.response.code import Capability
 from pymap.user import Passwords, UserMetadata
 from pysasl import SASLAuth
 from pysasl.creds.external import ExternalCredentials
@@ -134,6 +135,17 @@ class _RecordingState(ConnectionState):
 
     def _tls(self) -> dict[str, Any]:
         return describe_tls_peer(self._writer.get_extra_info("ssl_object"))
+
+    @property
+    def capability(self) -> Capability:
+        """pymap's capabilities, without AUTH=EXTERNAL on a session that carries no client certificate: a client
+        such as mbsync picks EXTERNAL when offered, fails, and gives up (RFC 4422 §A: EXTERNAL needs credentials
+        established by the lower layer)."""
+        offered = super().capability
+        ssl_object = self._writer.get_extra_info("ssl_object")
+        if ssl_object is not None and ssl_object.getpeercert():
+            return offered
+        return Capability([c for c in offered.capabilities if c != b"AUTH=EXTERNAL"])
 
     async def do_greeting(self) -> CommandResponse:
         # Not pymap's: no password mechanism is offered before TLS, whatever the peer's address.

@@ -164,13 +164,19 @@ def test_imap_sasl_external_with_the_client_certificate(mss: MssSimulator, pki: 
         assert client.authenticate("EXTERNAL", lambda _challenge: b"")[0] == "OK"
         assert client.select("INBOX")[0] == "OK"
     anonymous = ssl.create_default_context(cafile=str(pki.ca.cert))  # trusts the server, presents no certificate
-    with (
-        imaplib.IMAP4_SSL("127.0.0.1", imaps, ssl_context=anonymous, timeout=10) as client,
-        pytest.raises(imaplib.IMAP4.error),
-    ):
-        client.authenticate("EXTERNAL", lambda _challenge: b"")
+    with imaplib.IMAP4_SSL("127.0.0.1", imaps, ssl_context=anonymous, timeout=10) as client:
+        assert "AUTH=EXTERNAL" not in client.capabilities  # mbsync would pick it, fail and give up
+        assert "AUTH=PLAIN" in client.capabilities
+        with pytest.raises(imaplib.IMAP4.error):
+            client.authenticate("EXTERNAL", lambda _challenge: b"")
     logins = [x for x in mss.journal.exchanges if x.transaction == "mss.imap.authenticate"]
     assert [x.outcome for x in logins] == ["ok", "refused"] and logins[0].meta["user"] == CANDIDATE_MAILBOX
+    _, _, imap, _ = _endpoints(mss)
+    for context, offered in ((pki.client_context(), True), (anonymous, False)):
+        with imaplib.IMAP4("127.0.0.1", imap, timeout=10) as client:
+            assert "AUTH=EXTERNAL" not in client.capabilities  # nothing is offered before TLS
+            client.starttls(ssl_context=context)
+            assert ("AUTH=EXTERNAL" in client.capabilities) is offered
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl (Debian package) absent")
