@@ -37,6 +37,15 @@ def test_pki_export_gives_a_usable_client_bundle(tmp_path: Path) -> None:
     key, cert, extra = pkcs12.load_key_and_certificates((tmp_path / "client.p12").read_bytes(), b"secret")
     assert key is not None and cert is not None and len(extra) == 1
     assert (tmp_path / "segur-bench-ca.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
+    # What holds the private key is its owner's only; exporting again rewrites it the same way.
+    assert {
+        p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir() if p.name in ("client-key.pem", "client.p12")
+    } == {
+        "client-key.pem": 0o600,
+        "client.p12": 0o600,
+    }
+    assert runner.invoke(app, ["pki", "export", str(tmp_path)]).exit_code == 0
+    assert (tmp_path / "client-key.pem").stat().st_mode & 0o777 == 0o600
 
 
 def test_run_exit_codes_and_report_path(tmp_path: Path) -> None:

@@ -91,8 +91,11 @@ def serve(
     ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Dossier des preuves")] = None,
     config: Annotated[Path | None, typer.Option(help="Fichier de configuration (défaut : ./segur-bench.yaml)")] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Écrire aussi les adresses dans ce fichier JSON (pour les scripts)")
+    ] = None,
 ) -> None:
-    """Start the simulators alone, for real software, and print their endpoints. Ctrl-C stops them."""
+    """Start the simulators alone, for real software, and print their endpoints, one line each. Ctrl-C stops them."""
     from bench.runner.simulators import SimulatorHub
 
     settings = settings_from(config)
@@ -103,17 +106,32 @@ def serve(
         run_dir, pki, host=host or settings.simulators.host, ports=ports, strict_tls=settings.simulators.strict_tls
     )
     with hub:
-        for endpoint in hub.endpoints():
-            out.print(f"{endpoint.label} : {endpoint.value}", soft_wrap=True)
-        out.print(f"AC à approuver : {pki.ca.cert}")
-        out.print(f"Certificat client : {pki.client.cert} (clé : {pki.client.key})")
-        out.print(f"Preuves : {run_dir}")
-        out.print("Ctrl-C pour arrêter.")
+        endpoints = hub.endpoints()
+        files = {"ca_cert": str(pki.ca.cert), "client_cert": str(pki.client.cert), "client_key": str(pki.client.key)}
+        # One line each, never wrapped nor read as markup, whatever the terminal (a password may hold brackets).
+        for endpoint in endpoints:
+            _line(f"{endpoint.label} : {endpoint.value}")
+        _line(f"AC à approuver : {files['ca_cert']}")
+        _line(f"Certificat client : {files['client_cert']} (clé : {files['client_key']})")
+        _line(f"Preuves : {run_dir}")
+        if json_file is not None:
+            described = {
+                "endpoints": {e.key: {"value": e.value, "label": e.label} for e in endpoints},
+                **files,
+                "evidence": str(run_dir),
+            }
+            json_file.write_text(json.dumps(described, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            _line(f"Adresses écrites dans {json_file}")
+        _line("Ctrl-C pour arrêter.")
         try:
             while True:
                 time.sleep(1)
         except KeyboardInterrupt:
             out.print(f"Arrêt. {len(hub.journal.exchanges)} échange(s) enregistré(s) dans {run_dir}")
+
+
+def _line(text: str) -> None:
+    out.print(text, soft_wrap=True, markup=False, highlight=False)
 
 
 @pki_app.command("export")

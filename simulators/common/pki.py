@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +136,10 @@ def export_client_bundle(pki: BenchPki, destination: Path, password: bytes | Non
         ("client-key.pem", pki.client.key),
     ):
         target = destination / name
-        target.write_bytes(source.read_bytes())
+        if source == pki.client.key:
+            _write_private(target, source.read_bytes())
+        else:
+            target.write_bytes(source.read_bytes())
         written.append(target)
     key = serialization.load_pem_private_key(pki.client.key.read_bytes(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
@@ -144,9 +148,17 @@ def export_client_bundle(pki: BenchPki, destination: Path, password: bytes | Non
     encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     p12 = pkcs12.serialize_key_and_certificates(b"segur-bench candidate", key, cert, [ca], encryption)
     target = destination / "client.p12"
-    target.write_bytes(p12)
+    _write_private(target, p12)  # holds the private key, whatever its password
     written.append(target)
     return written
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file that holds a private key, readable by its owner only (0600) from its first byte."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
 
 
 def _credential(directory: Path, name: str) -> Credential:

@@ -16,7 +16,7 @@ import itertools
 import secrets
 import ssl
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any, TypeVar
@@ -119,10 +119,19 @@ def parse_message(data: bytes) -> Message | None:
 class MssSimulator:
     """Start with :meth:`start`, stop with :meth:`stop`; thread-safe delivery and account set-up in between."""
 
-    def __init__(self, journal: Journal, pki: BenchPki, *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        pki: BenchPki,
+        *,
+        host: str = "127.0.0.1",
+        ports: Mapping[str, int] | None = None,
+        password: str | None = None,
+    ) -> None:
         self.journal = journal
         self.host = host
-        self.password = secrets.token_urlsafe(12)
+        self.ports = dict(ports or {})  # by listener name (smtp, smtps, imap, imaps, *_untrusted); 0 or absent: free
+        self.password = password or secrets.token_urlsafe(12)
         self.accounts = Accounts()
         self.accounts.passwords[CANDIDATE_MAILBOX] = self.password
         self.accounts.certificates[_common_name(pki.client.cert)] = CANDIDATE_MAILBOX
@@ -179,7 +188,11 @@ class MssSimulator:
                 )
                 factory = smtp_factory(handler, implicit_tls=implicit, tls_context=context)
                 server = await self._loop.create_server(
-                    factory, host=self.host, port=0, ssl=context if implicit else None
+                    factory,
+                    host=self.host,
+                    port=self.ports.get(name, 0),
+                    ssl=context if implicit else None,
+                    reuse_address=True,
                 )
                 self._servers.append(server)
                 ports[name] = server.sockets[0].getsockname()[1]
@@ -189,7 +202,7 @@ class MssSimulator:
                     functools.partial(self._record_imap, channel),
                     implicit=implicit,
                 )
-                ports[name] = await listener.start(self.host, 0)
+                ports[name] = await listener.start(self.host, self.ports.get(name, 0))
                 self._imap.append(listener)
         host = f"[{self.host}]" if ":" in self.host else self.host
         return MssEndpoints(

@@ -20,6 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.domains.mss.simulators import MssSimulators
+from bench.runner.simulators import SimulatorHub
 from simulators.common.journal import Journal, read_part
 from simulators.common.pki import BenchPki
 from simulators.mss.app import CANDIDATE_MAILBOX, CORRESPONDENT, MssSimulator
@@ -293,3 +295,26 @@ def test_fuzzed_bytes_never_crash_the_servers(mss: MssSimulator, pki: BenchPki, 
     _raw(imap, noise, bye=b"\r\nz LOGOUT\r\n")
     assert _raw(smtp, b"NOOP\r\n", bye=b"QUIT\r\n").startswith(b"220")
     assert _raw(imap, b"a NOOP\r\n", bye=b"z LOGOUT\r\n").startswith(b"* OK")
+
+
+def test_ports_and_password_stay_the_same_from_one_start_to_the_next(
+    tmp_path: Path, pki: BenchPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real software is configured once: fixed ports for every listener, and a password that does not change."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    seen = []
+    for run in ("first", "second"):
+        with SimulatorHub(tmp_path / run, pki, ports={"mss_imaps": free}) as hub:
+            simulators = hub.of("mss", MssSimulators)
+            assert simulators.imaps == f"imaps://127.0.0.1:{free}"
+            seen.append(simulators.server.password)
+    assert seen[0] == seen[1] and len(seen[0]) >= 16
+    monkeypatch.setenv("SEGUR_BENCH_MSS_PASSWORD", "mot-de-passe-choisi")
+    with SimulatorHub(tmp_path / "third", pki) as hub:
+        simulators = hub.of("mss", MssSimulators)
+        assert simulators.server.password == "mot-de-passe-choisi"
+        _, _, _, imaps = _endpoints(simulators.server)
+        with imaplib.IMAP4_SSL("127.0.0.1", imaps, ssl_context=pki.client_context(), timeout=10) as client:
+            assert client.login(CANDIDATE_MAILBOX, "mot-de-passe-choisi")[0] == "OK"

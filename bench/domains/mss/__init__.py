@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from bench.domains.base import CandidateView, CaptureFile, Channel, Domain, RunningSimulators, SimulatorSetup
+from bench.domains.base import CandidateView, CaptureFile, Channel, Domain, Port, RunningSimulators, SimulatorSetup
+
+# One port per listener, so that real software is configured once (issue 15): names as MssSimulator's listeners.
+PORTS = (
+    Port("mss_smtp", "Port SMTP MSSanté (STARTTLS)"),
+    Port("mss_smtps", "Port SMTP MSSanté (TLS implicite)"),
+    Port("mss_imap", "Port IMAP MSSanté (STARTTLS)"),
+    Port("mss_imaps", "Port IMAP MSSanté (TLS implicite)"),
+    Port("mss_smtp_untrusted", "Port SMTP MSSanté au certificat non reconnu"),
+    Port("mss_imap_untrusted", "Port IMAP MSSanté au certificat non reconnu"),
+)
 
 # What a client may say before TLS on a STARTTLS port (RFC 3207, RFC 3501): nothing that carries data.
 BEFORE_TLS = ("mss.smtp.session", "mss.imap.capability", "mss.imap.starttls", "mss.imap.noop", "mss.imap.logout")
@@ -34,4 +44,5 @@ DOMAIN = Domain(
         CandidateView("candidate.received_documents", "received", "application/json", "received/", ".json"),
     ),
     start_simulators=_start_simulators,
+    ports=PORTS,
 )

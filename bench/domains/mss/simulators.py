@@ -3,10 +3,15 @@ the candidate's mailbox, and empty mailboxes at each scenario."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from bench.domains.base import Endpoint, QuietSimulators, SimulatorSetup
+from bench.domains.mss import PORTS
 from simulators.insi.identities import load_identities
 from simulators.mss.app import CANDIDATE_MAILBOX, MssSimulator
 
@@ -15,20 +20,40 @@ if TYPE_CHECKING:
     from bench.catalogue.models import Scenario
 
 
+PASSWORD_VARIABLE = "SEGUR_BENCH_MSS_PASSWORD"
+
+
+def mailbox_password(setup: SimulatorSetup) -> str:
+    """The software's mailbox password, the same at every start so that real software is configured once:
+    ``$SEGUR_BENCH_MSS_PASSWORD`` when set, otherwise derived from the bench CA's key (one per installation, never
+    the same on two machines)."""
+    chosen = os.environ.get(PASSWORD_VARIABLE)
+    if chosen:
+        return chosen
+    digest = hmac.new(setup.pki.ca.key.read_bytes(), b"segur-bench mss mailbox password", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode()
+
+
 class MssSimulators(QuietSimulators):
     def __init__(self, setup: SimulatorSetup) -> None:
-        self.server = MssSimulator(setup.journal, setup.pki, host=setup.host)
+        ports = {port.name.removeprefix("mss_"): setup.ports.get(port.name, 0) for port in PORTS}
+        self.server = MssSimulator(
+            setup.journal, setup.pki, host=setup.host, ports=ports, password=mailbox_password(setup)
+        )
         self.server.start()
         self.identities = load_identities()
         endpoints = self.server.endpoints
         assert endpoints is not None
         self.smtp, self.imap = endpoints.smtp, endpoints.imap  # STARTTLS, as SC.MSS/CONF.06 describes MSSanté clients
         self.smtp_untrusted, self.imap_untrusted = endpoints.smtp_untrusted, endpoints.imap_untrusted
+        self.smtps, self.imaps = endpoints.smtps, endpoints.imaps
 
     def endpoints(self) -> list[Endpoint]:
         return [
-            Endpoint("mss_smtp_url", self.smtp, "MSSanté, envoi (SMTP, STARTTLS ou TLS, AUTH)"),
-            Endpoint("mss_imap_url", self.imap, "MSSanté, boîte aux lettres (IMAP sur TLS)"),
+            Endpoint("mss_smtp_url", self.smtp, "MSSanté, envoi (SMTP, STARTTLS, AUTH)"),
+            Endpoint("mss_smtps_url", self.smtps, "MSSanté, envoi (SMTP, TLS implicite, AUTH)"),
+            Endpoint("mss_imap_url", self.imap, "MSSanté, boîte aux lettres (IMAP, STARTTLS)"),
+            Endpoint("mss_imaps_url", self.imaps, "MSSanté, boîte aux lettres (IMAP, TLS implicite)"),
             Endpoint("mss_address", CANDIDATE_MAILBOX, "Boîte MSSanté du logiciel"),
             Endpoint("mss_password", self.server.password, "Mot de passe de la boîte MSSanté"),
             Endpoint("mss_smtp_untrusted_url", self.smtp_untrusted, "MSSanté SMTP au certificat non reconnu", False),
