@@ -43,7 +43,6 @@ class InsiState:
     """What the simulator plays: the identity base, OIDs to return, and per-person misbehaviour."""
 
     identities: IdentityBase = field(default_factory=load_identities)
-    test_oids: bool = True
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -230,7 +229,7 @@ def _answer(state: InsiState, body: bytes, truncated: bool, content_type: str) -
             FAULT_STATUS, reason, "Receiver", subcode=subcode, detail=detail, request=request, subjects=subjects
         )
     if len(persons) == 1:
-        cr, identity = "00", _identity(persons[0], state.test_oids)
+        cr, identity = "00", _identity(persons[0], state.identities.returned_oids == "test")
     elif persons:
         cr, identity = "02", None
     else:

@@ -80,6 +80,10 @@ class Person(BaseModel):
 class IdentityBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # The OID INSi returns with these identities: the test ones (1.2.250.1.213.1.4.10/.11), or the production ones
+    # as the qualification platform returns them for its test identities (padoa/tlsi-ins CNDA fixtures TEST_2.04 to
+    # 2.08, the official INSi example answer), while the DMP test platform addresses the same patient with .10.
+    returned_oids: Literal["test", "production"] = "test"
     persons: list[Person]
 
     def by_id(self, person_id: str) -> Person:

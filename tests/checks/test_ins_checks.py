@@ -3,6 +3,7 @@ wrong, on non-conforming evidence. Evidence is built by hand in a real journal."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -124,6 +125,33 @@ def test_matricule_format_passes_on_test_oid_and_right_key(story: Story) -> None
 def test_matricule_format_fails_on_production_oid(story: Story) -> None:
     finding = only(story.run("ins.matricule_format", story.document(ins_oid="1.2.250.1.213.1.4.8")), "fail", "INS-006")
     assert "OID de production 1.2.250.1.213.1.4.8" in finding.message and "1.2.250.1.213.1.4.10" in finding.message
+
+
+def _insi_answered(story: Story, oid: str) -> None:
+    """INSi's CR00 for the patient, with ``oid`` (the qualification platform returns production OIDs)."""
+    identity = dataclasses.replace(IDENTITY, oid=oid)
+    request = search_traits("de La Fontaine-Martin", "Jean-Baptiste", "M", "1978-03-14")
+    story.journal.record(
+        "insi",
+        "insi.search_traits",
+        {
+            "request": (request, "application/soap+xml"),
+            "response": (envelope(result_body("00", identity)), "application/soap+xml"),
+        },
+        subjects=SUBJECTS,
+        outcome="CR00",
+    )
+
+
+def test_matricule_format_accepts_the_production_oid_insi_returned(story: Story) -> None:
+    _insi_answered(story, "1.2.250.1.213.1.4.8")
+    only(story.run("ins.matricule_format", story.document(ins_oid="1.2.250.1.213.1.4.8")), "pass", "INS-006")
+
+
+def test_matricule_format_fails_on_an_oid_other_than_the_one_insi_returned(story: Story) -> None:
+    _insi_answered(story, "1.2.250.1.213.1.4.8")
+    finding = only(story.run("ins.matricule_format", story.document()), "fail", "INS-006")
+    assert "différent de celui qu'INSi a renvoyé (1.2.250.1.213.1.4.8)" in finding.message
 
 
 def test_matricule_format_fails_on_wrong_key(story: Story) -> None:

@@ -173,3 +173,14 @@ def test_faults_are_written_as_the_teleservice_writes_them_at_its_own_path(
             url, content=search_traits("X", "Y", "M", "2000-01-01", action=None), headers=HEADERS
         ).content
     )
+
+
+def test_the_identity_base_can_return_production_oids_as_the_qualification_platform(
+    hub: SimulatorHub, client: httpx.Client
+) -> None:
+    state = _insi(hub).state
+    first = read_result(_post(client, hub, search_traits("SANTONI", "MARIE-PAULE", "F", "1955-02-10")).content)
+    assert first.identity is not None and first.identity.oid == "1.2.250.1.213.1.4.10"  # test OIDs by default
+    state.identities = state.identities.model_copy(update={"returned_oids": "production"})
+    answer = read_result(_post(client, hub, search_traits("SANTONI", "MARIE-PAULE", "F", "1955-02-10")).content)
+    assert answer.identity is not None and answer.identity.oid == "1.2.250.1.213.1.4.8"

@@ -112,6 +112,15 @@ def _emitted_ins(evidence: Evidence, exchange: Exchange) -> list[tuple[str, str 
     return []
 
 
+def _returned_oids(evidence: Evidence, context: CheckContext, before_seq: int) -> dict[str, set[str]]:
+    """The OIDs INSi returned with each matricule for the patient, before ``before_seq``."""
+    returned: dict[str, set[str]] = {}
+    for _exchange, result in _insi_answers(evidence, context, before_seq):
+        if result is not None and result.cr == "00" and result.identity is not None:
+            returned.setdefault(result.identity.matricule.upper(), set()).add(result.identity.oid)
+    return returned
+
+
 @check(
     "ins.matricule_format",
     requirements=("INS-006",),
@@ -128,10 +137,17 @@ def matricule_format(evidence: Evidence, context: CheckContext) -> list[Verdict]
             message = f"document illisible, l'INS qu'il porte ne peut être contrôlée : {exc}"
             findings.append(failed(message, exchange))
             continue
+        returned = _returned_oids(evidence, context, exchange.seq)
         for matricule, oid, pointer in emitted:
             problems = [p.message for p in matricule_problems(matricule)]
+            said = returned.get(matricule.upper())
             if oid not in INS_OIDS:
                 problems.append(f"OID {oid!r} inconnu : attendu un OID d'autorité d'affectation INS (NIR ou NIA)")
+            elif said is not None:
+                # INSi's answer is the reference: the qualification platform returns production OIDs for its test
+                # identities, and the software must keep and emit exactly what INSi returned.
+                if oid not in said:
+                    problems.append(f"OID {oid} différent de celui qu'INSi a renvoyé ({', '.join(sorted(said))})")
             elif context.test_mode and oid in PRODUCTION_OIDS:
                 expected = OID_TEST_NIR if oid == OID_NIR else OID_TEST_NIA
                 problems.append(f"OID de production {oid} émis avec des données de test : attendu {expected}")
