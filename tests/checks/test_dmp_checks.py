@@ -168,3 +168,19 @@ def test_integration_is_not_judged_when_the_record_cannot_list_its_documents(tmp
         subjects=SUBJECTS,
     )  # fmt: skip
     assert _outcomes(_judge(listed, "dmp.integrated_not_republished")) == {"fail"}
+
+
+def test_a_sha1_vihf_passes_dmp_003_with_a_note_and_a_refused_one_fails(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    note = "signature RSA-SHA1/SHA-1 : acceptée comme par le DMP, mais algorithme obsolète (SHA-256 conseillé)"
+    vihf = {"problems": [], "notes": [note], "access_mode": "normal"}
+    journal.record(
+        "dmp", "dmp.iti18", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, meta={"vihf": vihf}
+    )
+    findings = _judge(journal, "dmp.vihf")
+    assert _outcomes(findings) == {"pass"} and "à noter" in findings[0].message and "SHA-1" in findings[0].message
+    refused = {"problems": ["Signature : assertion non signée"], "notes": [], "access_mode": "normal"}
+    journal.record(
+        "dmp", "dmp.iti18", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, meta={"vihf": refused}
+    )
+    assert _outcomes(_judge(journal, "dmp.vihf")) == {"fail"}

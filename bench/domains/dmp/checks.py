@@ -149,7 +149,8 @@ def _vihf_summary(evidence: Evidence, call: Exchange) -> dict[str, Any] | None:
     except ValueError:
         at = None
     read, problems = judge_captured_vihf(assertion, at)
-    return {"access_mode": read.access_mode, "problems": [f"{p.field} : {p.message}" for p in problems]}
+    problems_said = [f"{p.field} : {p.message}" for p in problems]
+    return {"access_mode": read.access_mode, "problems": problems_said, "notes": read.notes}
 
 
 @check(
@@ -172,6 +173,10 @@ def vihf(evidence: Evidence, context: CheckContext) -> list[Verdict]:
         return [omitted("aucun appel au DMP à juger", None)]
     if not findings:
         message = f"{len(calls)} appel(s) au DMP, chacun avec un VIHF signé, valide et complet"
+        # What the DMP accepts but is worth saying (a SHA-1 signature), as the simulator noted it: information only.
+        notes = sorted({n for call in calls for n in (_vihf_summary(evidence, call) or {}).get("notes") or []})
+        if notes:
+            message += " ; à noter : " + " ; ".join(notes)
         return [passed(message, calls[-1])]
     return findings
 
