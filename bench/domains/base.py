@@ -5,10 +5,11 @@ declarations and name no domain themselves."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -162,3 +163,22 @@ class Domain:
 
     def owns_transaction(self, transaction: str) -> bool:
         return transaction.startswith(self.transaction_prefixes) if self.transaction_prefixes else False
+
+
+def tls_refusal_recorder(journal: Journal, channel: str, transaction: str) -> Callable[[dict[str, Any]], None]:
+    """What an HTTP simulator's server calls on a refused TLS handshake (no client certificate, a foreign one, an old
+    protocol, a client refusing the server's certificate): journaled, with what the TLS layer said, so that the
+    attempt is evidence too. Domains declare ``transaction`` in their channel's ``before_tls``: it carries nothing."""
+
+    def record(peer: dict[str, Any]) -> None:
+        said = json.dumps(peer, ensure_ascii=False, sort_keys=True).encode()
+        journal.record(
+            channel,
+            transaction,
+            {"handshake": (said, "application/json")},
+            outcome="refused",
+            peer=peer,
+            meta={"error": peer.get("refused")},
+        )
+
+    return record

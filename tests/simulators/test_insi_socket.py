@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -54,6 +55,11 @@ def test_client_without_certificate_is_refused(hub: SimulatorHub, pki: BenchPki)
     context = ssl.create_default_context(cafile=str(pki.ca.cert))
     with httpx.Client(verify=context) as anonymous, pytest.raises(httpx.HTTPError):
         anonymous.post(_insi(hub).url, content=search_traits("X", "Y", "M", "2000-01-01"), headers=HEADERS)
+    deadline = time.monotonic() + 5  # the refusal is journaled by the server's event loop
+    while not hub.journal.exchanges and time.monotonic() < deadline:
+        time.sleep(0.02)
+    [refused] = hub.journal.exchanges  # nothing reached the application; the refused handshake is evidence
+    assert refused.transaction == "insi.tls_refused" and refused.outcome == "refused" and refused.meta["error"]
 
 
 @pytest.mark.parametrize(

@@ -4,16 +4,14 @@ states, seeded documents and the outage the fixtures ask for."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bench.domains.base import Endpoint, SimulatorSetup
+from bench.domains.base import Endpoint, SimulatorSetup, tls_refusal_recorder
 from bench.domains.dmp import PORT, TLS_REFUSED
 from bench.domains.dmp.fixtures import DmpPatientFixture, DmpScenarioFixture
 from bench.domains.dmp.seed import dmp_traits, seed_patient
-from simulators.common.journal import Journal
-from simulators.common.server import RefusalListener, SimulatorServer
+from simulators.common.server import SimulatorServer
 from simulators.dmp.app import DMP_PATH, create_dmp_app, open_state
 from simulators.insi.identities import load_identities
 
@@ -23,24 +21,6 @@ if TYPE_CHECKING:
 
 UNTRUSTED = "dmp-untrusted"
 DOMAIN_NAME = "dmp"
-
-
-def _refusals(journal: Journal, channel: str) -> RefusalListener:
-    """Journal a refused TLS handshake (no client certificate, a foreign one, an old protocol, a client refusing the
-    server's certificate): evidence that something tried, and what the TLS layer said."""
-
-    def record(peer: dict[str, Any]) -> None:
-        said = json.dumps(peer, ensure_ascii=False, sort_keys=True).encode()
-        journal.record(
-            channel,
-            TLS_REFUSED,
-            {"handshake": (said, "application/json")},
-            outcome="refused",
-            peer=peer,
-            meta={"error": peer.get("refused")},
-        )
-
-    return record
 
 
 class DmpSimulators:
@@ -55,14 +35,14 @@ class DmpSimulators:
             else setup.pki.server_context(),
             host=setup.host,
             port=setup.ports.get(PORT.name, 0),
-            on_refused=_refusals(setup.journal, "dmp"),
+            on_refused=tls_refusal_recorder(setup.journal, "dmp", TLS_REFUSED),
         )
         untrusted = SimulatorServer(
             create_dmp_app(setup.journal, self.state, channel=UNTRUSTED),
             UNTRUSTED,
             ssl_context=setup.pki.untrusted_server_context(),
             host=setup.host,
-            on_refused=_refusals(setup.journal, UNTRUSTED),
+            on_refused=tls_refusal_recorder(setup.journal, UNTRUSTED, TLS_REFUSED),
         )
         self._servers = [trusted, untrusted]
         try:

@@ -26,6 +26,7 @@ def _identify_http(body: bytes, content_type: str) -> str | None:
 
 
 PORT = Port("insi", "Port du simulateur INSi")
+TLS_REFUSED = "insi.tls_refused"
 
 
 def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
@@ -69,7 +70,8 @@ DOMAIN = Domain(
     label_en="National health identity (INSi)",
     requirement_prefixes=("INS",),
     modules=("bench.domains.ins.checks", "bench.domains.ins.actions"),
-    channels=(Channel("insi", "http"),),
+    # A refused TLS handshake is journaled and carries nothing: the refusal itself (SEC-001).
+    channels=(Channel("insi", "http", before_tls=(TLS_REFUSED,)),),
     transaction_prefixes=("insi.",),
     identify_http=_identify_http,
     identity_traits=_identity_traits,

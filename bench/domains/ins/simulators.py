@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bench.domains.base import Endpoint, QuietSimulators, SimulatorSetup
-from bench.domains.ins import PORT
+from bench.domains.base import Endpoint, QuietSimulators, SimulatorSetup, tls_refusal_recorder
+from bench.domains.ins import PORT, TLS_REFUSED
 from bench.domains.ins.fixtures import InsiPatientFixture
 from simulators.common.server import SimulatorServer
 from simulators.insi.app import INSI_PATH, InsiState, create_insi_app
@@ -26,6 +26,7 @@ class InsiSimulators(QuietSimulators):
             ssl_context=setup.pki.server_context(),
             host=setup.host,
             port=setup.ports.get(PORT.name, 0),
+            on_refused=tls_refusal_recorder(setup.journal, "insi", TLS_REFUSED),
         )
         self.server.start()
         self.url = self.server.url + INSI_PATH
