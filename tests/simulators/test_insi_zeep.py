@@ -1,7 +1,8 @@
-"""A real SOAP client against the INSi simulator: zeep built from CNAM's official WSDL (DESIR_ICIR_EXP_1.5.0, from
+"""Real clients' view of the INSi simulator: zeep built from CNAM's official WSDL (DESIR_ICIR_EXP_1.5.0, from
 padoa/tlsi-ins, in ``../shared/data/insi``), over the real socket at the teleservice's own path. Its three result
 codes come back as zeep reads them, each answer validates against the official ``INSi_RESULTAT_INS.xsd``, and a
-fault reaches zeep as a fault (HTTP 500, ``soap:siram_NN``)."""
+fault reaches zeep as a fault (HTTP 500, ``soap:siram_NN``); answers have the structure and labels of the CNDA fixture
+answers padoa/tlsi-ins keeps."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from zeep.wsa import WsAddressingPlugin
 from bench.domains.ins.simulators import InsiSimulators
 from bench.runner.simulators import SimulatorHub
 from simulators.common.pki import BenchPki
+from simulators.insi.messages import read_result
 from tests.conftest import REPO
+from tests.simulators.insi_requests import HEADERS, search_traits
 
 WSDL = REPO.parent / "shared" / "data" / "insi" / "padoa-tlsi-ins" / "wsdl"
 pytestmark = pytest.mark.skipif(not WSDL.is_dir(), reason="CNAM WSDL absent (../shared/data/insi)")
@@ -110,3 +113,42 @@ def test_zeep_receives_a_fault_as_a_fault(hub: SimulatorHub, service: tuple[Any,
         )
     assert "inaccessible" in raised.value.message
     assert [q.localname for q in raised.value.subcodes] == ["siram_40"]
+
+
+FIXTURES = WSDL.parent / "fixtures"
+
+
+def _paths(element: Any, prefix: str = "") -> set[str]:
+    here = f"{prefix}/{etree.QName(element).localname}"
+    return {here}.union(*(_paths(child, here) for child in element if isinstance(child.tag, str)))
+
+
+@pytest.mark.parametrize(
+    ("fixture", "traits"),
+    [
+        ("TEST_2.05.xml", ("SANTONI", "MARIE-PAULE", "F", "1955-02-10")),
+        ("REP_CR01.xml", ("PERSONNE", "INCONNUE", "F", "1901-01-01")),
+    ],
+)
+def test_answers_have_the_structure_and_labels_of_the_cnda_fixture_answers(
+    hub: SimulatorHub, pki: BenchPki, fixture: str, traits: tuple[str, str, str, str]
+) -> None:
+    """padoa/tlsi-ins's CNDA fixture answers (CR 00 with a NIA, CR 01): same elements, same LibelleCR; our reader and
+    the official XSD take both."""
+    official = (FIXTURES / fixture).read_bytes()
+    with requests.Session() as session:
+        session.trust_env = False
+        response = session.post(
+            hub.of("ins", InsiSimulators).url.rsplit("/", 1)[0] + "/lps",
+            data=search_traits(*traits),
+            headers=HEADERS,
+            cert=(str(pki.client.cert), str(pki.client.key)),
+            verify=str(pki.ca.cert),
+        )
+    ours = etree.fromstring(response.content).find(f".//{{{RESULT}}}RESULTAT")
+    theirs = etree.fromstring(official).find(f".//{{{RESULT}}}RESULTAT")
+    assert ours is not None and theirs is not None
+    assert _paths(ours) == _paths(theirs)
+    assert ours.findtext(f".//{{{RESULT}}}LibelleCR") == theirs.findtext(f".//{{{RESULT}}}LibelleCR")
+    assert read_result(official).cr == read_result(response.content).cr
+    _valid_result(official)
