@@ -20,20 +20,19 @@ from typing import Any
 
 import yaml
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
-from signxml.algorithms import DigestAlgorithm, SignatureMethod
-from signxml.exceptions import InvalidInput
-from signxml.exceptions import InvalidSignature as InvalidXmlSignature
-from signxml.verifier import SignatureConfiguration, XMLVerifier
 
+from simulators.common.saml import (
+    SAML,
+    AssertionProblem,
+    algorithm_notes,
+    signature_problems,
+    structure_problems,
+)
 from simulators.common.xmlsafe import parse_xml
 
-SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-DSIG = "http://www.w3.org/2000/09/xmldsig#"
 
 IDENTIFIANT_STRUCTURE = "Identifiant_Structure"
 SECTEUR_ACTIVITE = "Secteur_Activite"
@@ -73,36 +72,13 @@ ROLES: frozenset[tuple[str, str]] = frozenset(
 # TRE_R248 access modes (purpose of use), case-insensitive: normal, bris_de_glace, centre_15.
 ACCESS_MODES: tuple[str, ...] = tuple(_VALUE_SETS["access_modes"]["codes"])
 ACCESS_MODE_SYSTEM: str = _VALUE_SETS["access_modes"]["system"]
-RESOURCE_ID_FORM = re.compile(r"^(?P<ins>[0-9][0-9AB]{14}|[0-9]{15})\^\^\^&(?P<oid>[0-9]+(?:\.[0-9]+)+)&ISO\^NH$")
-# Algorithms the DMP accepts on a VIHF. RSA-SHA1 / SHA-1 sign every official example token and ANS's DRIMbox's:
-# accepted, and said (``Vihf.notes``); HMAC is never accepted (a shared secret proves nothing about the signer).
-SIGNATURE_CONFIGURATION = SignatureConfiguration(
-    signature_methods=frozenset(
-        {
-            SignatureMethod.RSA_SHA1,
-            SignatureMethod.RSA_SHA256,
-            SignatureMethod.RSA_SHA384,
-            SignatureMethod.RSA_SHA512,
-            SignatureMethod.ECDSA_SHA256,
-            SignatureMethod.ECDSA_SHA384,
-            SignatureMethod.ECDSA_SHA512,
-        }
-    ),
-    digest_algorithms=frozenset(
-        {DigestAlgorithm.SHA1, DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512}
-    ),
-)
-_SHA1 = ("http://www.w3.org/2000/09/xmldsig#rsa-sha1", "http://www.w3.org/2000/09/xmldsig#sha1")
 CLOCK_SKEW = dt.timedelta(minutes=2)
 MAX_VALIDITY = dt.timedelta(hours=24)
+RESOURCE_ID_FORM = re.compile(r"^(?P<ins>[0-9][0-9AB]{14}|[0-9]{15})\^\^\^&(?P<oid>[0-9]+(?:\.[0-9]+)+)&ISO\^NH$")
 
 
-@dataclass(frozen=True)
-class VihfProblem:
-    """What is wrong with a VIHF, with the attribute or element concerned."""
-
-    field: str
-    message: str
+# What is wrong with a VIHF, with the attribute or element concerned.
+VihfProblem = AssertionProblem
 
 
 @dataclass
@@ -190,7 +166,7 @@ def verify_vihf(assertion: Any, ca: x509.Certificate, now: dt.datetime | None = 
     """Read the VIHF and list everything wrong with it: structure, signature, signer, validity, attributes. What it
     says is read from the element the signature covers (signxml's verified result), never from the caller's tree."""
     moment = now or dt.datetime.now(dt.UTC)
-    problems = _structure_problems(assertion)
+    problems = structure_problems(assertion)
     key = (hashlib.sha256(etree.tostring(assertion, method="c14n")).digest(), ca.fingerprint(hashes.SHA256()))
     with _VERIFIED_LOCK:
         cached = _VERIFIED.get(key)
@@ -201,16 +177,16 @@ def verify_vihf(assertion: Any, ca: x509.Certificate, now: dt.datetime | None = 
         vihf = read_vihf(parse_xml(signed_bytes))
         vihf.signer = signer
     else:
-        signature_problems, signed, signer = _signature_problems(assertion, ca)
-        problems += signature_problems
-        vihf = read_vihf(signed if signed is not None and not signature_problems else assertion)
+        unsigned, signed, signer = signature_problems(assertion, ca)
+        problems += unsigned
+        vihf = read_vihf(signed if signed is not None and not unsigned else assertion)
         vihf.signer = signer
         if not problems and signed is not None:
             with _VERIFIED_LOCK:
                 _VERIFIED[key] = (signer, etree.tostring(signed))
                 while len(_VERIFIED) > _VERIFIED_KEPT:
                     _VERIFIED.popitem(last=False)
-    vihf.notes = _algorithm_notes(assertion)
+    vihf.notes = algorithm_notes(assertion)
     problems += _validity_problems(vihf, moment)
     problems += _attribute_problems(vihf)
     return vihf, problems
@@ -220,127 +196,15 @@ def judge_captured_vihf(assertion: Any, at: dt.datetime | None) -> tuple[Vihf, l
     """A VIHF seen in a capture, judged without the DMP's trust store: its structure, its signature against the
     certificate it carries, its validity at the time of the exchange (when known), its attributes, read from what the
     signature covers. Whether the signer was issued by a trusted authority cannot be told from the capture alone."""
-    problems = _structure_problems(assertion)
-    signature_problems, signed, signer = _signature_problems(assertion, None, at)
-    problems += signature_problems
-    vihf = read_vihf(signed if signed is not None and not signature_problems else assertion)
+    problems = structure_problems(assertion)
+    unsigned, signed, signer = signature_problems(assertion, None, at)
+    problems += unsigned
+    vihf = read_vihf(signed if signed is not None and not unsigned else assertion)
     vihf.signer = signer
-    vihf.notes = _algorithm_notes(assertion)
+    vihf.notes = algorithm_notes(assertion)
     if at is not None:
         problems += _validity_problems(vihf, at)
     return vihf, problems + _attribute_problems(vihf)
-
-
-def _structure_problems(assertion: Any) -> list[VihfProblem]:
-    """What XML signature wrapping needs, refused before anything is read: a second assertion or signature, a signature
-    that is not the assertion's own child, the assertion's ID carried twice, attributes outside the assertion's
-    AttributeStatement, comments or processing instructions (a value read up to a comment is not the value signed)."""
-    problems = []
-    root = assertion.getroottree().getroot()
-    if len(list(root.iter(f"{{{SAML}}}Assertion"))) > 1:
-        problems.append(VihfProblem("Signature", "plusieurs assertions SAML dans le message : une seule attendue"))
-    signatures = list(assertion.iter(f"{{{DSIG}}}Signature"))
-    if len(signatures) > 1:
-        problems.append(VihfProblem("Signature", "plusieurs signatures dans l'assertion : une seule attendue"))
-    elif signatures and signatures[0].getparent() is not assertion:
-        problems.append(VihfProblem("Signature", "signature placée hors de l'assertion qu'elle doit couvrir"))
-    identifier = assertion.get("ID")
-    if (
-        identifier
-        and len(root.xpath("//@*[local-name()='ID' or local-name()='Id' or local-name()='id'][.=$v]", v=identifier)) > 1
-    ):
-        problems.append(VihfProblem("Signature", f"identifiant {identifier!r} porté par plusieurs éléments du message"))
-    statements = set(assertion.findall(f"{{{SAML}}}AttributeStatement"))
-    if any(a.getparent() not in statements for a in assertion.iter(f"{{{SAML}}}Attribute")):
-        problems.append(VihfProblem("Signature", "attribut SAML hors de l'AttributeStatement de l'assertion"))
-    if next(assertion.iter(etree.Comment, etree.ProcessingInstruction), None) is not None:
-        problems.append(VihfProblem("Signature", "commentaire ou instruction dans l'assertion : valeurs ambiguës"))
-    return problems
-
-
-def _signature_problems(
-    assertion: Any, ca: x509.Certificate | None, at: dt.datetime | None = None
-) -> tuple[list[VihfProblem], Any | None, str | None]:
-    """(problems, the element the signature covers as signxml verified it, the signer's name)."""
-    signature = assertion.find(f"{{{DSIG}}}Signature")
-    if signature is None:
-        return (
-            [VihfProblem("Signature", "assertion non signée : le VIHF doit être signé par le certificat du logiciel")],
-            None,
-            None,
-        )
-    pem = signature.findtext(f".//{{{DSIG}}}X509Certificate")
-    if not pem:
-        return (
-            [VihfProblem("Signature", "KeyInfo sans certificat X509 : le signataire ne peut être vérifié")],
-            None,
-            None,
-        )
-    try:
-        certificate = x509.load_der_x509_certificate(_b64(pem))
-    except ValueError as exc:
-        return [VihfProblem("Signature", f"certificat du signataire illisible : {exc}")], None, None
-    signer = certificate.subject.rfc4514_string()
-    problems = []
-    if ca is not None and not _issued_by(certificate, ca):
-        problems.append(
-            VihfProblem("Signature", f"certificat signataire {signer} non émis par l'autorité de confiance du DMP")
-        )
-    now = at or dt.datetime.now(dt.UTC)
-    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-        problems.append(VihfProblem("Signature", "certificat signataire hors de sa période de validité"))
-    try:
-        verified = XMLVerifier().verify(assertion, x509_cert=certificate, expect_config=SIGNATURE_CONFIGURATION)
-    except (InvalidXmlSignature, InvalidInput, ValueError) as exc:
-        problems.append(VihfProblem("Signature", f"signature invalide : {exc}"))
-        return problems, None, signer
-    except Exception as exc:  # hostile input: a signature signxml cannot even read is not verified
-        problems.append(VihfProblem("Signature", f"signature illisible ({type(exc).__name__}) : {exc}"))
-        return problems, None, signer
-    signed = verified.signed_xml if not isinstance(verified, list) else verified[0].signed_xml
-    if signed is None or signed.tag != assertion.tag or signed.get("ID") != assertion.get("ID"):
-        problems.append(VihfProblem("Signature", "la signature ne couvre pas l'assertion entière"))
-        return problems, None, signer
-    return problems, signed, signer
-
-
-def _algorithm_notes(assertion: Any) -> list[str]:
-    """SHA-1 in the assertion's own signature: accepted as the DMP accepts it, and said."""
-    signature = assertion.find(f"{{{DSIG}}}Signature")
-    if signature is None:
-        return []
-    used = {
-        element.get("Algorithm")
-        for element in signature.iterfind(f"{{{DSIG}}}SignedInfo//*[@Algorithm]")
-        if element.tag in (f"{{{DSIG}}}SignatureMethod", f"{{{DSIG}}}DigestMethod")
-    }
-    if used & set(_SHA1):
-        return ["signature RSA-SHA1/SHA-1 : acceptée comme par le DMP, mais algorithme obsolète (SHA-256 conseillé)"]
-    return []
-
-
-def _b64(text: str) -> bytes:
-    import base64
-
-    return base64.b64decode("".join(text.split()))
-
-
-def _issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
-    if certificate.issuer != ca.subject:
-        return False
-    public_key = ca.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey) or certificate.signature_hash_algorithm is None:
-        return False
-    try:
-        public_key.verify(
-            certificate.signature,
-            certificate.tbs_certificate_bytes,
-            padding.PKCS1v15(),
-            certificate.signature_hash_algorithm,
-        )
-    except InvalidSignature:
-        return False
-    return True
 
 
 def _validity_problems(vihf: Vihf, now: dt.datetime) -> list[VihfProblem]:
