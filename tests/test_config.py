@@ -65,7 +65,7 @@ def test_init_lists_a_port_per_declared_simulator(tmp_path: Path, monkeypatch: p
     monkeypatch.chdir(tmp_path)
     assert runner.invoke(app, ["init"]).exit_code == 0
     mss = ("mss_smtp", "mss_smtps", "mss_imap", "mss_imaps", "mss_smtp_untrusted", "mss_imap_untrusted")
-    assert load_config().simulators.ports == {"insi": 0, "dmp": 0, **dict.fromkeys(mss, 0)}
+    assert load_config().simulators.ports == {"insi": 0, "insi_cps": 0, "dmp": 0, **dict.fromkeys(mss, 0)}
 
 
 def test_serve_refuses_an_unknown_or_malformed_port() -> None:

@@ -67,6 +67,12 @@ class BenchPki:
         context.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_OPTIONAL
         return context
 
+    def server_only_context(self) -> ssl.SSLContext:
+        """TLS authenticating the server only (INSi's CPS-assertion mode: the professional signs an assertion)."""
+        context = self.server_context()
+        context.verify_mode = ssl.CERT_NONE
+        return context
+
     def dmp_server_context(self) -> ssl.SSLContext:
         """The server context with the DMP's published TLS profile: TLS 1.2 only, ECDHE-RSA key exchange with
         AES-GCM, AES-256-CBC-SHA384 or ChaCha20-Poly1305 (GIE SESAM-Vitale information sheet PDT-INF-579, DMP
@@ -91,6 +97,52 @@ class BenchPki:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(self.client.cert, self.client.key)
         return context
+
+
+def load_certificate(path: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def issue_cps_card(pki: BenchPki, national_id: str, *, days: int = 365) -> tuple[bytes, bytes]:
+    """A test CPS card for ``national_id``: a signing certificate issued by the bench CA (playing the IGC-Santé), its
+    commonName the national id as on a real card, and its private key, both PEM. ``days`` < 0 gives an expired one."""
+    ca_key = serialization.load_pem_private_key(pki.ca.key.read_bytes(), password=None)
+    assert isinstance(ca_key, rsa.RSAPrivateKey)
+    ca_cert = x509.load_pem_x509_certificate(pki.ca.cert.read_bytes())
+    key = _new_key()
+    now = dt.datetime.now(dt.UTC)
+    start, end = (
+        (now - dt.timedelta(hours=1), now + dt.timedelta(days=days))
+        if days > 0
+        else (
+            now + dt.timedelta(days=days * 2),
+            now + dt.timedelta(days=days),
+        )
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+                    x509.NameAttribute(NameOID.TITLE, "Médecin"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, national_id),
+                ]
+            )
+        )
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
 def ensure_pki(directory: Path) -> BenchPki:

@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cryptography import x509
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,6 +20,8 @@ from starlette.routing import Route
 from simulators.common.journal import Journal
 from simulators.common.server import read_bounded
 from simulators.common.soap import SOAP12_CONTENT_TYPE, SoapError, envelope, fault
+from simulators.common.xmlsafe import parse_xml
+from simulators.insi.cps import verify_cps_assertion
 from simulators.insi.identities import IdentityBase, Person, load_identities
 from simulators.insi.ins import traits_key
 from simulators.insi.messages import (
@@ -112,15 +115,18 @@ def _subjects(request: InsiRequest, persons: list[Person]) -> list[str]:
     return keys
 
 
-def create_insi_app(journal: Journal, state: InsiState | None = None) -> Starlette:
-    """The INSi simulator app, recording into ``journal``."""
+def create_insi_app(
+    journal: Journal, state: InsiState | None = None, *, cps_ca: x509.Certificate | None = None
+) -> Starlette:
+    """The INSi simulator app, recording into ``journal``. With ``cps_ca``, it plays the CPS-assertion mode: server-side
+    TLS only, every call carrying a SAML assertion signed by a CPS card that authority issued (insi/cps.py)."""
     insi_state = state or InsiState()
 
     async def serve(request: Request) -> Response:
         peer = {"address": request.client.host if request.client else None, **request.state.tls}
         body, truncated = await read_bounded(request, MAX_BODY_BYTES)
         content_type = request.headers.get("content-type", "")
-        answer = _answer(insi_state, body, truncated, content_type)
+        answer = _answer(insi_state, body, truncated, content_type, cps_ca)
         meta = {**answer.meta, "http_status": answer.status, "content_type": content_type, "path": request.url.path}
         if truncated:
             meta["truncated_at"] = MAX_BODY_BYTES
@@ -200,7 +206,9 @@ def _refused(
     )
 
 
-def _answer(state: InsiState, body: bytes, truncated: bool, content_type: str) -> _Answer:
+def _answer(
+    state: InsiState, body: bytes, truncated: bool, content_type: str, cps_ca: x509.Certificate | None = None
+) -> _Answer:
     if truncated:
         return _refused(413, f"requête trop volumineuse : au-delà de {MAX_BODY_BYTES} octets")
     if not content_type.lower().startswith("application/soap+xml"):
@@ -219,6 +227,16 @@ def _answer(state: InsiState, body: bytes, truncated: bool, content_type: str) -
         # siram_100 is the teleservice's refusal of the software (padoa fixture); desir_500 is the bench's detail code
         detail = siram_error("desir_500", reason)
         return _refused(FAULT_STATUS, reason, subcode="soap:siram_100", detail=detail, request=request)
+    cps: dict[str, Any] = {}
+    if cps_ca is not None:
+        assertion = verify_cps_assertion(parse_xml(body, max_bytes=MAX_BODY_BYTES), cps_ca)
+        cps = {"mode": "cps", "cps": assertion.summary()}
+        if assertion.problems:
+            # The teleservice's own fault for a refused CPS assertion is not public: WS-Security's (bench naming).
+            reason = "assertion CPS refusée : " + " ; ".join(cps["cps"]["problems"])
+            answer = _refused(FAULT_STATUS, reason, subcode="wsse:FailedCheck", request=request)
+            return _Answer(answer.status, answer.body, answer.transaction, answer.outcome, answer.subjects,
+                           {**answer.meta, **cps})  # fmt: skip
     persons = _match(state, request)
     subjects = _subjects(request, persons)
     behaviour = state.behaviour_for(persons)
@@ -235,5 +253,5 @@ def _answer(state: InsiState, body: bytes, truncated: bool, content_type: str) -
     else:
         cr, identity = "01", None
     response = envelope(result_body(cr, identity), action=expected_action + "Response")
-    meta = {"action": request.action, "software": request.software}
+    meta = {"action": request.action, "software": request.software, **cps}
     return _Answer(200, response, request.transaction, f"CR{cr}", subjects, meta)

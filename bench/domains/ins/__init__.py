@@ -27,6 +27,7 @@ def _identify_http(body: bytes, content_type: str) -> str | None:
 
 PORT = Port("insi", "Port du simulateur INSi")
 TLS_REFUSED = "insi.tls_refused"
+CPS_PORT = Port("insi_cps", "Port du simulateur INSi en mode assertion CPS")
 
 
 def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
@@ -77,5 +78,5 @@ DOMAIN = Domain(
     identity_traits=_identity_traits,
     patient_fixture=InsiPatientFixture,
     start_simulators=_start_simulators,
-    ports=(PORT,),
+    ports=(PORT, CPS_PORT),
 )
