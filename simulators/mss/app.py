@@ -52,6 +52,7 @@ class MssEndpoints:
     imaps: str
     smtp_untrusted: str
     imap_untrusted: str
+    smtp_weak: str
 
 
 def _common_name(path: Any) -> str:
@@ -137,6 +138,7 @@ class MssSimulator:
         self.accounts.certificates[_common_name(pki.client.cert)] = CANDIDATE_MAILBOX
         trusted = pki.server_context(require_client_cert=False)
         self._untrusted_ctx = pki.untrusted_server_context()
+        self._weak_ctx = pki.weak_server_context()
         self.mailboxes = Mailboxes(trusted)
         self._untrusted_mailboxes = Mailboxes(self._untrusted_ctx)
         for mailboxes in (self.mailboxes, self._untrusted_mailboxes):
@@ -174,6 +176,7 @@ class MssSimulator:
             ("smtp", "mss", False, self._trusted_ctx, None),
             ("smtps", "mss", True, self._trusted_ctx, None),
             ("smtp_untrusted", "mss-untrusted", False, self._untrusted_ctx, None),
+            ("smtp_weak", "mss-weak", False, self._weak_ctx, None),
             ("imap", "mss", False, None, self.mailboxes),
             ("imaps", "mss", True, None, self.mailboxes),
             ("imap_untrusted", "mss-untrusted", False, None, self._untrusted_mailboxes),
@@ -212,6 +215,7 @@ class MssSimulator:
             imaps=f"imaps://{host}:{ports['imaps']}",
             smtp_untrusted=f"smtp://{host}:{ports['smtp_untrusted']}",
             imap_untrusted=f"imap://{host}:{ports['imap_untrusted']}",
+            smtp_weak=f"smtp://{host}:{ports['smtp_weak']}",
         )
 
     async def _stop_listeners(self) -> None:

@@ -142,6 +142,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"DMP-001", "DMP-014", "DMP-025"}),
         ),
         Defect(
+            "mss.any_cipher_suite",
+            "Offre à l'opérateur MSSanté toutes les suites TLS de sa bibliothèque, pas seulement celles du référentiel",
+            frozenset({"MSS-013"}),
+        ),
+        Defect(
             "dmp.ignore_traits_divergence",
             "Ignore les traits divergents que le DMP renvoie au test d'accès et alimente sans avertir",
             frozenset({"DMP-014"}),

@@ -18,6 +18,7 @@ from bench.candidates.base import AdapterError, Environment, ReceivedDocument, R
 from bench.candidates.reference.mss_client import MssAccount, MssUnavailable, fetch_unseen, send
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.common.namespaces import HL7
+from simulators.common.pki import MSS_CIPHERS
 from simulators.insi.ins import INS_OIDS
 from simulators.mss.addresses import PATIENT_DOMAIN
 from simulators.mss.xdm import ATTACHMENT_NAME, XdmError, XdmPackage, build_xdm, read_xdm, submission_metadata
@@ -54,7 +55,14 @@ class MssPractice:
         self.account = MssAccount(environment.get("mss_address"), environment.get("mss_password"))
         if environment.client_tls is None:
             raise AdapterError("le candidat de référence exige TLS")
-        self.tls = environment.client_tls
+        # Its own context: toward the operator, only the suites SC.MSS/CONF.03 lists (TLS 1.2), verified server.
+        self.tls = ssl.create_default_context(cafile=environment.ca_file)
+        self.tls.load_cert_chain(environment.client_cert_file, environment.client_key_file)
+        if "mss.any_cipher_suite" in defects:
+            self.tls.set_ciphers("DEFAULT")  # OpenSSL's defaults, as many stacks offer them: RSA key exchange included
+        else:
+            self.tls.minimum_version = self.tls.maximum_version = ssl.TLSVersion.TLSv1_2
+            self.tls.set_ciphers(":".join(MSS_CIPHERS))
         if "mss.accept_any_certificate" in defects:
             self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             self.tls.check_hostname = False

@@ -12,6 +12,7 @@ PORTS = (
     Port("mss_imaps", "Port IMAP MSSanté (TLS implicite)"),
     Port("mss_smtp_untrusted", "Port SMTP MSSanté au certificat non reconnu"),
     Port("mss_imap_untrusted", "Port IMAP MSSanté au certificat non reconnu"),
+    Port("mss_smtp_weak", "Port SMTP MSSanté aux suites TLS hors SC.MSS/CONF.03"),
 )
 
 # What a client may say before TLS on a STARTTLS port (RFC 3207, RFC 3501): nothing that carries data.
@@ -36,6 +37,8 @@ DOMAIN = Domain(
     channels=(
         Channel("mss", "mail", before_tls=BEFORE_TLS),
         Channel("mss-untrusted", "mail", untrusted=True, before_tls=BEFORE_TLS),
+        # A trusted certificate but only suites outside SC.MSS/CONF.03: the handshake is where a client must stop.
+        Channel("mss-weak", "mail", before_tls=BEFORE_TLS),
     ),
     transaction_prefixes=("mss.",),
     # A field capture's message (RFC 5322), judged on what a message alone proves.

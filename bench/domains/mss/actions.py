@@ -39,7 +39,8 @@ class DeliveryParams(DocumentParams):
 
 
 class ServerParams(Params):
-    server: Literal["trusted", "untrusted"] = "trusted"
+    # untrusted: a certificate from a rogue CA; weak: suites outside SC.MSS/CONF.03 (SMTP; IMAP stays the trusted one)
+    server: Literal["trusted", "untrusted", "weak"] = "trusted"
 
 
 def _delivery_references(params: DeliveryParams, scenario: Scenario) -> list[str]:
@@ -140,9 +141,11 @@ def configure_mss(context: ActionContext, params: ServerParams) -> None:
     mss = context.simulators.of("mss", MssSimulators)
     if params.server == "untrusted":
         context.adapter.configure_mss(mss.smtp_untrusted, mss.imap_untrusted)
+    elif params.server == "weak":
+        context.adapter.configure_mss(mss.smtp_weak, mss.imap)
     else:
         context.adapter.configure_mss(mss.smtp, mss.imap)
-    context.run[REDIRECTED] = params.server == "untrusted"
+    context.run[REDIRECTED] = params.server != "trusted"
 
 
 @on_scenario_start("mss")

@@ -20,6 +20,7 @@ from bench.domains.dmp.checks import NS, code_problems, consistency_problems
 from bench.domains.mss import RECEIVED_VIEW
 from bench.domains.sec.checks import TLS_VERSIONS
 from simulators.common.journal import Exchange
+from simulators.common.pki import MSS_CIPHERS
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.xds import read_submission
 from simulators.insi.ins import INS_OIDS
@@ -601,3 +602,33 @@ def untrusted_refused(evidence: Evidence, context: CheckContext) -> list[Verdict
         return findings
     message = f"{len(seen)} échange(s) avec le serveur non reconnu, tous interrompus avant toute authentification"
     return [passed(message, seen[-1])]
+
+
+# MSS-013 -------------------------------------------------------------------------------------------------------
+@check("mss.cipher_suites", requirements=("MSS-013",), title="Suites TLS du référentiel seulement (SC.MSS/CONF.03)")
+def cipher_suites(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """A client that offers only the listed suites cannot complete a handshake with the listener that offers none of
+    them (channel ``mss-weak``); every TLS 1.2 session with the operator must have negotiated a listed suite. TLS 1.3
+    sessions are not judged: the list names TLS 1.2 suites only."""
+    findings = []
+    for exchange in evidence.select(channel="mss-weak"):
+        tls = (exchange.peer or {}).get("tls") or {}
+        if exchange.transaction == MESSAGE or (exchange.meta.get("auth") or {}).get("mechanism") or tls.get("tls"):
+            problem = (
+                f"session TLS établie ({tls.get('cipher') or 'suite inconnue'}) avec un serveur qui n'offre que des "
+                "suites hors SC.MSS/CONF.03 : le logiciel doit n'offrir que les suites listées (ECDHE/DHE-RSA AES)"
+            )
+            findings.append(failed(problem, exchange))
+    negotiated = set()
+    for exchange in evidence.select(channel="mss"):
+        tls = (exchange.peer or {}).get("tls") or {}
+        if tls.get("version") == "TLSv1.2" and tls.get("cipher"):
+            negotiated.add(tls["cipher"])
+            if tls["cipher"] not in MSS_CIPHERS:
+                findings.append(failed(f"suite {tls['cipher']} négociée, hors SC.MSS/CONF.03", exchange))
+    if findings:
+        return findings
+    if not evidence.select(channel="mss-weak") and not negotiated:
+        return [omitted("aucune session TLS avec l'opérateur à juger", None)]
+    suites = ", ".join(sorted(negotiated)) or "aucune en TLS 1.2"
+    return [passed(f"suites hors référentiel refusées à la négociation ; suites négociées : {suites}", None)]

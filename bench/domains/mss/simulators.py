@@ -47,6 +47,7 @@ class MssSimulators(QuietSimulators):
         self.smtp, self.imap = endpoints.smtp, endpoints.imap  # STARTTLS, as SC.MSS/CONF.06 describes MSSanté clients
         self.smtp_untrusted, self.imap_untrusted = endpoints.smtp_untrusted, endpoints.imap_untrusted
         self.smtps, self.imaps = endpoints.smtps, endpoints.imaps
+        self.smtp_weak = endpoints.smtp_weak
 
     def endpoints(self) -> list[Endpoint]:
         return [
@@ -58,6 +59,9 @@ class MssSimulators(QuietSimulators):
             Endpoint("mss_password", self.server.password, "Mot de passe de la boîte MSSanté"),
             Endpoint("mss_smtp_untrusted_url", self.smtp_untrusted, "MSSanté SMTP au certificat non reconnu", False),
             Endpoint("mss_imap_untrusted_url", self.imap_untrusted, "MSSanté IMAP au certificat non reconnu", False),
+            Endpoint(
+                "mss_smtp_weak_url", self.smtp_weak, "MSSanté SMTP aux suites TLS hors CONF.03 (à refuser)", False
+            ),
         ]
 
     def stop(self) -> None:
