@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from bench.checks.base import CheckContext, Evidence
-from bench.domains.mss.checks import parse_mail, smtp_submission, untrusted_refused, xdm_package, xdm_problems
+from bench.domains.mss.checks import (
+    cipher_suites,
+    parse_mail,
+    smtp_submission,
+    untrusted_refused,
+    xdm_package,
+    xdm_problems,
+)
 from bench.domains.mss.inbox import build_delivery
 from simulators.common.journal import Journal
 from simulators.insi.identities import load_identities
@@ -116,3 +123,28 @@ def test_a_message_to_the_rogue_server_fails_mss_006(tmp_path: Path) -> None:
     evidence = _evidence(tmp_path, b"Subject: x\r\n\r\nx", tls=True, auth=True, channel="mss-untrusted")
     findings = untrusted_refused(evidence, CheckContext())
     assert [f.outcome for f in findings] == ["fail"] and findings[0].requirements == ("MSS-006",)
+
+
+@pytest.mark.parametrize(
+    ("cipher", "channel", "outcome"),
+    [
+        ("ECDHE-RSA-AES256-GCM-SHA384", "mss", "pass"),
+        ("AES256-SHA", "mss", "fail"),  # RSA key exchange: not in SC.MSS/CONF.03
+        ("ECDHE-RSA-AES256-GCM-SHA384", "mss-weak", "fail"),  # a session with the server offering no listed suite
+    ],
+)
+def test_cipher_suites_are_judged_against_sc_mss_conf_03(
+    tmp_path: Path, cipher: str, channel: str, outcome: str
+) -> None:
+    journal = Journal(tmp_path)
+    journal.record(
+        channel,
+        "mss.smtp.session",
+        {"transcript": (b"EHLO x\r\n", "text/plain")},
+        peer={"tls": {"tls": True, "version": "TLSv1.2", "cipher": cipher}},
+    )
+    journal.close()
+    findings = cipher_suites(Evidence(tmp_path, journal.exchanges), CheckContext())
+    assert {f.outcome for f in findings} == {outcome} and findings[0].requirements == ("MSS-013",)
+    if outcome == "fail":
+        assert "CONF.03" in findings[0].message
