@@ -64,7 +64,15 @@ def test_simulator_ports_are_named_by_the_domains(tmp_path: Path) -> None:
 def test_init_lists_a_port_per_declared_simulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert runner.invoke(app, ["init"]).exit_code == 0
-    mss = ("mss_smtp", "mss_smtps", "mss_imap", "mss_imaps", "mss_smtp_untrusted", "mss_imap_untrusted")
+    mss = (
+        "mss_smtp",
+        "mss_smtps",
+        "mss_imap",
+        "mss_imaps",
+        "mss_smtp_untrusted",
+        "mss_imap_untrusted",
+        "mss_smtp_weak",
+    )
     assert load_config().simulators.ports == {"insi": 0, "insi_cps": 0, "dmp": 0, **dict.fromkeys(mss, 0)}
 
 
