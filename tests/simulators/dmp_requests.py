@@ -20,6 +20,19 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
 INS = "248092A203145"  # any well-formed NIR; the DMP simulator plays an open DMP for unknown patients
 PATIENT = ("285063306307712", "1.2.250.1.213.1.4.10")
+# What the VIHF unit tests sign, changing one field at a time.
+VIHF_CONTEXT = VihfContext(
+    professional_id="810002345678",
+    professional_name="MEDECIN REFERENCE",
+    profession=("10", "1.2.250.1.71.1.2.7", "Médecin"),
+    structure_id="1.2.250.1.999.1.3",
+    activity_sector="SA07^1.2.250.1.71.4.2.4",
+    patient_ins="178037511502783",
+    patient_oid="1.2.250.1.213.1.4.10",
+    software_name="segur-bench-reference",
+    software_version="0.1.0",
+    approval_number="SB-TEST-0001",
+)
 
 
 def vihf(

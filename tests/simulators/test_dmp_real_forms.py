@@ -13,27 +13,16 @@ from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.signer import XMLSigner
 
-from bench.fixtures.vihf import VihfContext, build_vihf
+from bench.fixtures.vihf import build_vihf
 from simulators.common.pki import BenchPki
 from simulators.common.soap import SOAP12_NS, fault
 from simulators.dmp.cx import cx_key, parse_cx
 from simulators.dmp.vihf import PURPOSE_OF_USE, ROLE, SUBJECT_ID, verify_vihf
+from tests.simulators.dmp_requests import VIHF_CONTEXT as CONTEXT
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 HL7 = "urn:hl7-org:v3"
-CONTEXT = VihfContext(
-    professional_id="810002345678",
-    professional_name="MEDECIN REFERENCE",
-    profession=("10", "1.2.250.1.71.1.2.7", "Médecin"),
-    structure_id="1.2.250.1.999.1.3",
-    activity_sector="SA07^1.2.250.1.71.4.2.4",
-    patient_ins="178037511502783",
-    patient_oid="1.2.250.1.213.1.4.10",
-    software_name="client",
-    software_version="1",
-    approval_number="TEST-1",
-)
 
 
 class _AnySigner(XMLSigner):

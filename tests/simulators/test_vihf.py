@@ -12,19 +12,7 @@ from lxml import etree
 from bench.fixtures.vihf import VihfContext, build_vihf
 from simulators.common.pki import BenchPki
 from simulators.dmp.vihf import RESOURCE_ID, RESOURCE_URN, ROLE, verify_vihf
-
-CONTEXT = VihfContext(
-    professional_id="810002345678",
-    professional_name="MEDECIN REFERENCE",
-    profession=("10", "1.2.250.1.71.1.2.7", "Médecin"),
-    structure_id="1.2.250.1.999.1.3",
-    activity_sector="SA07^1.2.250.1.71.4.2.4",
-    patient_ins="178037511502783",
-    patient_oid="1.2.250.1.213.1.4.10",
-    software_name="segur-bench-reference",
-    software_version="0.1.0",
-    approval_number="SB-TEST-0001",
-)
+from tests.simulators.dmp_requests import VIHF_CONTEXT as CONTEXT
 
 
 def _ca(pki: BenchPki) -> x509.Certificate:
