@@ -13,7 +13,7 @@ from bench.runner.judge import run_check
 from simulators.common.journal import Journal
 from simulators.common.mtom import build_mtom
 from simulators.common.pki import BenchPki
-from simulators.common.soap import envelope
+from simulators.common.soap import SOAP11_NS, SOAP12_NS, envelope
 
 PATIENT = PatientKeys("p1", frozenset({f"ins:{SAMPLE_PATIENT.ins_matricule}"}))
 SUBJECTS = sorted(PATIENT.keys)
@@ -184,3 +184,16 @@ def test_a_sha1_vihf_passes_dmp_003_with_a_note_and_a_refused_one_fails(tmp_path
         "dmp", "dmp.iti18", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, meta={"vihf": refused}
     )
     assert _outcomes(_judge(journal, "dmp.vihf")) == {"fail"}
+
+
+def test_a_soap_11_feed_is_judged_as_the_simulator_took_it(tmp_path: Path) -> None:
+    """The official TD2.1 example is a SOAP 1.1 envelope and the DMP simulator accepts it: the checks read it too,
+    instead of calling it unreadable."""
+    document = build_cda("consultation-report", SAMPLE_PATIENT)
+    submission = provide_and_register(document, SubmissionContext(source_id="1.2.3"))
+    soap11 = envelope(submission.body).replace(SOAP12_NS.encode(), SOAP11_NS.encode())
+    data, content_type = build_mtom(soap11, {submission.document_cid: (document, "text/xml")})
+    journal = Journal(tmp_path)
+    journal.record("dmp", "dmp.iti41", {"request": (data, content_type)}, subjects=SUBJECTS, outcome="success")
+    assert _outcomes(_judge(journal, "dmp.metadata_complete")) == {"pass"}
+    assert _outcomes(_judge(journal, "dmp.metadata_consistent")) == {"pass"}

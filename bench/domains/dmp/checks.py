@@ -56,15 +56,35 @@ class Feed:
     documents: dict[str, bytes]
 
 
+MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
+
+
+def _message(evidence: Evidence, call: Exchange, part: str) -> MtomMessage:
+    """A recorded request or response as the DMP read it: plain SOAP or MTOM. Raises MtomError, UnsafeXmlError."""
+    ref = call.files.get(part)
+    data = evidence.part(call, part) or b""
+    return parse_mtom(data, ref.media_type if ref else "", max_bytes=MAX_EVIDENCE_BYTES)
+
+
+def _body(message: MtomMessage) -> Any:
+    """The SOAP body's element, SOAP 1.1 envelopes included as the simulator takes them. Raises SoapError."""
+    return read_envelope(message.envelope, accept_soap11=True).body_element
+
+
+def _soap_body(evidence: Evidence, call: Exchange, part: str) -> Any | None:
+    try:
+        return _body(_message(evidence, call, part))
+    except (MtomError, UnsafeXmlError, SoapError):
+        return None
+
+
 def read_feed(evidence: Evidence, exchange: Exchange) -> Feed | str:
     """The feed, or why it cannot be read."""
-    data = evidence.part(exchange, "request")
-    ref = exchange.files.get("request")
-    if data is None or ref is None:
+    if evidence.part(exchange, "request") is None or "request" not in exchange.files:
         return "requête absente de la preuve"
     try:
-        message: MtomMessage = parse_mtom(data, ref.media_type, max_bytes=64 * 1024 * 1024)
-        body = read_envelope(message.envelope).body_element
+        message = _message(evidence, exchange, "request")
+        body = _body(message)
         documents = {}
         for element in body.findall(f"{{{XDSB}}}Document"):
             documents[element.get("id") or ""] = message.content(element) or b""
@@ -136,9 +156,8 @@ def _vihf_summary(evidence: Evidence, call: Exchange) -> dict[str, Any] | None:
     if "vihf" in call.meta:
         summary: dict[str, Any] | None = call.meta["vihf"]
         return summary
-    ref = call.files.get("request")
     try:
-        message = parse_mtom(evidence.part(call, "request") or b"", ref.media_type if ref else "", max_bytes=1 << 26)
+        message = _message(evidence, call, "request")
     except (MtomError, UnsafeXmlError) as exc:
         return {"problems": [f"requête illisible : {exc}"], "access_mode": None}
     assertion = find_assertion(message.envelope)
@@ -529,11 +548,8 @@ def masking(evidence: Evidence, context: CheckContext) -> list[Verdict]:
 # DMP-014 -------------------------------------------------------------------------------------------------------
 def _dmp_traits(evidence: Evidence, call: Exchange) -> dict[str, str] | None:
     """The patient's traits a TD0.2 answer carried (PRPA_IN201308UV02 patientPerson), read from its bytes."""
-    ref = call.files.get("response")
-    try:
-        message = parse_mtom(evidence.part(call, "response") or b"", ref.media_type if ref else "", max_bytes=1 << 26)
-        body = read_envelope(message.envelope).body_element
-    except (MtomError, UnsafeXmlError, SoapError):
+    body = _soap_body(evidence, call, "response")
+    if body is None:
         return None
     person = body.find(".//h:subject1/h:patient/h:patientPerson", NS)
     if person is None:
@@ -603,11 +619,8 @@ def traits_divergence_reported(evidence: Evidence, context: CheckContext) -> lis
 # DMP-025 -------------------------------------------------------------------------------------------------------
 def _authorisation_action(evidence: Evidence, call: Exchange) -> str | None:
     """The ``action`` (AJOUT, SUPPRESSION) a TD0.3 request asked for, read from its bytes."""
-    ref = call.files.get("request")
-    try:
-        message = parse_mtom(evidence.part(call, "request") or b"", ref.media_type if ref else "", max_bytes=1 << 26)
-        body = read_envelope(message.envelope, accept_soap11=True).body_element
-    except (MtomError, UnsafeXmlError, SoapError):
+    body = _soap_body(evidence, call, "request")
+    if body is None:
         return None
     read = read_set_authorization(body)
     return None if isinstance(read, str) else read.action
@@ -662,8 +675,8 @@ def consult_by_record_ins(evidence: Evidence, context: CheckContext) -> list[Ver
     findings = []
     for query_exchange in queries:
         try:
-            body = read_envelope(parse_xml(evidence.part(query_exchange, "request") or b"")).body_element
-        except (UnsafeXmlError, SoapError) as exc:
+            body = _body(_message(evidence, query_exchange, "request"))
+        except (MtomError, UnsafeXmlError, SoapError) as exc:
             findings.append(failed(f"requête illisible : {exc}", query_exchange))
             continue
         asked = read_stored_query(body).values("$XDSDocumentEntryPatientId")
