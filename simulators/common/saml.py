@@ -19,8 +19,25 @@ from signxml.exceptions import InvalidInput
 from signxml.exceptions import InvalidSignature as InvalidXmlSignature
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
+from simulators.common.soap import WSSE_NS
+
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
+CLOCK_SKEW = dt.timedelta(minutes=2)  # tolerated between the client's clock and the service's
+
+
+def find_assertion(envelope_root: Any) -> Any | None:
+    """The SAML assertion in a SOAP envelope's WS-Security header, or None."""
+    return envelope_root.find(f".//{{{WSSE_NS}}}Security/{{{SAML}}}Assertion")
+
+
+def read_instant(value: str | None) -> dt.datetime | None:
+    """An xs:dateTime of an assertion (IssueInstant, NotBefore...), UTC when it says no zone; None when unreadable."""
+    try:
+        parsed = dt.datetime.fromisoformat((value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,14 @@ from starlette.routing import Route
 
 from simulators.common.journal import Journal
 from simulators.common.mtom import MtomError, MtomMessage, build_mtom, parse_mtom
+from simulators.common.saml import find_assertion
 from simulators.common.server import read_bounded
 from simulators.common.soap import SOAP12_CONTENT_TYPE, SoapError, envelope, fault, read_envelope
 from simulators.common.xmlsafe import UnsafeXmlError
 from simulators.dmp import transactions
 from simulators.dmp.messages import ACTIONS, RESPONSE_ACTIONS
 from simulators.dmp.registry import DmpRegistry
-from simulators.dmp.vihf import Vihf, find_assertion, verify_vihf
+from simulators.dmp.vihf import Vihf, verify_vihf
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 DMP_PATH = "/dmp"

@@ -24,15 +24,15 @@ from cryptography.hazmat.primitives import hashes
 from lxml import etree
 
 from simulators.common.saml import (
+    CLOCK_SKEW,
     SAML,
     AssertionProblem,
     algorithm_notes,
+    read_instant,
     signature_problems,
     structure_problems,
 )
 from simulators.common.xmlsafe import parse_xml
-
-WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 
 IDENTIFIANT_STRUCTURE = "Identifiant_Structure"
 SECTEUR_ACTIVITE = "Secteur_Activite"
@@ -72,7 +72,6 @@ ROLES: frozenset[tuple[str, str]] = frozenset(
 # TRE_R248 access modes (purpose of use), case-insensitive: normal, bris_de_glace, centre_15.
 ACCESS_MODES: tuple[str, ...] = tuple(_VALUE_SETS["access_modes"]["codes"])
 ACCESS_MODE_SYSTEM: str = _VALUE_SETS["access_modes"]["system"]
-CLOCK_SKEW = dt.timedelta(minutes=2)
 MAX_VALIDITY = dt.timedelta(hours=24)
 RESOURCE_ID_FORM = re.compile(r"^(?P<ins>[0-9][0-9AB]{14}|[0-9]{15})\^\^\^&(?P<oid>[0-9]+(?:\.[0-9]+)+)&ISO\^NH$")
 
@@ -103,30 +102,15 @@ class Vihf:
         return values[0] if values else None
 
 
-def find_assertion(envelope_root: Any) -> Any | None:
-    """The SAML assertion in a SOAP envelope's WS-Security header, or None."""
-    return envelope_root.find(f".//{{{WSSE}}}Security/{{{SAML}}}Assertion")
-
-
-def _time(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 def read_vihf(assertion: Any) -> Vihf:
     """The VIHF's content, without judging it."""
-    vihf = Vihf(assertion_id=assertion.get("ID"), issue_instant=_time(assertion.get("IssueInstant")))
+    vihf = Vihf(assertion_id=assertion.get("ID"), issue_instant=read_instant(assertion.get("IssueInstant")))
     vihf.issuer = (assertion.findtext(f"{{{SAML}}}Issuer") or "").strip() or None
     vihf.subject = (assertion.findtext(f"{{{SAML}}}Subject/{{{SAML}}}NameID") or "").strip() or None
     conditions = assertion.find(f"{{{SAML}}}Conditions")
     if conditions is not None:
-        vihf.not_before = _time(conditions.get("NotBefore"))
-        vihf.not_on_or_after = _time(conditions.get("NotOnOrAfter"))
+        vihf.not_before = read_instant(conditions.get("NotBefore"))
+        vihf.not_on_or_after = read_instant(conditions.get("NotOnOrAfter"))
     for attribute in assertion.iter(f"{{{SAML}}}Attribute"):
         name = attribute.get("Name") or ""
         if name.lower() == AUTHENTIFICATION_MODE.lower():

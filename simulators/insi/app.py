@@ -7,6 +7,7 @@ missing software context), and records every exchange, including refused ones, b
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,8 +20,7 @@ from starlette.routing import Route
 
 from simulators.common.journal import Journal
 from simulators.common.server import read_bounded
-from simulators.common.soap import SOAP12_CONTENT_TYPE, SoapError, envelope, fault
-from simulators.common.xmlsafe import parse_xml
+from simulators.common.soap import SOAP12_CONTENT_TYPE, SoapError, envelope, fault, parse_envelope
 from simulators.insi.cps import verify_cps_assertion
 from simulators.insi.identities import IdentityBase, Person, load_identities
 from simulators.insi.ins import traits_key
@@ -28,7 +28,7 @@ from simulators.insi.messages import (
     TRANSACTION_ACTIONS,
     InsiIdentity,
     InsiRequest,
-    request_from_envelope,
+    read_request,
     result_body,
     siram_error,
 )
@@ -214,7 +214,8 @@ def _answer(
     if not content_type.lower().startswith("application/soap+xml"):
         return _refused(415, f"type de contenu {content_type or 'absent'!r} : SOAP 1.2 attend application/soap+xml")
     try:
-        request = request_from_envelope(body, max_bytes=MAX_BODY_BYTES)
+        parsed = parse_envelope(body, max_bytes=MAX_BODY_BYTES)
+        request = read_request(parsed)
     except SoapError as exc:
         return _refused(FAULT_STATUS, str(exc), exc.code, subcode=exc.subcode)
     expected_action = TRANSACTION_ACTIONS[request.transaction]
@@ -229,14 +230,13 @@ def _answer(
         return _refused(FAULT_STATUS, reason, subcode="soap:siram_100", detail=detail, request=request)
     cps: dict[str, Any] = {}
     if cps_ca is not None:
-        assertion = verify_cps_assertion(parse_xml(body, max_bytes=MAX_BODY_BYTES), cps_ca)
+        assertion = verify_cps_assertion(parsed.root, cps_ca)
         cps = {"mode": "cps", "cps": assertion.summary()}
         if assertion.problems:
             # The teleservice's own fault for a refused CPS assertion is not public: WS-Security's (bench naming).
             reason = "assertion CPS refusée : " + " ; ".join(cps["cps"]["problems"])
             answer = _refused(FAULT_STATUS, reason, subcode="wsse:FailedCheck", request=request)
-            return _Answer(answer.status, answer.body, answer.transaction, answer.outcome, answer.subjects,
-                           {**answer.meta, **cps})  # fmt: skip
+            return dataclasses.replace(answer, meta={**answer.meta, **cps})
     persons = _match(state, request)
     subjects = _subjects(request, persons)
     behaviour = state.behaviour_for(persons)

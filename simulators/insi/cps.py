@@ -21,16 +21,17 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from simulators.common.saml import (
+    CLOCK_SKEW,
     DSIG,
     SAML,
     AssertionProblem,
+    find_assertion,
+    read_instant,
     signature_problems,
     structure_problems,
 )
 
-WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 BILLING_ID = "identifiantFacturation"
-CLOCK_SKEW = dt.timedelta(minutes=2)
 MAX_AGE = dt.timedelta(hours=24)  # bench assumption (see the module's docstring)
 
 
@@ -52,18 +53,10 @@ class CpsAssertion:
         }
 
 
-def _time(value: str | None) -> dt.datetime | None:
-    try:
-        parsed = dt.datetime.fromisoformat((value or "").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 def verify_cps_assertion(envelope_root: Any, ca: x509.Certificate, now: dt.datetime | None = None) -> CpsAssertion:
     """The CPS assertion of an INSi request, and everything wrong with it."""
     moment = now or dt.datetime.now(dt.UTC)
-    assertion = envelope_root.find(f".//{{{WSSE}}}Security/{{{SAML}}}Assertion")
+    assertion = find_assertion(envelope_root)
     if assertion is None:
         problem = AssertionProblem("Security", "en-tête WS-Security sans assertion SAML signée par la carte CPS")
         return CpsAssertion(problems=[problem])
@@ -105,14 +98,14 @@ def _card_holder(assertion: Any) -> str | None:
 
 def _validity_problems(signed: Any, now: dt.datetime) -> list[AssertionProblem]:
     problems = []
-    issued = _time(signed.get("IssueInstant"))
+    issued = read_instant(signed.get("IssueInstant"))
     if issued is None:
         return [AssertionProblem("IssueInstant", "IssueInstant absent ou illisible")]
     if issued > now + CLOCK_SKEW:
         problems.append(AssertionProblem("IssueInstant", "assertion émise dans le futur"))
     conditions = signed.find(f"{{{SAML}}}Conditions")
-    not_after = _time(conditions.get("NotOnOrAfter")) if conditions is not None else None
-    not_before = _time(conditions.get("NotBefore")) if conditions is not None else None
+    not_after = read_instant(conditions.get("NotOnOrAfter")) if conditions is not None else None
+    not_before = read_instant(conditions.get("NotBefore")) if conditions is not None else None
     if not_before is not None and not_before > now + CLOCK_SKEW:
         problems.append(AssertionProblem("Conditions", "assertion pas encore valide"))
     if (not_after is not None and not_after <= now - CLOCK_SKEW) or (not_after is None and now - issued > MAX_AGE):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
-from simulators.common.soap import SOAP12_NS, parse_envelope, read_fault
+from simulators.common.soap import SOAP12_NS, Envelope, SoapError, parse_envelope, read_fault
 from simulators.common.xmlsafe import parse_xml
 
 NS_RECSANS = "http://www.cnamts.fr/INSiRecSans"
@@ -92,9 +92,11 @@ def _text(element: Any, name: str, ns: str) -> str | None:
 
 def request_from_envelope(data: bytes, *, max_bytes: int) -> InsiRequest:
     """Parse an INSi request; raises simulators.common.soap.SoapError for anything not a usable request."""
-    from simulators.common.soap import SoapError
+    return read_request(parse_envelope(data, max_bytes=max_bytes))
 
-    env = parse_envelope(data, max_bytes=max_bytes)
+
+def read_request(env: Envelope) -> InsiRequest:
+    """The INSi request of a parsed envelope; raises SoapError for an operation the teleservice does not have."""
     body = env.body_element
     operation = OPERATIONS.get(body.tag)
     if operation is None:
