@@ -33,29 +33,6 @@ class Credential:
     key: Path
 
 
-# SC.MSS/CONF.03 (référentiel socle MSSanté, draft wave 2): the only TLS 1.2 suites a client may offer to an operator,
-# 0xC030 0xC02F 0xC028 0xC027 0x009F 0x009E, by their OpenSSL names.
-MSS_CIPHERS = (
-    "ECDHE-RSA-AES256-GCM-SHA384",
-    "ECDHE-RSA-AES128-GCM-SHA256",
-    "ECDHE-RSA-AES256-SHA384",
-    "ECDHE-RSA-AES128-SHA256",
-    "DHE-RSA-AES256-GCM-SHA384",
-    "DHE-RSA-AES128-GCM-SHA256",
-)
-# Suites outside that list (RSA key exchange: no forward secrecy), for the listener a client must refuse.
-WEAK_CIPHERS = "AES256-GCM-SHA384:AES128-GCM-SHA256:AES256-SHA256:AES128-SHA256"
-# OpenSSL names of the DMP's published suites (PDT-INF-579; see BenchPki.dmp_server_context).
-DMP_CIPHERS = ":".join(
-    (
-        "ECDHE-RSA-AES128-GCM-SHA256",
-        "ECDHE-RSA-AES256-GCM-SHA384",
-        "ECDHE-RSA-AES256-SHA384",
-        "ECDHE-RSA-CHACHA20-POLY1305",
-    )
-)
-
-
 @dataclass(frozen=True)
 class BenchPki:
     """Paths of the bench PKI's files.
@@ -83,23 +60,6 @@ class BenchPki:
         """TLS authenticating the server only (INSi's CPS-assertion mode: the professional signs an assertion)."""
         context = self.server_context()
         context.verify_mode = ssl.CERT_NONE
-        return context
-
-    def weak_server_context(self) -> ssl.SSLContext:
-        """A trusted certificate, but only suites SC.MSS/CONF.03 does not list (RSA key exchange, no forward secrecy):
-        a client keeping to the listed suites cannot complete the handshake."""
-        context = self.server_context(require_client_cert=False)
-        context.maximum_version = ssl.TLSVersion.TLSv1_2
-        context.set_ciphers(WEAK_CIPHERS)
-        return context
-
-    def dmp_server_context(self) -> ssl.SSLContext:
-        """The server context with the DMP's published TLS profile: TLS 1.2 only, ECDHE-RSA key exchange with
-        AES-GCM, AES-256-CBC-SHA384 or ChaCha20-Poly1305 (GIE SESAM-Vitale information sheet PDT-INF-579, DMP
-        cipher suites, 10/07/2025)."""
-        context = self.server_context()
-        context.maximum_version = ssl.TLSVersion.TLSv1_2
-        context.set_ciphers(DMP_CIPHERS)
         return context
 
     def untrusted_server_context(self) -> ssl.SSLContext:

@@ -34,6 +34,7 @@ from simulators.mss import notifications
 from simulators.mss.addresses import BENCH_DOMAIN, bare_address, patient_matricule
 from simulators.mss.imap import ImapListener, Mailboxes
 from simulators.mss.smtp import Accounts, SessionTrace, Submission, SubmissionHandler, smtp_factory
+from simulators.mss.suites import weak_server_context
 from simulators.mss.xdm import XdmError, read_xdm
 
 CANDIDATE_MAILBOX = f"cabinet.martin@{BENCH_DOMAIN}"
@@ -138,7 +139,7 @@ class MssSimulator:
         self.accounts.certificates[_common_name(pki.client.cert)] = CANDIDATE_MAILBOX
         trusted = pki.server_context(require_client_cert=False)
         self._untrusted_ctx = pki.untrusted_server_context()
-        self._weak_ctx = pki.weak_server_context()
+        self._weak_ctx = weak_server_context(pki)
         self.mailboxes = Mailboxes(trusted)
         self._untrusted_mailboxes = Mailboxes(self._untrusted_ctx)
         for mailboxes in (self.mailboxes, self._untrusted_mailboxes):

@@ -21,7 +21,8 @@ from lxml import etree
 
 from bench.domains.dmp.simulators import DmpSimulators
 from bench.runner.simulators import SimulatorHub
-from simulators.common.pki import DMP_CIPHERS, BenchPki, ensure_pki
+from simulators.common.pki import BenchPki, ensure_pki
+from simulators.dmp.tls import DMP_CIPHERS
 from simulators.dmp.transactions import REPOSITORY_ID
 from tests.simulators import dmp_requests as req
 

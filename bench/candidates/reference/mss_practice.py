@@ -18,9 +18,9 @@ from bench.candidates.base import AdapterError, Environment, ReceivedDocument, R
 from bench.candidates.reference.mss_client import MssAccount, MssUnavailable, fetch_unseen, send
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.common.namespaces import HL7
-from simulators.common.pki import MSS_CIPHERS
 from simulators.insi.ins import INS_OIDS
 from simulators.mss.addresses import PATIENT_DOMAIN
+from simulators.mss.suites import MSS_CIPHERS
 from simulators.mss.xdm import ATTACHMENT_NAME, XdmError, XdmPackage, build_xdm, read_xdm, submission_metadata
 
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"

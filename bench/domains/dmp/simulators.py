@@ -13,6 +13,7 @@ from bench.domains.dmp.fixtures import DmpPatientFixture, DmpScenarioFixture
 from bench.domains.dmp.seed import dmp_traits, seed_patient
 from simulators.common.server import SimulatorServer
 from simulators.dmp.app import DMP_PATH, create_dmp_app, open_state
+from simulators.dmp.tls import dmp_server_context
 from simulators.insi.identities import load_identities
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class DmpSimulators:
         trusted = SimulatorServer(
             create_dmp_app(setup.journal, self.state),
             "dmp",
-            ssl_context=setup.pki.dmp_server_context()
+            ssl_context=dmp_server_context(setup.pki)
             if DOMAIN_NAME in setup.strict_tls
             else setup.pki.server_context(),
             host=setup.host,

@@ -20,11 +20,11 @@ from bench.domains.dmp.checks import NS, code_problems, consistency_problems
 from bench.domains.mss import RECEIVED_VIEW
 from bench.domains.sec.checks import TLS_VERSIONS
 from simulators.common.journal import Exchange
-from simulators.common.pki import MSS_CIPHERS
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.xds import read_submission
 from simulators.insi.ins import INS_OIDS
 from simulators.mss.addresses import bare_address, patient_matricule
+from simulators.mss.suites import MSS_CIPHERS
 from simulators.mss.xdm import ATTACHMENT_NAME, INDEX, METADATA, README, XdmError, read_xdm
 
 MESSAGE = "mss.smtp.message"
