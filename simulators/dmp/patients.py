@@ -53,7 +53,7 @@ class AccessTestRequest:
 
 def read_access_test(body: Any) -> AccessTestRequest | str:
     """The TD0.2 query of a SOAP body, or why it cannot be answered."""
-    if body.tag not in (f"{{{HL7}}}PRPA_IN201307UV02",):
+    if body.tag != f"{{{HL7}}}PRPA_IN201307UV02":
         return f"élément {body.tag!r} : PRPA_IN201307UV02 attendu"
     ns = {"h": HL7}
     value = body.find("h:controlActProcess/h:queryByParameter/h:parameterList/h:patientIdentifier/h:value", ns)
@@ -64,15 +64,7 @@ def read_access_test(body: Any) -> AccessTestRequest | str:
         found = body.find(path, ns)
         return (found.get("root", ""), found.get("extension", "")) if found is not None else ("", "")
 
-    device = body.find("h:sender/h:device", ns)
-    sender = (
-        (
-            (device.find("h:id", ns).get("root", "") if device.find("h:id", ns) is not None else ""),
-            device.findtext("h:softwareName", "", ns),
-        )
-        if device is not None
-        else ("", "")
-    )
+    sender = (pair("h:sender/h:device/h:id")[0], body.findtext("h:sender/h:device/h:softwareName", "", ns))
     return AccessTestRequest(
         patient_root=value.get("root", ""),
         patient_extension=value.get("extension", "").strip(),
