@@ -9,7 +9,6 @@ import email
 import email.policy
 import io
 import json
-import re
 import stat
 import tempfile
 import zipfile
@@ -22,18 +21,15 @@ from bench.domains.cda.checks import CDA_CHECKS
 from bench.privacy import mask_identifiers
 from bench.runner.judge import run_check
 from bench.validation.packs import ValidationPack
+from simulators.common.archives import ZipLimits, read_members, shown_name
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 MAX_MEMBERS = 10_000
 MAX_RATIO = 200  # a zip member inflating more than this is treated as a bomb
+MAX_ZIP_TOTAL = 256 * 1024 * 1024
 CDA_ROOT = b"ClinicalDocument"
-
-
-def _shown(name: str) -> str:
-    """A name from a hostile file as it may be printed: control characters (ANSI escapes...) escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
 @dataclass
@@ -83,6 +79,18 @@ def check_file(path: Path, pack: ValidationPack | None, schematron: str | None =
             )
         )
         return [report]
+    try:
+        return _check_kind(path, kind, pack, schematron)
+    except RecursionError:
+        # Parts nested thousands deep (MIME, JSON): what a parser cannot walk is a finding, never a traceback.
+        report = FileReport(path, kind)
+        report.findings.append(
+            Finding(f"artifact.{kind}", (), "fail", "structure imbriquée trop profondément pour être lue : non analysé")
+        )
+        return [report]
+
+
+def _check_kind(path: Path, kind: str, pack: ValidationPack | None, schematron: str | None) -> list[FileReport]:
     if kind in ("cda", "xml"):
         return [_check_document(path, path.parent, path.name, pack, schematron, kind)]
     if kind == "xdm":
@@ -108,15 +116,22 @@ def _check_document(
 
 
 def _documents_in(
-    label: Path, items: list[tuple[str, bytes]], pack: ValidationPack | None, schematron: str | None
-) -> list[FileReport]:
-    reports = []
+    label: Path, items: Iterable[tuple[str, bytes]], pack: ValidationPack | None, schematron: str | None
+) -> Iterator[FileReport]:
+    """Each document judged as it comes (one at a time in memory, whatever the archive or message holds)."""
     with tempfile.TemporaryDirectory(prefix="segur-bench-check-") as tmp:
         for index, (name, data) in enumerate(items):
-            local = f"part-{index:05d}.xml"
-            (Path(tmp) / local).write_bytes(data)
-            reports.append(_check_document(Path(f"{label}!/{_shown(name)}"), Path(tmp), local, pack, schematron))
-    return reports
+            local = Path(tmp) / f"part-{index:05d}.xml"
+            local.write_bytes(data)
+            yield _check_document(Path(f"{label}!/{shown_name(name)}"), Path(tmp), local.name, pack, schematron)
+            local.unlink()
+
+
+# A zip given to ``check`` (an XDM package, a folder of documents): members, sizes and ratio bounded so that a bomb or
+# overlapping entries cannot make it inflate more than MAX_ZIP_TOTAL in all (simulators/common/archives.py).
+ZIP_LIMITS = ZipLimits(
+    max_members=MAX_MEMBERS, max_member_bytes=MAX_MEMBER_BYTES, max_total_bytes=MAX_ZIP_TOTAL, max_ratio=MAX_RATIO
+)
 
 
 def _check_zip(label: Path, data: bytes, pack: ValidationPack | None, schematron: str | None) -> list[FileReport]:
@@ -125,42 +140,28 @@ def _check_zip(label: Path, data: bytes, pack: ValidationPack | None, schematron
     if not zipfile.is_zipfile(io.BytesIO(data)):
         report.findings.append(Finding("artifact.zip", (), "fail", "archive zip illisible"))
         return [report]
-    documents: list[tuple[str, bytes]] = []
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = archive.infolist()
-        if len(members) > MAX_MEMBERS:
-            report.findings.append(Finding("artifact.zip", (), "fail", f"archive de plus de {MAX_MEMBERS} fichiers"))
-            return [report]
-        for member in members:
-            path = PurePosixPath(member.filename.replace("\\", "/"))
-            if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", member.filename):
-                report.findings.append(
-                    Finding("artifact.zip", (), "fail", f"chemin dangereux dans l'archive : {member.filename!r}")
-                )
-                continue
-            if member.is_dir() or path.name.upper() == "METADATA.XML" or path.suffix.upper() != ".XML":
-                continue
-            if member.file_size > MAX_MEMBER_BYTES or (
-                member.compress_size and member.file_size / member.compress_size > MAX_RATIO
-            ):
-                report.findings.append(
-                    Finding(
-                        "artifact.zip",
-                        (),
-                        "fail",
-                        f"{_shown(member.filename)} : taille décompressée suspecte (bombe zip)",
-                    )
-                )
-                continue
-            try:
-                documents.append((member.filename, archive.read(member)))
-            except (zipfile.BadZipFile, OSError, ValueError) as exc:
-                report.findings.append(
-                    Finding("artifact.zip", (), "fail", f"{_shown(member.filename)} illisible : {exc}")
-                )
-    if not documents and not report.findings:
+
+    def is_document(name: str) -> bool:
+        path = PurePosixPath(name.replace("\\", "/"))
+        return path.name.upper() != "METADATA.XML" and path.suffix.upper() == ".XML"
+
+    def documents(archive: zipfile.ZipFile) -> Iterator[tuple[str, bytes]]:
+        for member in read_members(archive, ZIP_LIMITS, is_document):
+            if member.data is not None:
+                yield member.name, member.data
+            else:
+                where = f"{shown_name(member.name)} : " if member.name else ""
+                report.findings.append(Finding("artifact.zip", (), "fail", f"{where}{member.problem}"))
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            judged = list(_documents_in(label, documents(archive), pack, schematron))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        report.findings.append(Finding("artifact.zip", (), "fail", f"archive zip illisible : {exc}"))
+        return [report]
+    if not judged and not report.findings:
         report.findings.append(Finding("artifact.zip", (), "skip", "aucun document XML dans l'archive"))
-    return ([report] if report.findings else []) + _documents_in(label, documents, pack, schematron)
+    return ([report] if report.findings else []) + judged
 
 
 def _check_message(label: Path, data: bytes, pack: ValidationPack | None, schematron: str | None) -> list[FileReport]:
@@ -176,10 +177,10 @@ def _check_message(label: Path, data: bytes, pack: ValidationPack | None, schema
         if not isinstance(payload, bytes):
             continue
         if name.lower().endswith(".zip"):
-            reports += _check_zip(Path(f"{label}!/{_shown(name)}"), payload, pack, schematron)
+            reports += _check_zip(Path(f"{label}!/{shown_name(name)}"), payload, pack, schematron)
         elif name.lower().endswith(".xml"):
             documents.append((name, payload))
-    reports += _documents_in(label, documents, pack, schematron)
+    reports += list(_documents_in(label, documents, pack, schematron))
     if not reports:
         empty = FileReport(label, "eml")
         empty.findings.append(Finding("artifact.eml", (), "skip", "aucune pièce jointe CDA ni XDM dans le message"))
@@ -210,7 +211,7 @@ def _check_har(label: Path, data: bytes, pack: ValidationPack | None, schematron
     if not documents:
         report.findings.append(Finding("artifact.har", (), "skip", "aucun document CDA dans les échanges capturés"))
         return [report]
-    return _documents_in(label, documents, pack, schematron)
+    return list(_documents_in(label, documents, pack, schematron))
 
 
 def _har_bodies(entry: object) -> Iterator[tuple[str, bytes, str]]:

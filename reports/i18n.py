@@ -20,6 +20,16 @@ LABELS: dict[str, dict[str, str]] = {
         "requirements": "Grille des exigences",
         "scenarios": "Scénarios",
         "evidence": "Preuves (empreintes SHA-256)",
+        "integrity": (
+            "Intégrité : le journal est chaîné (chaque ligne porte l'empreinte de la précédente) ; seal.json liste "
+            "l'empreinte de chaque fichier de la campagne, rapports compris, et les signe avec la clé Ed25519 "
+            "ci-dessous. « segur-bench verify » détecte toute modification ; comparez l'empreinte de la clé avec "
+            "celle que l'éditeur a déclarée."
+        ),
+        "journal_head": "Tête de chaîne du journal",
+        "sealed_by": "Scellé par la clé",
+        "source_signer": "Lot rejoué signé par",
+        "source_unsigned": "personne : lot non signé (manifeste sans signature), son origine n'est pas garantie",
         "id": "Id",
         "official_ids": "N° ANS",
         "section": "Section",
@@ -72,6 +82,15 @@ LABELS: dict[str, dict[str, str]] = {
         "requirements": "Requirement grid",
         "scenarios": "Scenarios",
         "evidence": "Evidence (SHA-256 digests)",
+        "integrity": (
+            "Integrity: the journal is hash-chained (each line carries the digest of the previous one); seal.json "
+            "lists the digest of every file of the run, reports included, and signs them with the Ed25519 key below. "
+            "'segur-bench verify' detects any change; compare the key's fingerprint with the one the vendor declared."
+        ),
+        "journal_head": "Journal chain head",
+        "sealed_by": "Sealed by key",
+        "source_signer": "Replayed bundle signed by",
+        "source_unsigned": "nobody: unsigned bundle (manifest without signature), its origin is not vouched for",
         "id": "Id",
         "official_ids": "ANS id",
         "section": "Section",

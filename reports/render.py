@@ -8,8 +8,11 @@ from xml.etree import ElementTree as ET
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bench import signing
 from bench.runner.results import RunResult
+from bench.seal import write_seal
 from reports.i18n import labels
+from simulators.common.journal import journal_head
 
 SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
 
@@ -88,11 +91,17 @@ def write_junit(result: RunResult, path: Path) -> Path:
 
 
 def write_reports(result: RunResult, run_dir: Path, lang: str = "fr") -> dict[str, Path]:
-    return {
+    """Write every report, then seal the run directory (``seal.json``, signed): the reports name the journal chain's
+    head and the signer, the seal vouches for every file including the reports."""
+    result.journal_head = journal_head(run_dir)
+    result.sealed_by = signing.user_fingerprint()
+    paths = {
         "html": write_html(result, run_dir / "report.html", lang),
         "json": write_json(result, run_dir / "report.json"),
         "junit": write_junit(result, run_dir / "junit.xml"),
     }
+    write_seal(run_dir)
+    return paths
 
 
 def dump_schema(path: Path = SCHEMA_FILE) -> None:

@@ -258,3 +258,59 @@ def test_pseudonymisation_replaces_identities_never_the_bench_ids(
     exported = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "again").rglob("*") if p.is_file())
     assert "insi.search_traits" in exported
     assert "Inconnu-Sans-Ins" not in exported and "INCONNU-SANS-INS" not in exported
+
+
+def test_birth_places_are_pseudonymised_in_replay_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sex and birth year-month survive pseudonymisation: a birth commune left in clear beside them narrows the real
+    NIR to about a thousand people. The defect makes INS-003 quote INSi's birth places in its findings."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+    from simulators.insi.identities import load_identities
+
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    arguments = ["run", "--out", "runs", "--scenario", "INS-SC-01", "--defect", "ins.keep_typed_traits"]
+    assert runner.invoke(app, arguments).exit_code == 1
+    run_dir = next((tmp_path / "runs").iterdir())
+    assert runner.invoke(app, ["export", str(run_dir), "--bundle", "bundle"]).exit_code == 0
+    places = {person.traits.birth_place for person in load_identities().persons}
+    clear_text = (run_dir / "report.json").read_text(encoding="utf-8")
+    quoted = {place for place in places if f"'{place}'" in clear_text}
+    assert quoted and "lieu de naissance (COG)" in clear_text
+    assert runner.invoke(app, ["replay", "bundle", "--out", "hidden"]).exit_code == 1
+    replay_dir = next((tmp_path / "hidden").iterdir())
+    for name in ("report.json", "report.html", "junit.xml"):
+        text = (replay_dir / name).read_text(encoding="utf-8")
+        assert "lieu de naissance (COG)" in text or name != "report.json"
+        assert not [p for p in quoted if f"'{p}'" in text or f"&#39;{p}&#39;" in text], name
+    report = json.loads((replay_dir / "report.json").read_text(encoding="utf-8"))
+    assert any(r["id"] == "INS-003" and r["verdict"] == "non_conforme" for r in report["requirements"])
+
+
+def test_field_capture_file_names_are_pseudonymised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Field captures name files after patients; a pseudonymised report and the console never show those names."""
+    import zipfile
+
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    fixture = (Path(__file__).parent / "data" / "cda" / "consultation-n1.xml").read_bytes()
+    broken = fixture.replace(b'<languageCode code="fr-FR"/>', b'<languageCode code="en"/>')
+    bundle = tmp_path / "field.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("documents/DURAND_Josiane_19620314.xml", broken)
+        archive.writestr("exchanges-DURAND_Josiane_19620314.har", b"{not json")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    hidden = runner.invoke(app, ["replay", str(bundle), "--out", "hidden"])
+    assert hidden.exit_code == 1, hidden.output
+    report = next((tmp_path / "hidden").iterdir())
+    texts = [hidden.output] + [(report / n).read_text(encoding="utf-8") for n in ("report.html", "report.json")]
+    assert all("DURAND" not in t and "19620314" not in t for t in texts)
+    assert "fichier-" in texts[2] and ".xml" in texts[2]
+    clear = runner.invoke(app, ["replay", str(bundle), "--out", "clear", "--no-pseudonymise"])
+    assert "DURAND_Josiane_19620314" in clear.output + next((tmp_path / "clear").glob("*/report.json")).read_text()

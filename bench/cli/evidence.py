@@ -50,8 +50,10 @@ def export(
     exchanges = read_journal(run_dir)
     transform = None
     if not no_pseudonymise and any("replayed_from" in x.meta for x in exchanges):
-        names, dates = collect(run_dir, exchanges)
-        hide = text_hider(Pseudonymiser(_pseudonym_key(key_file)), names, dates, bench_vocabulary())
+        found = collect(run_dir, exchanges)
+        hide = text_hider(
+            Pseudonymiser(_pseudonym_key(key_file)), found.names, found.dates, bench_vocabulary(), found.places
+        )
 
         def pseudonymise_file(_name: str, data: bytes) -> bytes:
             try:
@@ -108,11 +110,17 @@ def replay(
     if not bundle.exists():
         console.print(f"[red]{bundle} introuvable[/red]")
         raise typer.Exit(2)
+    if bundle.is_symlink() or not (bundle.is_dir() or (bundle.is_file() and zipfile.is_zipfile(bundle))):
+        console.print(
+            f"[red]{bundle} : ni dossier ni archive zip lisible (un lot de captures est l'un ou l'autre)[/red]"
+        )
+        raise typer.Exit(2)
     packs = find_packs([pack] if pack else [])
     run_dir = out_dir / f"replay-{new_run_id()}"
-    if not _has_run_structure(bundle) and (altered := bundle_manifest_problems(bundle)):
-        _refuse_altered(altered)
     if not _has_run_structure(bundle):
+        altered, signer = bundle_manifest_problems(bundle)
+        if altered:
+            _refuse_altered(altered)
         _replay_field_capture(
             bundle,
             run_dir,
@@ -124,22 +132,32 @@ def replay(
             not no_pseudonymise,
             key_file,
             lang,
+            signer,
         )
     try:
         outcome = replay_bundle(bundle, run_dir, bench_catalogue(), pack=packs[0] if packs else None)
     except BundleAltered as exc:
         _refuse_altered(exc.problems)
     result = outcome.result
+    result.source_signer = outcome.imported.signer or ""
     if not no_pseudonymise:
-        names, dates = collect(run_dir, outcome.imported.exchanges)
+        found = collect(run_dir, outcome.imported.exchanges)
         # Scenario and step titles of a bench export name the fixture patients as typed: hide them too.
         catalogue = bench_catalogue()
         for scenario_result in result.scenarios:
             scenario = catalogue.scenarios.get(scenario_result.id)
             for patient in scenario.fixtures.patients if scenario else []:
-                names.update([patient.typed.birth_name, *patient.typed.first_names])
-                dates.add(patient.typed.birth_date)
-        hide = text_hider(Pseudonymiser(_pseudonym_key(key_file)), names, dates, bench_vocabulary())
+                found.add(
+                    {
+                        "birth_name": patient.typed.birth_name,
+                        "other_first_names": "|".join(patient.typed.first_names),
+                        "birth_date": patient.typed.birth_date,
+                        "birth_place": patient.typed.birth_place,
+                    }
+                )
+        hide = text_hider(
+            Pseudonymiser(_pseudonym_key(key_file)), found.names, found.dates, bench_vocabulary(), found.places
+        )
         result = pseudonymise_result(result, hide)
     paths = write_reports(result, run_dir, lang)
     for problem in outcome.imported.problems:
@@ -178,7 +196,8 @@ def _replay_field_capture(
     pseudonymise: bool,
     key_file: Path | None,
     lang: str,
-) -> None:
+    signer: str | None,
+) -> NoReturn:
     from bench.replay.scale import replay_capture, scale_result_to_run
     from reports.render import write_reports
 
@@ -201,6 +220,7 @@ def _replay_field_capture(
     result = scale_result_to_run(scale, bench_catalogue(), profile, run_dir.name)
     if pseudonymise:  # exchanges were pseudonymised before judging: the findings already speak of pseudonyms
         result.identities = "pseudonymisees"
+    result.source_signer = signer or ""
     paths = write_reports(result, run_dir, lang)
     for problem in scale.problems:
         console.print(f"[yellow]{mask_identifiers(problem)}[/yellow]", soft_wrap=True)
@@ -265,15 +285,37 @@ def check(
 
 
 @app.command()
-def verify(run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne (ou du rejeu) à vérifier")]) -> None:
-    """Tell whether a report and its evidence are intact: the journal is the one the report digested, every evidence
-    file is the one the journal recorded. Exit 0 intact, 3 altered (the report cannot be trusted)."""
+def verify(
+    target: Annotated[Path, typer.Argument(help="Campagne ou rejeu (dossier), ou lot de captures (dossier, zip)")],
+    signer: Annotated[
+        str | None,
+        typer.Option(help="Empreinte (SHA256:…) de la clé attendue ; sans elle, l'empreinte trouvée est affichée"),
+    ] = None,
+) -> None:
+    """Tell whether a report and its evidence, or a capture bundle, are intact: the journal's chain, every file as the
+    signed seal (or the bundle's signed manifest) lists it, the signer. Exit 0 intact, 3 altered (not to be trusted)."""
+    from bench.replay.importer import UNSIGNED, bundle_manifest_problems
     from bench.replay.verify import verify_run
 
-    problems = verify_run(run_dir)
+    if (target / "journal.jsonl").is_file():
+        problems, found = verify_run(target, signer)
+        what = "journal, preuves, rapports et sceau conformes"
+    else:
+        try:
+            problems, found = bundle_manifest_problems(target)
+        except (OSError, zipfile.BadZipFile) as exc:
+            console.print(f"[red]{target} illisible : {exc}[/red]")
+            raise typer.Exit(2) from exc
+        if found is None:
+            problems.append("manifest.yaml absent : ni campagne ni lot exporté par le banc, rien à vérifier")
+        elif found == UNSIGNED:
+            problems.append("manifest.sig.json absent : lot non signé, son origine n'est pas garantie")
+        elif signer and found != signer:
+            problems.append(f"lot signé par la clé {found}, et non par la clé attendue {signer}")
+        what = "fichiers conformes au manifeste signé"
     for problem in problems:
         console.print(f"[red]{mask_identifiers(problem)}[/red]", soft_wrap=True)
     if problems:
-        console.print(f"[red]{len(problems)} altération(s) : ce rapport et ses preuves ne sont pas intacts[/red]")
+        console.print(f"[red]{len(problems)} altération(s) : {target} n'est pas intact, à ne pas croire[/red]")
         raise typer.Exit(EXIT_BENCH_ERROR)
-    out.print(f"intact : {run_dir} (journal et preuves conformes au rapport)", soft_wrap=True)
+    out.print(f"intact : {target} ({what}) ; signé par la clé {found}", soft_wrap=True)

@@ -25,11 +25,14 @@ def perf(
     ] = 100_000,
     dmp_feeds: Annotated[int, typer.Option(help="Alimentations ITI-41 de 100 Ko mesurées (0 : pas de mesure)")] = 1000,
     mss_messages: Annotated[int, typer.Option(help="Messages MSSanté de 200 Ko soumis (0 : pas de mesure)")] = 200,
+    hostile: Annotated[
+        bool, typer.Option(help="Pic mémoire de check et replay sur un jeu de fichiers hostiles généré (bombes zip…)")
+    ] = True,
 ) -> None:
     """Benchmarks: campaign wall time, INSi round trips per second over mutual TLS on loopback, CDA documents per
     second (rules + XSD, schematron in-process and Saxon-HE from Java, one process per document), DMP feeds per
     second and latency under 16 concurrent clients, MSSanté messages and IMAP fetches per second, replay throughput and
-    memory."""
+    memory, and the peak memory of check and replay on generated hostile files (zip bombs, overlapping entries...)."""
     from bench.perf import measure, measure_cda, measure_replay
     from bench.validation.packs import find_packs
 
@@ -96,3 +99,23 @@ def perf(
             f"{replay.peak_worker_rss_mib} Mio (processus de travail) (objectif < 300 Mio)",
             soft_wrap=True,
         )
+    if hostile:
+        import tempfile
+
+        from bench.perf.bombs import measure_hostile
+
+        with tempfile.TemporaryDirectory(prefix="segur-bench-bombs-") as tmp:
+            hostile_figures = measure_hostile(Path(tmp))
+        worst = max(f.peak_rss_mib for f in hostile_figures)
+        out.print(
+            f"Fichiers hostiles ({len(hostile_figures) // 2} : bombe zip, entrées superposées, 20 000 membres, "
+            f"archives imbriquées, MIME et YAML imbriqués) : pic mémoire de check et replay ≤ {worst} Mio "
+            "(objectif < 300 Mio)",
+            soft_wrap=True,
+        )
+        for figure in hostile_figures:
+            out.print(
+                f"  {figure.command} {figure.file} ({figure.size_kib} Kio) : sortie {figure.exit_code}, "
+                f"pic {figure.peak_rss_mib} Mio",
+                soft_wrap=True,
+            )

@@ -15,12 +15,13 @@ from typing import Any
 
 import yaml
 
-from bench import __version__
+from bench import __version__, signing
 from bench.domains import registry as domains
-from simulators.common.journal import Exchange, read_journal, read_part
+from simulators.common.journal import Exchange, journal_head, read_journal, read_part
 
 HAR_NAME = "exchanges.har"
 MANIFEST = "manifest.yaml"
+MANIFEST_SIGNATURE = "manifest.sig.json"  # detached Ed25519 signature of manifest.yaml's bytes (bench/signing.py)
 MESSAGES = "messages/"  # RFC 5322 messages of every mail channel
 
 
@@ -158,9 +159,11 @@ def export_run(
         "profile": profile,
         "capture_date": (exchanges[0].time[:10] if exchanges else dt.date.today().isoformat()),
         "source_run": run_dir.name,
+        "journal_head": journal_head(run_dir),  # the source run's chain head, as its report and seal name it
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
     files[MANIFEST] = yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False).encode()
+    files[MANIFEST_SIGNATURE] = json.dumps(signing.sign(files[MANIFEST]).as_dict(), indent=1).encode()
     if destination.suffix.lower() == ".zip":
         destination.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:

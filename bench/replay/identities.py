@@ -7,7 +7,9 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.actions.core import DOCUMENT, RECORD
 from bench.domains import registry as domains
@@ -20,41 +22,60 @@ HL7 = "{urn:hl7-org:v3}"
 NAME_FIELDS = ("birth_name", "first_name", "first_names")
 
 
-def _names_and_dates(values: dict[str, str | None], names: set[str], dates: set[str]) -> None:
-    for key in NAME_FIELDS:
-        value = values.get(key)
-        if value:
-            names.add(value)
-    if values.get("birth_date"):
-        dates.add(str(values["birth_date"]))
+# A birth place code (INSOC / COG): department (2A/2B for Corsica) and commune, or 99 and a country.
+PLACE_CODE = re.compile(r"(?:[0-9]{2}|2[AB])[0-9]{3}")
 
 
-def collect(run_dir: Path, exchanges: list[Exchange]) -> tuple[set[str], set[str]]:
-    """(names, dates) found in the journal: what each domain finds in its exchanges (INSi traits...), patient
-    records and CDA documents."""
-    names: set[str] = set()
-    dates: set[str] = set()
+@dataclass
+class Identities:
+    """What a journal says about the people in it, to be pseudonymised wherever it is quoted."""
+
+    names: set[str] = field(default_factory=set)
+    dates: set[str] = field(default_factory=set)
+    places: set[str] = field(default_factory=set)  # birth place codes: with sex and birth month, they narrow a NIR
+
+    def add(self, values: dict[str, Any]) -> None:
+        for key in NAME_FIELDS:
+            if values.get(key):
+                self.names.add(str(values[key]))
+        self.names.update(n for n in str(values.get("other_first_names") or "").split("|") if n)
+        if values.get("birth_date"):
+            self.dates.add(str(values["birth_date"]))
+        place = str(values.get("birth_place") or "").strip().upper()
+        if PLACE_CODE.fullmatch(place):
+            self.places.add(place)
+
+
+def collect(run_dir: Path, exchanges: list[Exchange]) -> Identities:
+    """The names, dates and birth places found in the journal: what each domain finds in its exchanges (INSi
+    traits...), patient records and CDA documents."""
+    found = Identities()
+    patient = f"{HL7}recordTarget/{HL7}patientRole/{HL7}patient"
     for exchange in exchanges:
         try:
             owner = domains.domain_of_channel(exchange.channel)
             if owner is not None and owner.identity_traits is not None:
                 for traits in owner.identity_traits(run_dir, exchange):
-                    _names_and_dates(traits, names, dates)
-                    names.update(n for n in (traits.get("other_first_names") or "").split("|") if n)
+                    found.add(traits)
             if exchange.transaction == RECORD:
                 record = json.loads(read_part(run_dir, exchange, "record") or b"{}")
-                _names_and_dates(record, names, dates)
+                found.add(record if isinstance(record, dict) else {})
             elif exchange.transaction == DOCUMENT:
                 root = parse_xml(read_part(run_dir, exchange, "document") or b"")
-                for element in root.iterfind(f"{HL7}recordTarget/{HL7}patientRole/{HL7}patient/{HL7}name/*"):
+                for element in root.iterfind(f"{patient}/{HL7}name/*"):
                     if element.text and element.text.strip():
-                        names.add(element.text.strip())
-                birth = root.find(f"{HL7}recordTarget/{HL7}patientRole/{HL7}patient/{HL7}birthTime")
-                if birth is not None and birth.get("value"):
-                    dates.add(str(birth.get("value"))[:8])
+                        found.names.add(element.text.strip())
+                birth = root.find(f"{patient}/{HL7}birthTime")
+                county = root.findtext(f"{patient}/{HL7}birthplace/{HL7}place/{HL7}addr/{HL7}county")
+                found.add(
+                    {
+                        "birth_date": str(birth.get("value"))[:8] if birth is not None and birth.get("value") else None,
+                        "birth_place": county,
+                    }
+                )
         except (ValueError, UnsafeXmlError):
             continue  # an unreadable item has nothing to collect; the checks report it
-    return names, dates
+    return found
 
 
 # The bench's own identifiers: requirement ids (INS-001), scenario ids (INS-SC-01), and the parts of the run result
@@ -63,17 +84,24 @@ _BENCH_IDS = re.compile(r"(?<![\w-])[A-Z]{2,5}-(?:SC-)?\d{2,3}(?![\w-])")
 
 
 def text_hider(
-    pseudonymiser: Pseudonymiser, names: set[str], dates: set[str], protected: Collection[str] = ()
+    pseudonymiser: Pseudonymiser,
+    names: set[str],
+    dates: set[str],
+    protected: Collection[str] = (),
+    places: Collection[str] = (),
 ) -> Callable[[str], str]:
-    """A function giving a text with every collected name (whole, or word by word, in any case) and date replaced, and
-    any matricule-like number pseudonymised; requirement and scenario ids, and the ``protected`` tokens (check ids,
-    transactions, actions), are left as they are. The patterns are built once: a report has thousands of texts."""
+    """A function giving a text with every collected name (whole, or word by word, in any case), date and birth place
+    code replaced, and any matricule-like number pseudonymised; requirement and scenario ids, and the ``protected``
+    tokens (check ids, transactions, actions), are left as they are. The patterns are built once: a report has
+    thousands of texts."""
     shield_tokens = "|".join(re.escape(token) for token in sorted(set(protected), key=len, reverse=True) if token)
     shield = re.compile(rf"(?<![\w.])(?:{shield_tokens})(?![\w])") if shield_tokens else None
     words = {w for name in names for w in re.split(r"[\s\-']+", name) if len(w) > 2}
     alternatives = "|".join(re.escape(w) for w in sorted(names | words, key=len, reverse=True) if w)
     identities = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if alternatives else None
     known: dict[str, str] = {}
+    alternatives_places = "|".join(re.escape(p) for p in sorted(places, reverse=True))
+    coded = re.compile(rf"(?<![0-9A-Za-z])(?:{alternatives_places})(?![0-9A-Za-z])") if places else None
     for date in dates:
         known[date] = pseudonymiser.date(date)
         if "-" in date:
@@ -94,6 +122,8 @@ def text_hider(
             text = shield.sub(keep, text)
         if identities is not None:
             text = identities.sub(lambda m: pseudonymiser.word(m.group(0)), text)
+        if coded is not None:
+            text = coded.sub(lambda m: pseudonymiser.place(m.group(0)), text)
         text = pseudonymiser.text(text, known)
         return re.sub(rf"{re.escape(mark)}(\d+)\ue001", lambda m: kept[int(m.group(1))], text)
 

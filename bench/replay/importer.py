@@ -11,18 +11,24 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bench import signing
 from bench.actions.core import CANDIDATE
 from bench.domains import registry as domains
-from bench.replay.bundle import sidecar_folder
-from bench.replay.identify import UNKNOWN, identify
+from bench.replay.bundle import MANIFEST, MANIFEST_SIGNATURE, sidecar_folder
+from bench.replay.identify import UNKNOWN, identify, refused
+from simulators.common.archives import ZipLimits, read_members, shown_name
 from simulators.common.journal import Exchange, Journal
 
 MAX_ITEM_BYTES = 64 * 1024 * 1024
+# Streaming only digests each file (the manifest check of a large field capture): no total, but bombs are refused.
+STREAMED_LIMITS = ZipLimits(
+    max_members=10_000_000, max_member_bytes=MAX_ITEM_BYTES, max_total_bytes=1 << 62, max_ratio=200
+)
 
 
 @dataclass
@@ -32,30 +38,55 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
     run_files: dict[str, bytes] = field(default_factory=dict)
     altered: list[str] = field(default_factory=list)  # files that are not what the bundle's manifest vouches for
+    signer: str | None = None  # fingerprint of the manifest's signer, UNSIGNED, or None (no manifest)
 
 
-MANIFEST = "manifest.yaml"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+UNSIGNED = "non signé"
 
 
 def manifest_problems(items: dict[str, bytes]) -> list[str]:
     """Files of the bundle that differ from, are missing from, or are not listed in its manifest's SHA-256 digests.
     A bundle without manifest (a field capture) has nothing to check against."""
-    digests = {name: hashlib.sha256(data).hexdigest() for name, data in items.items() if name != MANIFEST}
+    digests = {
+        name: hashlib.sha256(data).hexdigest()
+        for name, data in items.items()
+        if name not in (MANIFEST, MANIFEST_SIGNATURE)
+    }
     return _compare(items.get(MANIFEST), digests)
 
 
-def bundle_manifest_problems(bundle: Path) -> list[str]:
-    """The same check, streaming the bundle file by file (large field captures)."""
+def bundle_manifest_problems(bundle: Path) -> tuple[list[str], str | None]:
+    """The same check, streaming the bundle file by file (large field captures), with the manifest's signature:
+    (problems, signer's fingerprint or UNSIGNED; None without manifest)."""
     manifest: bytes | None = None
+    signature: bytes | None = None
     digests: dict[str, str] = {}
-    for name, data in _items(bundle):
+    for name, data, _problem in _items(bundle, STREAMED_LIMITS):
         if name == MANIFEST:
             manifest = data
+        elif name == MANIFEST_SIGNATURE:
+            signature = data
         else:
             digests[name] = hashlib.sha256(data).hexdigest()
-    return _compare(manifest, digests)
+    signer, problems = manifest_signer(manifest, signature)
+    return problems + _compare(manifest, digests), signer
+
+
+def manifest_signer(manifest: bytes | None, signature: bytes | None) -> tuple[str | None, list[str]]:
+    """Who signed the manifest: a fingerprint, UNSIGNED for a manifest without signature (said, not refused: bundles
+    made by hand or by other tools), None for a bundle without manifest; an invalid signature is a problem."""
+    if manifest is None:
+        return None, [f"{MANIFEST_SIGNATURE} sans {MANIFEST}"] if signature is not None else []
+    if signature is None:
+        return UNSIGNED, []
+    try:
+        record = json.loads(signature) if len(signature) < 64 * 1024 else None
+    except (ValueError, RecursionError):
+        record = None
+    signer, problem = signing.verify(manifest, record)
+    return signer, [f"{MANIFEST_SIGNATURE} : {problem}"] if problem else []
 
 
 def _compare(manifest: bytes | None, digests: dict[str, str]) -> list[str]:
@@ -83,29 +114,32 @@ def _compare(manifest: bytes | None, digests: dict[str, str]) -> list[str]:
     return problems
 
 
-def _items(bundle: Path) -> Iterator[tuple[str, bytes]]:
+# A bundle is read whole into memory for a run's replay: what it may inflate to is bounded (zip or folder).
+BUNDLE_LIMITS = ZipLimits(
+    max_members=100_000, max_member_bytes=MAX_ITEM_BYTES, max_total_bytes=256 * 1024 * 1024, max_ratio=200
+)
+
+
+def _items(bundle: Path, limits: ZipLimits = BUNDLE_LIMITS) -> Iterator[tuple[str, bytes, str | None]]:
+    """(name, bytes, problem) of every file of the bundle; a file not read (a symlink, beyond the limits, a dangerous
+    name) comes with empty bytes and the reason, so that the manifest check sees it too."""
     if bundle.is_dir():
+        spent = 0
         for path in sorted(bundle.rglob("*")):
+            name = path.relative_to(bundle).as_posix()
             if path.is_symlink() or (path.exists() and not path.is_file() and not path.is_dir()):
-                yield path.relative_to(bundle).as_posix(), b""  # never followed: reported below, and unvouched for
+                yield name, b"", "lien symbolique ou fichier spécial, non suivi"
             elif path.is_file():
-                if path.stat().st_size > MAX_ITEM_BYTES:
-                    yield path.relative_to(bundle).as_posix(), b""
+                size = path.stat().st_size
+                spent += size
+                if size > limits.max_member_bytes or spent > limits.max_total_bytes:
+                    yield name, b"", f"au-delà des limites de lecture ({size} octets ; {spent} en tout)"
                     continue
-                yield path.relative_to(bundle).as_posix(), path.read_bytes()
+                yield name, path.read_bytes(), None
         return
     with zipfile.ZipFile(bundle) as archive:
-        for member in archive.infolist():
-            name = PurePosixPath(member.filename)
-            if member.is_dir():
-                continue
-            if name.is_absolute() or ".." in name.parts:
-                yield member.filename, b""  # reported as dangerous below
-                continue
-            if member.file_size > MAX_ITEM_BYTES:
-                yield member.filename, b""
-                continue
-            yield member.filename, archive.read(member)
+        for member in read_members(archive, limits):
+            yield member.name, member.data or b"", member.problem
 
 
 def _text(holder: dict[str, Any]) -> bytes:
@@ -116,14 +150,13 @@ def _text(holder: dict[str, Any]) -> bytes:
 def import_bundle(bundle: Path, journal: Journal) -> ImportReport:
     """Record every exchange of ``bundle`` into ``journal``, in capture order."""
     report = ImportReport()
-    items = dict(_items(bundle))
-    report.altered = manifest_problems(items)
-    if bundle.is_dir():
-        for path in sorted(p for p in bundle.rglob("*") if p.is_symlink()):
-            report.problems.append(f"{path.relative_to(bundle).as_posix()} : lien symbolique, non suivi")
-    for name in items:
-        if ".." in PurePosixPath(name).parts or PurePosixPath(name).is_absolute():
-            report.problems.append(f"{name} : chemin dangereux, élément ignoré")
+    items: dict[str, bytes] = {}
+    for name, data, problem in _items(bundle):
+        items[name] = data
+        if problem:
+            report.problems.append(f"{shown_name(name) or 'archive'} : {problem}")
+    report.signer, report.altered = manifest_signer(items.get(MANIFEST), items.get(MANIFEST_SIGNATURE))
+    report.altered += manifest_problems(items)
     har = items.get("exchanges.har")
     entries: list[Any] = []
     if har is not None:
@@ -180,7 +213,13 @@ def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> 
         request = _text(payload["request"].get("postData") or {})
         response = _text(payload["response"].get("content") or {})
         request_type = (payload["request"].get("postData") or {}).get("mimeType", "application/octet-stream")
-        transaction = identify(request, request_type, meta.get("transaction"))
+        status = payload["response"].get("status")
+        transaction = identify(request, request_type, meta.get("transaction"), was_refused=refused(status, response))
+        if meta.get("transaction") and meta["transaction"] != transaction:
+            report.problems.append(
+                f"{meta.get('exchange') or 'entrée HAR'} : étiquette {meta['transaction']!r} contredite par les octets "
+                f"({transaction}) : les octets font foi"
+            )
         channel = _http_channel(meta.get("channel"), transaction, report)
         response_type = (payload["response"].get("content") or {}).get("mimeType", "application/octet-stream")
         exchange = journal.record(
@@ -255,6 +294,15 @@ def _record_mail(payload: tuple[str, bytes, dict[str, bytes]], journal: Journal,
         if content is None:
             raise ValueError(f"{name} : fichier {ref.get('file')!r} absent du lot")
         parts[str(part)] = (content, str(ref.get("media_type") or "application/octet-stream"))
+    # The sidecar's label is input: the parts' bytes decide (see bench/replay/identify.py).
+    found = owner.identify_mail(transaction, {k: v[0] for k, v in parts.items()}) if owner.identify_mail else None
+    if found is None:
+        raise ValueError(f"{name} : transaction {transaction!r} contredite par les octets de l'échange")
+    if found != transaction:
+        report.problems.append(
+            f"{name} : étiquette {transaction!r} contredite par les octets ({found}) : les octets font foi"
+        )
+        transaction = found
     exchange = journal.record(
         channel,
         transaction,

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from simulators.insi.ins import ins_key
 
@@ -42,17 +43,27 @@ class Pseudonymiser:
     def nir(self, nir13: str) -> str:
         """A well-formed 13-character NIR/NIA standing for ``nir13``."""
         value = nir13.upper()
-        department = value[5:7]
+        return value[:5] + self._department(value[5:7], value) + self._digits("nir", value, 6)
+
+    def _department(self, department: str, value: str) -> str:
+        """A keyed department of the same kind (metropolitan, Corsican, overseas; born abroad stays abroad: the INS
+        rules differ), chosen from ``value``."""
         choice = self._digest("department", value)[0]
         if department in ("2A", "2B"):
-            department = ("2A", "2B")[choice % 2]
-        elif department == "99":
-            pass  # born abroad stays born abroad: the INS rules differ
-        elif department in _OVERSEAS:
-            department = _OVERSEAS[choice % 2]
-        else:
-            department = _METROPOLE[choice % len(_METROPOLE)]
-        return value[:5] + department + self._digits("nir", value, 6)
+            return ("2A", "2B")[choice % 2]
+        if department == "99":
+            return department
+        if department in _OVERSEAS:
+            return _OVERSEAS[choice % 2]
+        return _METROPOLE[choice % len(_METROPOLE)]
+
+    def place(self, code: str) -> str:
+        """A birth place code (INSOC / COG: department + commune, or 99 + country) standing for ``code``: the same
+        kind of place, keyed department and commune, so that it no longer narrows down the real NIR."""
+        value = code.upper()
+        pseudo = self._department(value[:2], value) + self._digits("place", value, 3)
+        self._produced.add(pseudo)
+        return pseudo
 
     def matricule(self, matricule: str) -> str:
         """The matricule INS standing for ``matricule``: well formed if the original is, and otherwise wrong by the
@@ -68,6 +79,13 @@ class Pseudonymiser:
             pseudo = nir
         self._produced.add(pseudo)
         return pseudo
+
+    def file_name(self, name: str) -> str:
+        """A captured file's name (field captures name files after patients: ``DUPONT_Jean_19800101.eml``) as a keyed
+        token, keeping the extension and a ``#entry`` suffix; the same name always gives the same token."""
+        base, sep, entry = name.partition("#")
+        suffix = PurePosixPath(base).suffix if len(PurePosixPath(base).suffix) <= 6 else ""
+        return f"fichier-{self._digest('file', base).hex()[:12]}{suffix}{sep}{entry}"
 
     def word(self, text: str) -> str:
         """``text`` with every letter replaced, keeping length, case, spaces, hyphens and apostrophes."""

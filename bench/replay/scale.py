@@ -9,24 +9,26 @@ import json
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Literal
 
 from bench.actions.core import CORE_VIEWS
 from bench.checks.base import CheckContext, Evidence, Finding
 from bench.checks.registry import standalone_checks
 from bench.domains import registry as domains
-from bench.replay.identify import identify
+from bench.replay.identify import identify, refused
+from bench.replay.importer import MAX_ITEM_BYTES, STREAMED_LIMITS
+from bench.replay.pseudonymise import Pseudonymiser
 from bench.runner.judge import run_check
+from simulators.common.archives import read_members, shown_name
 from simulators.common.journal import EvidenceFile, Exchange
 
 DOCUMENT_VIEW = CORE_VIEWS[0]  # field captures carry the software's CDA documents as files
 Engine = Literal["local", "process", "dask"]
 CHUNK = 500
-MAX_ITEM_BYTES = 64 * 1024 * 1024
 KEEP_FAILURES = 1000
 
 # One captured exchange, small and picklable: (id, transaction, {part: (bytes, media type)}).
@@ -69,31 +71,39 @@ def _text(holder: dict[str, Any]) -> bytes:
     return base64.b64decode(text) if holder.get("encoding") == "base64" else str(text).encode("utf-8")
 
 
-def _members(bundle: Path) -> Iterator[tuple[str, Any]]:
-    """(name, reader) pairs, read lazily one at a time."""
+def _members(bundle: Path) -> Iterator[tuple[str, Callable[[], bytes] | None, str | None]]:
+    """(name, reader, problem) triples, read lazily one at a time; a member not to be read has no reader but a
+    reason (a symlink, a bomb, a dangerous name...)."""
     if bundle.is_dir():
-        for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
-            yield path.relative_to(bundle).as_posix(), path.read_bytes
+        for path in sorted(bundle.rglob("*")):
+            name = path.relative_to(bundle).as_posix()
+            if path.is_symlink() or (path.exists() and not path.is_dir() and not path.is_file()):
+                yield name, None, "lien symbolique ou fichier spécial, non suivi"
+            elif path.is_file():
+                too_big = path.stat().st_size > MAX_ITEM_BYTES
+                yield name, None if too_big else path.read_bytes, "au-delà de la taille lue" if too_big else None
         return
-    archive = zipfile.ZipFile(bundle)
-    for member in archive.infolist():
-        if member.is_dir():
-            continue
-        yield member.filename, (lambda m=member: archive.read(m) if m.file_size <= MAX_ITEM_BYTES else b"")
+    with zipfile.ZipFile(bundle) as archive:
+        for member in read_members(archive, STREAMED_LIMITS):
+            yield member.name, None if member.data is None else _constant_reader(member.data), member.problem
 
 
-def stream_items(bundle: Path, problems: list[str]) -> Iterator[Item]:
-    """Every exchange of a bundle, streamed; damaged members are reported in ``problems`` and skipped."""
-    for name, read in _members(bundle):
-        path = PurePosixPath(name)
-        if path.is_absolute() or ".." in path.parts:
-            problems.append(f"{name} : chemin dangereux, élément ignoré")
+def _constant_reader(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
+
+
+def stream_items(bundle: Path, problems: list[str], shown: Callable[[str], str] = lambda name: name) -> Iterator[Item]:
+    """Every exchange of a bundle, streamed; damaged members are reported in ``problems`` (each file named as
+    ``shown`` gives it: pseudonymised replays never print a capture's own file names) and skipped."""
+    for name, read, problem in _members(bundle):
+        if read is None or problem is not None:
+            problems.append(f"{shown(shown_name(name)) or 'archive'} : {problem}, élément ignoré")
             continue
         if name.endswith(".har"):
             try:
                 entries = json.loads(read())["log"]["entries"]
             except (ValueError, KeyError, TypeError) as exc:
-                problems.append(f"{name} illisible : {exc}")
+                problems.append(f"{shown(name)} illisible : {exc}")
                 continue
             for index, entry in enumerate(entries):
                 try:
@@ -104,11 +114,16 @@ def stream_items(bundle: Path, problems: list[str]) -> Iterator[Item]:
                     request_type = str(posted.get("mimeType") or "application/octet-stream")
                     response_type = str(answered.get("mimeType") or "application/octet-stream")
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    problems.append(f"{name}, entrée {index} illisible : {exc}")
+                    problems.append(f"{shown(name)}, entrée {index} illisible : {exc}")
                     continue
                 yield (
                     f"{name}#{index}",
-                    identify(request, request_type, meta.get("transaction")),
+                    identify(
+                        request,
+                        request_type,
+                        meta.get("transaction"),
+                        was_refused=refused(entry["response"].get("status"), response),
+                    ),
                     {"request": (request, request_type), "response": (response, response_type)},
                 )
         elif name.startswith(DOCUMENT_VIEW.folder) and name.endswith(DOCUMENT_VIEW.suffix):
@@ -121,7 +136,6 @@ def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | No
     """Judge a chunk of exchanges, each on its own with the checks that apply to it alone (runs in a worker
     process). Judging reads the captured bytes as they are (signatures and hashes only hold for those); with
     ``key``, the findings kept are then pseudonymised, consistently under that key."""
-    from bench.replay.pseudonymise import Pseudonymiser
     from bench.validation.packs import ValidationPack
 
     pack = ValidationPack(Path(pack_root)) if pack_root else None
@@ -155,7 +169,7 @@ def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | No
                 result.counts[(requirement, finding.check_id, finding.outcome)] += 1
             if finding.outcome in ("fail", "error") and len(result.failures) < KEEP_FAILURES:
                 message = str(pseudonymiser.text(finding.message)) if pseudonymiser else finding.message
-                shown = str(pseudonymiser.text(exchange.id)) if pseudonymiser else exchange.id
+                shown = pseudonymiser.file_name(exchange.id) if pseudonymiser else exchange.id
                 result.failures.append((shown, finding.check_id, finding.outcome, message))
     return result
 
@@ -185,7 +199,8 @@ def replay_capture(
     problems: list[str] = []
     total = ChunkResult()
     clock = time.perf_counter()
-    chunks = _chunks(stream_items(bundle, problems), chunk_size)
+    shown = Pseudonymiser(key).file_name if key is not None else (lambda name: name)
+    chunks = _chunks(stream_items(bundle, problems, shown), chunk_size)
 
     def merge(part: ChunkResult) -> None:
         total.exchanges += part.exchanges

@@ -96,6 +96,16 @@ class RunResult(_Model):
     requirements: list[RequirementResult]
     evidence: list[EvidenceEntry]
     journal_sha256: str = Field(description="SHA-256 of journal.jsonl as it stood when the run ended")
+    journal_head: str = Field(
+        default="", description="SHA-256 of the journal's last line: the head of its hash chain, signed in seal.json"
+    )
+    source_signer: str = Field(
+        default="",
+        description="Replays: fingerprint of the key that signed the bundle's manifest, 'non signé', or '' if none",
+    )
+    sealed_by: str = Field(
+        default="", description="Fingerprint (SHA256:...) of the Ed25519 key that signed the run's seal.json"
+    )
     summary: dict[str, int]
     exit_code: int
     identities: Literal["clair", "pseudonymisees"] = Field(

@@ -1,6 +1,10 @@
 """The evidence journal: every exchange a simulator sees (and every artefact a candidate hands over) is kept as
 raw bytes beside an append-only ``journal.jsonl`` index, with SHA-256 digests.
 
+The lines form a hash chain: each carries ``prev``, the SHA-256 of the previous line's bytes (64 zeros for the
+first), so the digest of the last line (the chain's *head*) vouches for the whole journal, and a line edited, removed
+or inserted breaks the chain at that line. The head is what the run's seal signs (``bench/seal.py``).
+
 Writing order is what makes the journal trustworthy: the raw files are written first, then the index line is
 appended and flushed, and only then does a simulator answer. An exchange the candidate saw acknowledged is
 therefore always on disk, whatever happens to the bench afterwards.
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 JOURNAL_NAME = "journal.jsonl"
+GENESIS = "0" * 64  # the ``prev`` of a journal's first line
 EXCHANGES_DIR = "exchanges"
 _EXTENSIONS = {
     "application/soap+xml": "xml",
@@ -56,6 +61,7 @@ class Exchange:
     outcome: str | None
     files: dict[str, EvidenceFile]
     meta: dict[str, Any] = field(default_factory=dict)
+    prev: str = ""  # SHA-256 of the previous journal line (the hash chain); empty outside a journal file
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -83,6 +89,7 @@ class Journal:
         if self._path.exists():
             _cut_torn_tail(self._path)  # resuming after a crash mid-write: never glue a new line onto a fragment
         self._exchanges: list[Exchange] = read_journal(run_dir) if self._path.exists() else []
+        self._head = journal_head(run_dir)
         self._handle = self._path.open("a", encoding="utf-8")
 
     def close(self) -> None:
@@ -93,6 +100,12 @@ class Journal:
     def exchanges(self) -> list[Exchange]:
         with self._lock:
             return list(self._exchanges)
+
+    @property
+    def head(self) -> str:
+        """SHA-256 of the last line written: the hash chain's head, which vouches for every line before it."""
+        with self._lock:
+            return self._head
 
     @property
     def last_seq(self) -> int:
@@ -133,9 +146,12 @@ class Journal:
                 outcome=outcome,
                 files=files,
                 meta=meta or {},
+                prev=self._head,
             )
-            self._handle.write(exchange.to_json() + "\n")
+            line = exchange.to_json()
+            self._handle.write(line + "\n")
             self._handle.flush()
+            self._head = hashlib.sha256(line.encode("utf-8")).hexdigest()
             self._exchanges.append(exchange)
             self._changed.notify_all()
             return exchange
@@ -160,6 +176,45 @@ def _cut_torn_tail(path: Path) -> None:
         data = handle.read()
         if data and not data.endswith(b"\n"):
             handle.truncate(data.rfind(b"\n") + 1)
+
+
+def _lines(path: Path) -> list[bytes]:
+    """The journal's complete lines (a torn tail, with no newline yet, is not a line)."""
+    data = path.read_bytes() if path.is_file() else b""
+    return data.split(b"\n")[:-1]
+
+
+def journal_head(run_dir: Path) -> str:
+    """The chain's head: SHA-256 of the journal's last complete line (GENESIS when it has none)."""
+    lines = [line for line in _lines(run_dir / JOURNAL_NAME) if line.strip()]
+    return hashlib.sha256(lines[-1]).hexdigest() if lines else GENESIS
+
+
+def chain_problems(run_dir: Path) -> list[str]:
+    """Where the journal's hash chain breaks: a line whose ``prev`` is not the digest of the line before it (a line
+    edited, removed, inserted or reordered), a line that is not a journal record, text after the last line. Empty when
+    the chain is whole."""
+    path = run_dir / JOURNAL_NAME
+    problems: list[str] = []
+    expected = GENESIS
+    data = path.read_bytes() if path.is_file() else b""
+    if data and not data.endswith(b"\n"):
+        problems.append(f"{JOURNAL_NAME} : fin de fichier sans fin de ligne (ligne tronquée ou ajoutée)")
+    for number, line in enumerate(_lines(path), start=1):
+        try:
+            record = json.loads(line)
+            prev = record.get("prev") if isinstance(record, dict) else None
+        except (ValueError, RecursionError):
+            prev = None
+        if not isinstance(prev, str):
+            problems.append(f"{JOURNAL_NAME}:{number} : ligne illisible ou sans chaînage (prev)")
+        elif prev != expected:
+            problems.append(
+                f"{JOURNAL_NAME}:{number} : chaîne rompue entre les lignes {number - 1} et {number} (prev ≠ SHA-256 "
+                "de la ligne précédente : ligne modifiée, retirée, insérée ou déplacée)"
+            )
+        expected = hashlib.sha256(line).hexdigest()
+    return problems
 
 
 def read_journal(run_dir: Path) -> list[Exchange]:

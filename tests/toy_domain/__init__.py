@@ -15,6 +15,11 @@ def _start(setup: SimulatorSetup) -> RunningSimulators:
     return ToySimulators(setup)
 
 
+def _identify(body: bytes, content_type: str) -> str | None:
+    """A toy call is any plain-text body (replay identifies exchanges from their bytes, never from a bundle's label)."""
+    return "toy.ping" if content_type.startswith("text/plain") else None
+
+
 DOMAIN = Domain(
     name="toy",
     label="Domaine jouet",
@@ -23,6 +28,7 @@ DOMAIN = Domain(
     modules=("tests.toy_domain.plugin",),
     channels=(Channel("toy", "http"),),
     transaction_prefixes=("toy.",),
+    identify_http=_identify,
     start_simulators=_start,
     ports=(Port("toy", "Port du simulateur jouet"),),
     content=Path(__file__).parent / "content",

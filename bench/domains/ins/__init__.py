@@ -48,6 +48,7 @@ def _identity_traits(run_dir: Path, exchange: Exchange) -> list[dict[str, str | 
             "birth_name": parsed.birth_name,
             "birth_date": parsed.birth_date,
             "other_first_names": "|".join(parsed.first_names),
+            "birth_place": parsed.birth_place,
         }
     ]
     response = read_part(run_dir, exchange, "response")
@@ -60,6 +61,7 @@ def _identity_traits(run_dir: Path, exchange: Exchange) -> list[dict[str, str | 
                 "first_name": identity.first_name,
                 "first_names": identity.first_names,
                 "birth_date": identity.birth_date,
+                "birth_place": identity.birth_place,
             }
         )
     return found

@@ -19,6 +19,30 @@ PORTS = (
 BEFORE_TLS = ("mss.smtp.session", "mss.imap.capability", "mss.imap.starttls", "mss.imap.noop", "mss.imap.logout")
 
 
+# Both carry an RFC 5322 message: which way it went (sent by the candidate, or put in its mailbox by the bench) is what
+# the simulator saw, not something the bytes say.
+MESSAGE_TRANSACTIONS = ("mss.smtp.message", "mss.delivery")
+
+
+def _identify_mail(label: str, parts: dict[str, bytes]) -> str | None:
+    """A mail record's transaction from its parts: an SMTP transcript is a session, an IMAP command line names its
+    command (``a1 UID FETCH`` → ``mss.imap.uid_fetch``), a message is one of MESSAGE_TRANSACTIONS; None when the parts
+    fit no transaction the label could be."""
+    if "message" in parts:
+        return label if label in MESSAGE_TRANSACTIONS else None
+    if "transcript" in parts:
+        return "mss.smtp.session"
+    if "request" in parts:
+        words = parts["request"].split(maxsplit=3)
+        if len(words) < 2:
+            return None
+        command = words[1].decode("ascii", "replace").lower()
+        if command == "uid" and len(words) > 2:
+            command += "_" + words[2].decode("ascii", "replace").lower()
+        return f"mss.imap.{command}"
+    return label if label == "mss.notification_error" and not parts else None
+
+
 def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
     from bench.domains.mss.simulators import MssSimulators
 
@@ -41,6 +65,7 @@ DOMAIN = Domain(
         Channel("mss-weak", "mail", before_tls=BEFORE_TLS),
     ),
     transaction_prefixes=("mss.",),
+    identify_mail=_identify_mail,
     # A field capture's message (RFC 5322), judged on what a message alone proves.
     capture_files=(CaptureFile(".eml", "mss.message", "message", "message/rfc822"),),
     candidate_views=(
