@@ -32,6 +32,15 @@ MAX_ZIP_TOTAL = 256 * 1024 * 1024
 CDA_ROOT = b"ClinicalDocument"
 
 
+@dataclass(frozen=True)
+class Judging:
+    """How a file is judged: the validation pack, a forced volet schematron, the environment of its documents."""
+
+    pack: ValidationPack | None
+    schematron: str | None = None
+    test_mode: bool = True  # documents of a test environment: an INS under a production OID is a finding
+
+
 @dataclass
 class FileReport:
     path: Path
@@ -55,8 +64,12 @@ def _kind(path: Path, head: bytes) -> str:
     return {".zip": "xdm", ".eml": "eml", ".har": "har"}.get(path.suffix.lower(), "inconnu")
 
 
-def check_file(path: Path, pack: ValidationPack | None, schematron: str | None = None) -> list[FileReport]:
-    """Reports for one file: one for a document, one per document found inside an XDM archive or a message."""
+def check_file(
+    path: Path, pack: ValidationPack | None, schematron: str | None = None, *, test_mode: bool = True
+) -> list[FileReport]:
+    """Reports for one file: one for a document, one per document found inside an XDM archive or a message.
+    ``test_mode``: the documents come from a test environment (an INS under a production OID is then a finding)."""
+    judging = Judging(pack, schematron, test_mode)
     try:
         status = path.stat()
         if not stat.S_ISREG(status.st_mode):
@@ -80,7 +93,7 @@ def check_file(path: Path, pack: ValidationPack | None, schematron: str | None =
         )
         return [report]
     try:
-        return _check_kind(path, kind, pack, schematron)
+        return _check_kind(path, kind, judging)
     except RecursionError:
         # Parts nested thousands deep (MIME, JSON): what a parser cannot walk is a finding, never a traceback.
         report = FileReport(path, kind)
@@ -90,40 +103,38 @@ def check_file(path: Path, pack: ValidationPack | None, schematron: str | None =
         return [report]
 
 
-def _check_kind(path: Path, kind: str, pack: ValidationPack | None, schematron: str | None) -> list[FileReport]:
+def _check_kind(path: Path, kind: str, judging: Judging) -> list[FileReport]:
     if kind in ("cda", "xml"):
-        return [_check_document(path, path.parent, path.name, pack, schematron, kind)]
+        return [_check_document(path, path.parent, path.name, judging, kind)]
     if kind == "xdm":
-        return _check_zip(path, path.read_bytes(), pack, schematron)
+        return _check_zip(path, path.read_bytes(), judging)
     if kind == "eml":
-        return _check_message(path, path.read_bytes(), pack, schematron)
+        return _check_message(path, path.read_bytes(), judging)
     if kind == "har":
-        return _check_har(path, path.read_bytes(), pack, schematron)
+        return _check_har(path, path.read_bytes(), judging)
     report = FileReport(path, kind)
     report.findings.append(Finding("artifact.kind", (), "skip", f"type de fichier {kind!r} pas encore vérifié"))
     return [report]
 
 
-def _check_document(
-    label: Path, folder: Path, name: str, pack: ValidationPack | None, schematron: str | None, kind: str = "cda"
-) -> FileReport:
+def _check_document(label: Path, folder: Path, name: str, judging: Judging, kind: str = "cda") -> FileReport:
     evidence, exchange = document_evidence(folder, name)
-    context = CheckContext(focus=exchange, pack=pack, schematron=schematron)
+    context = CheckContext(
+        focus=exchange, pack=judging.pack, schematron=judging.schematron, test_mode=judging.test_mode, alone=True
+    )
     report = FileReport(label, kind)
     for check_id in CDA_CHECKS:
         report.findings += run_check(check_id, evidence, context)  # a crash is a bench error, never a traceback
     return report
 
 
-def _documents_in(
-    label: Path, items: Iterable[tuple[str, bytes]], pack: ValidationPack | None, schematron: str | None
-) -> Iterator[FileReport]:
+def _documents_in(label: Path, items: Iterable[tuple[str, bytes]], judging: Judging) -> Iterator[FileReport]:
     """Each document judged as it comes (one at a time in memory, whatever the archive or message holds)."""
     with tempfile.TemporaryDirectory(prefix="segur-bench-check-") as tmp:
         for index, (name, data) in enumerate(items):
             local = Path(tmp) / f"part-{index:05d}.xml"
             local.write_bytes(data)
-            yield _check_document(Path(f"{label}!/{shown_name(name)}"), Path(tmp), local.name, pack, schematron)
+            yield _check_document(Path(f"{label}!/{shown_name(name)}"), Path(tmp), local.name, judging)
             local.unlink()
 
 
@@ -134,7 +145,7 @@ ZIP_LIMITS = ZipLimits(
 )
 
 
-def _check_zip(label: Path, data: bytes, pack: ValidationPack | None, schematron: str | None) -> list[FileReport]:
+def _check_zip(label: Path, data: bytes, judging: Judging) -> list[FileReport]:
     """CDA documents inside an IHE XDM archive (or any zip), read member by member with bomb and traversal guards."""
     report = FileReport(label, "xdm")
     if not zipfile.is_zipfile(io.BytesIO(data)):
@@ -155,7 +166,7 @@ def _check_zip(label: Path, data: bytes, pack: ValidationPack | None, schematron
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            judged = list(_documents_in(label, documents(archive), pack, schematron))
+            judged = list(_documents_in(label, documents(archive), judging))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         report.findings.append(Finding("artifact.zip", (), "fail", f"archive zip illisible : {exc}"))
         return [report]
@@ -164,7 +175,7 @@ def _check_zip(label: Path, data: bytes, pack: ValidationPack | None, schematron
     return ([report] if report.findings else []) + judged
 
 
-def _check_message(label: Path, data: bytes, pack: ValidationPack | None, schematron: str | None) -> list[FileReport]:
+def _check_message(label: Path, data: bytes, judging: Judging) -> list[FileReport]:
     """CDA documents attached to an RFC 5322 message, directly or inside an XDM zip."""
     message = email.message_from_bytes(data, policy=email.policy.default)
     reports: list[FileReport] = []
@@ -177,10 +188,10 @@ def _check_message(label: Path, data: bytes, pack: ValidationPack | None, schema
         if not isinstance(payload, bytes):
             continue
         if name.lower().endswith(".zip"):
-            reports += _check_zip(Path(f"{label}!/{shown_name(name)}"), payload, pack, schematron)
+            reports += _check_zip(Path(f"{label}!/{shown_name(name)}"), payload, judging)
         elif name.lower().endswith(".xml"):
             documents.append((name, payload))
-    reports += list(_documents_in(label, documents, pack, schematron))
+    reports += list(_documents_in(label, documents, judging))
     if not reports:
         empty = FileReport(label, "eml")
         empty.findings.append(Finding("artifact.eml", (), "skip", "aucune pièce jointe CDA ni XDM dans le message"))
@@ -191,7 +202,7 @@ def _check_message(label: Path, data: bytes, pack: ValidationPack | None, schema
 XDS_B = "urn:ihe:iti:xds-b:2007"
 
 
-def _check_har(label: Path, data: bytes, pack: ValidationPack | None, schematron: str | None) -> list[FileReport]:
+def _check_har(label: Path, data: bytes, judging: Judging) -> list[FileReport]:
     """CDA documents carried by the HTTP exchanges of a HAR 1.2 capture: SOAP bodies (ITI-41 ``Document`` in base64),
     MTOM/XOP parts, or documents posted as they are."""
     report = FileReport(label, "har")
@@ -211,7 +222,7 @@ def _check_har(label: Path, data: bytes, pack: ValidationPack | None, schematron
     if not documents:
         report.findings.append(Finding("artifact.har", (), "skip", "aucun document CDA dans les échanges capturés"))
         return [report]
-    return list(_documents_in(label, documents, pack, schematron))
+    return list(_documents_in(label, documents, judging))
 
 
 def _har_bodies(entry: object) -> Iterator[tuple[str, bytes, str]]:

@@ -53,8 +53,19 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Lin
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _LineLoader.construct_sequence)
 
 
+MAX_YAML_BYTES = 8 * 1024 * 1024  # a requirement, scenario or configuration file is a few kilobytes
+
+
 def read_yaml(path: Path, problems: list[str]) -> Any:
+    """The file's data with line numbers, or None with a ``file:line: message`` in ``problems`` (unreadable, too
+    large, invalid, nested too deep): never an exception."""
     try:
+        if not path.is_file():
+            problems.append(f"{path}:1: pas un fichier ordinaire")
+            return None
+        if path.stat().st_size > MAX_YAML_BYTES:
+            problems.append(f"{path}:1: fichier de plus de {MAX_YAML_BYTES // (1024 * 1024)} Mo : non lu")
+            return None
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(f"{path}:1: fichier illisible : {exc}")
@@ -71,6 +82,10 @@ def read_yaml(path: Path, problems: list[str]) -> Any:
         return None
     except yaml.YAMLError as exc:
         problems.append(f"{path}:1: YAML invalide : {exc}")
+        return None
+    except RecursionError:
+        line = loader.line + 1 if hasattr(loader, "line") else 1
+        problems.append(f"{path}:{line}: YAML imbriqué trop profondément pour être lu")
         return None
     finally:
         loader.dispose()

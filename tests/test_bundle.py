@@ -163,3 +163,16 @@ def test_a_manifest_that_lists_anything_but_hex_digests_is_refused() -> None:
     assert "SHA-256 hexadécimaux" in manifest_problems({"manifest.yaml": aliased, "a.xml": b"", "b.xml": b""})[0]
     deep = b"files: " + b"[" * 10_000 + b"]" * 10_000
     assert manifest_problems({"manifest.yaml": deep})
+
+
+def test_an_unreadable_progress_file_is_said_and_its_scenario_left_out(run_dir: Path, tmp_path: Path) -> None:
+    """Found by the fuzz test: a hand-edited (unsigned) bundle whose progress file is not JSON crashed the replay."""
+    bundle = tmp_path / "bundle"
+    assert runner.invoke(app, ["export", str(run_dir), "--bundle", str(bundle)]).exit_code == 0
+    progress = sorted((bundle / "run" / "progress").glob("*.json"))
+    progress[0].write_bytes(b"z" + progress[0].read_bytes())
+    (bundle / "manifest.yaml").unlink()
+    (bundle / "manifest.sig.json").unlink()
+    result = runner.invoke(app, ["replay", str(bundle), "--out", str(tmp_path / "replays")])
+    assert result.exit_code in (0, 1), result.output
+    assert f"run/progress/{progress[0].name} illisible, scénario non rejoué" in result.output

@@ -118,3 +118,27 @@ def test_a_pack_given_by_a_relative_path_is_accepted(
     result = runner.invoke(app, ["check", "--pack", ci_sis_pack.root.name, str(document)])
     assert "n'est pas un paquet" not in result.output
     assert result.exit_code == 0, result.output
+
+
+def test_a_full_disk_is_a_bench_error_with_the_evidence_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Disk full while the reports are written: exit 3 (could not judge), one line, no traceback, journal kept."""
+    import errno
+    import sys
+
+    import reports.render
+    from bench.cli import main
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "runs" / "report.html"))
+
+    monkeypatch.setattr(reports.render, "write_html", full)
+    monkeypatch.setattr(sys, "argv", ["segur-bench", "run", "--out", str(tmp_path / "runs"), "--scenario", "INS-SC-05"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 3
+    said = capsys.readouterr().err
+    assert "écriture impossible" in said and "Traceback" not in said
+    [run_dir] = list((tmp_path / "runs").iterdir())
+    assert (run_dir / "journal.jsonl").stat().st_size > 0

@@ -135,3 +135,5 @@ class CheckContext:
     test_mode: bool = True
     pack: ValidationPack | None = None
     schematron: str | None = None  # volet schematron forced by the user (file stem), instead of the one picked
+    # Judged on its own (``check``, a field capture): no campaign, so no INSi answer to judge the exchange against.
+    alone: bool = False

@@ -95,6 +95,12 @@ def replay(
     scheduler: Annotated[str | None, typer.Option(help="dask : adresse de l'ordonnanceur (tcp://hôte:port)")] = None,
     workers: Annotated[int, typer.Option(help="process/dask : lots traités en parallèle")] = 2,
     profile: Annotated[str, typer.Option(help="Profil auquel rapporter une capture de terrain")] = "medecin-ville",
+    environment: Annotated[
+        str | None,
+        typer.Option(
+            help="Capture de terrain : production (défaut) ou test ; une INS sous l'OID de l'autre est un constat"
+        ),
+    ] = None,
 ) -> None:
     """Replay captured exchanges through the checks and write the usual reports (identities pseudonymised).
 
@@ -122,6 +128,7 @@ def replay(
         if altered:
             _refuse_altered(altered)
         _replay_field_capture(
+            _test_mode(environment, default="production"),
             bundle,
             run_dir,
             packs[0].root if packs else None,
@@ -185,7 +192,16 @@ def _has_run_structure(bundle: Path) -> bool:
         return False
 
 
+def _test_mode(environment: str | None, default: str) -> bool:
+    chosen = environment or default
+    if chosen not in ("test", "production"):
+        console.print(f"[red]environnement inconnu : {chosen}[/red] (test ou production)")
+        raise typer.Exit(2)
+    return chosen == "test"
+
+
 def _replay_field_capture(
+    test_mode: bool,
     bundle: Path,
     run_dir: Path,
     pack_root: Path | None,
@@ -212,6 +228,7 @@ def _replay_field_capture(
             workers=workers,
             pack_root=str(pack_root) if pack_root else None,
             key=_pseudonym_key(key_file) if pseudonymise else None,
+            test_mode=test_mode,
         )
     except (ValueError, OSError, zipfile.BadZipFile) as exc:
         console.print(f"[red]rejeu impossible : {exc}[/red]")
@@ -260,12 +277,16 @@ def check(
     show_identities: Annotated[
         bool, typer.Option(help="Matricules INS/NIR en clair (masqués par défaut : ces sorties sont souvent partagées)")
     ] = False,
+    environment: Annotated[
+        str, typer.Option(help="Environnement des documents : test (défaut) ou production (OID INS attendus)")
+    ] = "test",
 ) -> None:
     """Check standalone artifacts without a run. Exit 0 nothing fails, 1 a check fails, 2 an input is unreadable,
     3 the bench could not judge (an incomplete validation pack, for example)."""
     from bench.artifacts import as_json, as_text, check_file, exit_code, expand
     from bench.validation.packs import find_packs
 
+    test_mode = _test_mode(environment, default="test")
     packs = find_packs([pack] if pack else [])
     if pack and (not packs or packs[0].root != pack.resolve()):
         console.print(f"[red]{pack} n'est pas un paquet de validation CI-SIS[/red]")
@@ -273,7 +294,7 @@ def check(
     chosen = packs[0] if packs else None
     reports = []
     for path in expand(paths):
-        for report in check_file(path, chosen, schematron):
+        for report in check_file(path, chosen, schematron, test_mode=test_mode):
             if output_format == "text":
                 for line in as_text(report, reveal=show_identities):
                     out.print(line, soft_wrap=True, markup=False, highlight=False)

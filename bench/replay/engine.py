@@ -47,6 +47,20 @@ def _run_config(imported: ImportReport) -> dict[str, Any]:
     return {}
 
 
+def _scenario_structure(imported: ImportReport) -> list[ScenarioResult]:
+    """The exported run's scenarios and steps (which exchanges each step saw), to be judged again; a progress file that
+    cannot be read is said and its scenario left out, never a crash (an unsigned bundle may hold anything)."""
+    scenarios = []
+    for name, data in sorted(imported.run_files.items()):
+        if not name.startswith("run/progress/"):
+            continue
+        try:
+            scenarios.append(ScenarioResult.model_validate_json(data))
+        except (ValueError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
+            imported.problems.append(f"{name} illisible, scénario non rejoué : {str(exc).splitlines()[0]}")
+    return scenarios
+
+
 class BundleAltered(ValueError):
     """A bundle whose files are not what its manifest vouches for: replaying it would judge other evidence than the
     run's, so it is not judged at all (a bench error for the caller)."""
@@ -79,11 +93,7 @@ def replay_bundle(
     profile = str(config.get("profile") or "medecin-ville")
     candidate = str((config.get("candidate") or {}).get("kind") or "capture")
     defects = list((config.get("candidate") or {}).get("defects") or [])
-    originals = [
-        ScenarioResult.model_validate_json(data)
-        for name, data in sorted(imported.run_files.items())
-        if name.startswith("run/progress/")
-    ]
+    originals = _scenario_structure(imported)
     by_id = {x.id: x for x in imported.exchanges}
     settings = JudgeSettings(pack=pack, timeout_factor=float(config.get("timeout_factor") or 1.0))
     identities = population()
@@ -165,7 +175,7 @@ def _capture_scenario(imported: ImportReport, run_dir: Path, settings: JudgeSett
     steps = []
     for exchange in imported.exchanges:
         checks = standalone.get(exchange.transaction, ())
-        context = CheckContext(focus=exchange, test_mode=settings.test_mode, pack=settings.pack)
+        context = CheckContext(focus=exchange, test_mode=settings.test_mode, pack=settings.pack, alone=True)
         findings = [f for check_id in checks for f in run_check(check_id, evidence, context)]
         steps.append(
             _step_result(

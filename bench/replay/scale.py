@@ -132,7 +132,9 @@ def stream_items(bundle: Path, problems: list[str], shown: Callable[[str], str] 
             yield name, capture.transaction, {capture.part: (read(), capture.media_type)}
 
 
-def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | None = None) -> ChunkResult:
+def judge_chunk(
+    items: list[Item], pack_root: str | None = None, key: bytes | None = None, test_mode: bool = False
+) -> ChunkResult:
     """Judge a chunk of exchanges, each on its own with the checks that apply to it alone (runs in a worker
     process). Judging reads the captured bytes as they are (signatures and hashes only hold for those); with
     ``key``, the findings kept are then pseudonymised, consistently under that key."""
@@ -160,7 +162,7 @@ def judge_chunk(items: list[Item], pack_root: str | None = None, key: bytes | No
         )
         evidence = MemoryEvidence([exchange], {(identifier, part): content for part, (content, _t) in data.items()})
         result.exchanges += 1
-        context = CheckContext(focus=exchange, pack=pack)
+        context = CheckContext(focus=exchange, pack=pack, test_mode=test_mode, alone=True)
         findings: list[Finding] = []
         for check_id in standalone.get(exchange.transaction, ()):
             findings += run_check(check_id, evidence, context)
@@ -194,8 +196,10 @@ def replay_capture(
     pack_root: str | None = None,
     chunk_size: int = CHUNK,
     key: bytes | None = None,
+    test_mode: bool = False,
 ) -> ScaleResult:
-    """Judge every exchange of a (large) field capture; at most ``2 * workers`` chunks are in flight at once."""
+    """Judge every exchange of a (large) field capture; at most ``2 * workers`` chunks are in flight at once.
+    ``test_mode``: the capture comes from a test environment (field captures are production ones by default)."""
     problems: list[str] = []
     total = ChunkResult()
     clock = time.perf_counter()
@@ -210,22 +214,26 @@ def replay_capture(
 
     if engine == "local":
         for chunk in chunks:
-            merge(judge_chunk(chunk, pack_root, key))
+            merge(judge_chunk(chunk, pack_root, key, test_mode))
     elif engine == "process":
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            _bounded(pool.submit, chunks, (pack_root, key), 2 * workers, merge)
+            _bounded(pool.submit, chunks, (pack_root, key, test_mode), 2 * workers, merge)
     else:
         from distributed import Client
 
         if not scheduler:
             raise ValueError("--engine dask demande --scheduler ADRESSE (tcp://hôte:port)")
         with Client(scheduler) as client:
-            _bounded(client.submit, chunks, (pack_root, key), 2 * workers, merge)
+            _bounded(client.submit, chunks, (pack_root, key, test_mode), 2 * workers, merge)
     return ScaleResult(total.exchanges, time.perf_counter() - clock, total.counts, total.failures, problems)
 
 
 def _bounded(
-    submit: Any, chunks: Iterator[list[Item]], options: tuple[str | None, bytes | None], in_flight: int, merge: Any
+    submit: Any,
+    chunks: Iterator[list[Item]],
+    options: tuple[str | None, bytes | None, bool],
+    in_flight: int,
+    merge: Any,
 ) -> None:
     """Submit chunks with at most ``in_flight`` pending, merging results in completion order."""
     pending: list[Any] = []

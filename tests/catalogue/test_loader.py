@@ -232,3 +232,16 @@ def test_the_scenario_json_schema_accepts_every_shipped_scenario_and_flags_a_mis
     bad["fixtures"]["patients"][0]["dmpp"] = "ferme"
     messages = [e.message for e in validator.iter_errors(bad)]
     assert any("vitalle" in m for m in messages) and any("dmpp" in m for m in messages), messages
+
+
+@pytest.mark.parametrize("nesting", ["flow", "block"])
+def test_yaml_nested_too_deep_is_a_file_line_problem_not_a_traceback(content: Path, nesting: str) -> None:
+    path = content / "scenarios" / "ins" / "sc04-verification.yaml"
+    depth = 20_000
+    if nesting == "flow":
+        deep = "notes: " + "[" * depth + "]" * depth + "\n"
+    else:
+        deep = "notes:\n" + "".join(" " * level + "- \n" for level in range(0, 4000, 1))
+    path.write_text(path.read_text(encoding="utf-8") + deep, encoding="utf-8")
+    problems = _problems(content)
+    assert any(p.startswith(f"{path}:") for p in problems), problems

@@ -256,3 +256,100 @@ def test_every_reference_document_passes(tmp_path: Path, kind: str, ci_sis_pack:
         assert outcomes["cda.schema"] == {"pass"}
         expected = {"pass"} if DOCUMENT_KINDS[kind].body != "pdf" else {"skip"}
         assert outcomes["cda.schematron"] == expected
+
+
+def _auto_presentable(document: bytes) -> bytes:
+    """An auto-présentable document as ANS's testContenuCDA recognises it: an XSL stylesheet (the root) that carries
+    the ClinicalDocument it presents."""
+    body = document.split(b"?>", 1)[1] if document.lstrip().startswith(b"<?xml") else document
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n'
+        b'<xsl:output method="html"/>\n<xsl:template match="/"><html><body>CR</body></html></xsl:template>\n'
+        + body
+        + b"\n</xsl:stylesheet>\n"
+    )
+
+
+def test_an_auto_presentable_document_is_judged_by_its_embedded_clinical_document(tmp_path: Path) -> None:
+    plain = _outcomes(_run(tmp_path, FIXTURE.read_bytes()))
+    wrapped = _outcomes(_run(tmp_path, _auto_presentable(FIXTURE.read_bytes())))
+    assert wrapped == plain and wrapped["cda.header"] == {"pass"}
+
+
+@needs_pack
+def test_an_auto_presentable_official_example_passes_like_the_example(tmp_path: Path, pack: ValidationPack) -> None:
+    results = _run(tmp_path, _auto_presentable(VAC_EXAMPLE.read_bytes()), pack)
+    assert _outcomes(results) == _outcomes(_run(tmp_path, VAC_EXAMPLE.read_bytes(), pack))
+    assert all(o == {"pass"} for o in _outcomes(results).values())
+    assert "auto-présentable" in results["cda.schema"][0].message
+
+
+def test_a_stylesheet_without_a_clinical_document_is_still_not_a_cda(tmp_path: Path) -> None:
+    bare = b'<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"/>'
+    findings = _run(tmp_path, bare)["cda.header"]
+    assert [f.outcome for f in findings] == ["fail"] and "pas ClinicalDocument" in findings[0].message
+
+
+def test_a_device_author_must_still_carry_an_id(tmp_path: Path) -> None:
+    text = FIXTURE.read_text(encoding="utf-8")
+    device = text.replace(
+        '<assignedAuthor>\n      <id root="1.2.250.1.71.4.2.1" extension="810002345678"/>',
+        "<assignedAuthor>\n      <assignedAuthoringDevice><softwareName>LGC</softwareName></assignedAuthoringDevice>",
+        1,
+    )
+    assert device != text
+    findings = _run(tmp_path, device.encode())["cda.actors"]
+    assert [f.outcome for f in findings] == ["fail"] and "auteur logiciel" in findings[0].message
+    assert findings[0].requirements == ("CDA-004",)
+    identified = device.replace(
+        "<assignedAuthor>\n", '<assignedAuthor>\n      <id root="1.2.250.1.71.4.2.2" extension="1234"/>\n', 1
+    )
+    assert {f.outcome for f in _run(tmp_path, identified.encode())["cda.actors"]} == {"pass"}
+
+
+@pytest.mark.parametrize(
+    ("national_id", "accepted"),
+    [
+        ("0123456789", True),  # 0 + ADELI
+        ("112345678901/00001", True),  # 1 + ADELI-rang / internal id
+        ("3750000001/1234", True),  # 3 + FINESS / internal id
+        ("32A0000001/7", True),  # a Corsican FINESS
+        ("4123456789/77", True),  # 4 + SIREN / internal id
+        ("512345678901234/9", True),  # 5 + SIRET / internal id
+        ("612345678901234/3", True),  # 6 + RPPS-rang / internal id
+        ("810005678901", True),  # 8 + RPPS
+        ("3750000001", False),  # a FINESS form without the internal id
+        ("4123456789", False),
+        ("81000567890", False),  # one digit short
+        ("10dr.martin@ch-x.mssante.fr", False),  # messaging only
+        ("9123456789", False),
+    ],
+)
+def test_the_national_id_forms_of_the_actors_nomenclature(tmp_path: Path, national_id: str, accepted: bool) -> None:
+    text = FIXTURE.read_text(encoding="utf-8").replace('extension="810002345678"', f'extension="{national_id}"')
+    findings = _run(tmp_path, text.encode())["cda.actors"]
+    assert ({f.outcome for f in findings} == {"pass"}) is accepted, [f.message for f in findings]
+
+
+@pytest.mark.parametrize(
+    ("oid", "test_mode", "outcome"),
+    [
+        ("1.2.250.1.213.1.4.10", True, "pass"),
+        ("1.2.250.1.213.1.4.8", True, "fail"),
+        ("1.2.250.1.213.1.4.8", False, "pass"),
+        ("1.2.250.1.213.1.4.10", False, "fail"),
+    ],
+)
+def test_check_judges_the_ins_oid_against_the_environment(
+    tmp_path: Path, oid: str, test_mode: bool, outcome: str
+) -> None:
+    from bench.artifacts import check_file
+
+    path = tmp_path / "doc.xml"
+    path.write_text(FIXTURE.read_text(encoding="utf-8").replace("1.2.250.1.213.1.4.10", oid), encoding="utf-8")
+    [report] = check_file(path, None, test_mode=test_mode)
+    findings = [f for f in report.findings if f.check_id == "cda.record_target"]
+    assert {f.outcome for f in findings} == {outcome}, [f.message for f in findings]
+    if outcome == "fail":
+        assert findings[0].requirements == ("CDA-003",) and "environnement" in findings[0].message

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import io
 import re
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from pypdf import PdfReader
 
 from bench.checks.base import CheckContext, Evidence
@@ -29,7 +33,7 @@ from bench.validation.schematron import (
 from simulators.common.journal import Exchange
 from simulators.common.namespaces import HL7
 from simulators.common.xmlsafe import UnsafeXmlError
-from simulators.insi.ins import INS_OIDS, matricule_problems
+from simulators.insi.ins import INS_OIDS, PRODUCTION_OIDS, TEST_OIDS, matricule_problems
 
 NS = {"h": HL7}
 DOCUMENT_PARTS = ("document",)
@@ -51,8 +55,32 @@ MAX_PDF_BYTES = 50 * 1024 * 1024
 Rule = tuple[str, str]  # (message, XPath of what is wrong)
 
 
+XSLT = "http://www.w3.org/1999/XSL/Transform"
+
+
+def embedded_document(root: Any) -> Any | None:
+    """The ClinicalDocument an *auto-présentable* document carries, as a tree of its own; None for anything else.
+
+    Such a file is an XSL stylesheet that is also the CDA it presents (ANS's testContenuCDA recognises it by its
+    ``xsl:stylesheet`` root and applies it to itself). Assumed, for want of a public example in the CI-SIS pack: the
+    ClinicalDocument is carried whole, as literal XML, somewhere inside the stylesheet."""
+    if root.tag not in (f"{{{XSLT}}}stylesheet", f"{{{XSLT}}}transform"):
+        return None
+    found = root.find(f".//{{{HL7}}}ClinicalDocument")
+    return copy.deepcopy(found) if found is not None else None
+
+
 def _document(evidence: Evidence, exchange: Exchange) -> Any:
-    return evidence.xml(exchange, "document")
+    """The document to judge: the part itself, or the ClinicalDocument an auto-présentable document embeds."""
+    root = evidence.xml(exchange, "document")
+    embedded = embedded_document(root)
+    return root if embedded is None else embedded
+
+
+AUTO_PRESENTABLE = (
+    "document auto-présentable (feuille de style XSL qui embarque le ClinicalDocument) : le ClinicalDocument embarqué "
+    "est jugé"
+)
 
 
 def _cda_check(evidence: Evidence, context: CheckContext, rules: Callable[[Any], list[Rule]]) -> list[Verdict]:
@@ -109,7 +137,8 @@ def schema(evidence: Evidence, context: CheckContext) -> list[Verdict]:
         ]
     xsd = context.pack.cda_schema()
     if xsd.validate(root.getroottree()):
-        return [passed(f"valide au schéma CDA ({context.pack.name})", exchange.id)]
+        wrapped = f" ; {AUTO_PRESENTABLE}" if _is_wrapped(evidence, exchange) else ""
+        return [passed(f"valide au schéma CDA ({context.pack.name}){wrapped}", exchange.id)]
     return [
         failed(f"ligne {error.line} : {error.message}", exchange.id, error.path) for error in list(xsd.error_log)[:50]
     ]
@@ -233,7 +262,9 @@ def _record_target_rules(root: Any) -> list[Rule]:
     applies_to=("candidate.document",),
 )
 def record_target(evidence: Evidence, context: CheckContext) -> list[Verdict]:
-    findings = _cda_check(evidence, context, _record_target_rules)
+    findings = _cda_check(
+        evidence, context, lambda root: _record_target_rules(root) + _environment_rules(root, context)
+    )
     if [f.outcome for f in findings] == ["pass"] and context.focus is not None:
         root = _document(evidence, context.focus)
         ids = root.findall("h:recordTarget/h:patientRole/h:id", NS)
@@ -248,7 +279,57 @@ def record_target(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     return findings
 
 
+def _environment_rules(root: Any, context: CheckContext) -> list[Rule]:
+    """An INS OID of the other environment (a production OID on a test document, a test OID in a production capture).
+    Judged on a document alone (``check``, field captures) only: in a campaign INS-006 judges the OID against what
+    INSi itself returned for that identity, which is never a fault (the qualification platform returns production
+    OIDs for its test identities)."""
+    if not context.alone:
+        return []
+    base = "/ClinicalDocument/recordTarget/patientRole/id"
+    problems: list[Rule] = []
+    for element in root.findall("h:recordTarget/h:patientRole/h:id", NS):
+        oid = element.get("root")
+        if context.test_mode and oid in PRODUCTION_OIDS:
+            problems.append(
+                (
+                    f"INS sous l'OID de production {oid} dans un environnement de test (--environment production "
+                    "pour juger une capture de production)",
+                    f"{base}[@root='{oid}']",
+                )
+            )
+        elif not context.test_mode and oid in TEST_OIDS:
+            problems.append(
+                (f"INS sous l'OID de test {oid} dans un environnement de production", f"{base}[@root='{oid}']")
+            )
+    return problems
+
+
 # --- CDA-004 ---------------------------------------------------------------------------------------------
+# The national identifier of a person (idNatPS): its type (TRE_G08-TypeIdentifiantPersonne) followed by the id, in
+# the forms ANS's MOS defines for Professionnel.idNatPS (source: ANS, Modèle des objets de santé, and the CI-SIS
+# "identification des acteurs"); 10 + an MSSanté address exists only for secure messaging.
+PS_NATIONAL_ID_FORMS = (
+    (re.compile(r"0\d{9}"), "0 + ADELI"),
+    (re.compile(r"1\d{11}/\S+"), "1 + ADELI-rang du cabinet / identifiant interne"),
+    (re.compile(r"3\d[0-9AB]\d{7}/\S+"), "3 + FINESS / identifiant interne"),
+    (re.compile(r"4\d{9}/\S+"), "4 + SIREN / identifiant interne"),
+    (re.compile(r"5\d{14}/\S+"), "5 + SIRET / identifiant interne"),
+    (re.compile(r"6\d{14}/\S+"), "6 + RPPS-rang du cabinet / identifiant interne"),
+    (re.compile(r"8\d{11}"), "8 + RPPS"),
+)
+
+
+def national_ps_id_problem(value: str) -> str | None:
+    """Why ``value`` is not an idNatPS of a form a CDA author may carry, or None."""
+    if any(pattern.fullmatch(value) for pattern, _label in PS_NATIONAL_ID_FORMS):
+        return None
+    if value.startswith("10") and "@" in value:
+        return f"identifiant national {value!r} : la forme 10 + adresse MSSanté est réservée à la messagerie sécurisée"
+    forms = ", ".join(label for _pattern, label in PS_NATIONAL_ID_FORMS)
+    return f"identifiant national {value!r} : formes attendues (idNatPS) : {forms}"
+
+
 def _actor_rules(root: Any) -> list[Rule]:
     problems: list[Rule] = []
     authors = root.findall("h:author", NS)
@@ -262,25 +343,24 @@ def _actor_rules(root: Any) -> list[Rule]:
         if assigned is None:
             problems.append(("assignedAuthor absent", f"{where}/assignedAuthor"))
             continue
-        if assigned.find("h:assignedAuthoringDevice", NS) is not None:
-            continue  # a software author is identified by its organisation, not a national PS id
         ids = [(i.get("root"), i.get("extension") or "") for i in assigned.findall("h:id", NS)]
+        if assigned.find("h:assignedAuthoringDevice", NS) is not None:
+            # A software author is identified by its organisation's or its own id, not a national PS id: still one.
+            if not any(root_oid for root_oid, _ext in ids):
+                problems.append(
+                    ("auteur logiciel (assignedAuthoringDevice) sans identifiant (id)", f"{where}/assignedAuthor/id")
+                )
+            continue
         national = [ext for root_oid, ext in ids if root_oid == NATIONAL_PS_ID]
         if not national:
             problems.append(
                 (
-                    f"auteur sans identifiant national de professionnel (id/@root={NATIONAL_PS_ID}, "
-                    "8 + RPPS ou 0/3 + ADELI)",
+                    f"auteur sans identifiant national de professionnel (id/@root={NATIONAL_PS_ID}, idNatPS)",
                     f"{where}/assignedAuthor/id",
                 )
             )
-        elif not re.match(r"^[038]\d{8,11}$", national[0]):
-            problems.append(
-                (
-                    f"identifiant national {national[0]!r} : 8 suivi du RPPS ou 0/3 suivi de l'ADELI attendu",
-                    f"{where}/assignedAuthor/id",
-                )
-            )
+        elif (problem := national_ps_id_problem(national[0])) is not None:
+            problems.append((problem, f"{where}/assignedAuthor/id"))
     custodian = root.find("h:custodian/h:assignedCustodian/h:representedCustodianOrganization/h:id", NS)
     if custodian is None or not custodian.get("root"):
         problems.append(
@@ -422,9 +502,12 @@ def schematron(evidence: Evidence, context: CheckContext) -> list[Verdict]:
         message = f"aucun schématron de volet ne correspond aux templateId du document{hint}"
         return [skipped(message, exchange.id)]
     try:
-        document = evidence.path(exchange, "document")
-        assert document is not None  # checked above: the exchange has a document part
-        assertions = SchematronEngine.shared().validate(volet.path, document)
+        if _is_wrapped(evidence, exchange):
+            assertions = _schematron_on_tree(volet.path, root)
+        else:
+            document = evidence.path(exchange, "document")
+            assert document is not None  # checked above: the exchange has a document part
+            assertions = SchematronEngine.shared().validate(volet.path, document)
     except SchematronUnavailable as exc:
         return [errored(str(exc), exchange.id)]
     failures = [a for a in assertions if a.blocking]
@@ -440,6 +523,18 @@ def schematron(evidence: Evidence, context: CheckContext) -> list[Verdict]:
         )
         for a in failures
     ]
+
+
+def _is_wrapped(evidence: Evidence, exchange: Exchange) -> bool:
+    return embedded_document(evidence.xml(exchange, "document")) is not None
+
+
+def _schematron_on_tree(schematron_path: Any, root: Any) -> list[Any]:
+    """The schematron on a document that is not a file of its own (the ClinicalDocument of an auto-présentable one)."""
+    with tempfile.TemporaryDirectory(prefix="segur-bench-cda-") as folder:
+        document = Path(folder) / "embedded.xml"
+        document.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+        return SchematronEngine.shared().validate(schematron_path, document)
 
 
 CDA_CHECKS = ("cda.schema", "cda.header", "cda.record_target", "cda.actors", "cda.body", "cda.schematron")
