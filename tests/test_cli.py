@@ -142,3 +142,50 @@ def test_a_full_disk_is_a_bench_error_with_the_evidence_kept(
     assert "écriture impossible" in said and "Traceback" not in said
     [run_dir] = list((tmp_path / "runs").iterdir())
     assert (run_dir / "journal.jsonl").stat().st_size > 0
+
+
+def test_a_bench_defect_is_one_line_and_exit_3_with_the_traceback_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    import bench.replay.verify
+    from bench.cli import main
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("a defect of the bench")
+
+    monkeypatch.setattr(bench.replay.verify, "verify_run", broken)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "journal.jsonl").write_text("", encoding="utf-8")
+    monkeypatch.setattr(sys, "argv", ["segur-bench", "verify", str(run)])
+    monkeypatch.delenv("SEGUR_BENCH_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    said = capsys.readouterr().err
+    assert stopped.value.code == 3 and "erreur du banc" in said and "Traceback" not in said
+    kept = Path(said.rsplit("détails : ", 1)[1].strip())
+    assert "a defect of the bench" in kept.read_text(encoding="utf-8") and kept.stat().st_mode & 0o077 == 0
+
+
+def test_check_reports_a_defect_on_one_file_and_still_checks_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench.artifacts
+
+    good = tmp_path / "a.xml"
+    good.write_bytes((Path(__file__).parent / "data" / "cda" / "consultation-n1.xml").read_bytes())
+    bad = tmp_path / "b.xml"
+    bad.write_bytes(good.read_bytes())
+    original = bench.artifacts.check_file
+
+    def flaky(path: Path, *args: object, **kwargs: object) -> list[bench.artifacts.FileReport]:
+        if path.name == "b.xml":
+            raise RuntimeError("boom")
+        return original(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bench.artifacts, "check_file", flaky)
+    result = CliRunner().invoke(app, ["check", str(good), str(bad)])
+    assert result.exit_code == 3, result.output
+    assert "a.xml" in result.output and "erreur du banc sur ce fichier" in result.output

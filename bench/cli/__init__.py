@@ -5,8 +5,11 @@ One module per command group; presentation (consoles, tables) stays here, orches
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
+import os
 import sys
+import traceback
 
 from bench.cli import campaign, catalogue, evidence, packs, perf, tools  # noqa: F401  (register the commands)
 from bench.cli.common import app
@@ -23,7 +26,7 @@ def main() -> None:
         app()
     except OSError as exc:
         if exc.errno not in _NO_ROOM:
-            raise
+            _bench_error(exc)
         where = f" ({exc.filename})" if exc.filename else ""
         print(
             f"segur-bench : écriture impossible{where} : {exc.strerror or exc}. Le banc n'a pas pu juger (sortie 3) ; "
@@ -31,3 +34,28 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_BENCH_ERROR)
+    except Exception as exc:
+        _bench_error(exc)
+
+
+def _bench_error(exc: BaseException) -> None:
+    """A defect of the bench itself: one line for the user, the traceback kept on this machine for a bug report
+    (``SEGUR_BENCH_DEBUG=1`` shows it instead)."""
+    if os.environ.get("SEGUR_BENCH_DEBUG"):
+        raise exc
+    from bench.paths import state_dir
+    from bench.privacy import mask_identifiers
+
+    kept = ""
+    try:
+        folder = state_dir() / "errors"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}.txt"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        path.chmod(0o600)
+        kept = f" ; détails : {path}"
+    except OSError:
+        pass
+    said = mask_identifiers(f"{type(exc).__name__}: {exc}".splitlines()[0])[:300]
+    print(f"segur-bench : erreur du banc, rien n'a pu être jugé (sortie 3) : {said}{kept}", file=sys.stderr)
+    sys.exit(EXIT_BENCH_ERROR)

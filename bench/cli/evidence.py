@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -21,6 +21,10 @@ from bench.exit_codes import EXIT_BENCH_ERROR
 from bench.paths import state_dir
 from bench.privacy import mask_identifiers
 from bench.runner.ids import new_run_id
+
+if TYPE_CHECKING:
+    from bench.artifacts import FileReport
+    from bench.validation.packs import ValidationPack
 
 
 @app.command()
@@ -283,7 +287,7 @@ def check(
 ) -> None:
     """Check standalone artifacts without a run. Exit 0 nothing fails, 1 a check fails, 2 an input is unreadable,
     3 the bench could not judge (an incomplete validation pack, for example)."""
-    from bench.artifacts import as_json, as_text, check_file, exit_code, expand
+    from bench.artifacts import as_json, as_text, exit_code, expand
     from bench.validation.packs import find_packs
 
     test_mode = _test_mode(environment, default="test")
@@ -294,7 +298,7 @@ def check(
     chosen = packs[0] if packs else None
     reports = []
     for path in expand(paths):
-        for report in check_file(path, chosen, schematron, test_mode=test_mode):
+        for report in _checked(path, chosen, schematron, test_mode):
             if output_format == "text":
                 for line in as_text(report, reveal=show_identities):
                     out.print(line, soft_wrap=True, markup=False, highlight=False)
@@ -303,6 +307,19 @@ def check(
     if output_format == "json":
         print(as_json(reports, reveal=show_identities))
     raise typer.Exit(exit_code(reports))
+
+
+def _checked(path: Path, pack: ValidationPack | None, schematron: str | None, test_mode: bool) -> list[FileReport]:
+    """One file's reports; a defect of the bench on this file is said for this file (exit 3), and the others are still
+    checked."""
+    from bench.artifacts import FileReport, check_file
+    from bench.checks.base import Finding
+
+    try:
+        return check_file(path, pack, schematron, test_mode=test_mode)
+    except Exception as exc:
+        said = f"erreur du banc sur ce fichier, non jugé : {type(exc).__name__}: {str(exc)[:200]}"
+        return [FileReport(path, "inconnu", findings=[Finding("artifact.bench", (), "error", said)])]
 
 
 @app.command()
