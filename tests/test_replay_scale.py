@@ -29,9 +29,12 @@ def dask_scheduler() -> Iterator[str]:
 
 
 def test_engines_agree(capture: Path, dask_scheduler: str) -> None:
-    local = replay_capture(capture, engine="local", chunk_size=250)
-    pooled = replay_capture(capture, engine="process", workers=2, chunk_size=250)
-    distributed = replay_capture(capture, engine="dask", scheduler=dask_scheduler, workers=2, chunk_size=250)
+    # The generated capture is test data (test INS OIDs): judged as a test platform's capture.
+    local = replay_capture(capture, engine="local", chunk_size=250, test_mode=True)
+    pooled = replay_capture(capture, engine="process", workers=2, chunk_size=250, test_mode=True)
+    distributed = replay_capture(
+        capture, engine="dask", scheduler=dask_scheduler, workers=2, chunk_size=250, test_mode=True
+    )
     assert local.exchanges == pooled.exchanges == distributed.exchanges == 3000
     assert local.counts == pooled.counts == distributed.counts
     failures = sum(
@@ -41,6 +44,10 @@ def test_engines_agree(capture: Path, dask_scheduler: str) -> None:
     )
     assert failures == 3000 // 50 // 20  # a document every 50 exchanges, a wrong INS key every 20th document
     assert all("clé erronée" in message for _x, _c, _o, message in local.failures)
+    # Judged as production data (the default for field captures), every test OID is a finding of both checks.
+    production = replay_capture(capture, engine="local", chunk_size=250)
+    # One finding per document for its test OID, plus one for each of the three wrong keys.
+    assert production.counts[("CDA-003", "cda.record_target", "fail")] == 3000 // 50 + 3
 
 
 def test_cli_replays_a_field_capture_with_pseudonymised_report(capture: Path, tmp_path: Path) -> None:
