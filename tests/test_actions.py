@@ -31,7 +31,7 @@ def test_every_adapter_performs_every_candidate_action(adapter: type) -> None:
 def test_the_candidate_api_has_one_operation_per_candidate_action_and_no_other() -> None:
     spec = yaml.safe_load(API.read_text(encoding="utf-8"))
     operations = {op["operationId"] for path in spec["paths"].values() for op in path.values() if "operationId" in op}
-    assert operations - LIFECYCLE - {"performAction"} == {camel_case(name) for name in CANDIDATE_ACTIONS}
+    assert operations - LIFECYCLE - {"performAction", "settled"} == {camel_case(name) for name in CANDIDATE_ACTIONS}
 
 
 def test_the_command_adapter_accepts_exactly_the_lifecycle_and_candidate_actions() -> None:

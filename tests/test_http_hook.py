@@ -58,6 +58,17 @@ def test_hook_errors_become_adapter_errors(hook_url: str) -> None:
         HttpHookAdapter("http://127.0.0.1:9").reset()
 
 
+def test_the_hook_says_when_the_software_has_settled_and_silence_means_wait(hook_url: str) -> None:
+    from starlette.applications import Starlette
+
+    assert HttpHookAdapter(hook_url).settled(0.1) is True  # the sample service has nothing in flight
+    # A hook service without the optional operation (API 1.1): never settled, asked once only.
+    with SimulatorServer(Starlette(), "hook-1.1", ssl_context=None) as server:
+        adapter = HttpHookAdapter(server.url)
+        assert adapter.settled(0.1) is False and adapter.settled(0.1) is False
+        assert adapter._says_settled is False
+
+
 schema = schemathesis.openapi.from_path(str(OPENAPI_FILE))
 
 

@@ -59,8 +59,6 @@ def test_no_identity_survives_a_pseudonymised_replay_of_every_scenario(
     leaks = {name: [v for v, p in secrets.items() if p.search(text)] for name, text in outputs.items()}
     assert not any(leaks.values()), leaks
     replayed = json.loads(outputs["report.json"])
-    assert [(r["id"], r["verdict"]) for r in replayed["requirements"]] == [
-        (r.id, r.verdict) for r in live.requirements
-    ]
+    assert [(r["id"], r["verdict"]) for r in replayed["requirements"]] == [(r.id, r.verdict) for r in live.requirements]
     for requirement in live.requirements:
         assert f'id="req-{requirement.id}"' in outputs["report.html"]

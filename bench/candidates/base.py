@@ -132,8 +132,9 @@ class Environment:
 
 
 # Optional capabilities an adapter declares (never probed): ``attest``, a person answers the operator checklists;
-# ``waiting``, a person is shown a countdown while the bench waits for an exchange.
-Capability = Literal["attest", "waiting"]
+# ``waiting``, a person is shown a countdown while the bench waits for an exchange; ``settles``, the candidate can
+# say when it has finished everything it started (so that a window in which nothing must come can end early).
+Capability = Literal["attest", "waiting", "settles"]
 
 
 class CandidateAdapter(Protocol):
@@ -224,3 +225,13 @@ class WaitingAdapter(CandidateAdapter, Protocol):
     """An adapter with the ``waiting`` capability."""
 
     def waiting(self, what: str, seconds: float) -> AbstractContextManager[None]: ...
+
+
+class SettlingAdapter(CandidateAdapter, Protocol):
+    """An adapter with the ``settles`` capability."""
+
+    def settled(self, timeout: float) -> bool:
+        """True once the candidate has finished everything it started, in the last action or on its own (calls in
+        flight, background retries), so that nothing more will reach a simulator unless the bench asks; False when
+        it cannot say so within ``timeout`` seconds (the bench then waits the whole window). Never a guess."""
+        ...

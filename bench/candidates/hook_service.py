@@ -110,6 +110,13 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         candidate.stop()
         return Response(status_code=204)
 
+    async def settled(request: Request) -> Response:
+        try:
+            timeout = min(max(float(request.query_params.get("timeout", "0")), 0.0), 5.0)
+        except ValueError:
+            return _error(422, "timeout : un nombre de secondes est attendu")
+        return JSONResponse({"settled": candidate.settled(timeout)})
+
     async def reset(request: Request) -> Response:
         candidate.reset()
         return Response(status_code=204)
@@ -211,6 +218,7 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         ("/v1/session/start", start, "POST"),
         ("/v1/session/stop", stop, "POST"),
         ("/v1/session/reset", reset, "POST"),
+        ("/v1/session/settled", settled, "GET"),
         ("/v1/patients", register, "POST"),
         ("/v1/patients/{ref}/identity-document", identity_document, "POST"),
         ("/v1/patients/{ref}/ins-search", search, "POST"),

@@ -29,11 +29,29 @@ class HttpHookAdapter:
     """Calls ``base_url`` for every action; any transport error or non-2xx answer is an AdapterError."""
 
     name = "http-hook"
-    capabilities: frozenset[Capability] = frozenset()
+    capabilities: frozenset[Capability] = frozenset({"settles"})
 
     def __init__(self, base_url: str, *, timeout: float = 60.0, token: str | None = None) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, headers=headers)
+        self._says_settled = True  # until the service shows it does not implement the optional operation
+
+    def settled(self, timeout: float) -> bool:
+        """The service's own answer (API 1.2, optional): without the operation, or on any doubt, False (the bench
+        then waits the whole window)."""
+        if not self._says_settled:
+            return False
+        try:
+            response = self._http.get("/v1/session/settled", params={"timeout": f"{min(timeout, 5.0):.3f}"})
+        except httpx.HTTPError:
+            return False
+        if response.status_code in (404, 405, 501):
+            self._says_settled = False
+            return False
+        try:
+            return response.status_code == 200 and response.json().get("settled") is True
+        except (ValueError, AttributeError):
+            return False
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         try:

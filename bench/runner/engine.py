@@ -19,13 +19,14 @@ from bench.candidates.base import (
     AdapterError,
     AttestingAdapter,
     CandidateAdapter,
+    SettlingAdapter,
     WaitingAdapter,
 )
 from bench.catalogue.loader import Catalogue
 from bench.catalogue.models import Expectation, Scenario, Step
 from bench.checks.base import Evidence, Finding, PatientKeys
 from bench.runner.ids import new_run_id
-from bench.runner.judge import JudgeSettings, judge_step, matches
+from bench.runner.judge import JudgeSettings, Settled, judge_step, matches
 from bench.runner.patients import population, scenario_patients
 from bench.runner.results import (
     FindingResult,
@@ -45,6 +46,7 @@ __all__ = ["Campaign", "CampaignOptions", "new_run_id"]
 ProgressCallback = Callable[[str, int, int], None]
 PROGRESS_DIR = "progress"
 ATTESTATIONS = "ATTESTATIONS"
+SETTLE_POLL_S = 0.05  # how often an absence window asks a settling adapter whether the candidate has finished
 
 
 @dataclass
@@ -317,17 +319,37 @@ class Campaign:
 
     def _wait(
         self, expectation: Expectation, keys: PatientKeys | None, journal: Journal, step_seq: int
-    ) -> Exchange | None:
+    ) -> Exchange | Settled | None:
         """Wait for the exchange ``expectation`` names, at most its (scaled) time, showing a countdown if the adapter
-        is interactive."""
+        is interactive. A window in which nothing must come ends early only when the adapter says the candidate has
+        finished everything it started (``settles``): the journal is then read once more, and the finding says so."""
         within = expectation.within * self.options.timeout_factor
         test = matches(expectation, keys)
+        if expectation.absent and "settles" in self.adapter.capabilities:
+            return self._wait_until_settled(cast(SettlingAdapter, self.adapter), test, journal, step_seq, within)
         if "waiting" in self.adapter.capabilities:
             with cast(WaitingAdapter, self.adapter).waiting(
                 f"{expectation.transaction} au simulateur {expectation.channel}", within
             ):
                 return journal.wait_for(test, after_seq=step_seq, timeout=within)
         return journal.wait_for(test, after_seq=step_seq, timeout=within)
+
+    @staticmethod
+    def _wait_until_settled(
+        adapter: SettlingAdapter, test: Callable[[Exchange], bool], journal: Journal, step_seq: int, within: float
+    ) -> Exchange | Settled | None:
+        started = time.monotonic()
+        deadline = started + within
+        while (remaining := deadline - time.monotonic()) > 0:
+            found = journal.wait_for(test, after_seq=step_seq, timeout=min(remaining, SETTLE_POLL_S))
+            if found is not None:
+                return found
+            if adapter.settled(min(max(deadline - time.monotonic(), 0.0), SETTLE_POLL_S)):
+                # Settled: every call the candidate made has been answered, so journaled (journal first, answer
+                # second); one last look at the journal decides.
+                found = journal.wait_for(test, after_seq=step_seq, timeout=0)
+                return found if found is not None else Settled(time.monotonic() - started)
+        return journal.wait_for(test, after_seq=step_seq, timeout=0)
 
     # roll-up -------------------------------------------------------------------------------------------
     def _result(

@@ -13,8 +13,17 @@ from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
 from bench.validation.packs import ValidationPack
 from simulators.common.journal import Exchange
 
-# (expectation, patient keys) -> the exchange that arrived, or None.
-Finder = Callable[[Expectation, PatientKeys | None], Exchange | None]
+
+@dataclass(frozen=True)
+class Settled:
+    """No exchange arrived, and the window was ended before its time because the candidate said it had finished all
+    it would do (a live run's absence expectation, with an adapter that ``settles``): said in the finding."""
+
+    after_s: float
+
+
+# (expectation, patient keys) -> the exchange that arrived, or None (or Settled: none, and the window ended early).
+Finder = Callable[[Expectation, PatientKeys | None], Exchange | Settled | None]
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,9 @@ def judge_step(
     for expectation in step.expect:
         expected_keys = patients[expectation.patient] if expectation.patient else keys
         found = find(expectation, expected_keys)
-        findings += _expectation_findings(expectation, expected_keys, found, evidence, settings)
+        settled = found if isinstance(found, Settled) else None
+        exchange = None if isinstance(found, Settled) else found
+        findings += _expectation_findings(expectation, expected_keys, exchange, evidence, settings, settled)
     context = CheckContext(patient=keys, focus=focus, test_mode=settings.test_mode, pack=settings.pack)
     for check_id in step.checks:
         findings += run_check(check_id, evidence(), context)
@@ -66,6 +77,7 @@ def _expectation_findings(
     found: Exchange | None,
     evidence: Callable[[], Evidence],
     settings: JudgeSettings,
+    settled: Settled | None = None,
 ) -> list[Finding]:
     within = expectation.within * settings.timeout_factor
     what = f"{expectation.transaction} au simulateur {expectation.channel}"
@@ -76,6 +88,12 @@ def _expectation_findings(
     check_id = f"expect:{expectation.transaction}"
     requirements = (expectation.requirement,)
     if expectation.absent:
+        if found is None and settled is not None:
+            message = (
+                f"aucun échange {what}, comme attendu : le candidat a signalé avoir tout terminé au bout de "
+                f"{settled.after_s:.2f} s (fenêtre de {within:g} s écourtée sur son signal)"
+            )
+            return [Finding(check_id, requirements, "pass", message)]
         if found is None:
             return [
                 Finding(check_id, requirements, "pass", f"aucun échange {what} dans les {within:g} s, comme attendu")

@@ -187,3 +187,34 @@ def test_unknown_identity_status_is_a_bench_error(catalogue: Catalogue, pki: Ben
     step = next(s for s in result.scenarios[0].steps if s.action == "read_patient_record")
     assert step.outcome == "error" and "QUALIFIED" in step.message
     assert _verdicts(result)["INS-003"] != "non_conforme"
+
+
+def test_an_absence_window_ends_early_only_when_the_candidate_says_it_has_settled(
+    catalogue: Catalogue, pki: BenchPki, tmp_path: Path
+) -> None:
+    """DMP-SC-07: opening the record (the access test is refused at the rogue server's handshake) leaves nothing
+    pending, so its 1 s window ends on the reference candidate's signal; the feed that follows is queued for retry in
+    the background, so its window is waited in full. Without the capability, every window is waited in full."""
+    from bench.candidates.reference import ReferenceCandidate
+
+    options = CampaignOptions(profile="medecin-ville", scenario_ids=["DMP-SC-07"])
+
+    def messages(candidate: ReferenceCandidate, where: Path) -> dict[str, tuple[str, float]]:
+        result = Campaign(catalogue, candidate, options, where, pki).run()
+        [scenario] = result.scenarios
+        return {
+            step.id: (f.message, step.duration_s)
+            for step in scenario.steps
+            for f in step.findings
+            if f.check_id.startswith("expect:") and f.outcome == "pass"
+        }
+
+    settling = messages(ReferenceCandidate(), tmp_path / "settling")
+    assert "écourtée sur son signal" in settling["p2-open"][0] and settling["p2-open"][1] < 0.5
+    assert "dans les 1 s" in settling["p2-document"][0] and settling["p2-document"][1] >= 1.0
+
+    class Silent(ReferenceCandidate):
+        capabilities = frozenset()
+
+    silent = messages(Silent(), tmp_path / "silent")
+    assert "dans les 1 s" in silent["p2-open"][0] and silent["p2-open"][1] >= 1.0

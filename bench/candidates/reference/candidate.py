@@ -85,7 +85,8 @@ class ReferenceCandidate:
     """Adapter and implementation in one: the bench drives it in-process, it talks to simulators over TLS."""
 
     name = "reference"
-    capabilities: frozenset[Capability] = frozenset()
+    # It knows when it is done: its actions are synchronous, and its only background work is the DMP retry queue.
+    capabilities: frozenset[Capability] = frozenset({"settles"})
 
     def __init__(self, defects: list[str] | None = None) -> None:
         unknown = unknown_defects(defects or [])
@@ -107,6 +108,9 @@ class ReferenceCandidate:
             self._dmp = DmpPractice(environment, self.defects, self._practitioner)
         if environment.get("mss_smtp_url"):
             self._mss = MssPractice(environment, self.defects, self._verify_received)
+
+    def settled(self, timeout: float) -> bool:
+        return self._dmp is None or self._dmp.idle(timeout)
 
     def stop(self) -> None:
         if self._insi is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import ssl
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,21 @@ class DmpPractice:
         """A new practice: nothing waits for the DMP any more."""
         with self._lock:
             self._pending.clear()
+
+    def idle(self, timeout: float) -> bool:
+        """Whether nothing waits for the DMP and no call is in flight (a flush holds the lock while it feeds), asked for
+        at most ``timeout`` seconds: a queued feed will be retried, so the practice is not idle while one waits."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+                try:
+                    if not self._pending:
+                        return True
+                finally:
+                    self._lock.release()
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(0.01, max(deadline - time.monotonic(), 0.0)))
 
     def configure(self, url: str) -> None:
         with self._lock:
