@@ -7,11 +7,11 @@ from __future__ import annotations
 import io
 import os
 import struct
-import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.perf.rss import BENCH, measured
 
 _DOCUMENT = b'<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument xmlns="urn:hl7-org:v3">'
 
@@ -99,30 +99,16 @@ class HostileFigure:
     peak_rss_mib: float
 
 
-_MEASURE = (
-    "import resource, subprocess, sys\n"
-    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
-    "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-)
-
-
-def _peak(command: list[str]) -> tuple[int, float]:
-    """(exit code, peak resident memory in MiB) of ``command``, run as the only child of a fresh process."""
-    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True)
-    code, kib = done.stdout.split()
-    return int(code), round(int(kib) / 1024, 1)
-
-
 def measure_hostile(folder: Path) -> list[HostileFigure]:
     """Peak memory of ``segur-bench check`` and ``segur-bench replay`` on each file of the bomb set."""
     figures = []
     for path in write_bomb_set(folder / "bombs"):
         target = path.parent if path.parent.name == "deep-yaml" else path
         for command in ("check", "replay"):
-            arguments = [sys.executable, "-c", "from bench.cli import main; main()", command, str(target)]
+            arguments = [*BENCH, command, str(target)]
             if command == "replay":
                 arguments += ["--out", str(folder / "replays")]
-            code, peak = _peak(arguments)
+            run = measured(arguments)
             size = sum(p.stat().st_size for p in target.rglob("*")) if target.is_dir() else target.stat().st_size
-            figures.append(HostileFigure(target.name, size // 1024, command, code, peak))
+            figures.append(HostileFigure(target.name, size // 1024, command, run.exit_code, run.peak_rss_mib))
     return figures

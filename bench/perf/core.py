@@ -70,39 +70,28 @@ class CdaFigures:
     documents: int
     rules_xsd_per_s: float
     with_xsd: bool
-    check_folder_s: float
-    check_folder_peak_mib: float
-    schematron_documents: int
-    schematron_per_s: float | None
-    java_saxon_documents: int
-    java_saxon_per_s: float | None
-    schematron_name: str | None
+    check_folder_s: float  # ``segur-bench check`` over the folder, start-up included
+    check_folder_peak_rss_mib: float
+    check_one_s: float  # ``segur-bench check`` on one document, start-up included
 
 
-SAXON_JARS = (Path("/usr/share/java/Saxon-HE.jar"), Path("/usr/share/java/saxon-he.jar"))
-
-
-def measure_cda(pack: ValidationPack | None, documents: int = 1000, schematron_runs: int = 200) -> CdaFigures:
-    """CDA checking speed: header rules + XSD per document in one process; `segur-bench check` over a folder
-    (time and peak traced memory); the volet schematron in-process, and Saxon-HE from Java as one fresh process per
-    document (how vendors run ANS's tooling), when a pack and Java's Saxon are present."""
-    import subprocess
-    import tracemalloc
-
-    from bench.artifacts import check_file
+def measure_cda(pack: ValidationPack | None, documents: int = 1000) -> CdaFigures:
+    """CDA checking speed on the bench's own documents: header rules + XSD per document in one process, and
+    ``segur-bench check`` as users run it (a fresh process: over the whole folder, and on one file), with its peak
+    resident memory. Official-size documents and the peers vendors use are in ``peers.py``."""
     from bench.checks.base import CheckContext, document_evidence
     from bench.checks.registry import get
     from bench.fixtures.documents import SAMPLE_PATIENT, build_cda
     from bench.fixtures.kinds import DOCUMENT_KINDS
-    from bench.validation.schematron import SchematronEngine, pick_volet, volet_index
+    from bench.perf.rss import BENCH, measured
 
-    patient = SAMPLE_PATIENT
     kinds = list(DOCUMENT_KINDS)
     rule_checks = ("cda.schema", "cda.header", "cda.record_target", "cda.actors", "cda.body")
     with tempfile.TemporaryDirectory(prefix="segur-bench-perf-cda-") as tmp:
-        folder = Path(tmp)
+        folder = Path(tmp) / "documents"
+        folder.mkdir()
         for index in range(documents):
-            (folder / f"doc{index:05d}.xml").write_bytes(build_cda(kinds[index % len(kinds)], patient))
+            (folder / f"doc{index:05d}.xml").write_bytes(build_cda(kinds[index % len(kinds)], SAMPLE_PATIENT))
         names = sorted(p.name for p in folder.iterdir())
         clock = time.perf_counter()
         for name in names:
@@ -111,57 +100,16 @@ def measure_cda(pack: ValidationPack | None, documents: int = 1000, schematron_r
             for check_id in rule_checks:
                 get(check_id).function(evidence, context)
         rules_rate = documents / (time.perf_counter() - clock)
-        tracemalloc.start()
-        clock = time.perf_counter()
-        for name in names:
-            for report in check_file(folder / name, pack):
-                report.findings = [f for f in report.findings if f.outcome in ("fail", "error")]
-        folder_time = time.perf_counter() - clock
-        peak = tracemalloc.get_traced_memory()[1] / (1024 * 1024)
-        tracemalloc.stop()
-
-    schematron_rate = java_rate = None
-    volet_name = None
-    java_runs = 0
-    folder_sch = pack.schematron_dir() if pack else None
-    example = pack.root / "examples" / "VAC_2023.01.xml" if pack else None
-    if folder_sch is not None and example is not None and example.is_file():
-        volet = pick_volet(volet_index(str(folder_sch)), {"1.2.250.1.213.1.1.1.37"})
-        if volet is not None:
-            volet_name = volet.name
-            engine = SchematronEngine.shared()
-            engine.validate(volet.path, example)  # compile once, out of the measure
-            clock = time.perf_counter()
-            for _ in range(schematron_runs):
-                engine.validate(volet.path, example)
-            schematron_rate = schematron_runs / (time.perf_counter() - clock)
-            jar = next((j for j in SAXON_JARS if j.is_file()), None)
-            compiled = sorted(engine.cache_dir.glob("*.xsl"), key=lambda p: p.stat().st_mtime)
-            if jar is not None and compiled:
-                stylesheet = next(
-                    (c for c in compiled if volet.path.parent.as_uri() in c.read_text()[:4000]), compiled[-1]
-                )
-                java_runs = 10
-                clock = time.perf_counter()
-                for _ in range(java_runs):
-                    subprocess.run(
-                        ["java", "-jar", str(jar), f"-s:{example}", f"-xsl:{stylesheet}"],
-                        capture_output=True,
-                        check=False,
-                        timeout=120,
-                    )
-                java_rate = java_runs / (time.perf_counter() - clock)
+        with_pack = ["--pack", str(pack.root)] if pack else []
+        whole = measured([*BENCH, "check", str(folder), *with_pack])
+        one = measured([*BENCH, "check", str(folder / names[0]), *with_pack])
     return CdaFigures(
         documents=documents,
         rules_xsd_per_s=round(rules_rate, 1),
         with_xsd=bool(pack and pack.has_cda_schema()),
-        check_folder_s=round(folder_time, 2),
-        check_folder_peak_mib=round(peak, 1),
-        schematron_documents=schematron_runs,
-        schematron_per_s=round(schematron_rate, 1) if schematron_rate else None,
-        java_saxon_documents=java_runs,
-        java_saxon_per_s=round(java_rate, 2) if java_rate else None,
-        schematron_name=volet_name,
+        check_folder_s=whole.seconds,
+        check_folder_peak_rss_mib=whole.peak_rss_mib,
+        check_one_s=one.seconds,
     )
 
 

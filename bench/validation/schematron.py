@@ -157,6 +157,14 @@ class SchematronEngine:
         return self._executables[key]
 
     def _compile(self, schematron: Path) -> Any:
+        cached = self.stylesheet(schematron)
+        try:
+            return self._xslt.compile_stylesheet(stylesheet_file=str(cached))
+        except Exception as exc:  # saxonche raises its own PySaxonApiError
+            raise SchematronUnavailable(f"Saxon ne compile pas {schematron.name} : {exc}") from exc
+
+    def stylesheet(self, schematron: Path) -> Path:
+        """The XSLT the schematron compiles to (cached on disk by content): what Saxon runs, here or from Java."""
         include, expand, to_xslt = self._steps
         try:
             parser = etree.XMLParser(no_network=True, resolve_entities=False)
@@ -173,10 +181,7 @@ class SchematronEngine:
             stylesheet.getroot().set(XML_BASE, schematron.parent.as_uri() + "/")
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             cached.write_bytes(etree.tostring(stylesheet))
-        try:
-            return self._xslt.compile_stylesheet(stylesheet_file=str(cached))
-        except Exception as exc:  # saxonche raises its own PySaxonApiError
-            raise SchematronUnavailable(f"Saxon ne compile pas {schematron.name} : {exc}") from exc
+        return cached
 
     def validate(self, schematron: Path, document: Path) -> list[Assertion]:
         """Failed assertions and successful reports of ``schematron`` on the document file (already parsed safely
