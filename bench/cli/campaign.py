@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
 
 from bench.cli.common import (
     RUN_FILE,
@@ -130,6 +128,8 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
     )
     interactive = settings.candidate.kind == "operator"
     campaign: Campaign | None = None
+    from rich.progress import BarColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -159,6 +159,8 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
             )
             raise typer.Exit(130) from None
     paths = write_reports(result, run_dir, settings.lang)
+    from rich.table import Table
+
     table = Table(title=f"{result.candidate} · {result.profile_label} · {result.duration_s:.2f} s")
     for column in ("Exigence", "N° ANS", "Verdict"):
         table.add_column(column)

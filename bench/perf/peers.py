@@ -135,10 +135,10 @@ def schematron_figures(pack: ValidationPack, copies: int = 200, repeats: int = 3
             figures.append(
                 PeerFigure(
                     what,
-                    2,
+                    copies,
                     bench,
                     Spread.of(bench_rates),
-                    "Saxon-HE Java, une JVM par document",
+                    "Saxon-HE Java, une JVM par document (2 essais)",
                     Spread.of(per_document),
                     Spread.of([statistics.median(bench_rates) / r for r in per_document]),
                 )

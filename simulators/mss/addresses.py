@@ -16,6 +16,8 @@ MSSANTE_DOMAIN = "mssante.fr"
 PATIENT_DOMAIN = "patient.mssante.fr"
 # The bench's own operator domain: the candidate's mailbox and the correspondents the scenarios use.
 BENCH_DOMAIN = "segur-bench.mssante.fr"
+CANDIDATE_MAILBOX = f"cabinet.martin@{BENCH_DOMAIN}"  # the software under test's mailbox
+CORRESPONDENT = f"dr.confrere@{BENCH_DOMAIN}"  # the professional who writes to it and receives from it
 
 
 @dataclass(frozen=True)

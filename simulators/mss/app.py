@@ -31,14 +31,12 @@ from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.xds import RIM
 from simulators.insi.ins import INS_OIDS, traits_key
 from simulators.mss import notifications
-from simulators.mss.addresses import BENCH_DOMAIN, bare_address, patient_matricule
+from simulators.mss.addresses import CANDIDATE_MAILBOX, CORRESPONDENT, bare_address, patient_matricule
 from simulators.mss.imap import ImapListener, Mailboxes
 from simulators.mss.smtp import Accounts, SessionTrace, Submission, SubmissionHandler, smtp_factory
 from simulators.mss.suites import weak_server_context
 from simulators.mss.xdm import XdmError, read_xdm
 
-CANDIDATE_MAILBOX = f"cabinet.martin@{BENCH_DOMAIN}"
-CORRESPONDENT = f"dr.confrere@{BENCH_DOMAIN}"
 STARTUP_TIMEOUT = 10.0
 _T = TypeVar("_T")
 

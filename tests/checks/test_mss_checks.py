@@ -23,7 +23,7 @@ from bench.domains.mss.checks import (
 from bench.domains.mss.inbox import build_delivery
 from simulators.common.journal import Journal
 from simulators.insi.identities import load_identities
-from simulators.mss.app import CANDIDATE_MAILBOX
+from simulators.mss.addresses import CANDIDATE_MAILBOX
 from simulators.mss.xdm import MAX_RATIO, XdmError, read_xdm
 
 

@@ -24,7 +24,8 @@ from bench.domains.mss.simulators import MssSimulators
 from bench.runner.simulators import SimulatorHub
 from simulators.common.journal import Journal, read_part
 from simulators.common.pki import BenchPki
-from simulators.mss.app import CANDIDATE_MAILBOX, CORRESPONDENT, MssSimulator
+from simulators.mss.addresses import CANDIDATE_MAILBOX, CORRESPONDENT
+from simulators.mss.app import MssSimulator
 
 PATIENT = "285063306307754@patient.mssante.fr"  # LEFEVRE, test identity of the INSi simulator
 

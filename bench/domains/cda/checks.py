@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from pypdf import PdfReader
 
 from bench.checks.base import CheckContext, Evidence
 from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
@@ -441,6 +440,8 @@ def _non_xml_rules(text: Any) -> list[Rule]:
         if b"%%EOF" not in data[-2048:]:
             return [("PDF tronqué : marqueur de fin %%EOF absent", where)]
         try:
+            from pypdf import PdfReader  # imported when a PDF is met: it costs start-up to every ``check``
+
             pages = len(PdfReader(io.BytesIO(data), strict=False).pages)
         except Exception as exc:  # pypdf raises many types on broken files; all mean "not a readable PDF"
             return [(f"PDF illisible : {type(exc).__name__}: {exc}", where)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bench.actions.core import DOCUMENT, DocumentParams, record_document
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
-from bench.domains.dmp.simulators import DmpSimulators
 from simulators.common.journal import Exchange
+
+if TYPE_CHECKING:
+    from bench.domains.dmp.simulators import DmpSimulators
 
 REDIRECTED = "dmp.redirected"  # run state: a scenario pointed the candidate to the rogue DMP
 
@@ -74,7 +76,7 @@ def mask_document(context: ActionContext, params: DocumentParams) -> None:
     needs_patient=False,
 )
 def configure_dmp(context: ActionContext, params: ServerParams) -> None:
-    dmp = context.simulators.of("dmp", DmpSimulators)
+    dmp = _dmp(context)
     untrusted = params.server == "untrusted"
     context.adapter.configure_dmp(dmp.untrusted_url if untrusted else dmp.url)
     context.run[REDIRECTED] = untrusted
@@ -84,5 +86,13 @@ def configure_dmp(context: ActionContext, params: ServerParams) -> None:
 def back_to_trusted_dmp(context: ActionContext) -> None:
     """A scenario that pointed the candidate to the rogue DMP leaves the next one with the real endpoint."""
     if context.run.get(REDIRECTED):
-        context.adapter.configure_dmp(context.simulators.of("dmp", DmpSimulators).url)
+        context.adapter.configure_dmp(_dmp(context).url)
         context.run[REDIRECTED] = False
+
+
+def _dmp(context: ActionContext) -> DmpSimulators:
+    """The running DMP simulators (imported here: ``check`` and ``replay`` load the domain's actions without them)."""
+    from bench.domains.dmp.simulators import DmpSimulators
+
+    running: DmpSimulators = context.simulators.of("dmp", DmpSimulators)
+    return running

@@ -20,13 +20,11 @@ from bench.checks.registry import Verdict, check, errored, failed, omitted, pass
 from simulators.common.journal import Exchange
 from simulators.common.mtom import MtomError, MtomMessage, parse_mtom
 from simulators.common.namespaces import HL7
-from simulators.common.saml import find_assertion
 from simulators.common.soap import SoapError, read_envelope
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
 from simulators.dmp.cx import cx_key
 from simulators.dmp.habilitations import read_set_authorization
 from simulators.dmp.messages import read_stored_query
-from simulators.dmp.vihf import judge_captured_vihf
 from simulators.dmp.xds import REPLACE, RIM, SIGNS, XDSB, RegistryObject, Submission, read_submission
 from simulators.insi.ins import INS_OIDS, normalise_trait
 
@@ -157,6 +155,10 @@ def _vihf_summary(evidence: Evidence, call: Exchange) -> dict[str, Any] | None:
     if "vihf" in call.meta:
         summary: dict[str, Any] | None = call.meta["vihf"]
         return summary
+    # signxml is imported when a VIHF is to be judged: it costs start-up to every ``check`` and ``replay``.
+    from simulators.common.saml import find_assertion
+    from simulators.dmp.vihf import judge_captured_vihf
+
     try:
         message = _message(evidence, call, "request")
     except (MtomError, UnsafeXmlError) as exc:

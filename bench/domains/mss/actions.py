@@ -13,13 +13,13 @@ from bench.actions.core import CANDIDATE, DocumentParams
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
 from bench.candidates.base import AdapterError
 from bench.domains.mss import RECEIVED_VIEW
-from bench.domains.mss.simulators import MssSimulators
 from simulators.common.journal import Exchange
-from simulators.mss.app import CORRESPONDENT
+from simulators.mss.addresses import CORRESPONDENT
 
 if TYPE_CHECKING:
     from bench.catalogue.models import Scenario
     from bench.domains.mss.inbox import Delivery
+    from bench.domains.mss.simulators import MssSimulators
 
 REDIRECTED = "mss.redirected"  # run state: a scenario pointed the candidate to rogue MSSanté servers
 DELIVERIES = "mss.deliveries"  # scenario state: what each delivering step put in the mailbox (for resends)
@@ -80,7 +80,7 @@ def deliver_message(context: ActionContext, params: DeliveryParams) -> Exchange:
     step_id = context.step.id if context.step else "?"
     if not patient.fixture.identity:
         raise AdapterError(f"l'étape {step_id} exige un patient doté d'une identité INSi")
-    mss = context.simulators.of("mss", MssSimulators)
+    mss = _mss(context)
     person = mss.identities.by_id(patient.fixture.identity)
     deliveries: dict[str, Delivery] = context.scenario.setdefault(DELIVERIES, {})
     with_ins = params.ins != "non"
@@ -138,7 +138,7 @@ def read_received_documents(context: ActionContext, params: NoParams) -> Exchang
     needs_patient=False,
 )
 def configure_mss(context: ActionContext, params: ServerParams) -> None:
-    mss = context.simulators.of("mss", MssSimulators)
+    mss = _mss(context)
     if params.server == "untrusted":
         context.adapter.configure_mss(mss.smtp_untrusted, mss.imap_untrusted)
     elif params.server == "weak":
@@ -151,6 +151,14 @@ def configure_mss(context: ActionContext, params: ServerParams) -> None:
 @on_scenario_start("mss")
 def back_to_trusted_mss(context: ActionContext) -> None:
     if context.run.get(REDIRECTED):
-        mss = context.simulators.of("mss", MssSimulators)
+        mss = _mss(context)
         context.adapter.configure_mss(mss.smtp, mss.imap)
         context.run[REDIRECTED] = False
+
+
+def _mss(context: ActionContext) -> MssSimulators:
+    """The running MSS simulators (imported here: ``check`` and ``replay`` load the domain's actions without them)."""
+    from bench.domains.mss.simulators import MssSimulators
+
+    running: MssSimulators = context.simulators.of("mss", MssSimulators)
+    return running

@@ -15,7 +15,7 @@ from bench.fixtures.colleague import COLLEAGUE, colleague_record_target
 from bench.fixtures.documents import build_cda
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.insi.identities import Person
-from simulators.mss.app import CANDIDATE_MAILBOX, CORRESPONDENT
+from simulators.mss.addresses import CANDIDATE_MAILBOX, CORRESPONDENT
 from simulators.mss.xdm import ATTACHMENT_NAME, METADATA, build_xdm, submission_metadata
 
 DOCUMENT_FILE = "DOC0001.XML"

@@ -59,7 +59,7 @@ def _message(sender: str) -> bytes:
 
 def measure_mss(pki_dir: Path, messages: int = 200, fetches: int = 1000) -> MssFigures:
     from simulators.common.pki import ensure_pki
-    from simulators.mss.app import CANDIDATE_MAILBOX
+    from simulators.mss.addresses import CANDIDATE_MAILBOX
 
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Queue(), context.Event()

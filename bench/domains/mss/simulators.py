@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from bench.domains.base import Endpoint, QuietSimulators, SimulatorSetup
 from bench.domains.mss import PORTS
 from simulators.insi.identities import load_identities
-from simulators.mss.app import CANDIDATE_MAILBOX, MssSimulator
+from simulators.mss.addresses import CANDIDATE_MAILBOX
+from simulators.mss.app import MssSimulator
 
 if TYPE_CHECKING:
     from bench.actions.registry import ScenarioPatient
