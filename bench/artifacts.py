@@ -5,14 +5,17 @@ number of files."""
 from __future__ import annotations
 
 import base64
+import collections
 import email
 import email.policy
 import io
+import itertools
 import json
 import stat
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -280,41 +283,99 @@ def _cda_documents(payload: bytes) -> list[bytes]:
 
 def exit_code(reports: list[FileReport]) -> int:
     """2 an input is unreadable, 1 a check fails, 3 the bench could not judge something, else 0."""
-    outcomes = {f.outcome for r in reports for f in r.findings}
-    if any(r.error for r in reports):
-        return 2
-    if "fail" in outcomes:
-        return 1
-    return 3 if "error" in outcomes else 0
+    tally = Tally()
+    for report in reports:
+        tally.add(report)
+    return tally.exit_code
+
+
+@dataclass
+class Tally:
+    """What the exit code needs of the reports seen so far (``check`` keeps no report once printed)."""
+
+    unreadable: bool = False
+    outcomes: set[str] = field(default_factory=set)
+
+    def add(self, report: FileReport) -> None:
+        self.unreadable |= report.error is not None
+        self.outcomes.update(f.outcome for f in report.findings)
+
+    @property
+    def exit_code(self) -> int:
+        if self.unreadable:
+            return 2
+        if "fail" in self.outcomes:
+            return 1
+        return 3 if "error" in self.outcomes else 0
+
+
+def check_safely(path: Path, judging: Judging) -> list[FileReport]:
+    """One file's reports; a defect of the bench on this file is said for this file (exit 3), never raised, so that
+    the other files are still checked."""
+    try:
+        return check_file(path, judging.pack, judging.schematron, test_mode=judging.test_mode)
+    except Exception as exc:
+        said = f"erreur du banc sur ce fichier, non jugé : {type(exc).__name__}: {str(exc)[:200]}"
+        return [FileReport(path, "inconnu", findings=[Finding("artifact.bench", (), "error", said)])]
+
+
+PARALLEL_FROM = 32  # fewer files are checked in this process: a pool costs more to start than it saves
+_CHUNK = 16  # files per task sent to a worker
+
+
+def _check_chunk(paths: list[Path], judging: Judging) -> list[list[FileReport]]:
+    return [check_safely(path, judging) for path in paths]
+
+
+def check_all(paths: Iterable[Path], judging: Judging, jobs: int) -> Iterator[list[FileReport]]:
+    """Each file's reports, in the order of ``paths``. From PARALLEL_FROM files on and with ``jobs`` > 1, files are
+    checked by a pool of worker processes (each keeps its parsed schema and compiled schematrons), at most
+    ``4 * jobs`` chunks in flight: memory stays flat whatever the number of files, and results stream in order."""
+    iterator = iter(paths)
+    head = list(itertools.islice(iterator, PARALLEL_FROM))
+    if jobs <= 1 or len(head) < PARALLEL_FROM:
+        for path in itertools.chain(head, iterator):
+            yield check_safely(path, judging)
+        return
+    chunks = _chunks(itertools.chain(head, iterator), _CHUNK)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pending: collections.deque[Future[list[list[FileReport]]]] = collections.deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_check_chunk, chunk, judging))
+            if len(pending) >= 4 * jobs:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _chunks(paths: Iterator[Path], size: int) -> Iterator[list[Path]]:
+    while chunk := list(itertools.islice(paths, size)):
+        yield chunk
+
+
+def json_entry(report: FileReport, *, reveal: bool = False) -> dict[str, object]:
+    """One file's entry of the JSON output; identifiers masked unless ``reveal`` (it often ends up in CI logs)."""
+    show = (lambda text: text) if reveal else mask_identifiers
+    return {
+        "path": str(report.path),
+        "kind": report.kind,
+        "error": report.error,
+        "findings": [
+            {
+                "check": f.check_id,
+                "requirements": list(f.requirements),
+                "outcome": f.outcome,
+                "message": show(f.message),
+                "location": f.pointer,
+            }
+            for f in report.findings
+        ],
+    }
 
 
 def as_json(reports: list[FileReport], *, reveal: bool = False) -> str:
-    """The JSON output; identifiers masked unless ``reveal`` (it often ends up in CI logs)."""
-    show = (lambda text: text) if reveal else mask_identifiers
-    return json.dumps(
-        {
-            "files": [
-                {
-                    "path": str(r.path),
-                    "kind": r.kind,
-                    "error": r.error,
-                    "findings": [
-                        {
-                            "check": f.check_id,
-                            "requirements": list(f.requirements),
-                            "outcome": f.outcome,
-                            "message": show(f.message),
-                            "location": f.pointer,
-                        }
-                        for f in r.findings
-                    ],
-                }
-                for r in reports
-            ]
-        },
-        ensure_ascii=False,
-        indent=2,
-    )
+    """The JSON output of a few reports at once (``check`` streams the same entries file by file)."""
+    return json.dumps({"files": [json_entry(r, reveal=reveal) for r in reports]}, ensure_ascii=False, indent=2)
 
 
 def as_text(report: FileReport, *, reveal: bool = False) -> list[str]:

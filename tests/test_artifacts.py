@@ -182,3 +182,45 @@ def test_a_har_nested_too_deep_is_a_finding(tmp_path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     [report] = check_file(path, None)
     assert any(f.check_id == "artifact.har" and f.outcome == "fail" for f in report.findings)
+
+
+def _folder_of_documents(folder: Path, count: int) -> list[Path]:
+    fixture = (Path(__file__).parent / "data" / "cda" / "consultation-n1.xml").read_bytes()
+    broken = fixture.replace(b'<languageCode code="fr-FR"/>', b'<languageCode code="en"/>')
+    folder.mkdir()
+    paths = []
+    for index in range(count):
+        path = folder / f"doc{index:03d}.xml"
+        path.write_bytes(broken if index % 7 == 3 else fixture)
+        paths.append(path)
+    return paths
+
+
+def test_a_process_pool_gives_the_same_reports_in_the_same_order(tmp_path: Path) -> None:
+    from bench.artifacts import PARALLEL_FROM, Judging, check_all
+
+    paths = _folder_of_documents(tmp_path / "docs", PARALLEL_FROM + 20)
+    judging = Judging(None)
+    serial = [
+        [(r.path, [(f.check_id, f.outcome) for f in r.findings]) for r in rs] for rs in check_all(paths, judging, 1)
+    ]
+    pooled = [
+        [(r.path, [(f.check_id, f.outcome) for f in r.findings]) for r in rs] for rs in check_all(paths, judging, 2)
+    ]
+    assert pooled == serial and [rs[0][0] for rs in pooled] == paths
+    assert sum(1 for rs in pooled for _p, findings in rs if ("cda.header", "fail") in findings) == len(paths[3::7])
+
+
+def test_check_streams_json_and_text_with_the_same_exit_code(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    folder = tmp_path / "docs"
+    _folder_of_documents(folder, 40)
+    as_json = CliRunner().invoke(app, ["check", str(folder), "--format", "json", "--jobs", "2"])
+    assert as_json.exit_code == 1, as_json.output
+    files = json.loads(as_json.stdout)["files"]
+    assert [Path(f["path"]).name for f in files] == [f"doc{i:03d}.xml" for i in range(40)]
+    as_text = CliRunner().invoke(app, ["check", str(folder), "--jobs", "1"])
+    assert as_text.exit_code == 1 and as_text.output.count("FAIL") >= 6

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -21,10 +22,6 @@ from bench.exit_codes import EXIT_BENCH_ERROR
 from bench.paths import state_dir
 from bench.privacy import mask_identifiers
 from bench.runner.ids import new_run_id
-
-if TYPE_CHECKING:
-    from bench.artifacts import FileReport
-    from bench.validation.packs import ValidationPack
 
 
 @app.command()
@@ -284,10 +281,13 @@ def check(
     environment: Annotated[
         str, typer.Option(help="Environnement des documents : test (défaut) ou production (OID INS attendus)")
     ] = "test",
+    jobs: Annotated[
+        int, typer.Option(help="Processus de vérification en parallèle (0 : un par cœur ; dès 32 fichiers)")
+    ] = 0,
 ) -> None:
     """Check standalone artifacts without a run. Exit 0 nothing fails, 1 a check fails, 2 an input is unreadable,
     3 the bench could not judge (an incomplete validation pack, for example)."""
-    from bench.artifacts import as_json, as_text, exit_code, expand
+    from bench.artifacts import Judging, Tally, as_text, check_all, expand, json_entry
     from bench.validation.packs import find_packs
 
     test_mode = _test_mode(environment, default="test")
@@ -295,31 +295,24 @@ def check(
     if pack and (not packs or packs[0].root != pack.resolve()):
         console.print(f"[red]{pack} n'est pas un paquet de validation CI-SIS[/red]")
         raise typer.Exit(2)
-    chosen = packs[0] if packs else None
-    reports = []
-    for path in expand(paths):
-        for report in _checked(path, chosen, schematron, test_mode):
-            if output_format == "text":
+    judging = Judging(packs[0] if packs else None, schematron, test_mode)
+    tally = Tally()
+    if output_format == "json":
+        print('{\n "files": [', end="")
+    separator = "\n  "
+    # Streamed file by file, in input order: nothing is kept but what the exit code needs.
+    for reports in check_all(expand(paths), judging, jobs or os.cpu_count() or 1):
+        for report in reports:
+            tally.add(report)
+            if output_format == "json":
+                print(separator + json.dumps(json_entry(report, reveal=show_identities), ensure_ascii=False), end="")
+                separator = ",\n  "
+            else:
                 for line in as_text(report, reveal=show_identities):
                     out.print(line, soft_wrap=True, markup=False, highlight=False)
-                report.findings = [f for f in report.findings if f.outcome in ("fail", "error")]  # bounded memory
-            reports.append(report)
     if output_format == "json":
-        print(as_json(reports, reveal=show_identities))
-    raise typer.Exit(exit_code(reports))
-
-
-def _checked(path: Path, pack: ValidationPack | None, schematron: str | None, test_mode: bool) -> list[FileReport]:
-    """One file's reports; a defect of the bench on this file is said for this file (exit 3), and the others are still
-    checked."""
-    from bench.artifacts import FileReport, check_file
-    from bench.checks.base import Finding
-
-    try:
-        return check_file(path, pack, schematron, test_mode=test_mode)
-    except Exception as exc:
-        said = f"erreur du banc sur ce fichier, non jugé : {type(exc).__name__}: {str(exc)[:200]}"
-        return [FileReport(path, "inconnu", findings=[Finding("artifact.bench", (), "error", said)])]
+        print("\n ]\n}")
+    raise typer.Exit(tally.exit_code)
 
 
 @app.command()
