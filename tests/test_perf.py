@@ -34,3 +34,17 @@ def test_peers_run_the_schematron_of_each_document_s_own_volet(ci_sis_pack: Vali
     # Each official example is judged by its own volet (the old peer ran VSM's on a VAC document).
     assert {"schématron CI-SIS_VAC_2023.01", "schématron CI-SIS_ANEST-CR-CPA_2022.01"} <= volets
     assert all(f.bench_per_s.median > 0 for f in figures)
+
+
+def test_the_readme_table_is_written_from_the_json_figures() -> None:
+    from bench.perf.table import markdown
+
+    spread = {"low": 1, "median": 2, "high": 3}
+    peer = {"what": "schématron V", "documents": 2, "bench": "b", "bench_per_s": spread, "peer": "Saxon"}
+    peer |= {"peer_per_s": {"low": 1, "median": 1, "high": 1}, "ratio": spread, "note": ""}
+    cda = {"documents": 10, "rules_xsd_per_s": 1.0, "check_folder_s": 1.0, "check_folder_peak_rss_mib": 9.0}
+    cda |= {"check_one_s": 0.3, "with_xsd": True}
+    machine = {"date": "2026-11-29", "cores": 2, "cpu": "X", "python": "3.11"}
+    table = markdown({"machine": machine, "cda": cda, "peers": [peer]})
+    assert "Mesuré le 2026-11-29 : 2 cœurs" in table
+    assert "| schématron V, 2 copies | 2 (1–3) documents/s | Saxon : 1 (1–1) documents/s | 2 (1–3) |" in table

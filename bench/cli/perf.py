@@ -62,6 +62,9 @@ def perf(
         bool, typer.Option(help="Pic mémoire de check et replay sur un jeu de fichiers hostiles généré (bombes zip…)")
     ] = True,
     json_file: Annotated[Path | None, typer.Option("--json", help="Écrire aussi toutes les mesures en JSON")] = None,
+    markdown_file: Annotated[
+        Path | None, typer.Option("--markdown", help="Écrire aussi le tableau des mesures (Markdown, pour le README)")
+    ] = None,
 ) -> None:
     """Benchmarks: campaign wall time, INSi round trips per second over mutual TLS on loopback, CDA documents per
     second (rules + XSD; `check` as users run it, with its peak memory), the schematron and the XSD beside Saxon-HE
@@ -98,8 +101,17 @@ def perf(
         f"fichier : {cda.check_one_s} s, démarrage compris (objectif < 0,3 s)"
     )
     if chosen is not None and peer_documents:
-        from bench.perf.peers import saxon_jar, schematron_figures, xsd_figures
+        from bench.perf.peers import check_versus_saxon, saxon_jar, schematron_figures, xsd_figures
 
+        whole = check_versus_saxon(chosen, copies=5 * peer_documents)
+        if whole is not None:
+            figures["check_vs_saxon"] = dataclasses.asdict(whole)
+            saxon = f"{whole.saxon_s} s, rapport {whole.ratio} (objectif ≥ 2)" if whole.saxon_s else "non mesuré"
+            _say(
+                f"segur-bench check, toutes vérifications, {whole.documents} VAC officiels distincts, tous cœurs : "
+                f"{whole.check_s} s, pic {whole.check_peak_rss_mib} Mio ; Saxon-HE Java, schématron VAC seul, une "
+                f"JVM : {saxon}"
+            )
         peers = xsd_figures(chosen, copies=peer_documents) + schematron_figures(chosen, copies=peer_documents)
         figures["peers"] = [dataclasses.asdict(p) for p in peers]
         if saxon_jar() is None:
@@ -113,7 +125,7 @@ def perf(
         from bench.domains.dmp.perf import measure_dmp
 
         dmp = measure_dmp(bench_pki().directory, feeds=dmp_feeds)
-        figures["dmp"] = dataclasses.asdict(dmp)
+        figures["dmp_feeds"] = dataclasses.asdict(dmp)
         _say(
             f"DMP, ITI-41 de {dmp.document_kib} Ko en TLS mutuel (VIHF signé, MTOM) : {dmp.sequential_per_s:.0f}/s "
             f"avec un client ; {dmp.concurrent_per_s:.0f}/s avec {dmp.concurrent_clients} clients simultanés "
@@ -124,7 +136,7 @@ def perf(
         from bench.domains.mss.perf import measure_mss
 
         mss = measure_mss(bench_pki().directory, messages=mss_messages)
-        figures["mss"] = dataclasses.asdict(mss)
+        figures["mss_messages"] = dataclasses.asdict(mss)
         _say(
             f"MSSanté : {mss.messages_per_s:.0f} messages/s acceptés avec une pièce XDM de {mss.attachment_kib} Ko "
             f"(session complète STARTTLS + AUTH par message) ; {mss.fetches_per_s:.0f} FETCH IMAP/s sur TLS"
@@ -162,3 +174,9 @@ def perf(
     if json_file is not None:
         json_file.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         _say(f"Mesures écrites : {json_file}")
+    if markdown_file is not None:
+        from bench.perf.table import markdown
+
+        # Through JSON, as a table rebuilt from a saved --json file would be.
+        markdown_file.write_text(markdown(json.loads(json.dumps(figures))), encoding="utf-8")
+        _say(f"Tableau écrit : {markdown_file}")

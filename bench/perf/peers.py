@@ -184,3 +184,37 @@ def xsd_figures(pack: ValidationPack, copies: int = 200, repeats: int = 3) -> li
             Spread.of(ratios),
         )
     ]
+
+
+@dataclass(frozen=True)
+class CheckVersusSaxon:
+    documents: int
+    check_s: float  # ``segur-bench check`` with every check (XSD, rules, schematron), fresh process, all cores
+    check_peak_rss_mib: float
+    saxon_s: float | None  # Saxon-HE Java, the VAC schematron alone, one JVM over the folder
+    ratio: float | None  # saxon_s / check_s (> 1: the bench is faster)
+
+
+def check_versus_saxon(pack: ValidationPack, copies: int = 1000) -> CheckVersusSaxon | None:
+    """The issue's yardstick: ``check`` with every check over ``copies`` official VAC documents, against Saxon-HE
+    Java running the VAC schematron alone over the same folder in one JVM."""
+    from bench.perf.rss import BENCH, measured
+    from bench.validation.schematron import SchematronEngine
+
+    example = pack.root / "examples" / EXAMPLES[0]
+    folder_sch = pack.schematron_dir()
+    if not example.is_file() or folder_sch is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="segur-bench-peers-") as tmp:
+        files = distinct_copies(example, Path(tmp) / "in", copies)
+        run = measured([*BENCH, "check", str(files[0].parent), "--pack", str(pack.root)])
+        jar = saxon_jar()
+        saxon = None
+        if jar is not None:
+            stylesheet = SchematronEngine.shared().stylesheet(folder_sch / "CI-SIS_VAC_2023.01.sch")
+            out = Path(tmp) / "out"
+            out.mkdir()
+            command = ["java", "-cp", str(jar), "net.sf.saxon.Transform"]
+            saxon = round(_run([*command, f"-s:{files[0].parent}", f"-o:{out}", f"-xsl:{stylesheet}"]), 3)
+    ratio = round(saxon / run.seconds, 2) if saxon else None
+    return CheckVersusSaxon(copies, run.seconds, run.peak_rss_mib, saxon, ratio)
