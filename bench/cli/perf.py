@@ -150,7 +150,14 @@ def perf(
             f"{replay.local_per_s:.0f}/s en local, {replay.process_per_s:.0f}/s sur 2 processus, "
             f"{dask} sur un cluster Dask local "
             f"(objectif ≥ 500/s) ; pic mémoire {replay.peak_rss_mib} Mio (processus de rejeu), "
-            f"{replay.peak_worker_rss_mib} Mio (processus de travail) (objectif < 300 Mio)"
+            f"{replay.peak_worker_rss_mib} Mio (processus de travail)"
+            + (
+                f", Dask : {replay.dask_client_scheduler_peak_rss_mib} Mio (client et ordonnanceur), "
+                f"{replay.dask_worker_peak_rss_mib} Mio (travailleurs)"
+                if replay.dask_client_scheduler_peak_rss_mib
+                else ""
+            )
+            + " (objectif < 300 Mio)"
         )
     if hostile:
         import tempfile

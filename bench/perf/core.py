@@ -122,6 +122,24 @@ class ReplayFigures:
     dask_per_s: float | None
     peak_rss_mib: float
     peak_worker_rss_mib: float
+    dask_client_scheduler_peak_rss_mib: float | None = None  # the client and the scheduler share one process
+    dask_worker_peak_rss_mib: float | None = None
+
+
+def _dask_figures_in_fresh_process(bundle: str) -> tuple[float, float, float]:
+    """A Dask replay on a local cluster (scheduler in this process, two worker processes), in a process that did
+    nothing else: (exchanges per second, peak memory of client and scheduler, highest peak of a worker)."""
+    from distributed import Client, LocalCluster
+
+    from bench.replay.scale import replay_capture
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        rate = replay_capture(Path(bundle), engine="dask", scheduler=cluster.scheduler_address, workers=2).rate
+        with Client(cluster) as client:
+            workers = client.run(_peak_rss_mib)
+    return rate, _peak_rss_mib(), max(workers.values())
 
 
 def _replay_figures_in_fresh_process(bundle: str) -> tuple[int, float, float, float, float]:
@@ -163,7 +181,6 @@ def measure_replay(exchanges: int = 100_000, with_dask: bool = True) -> ReplayFi
     from concurrent.futures import ProcessPoolExecutor
 
     from bench.replay.generate import generate_bundle
-    from bench.replay.scale import replay_capture
 
     with tempfile.TemporaryDirectory(prefix="segur-bench-perf-replay-") as tmp:
         bundle = generate_bundle(Path(tmp) / "capture.zip", exchanges)
@@ -172,14 +189,12 @@ def measure_replay(exchanges: int = 100_000, with_dask: bool = True) -> ReplayFi
             count, local_rate, pooled_rate, peak, worker_peak = fresh.submit(
                 _replay_figures_in_fresh_process, str(bundle)
             ).result()
-        dask_rate = None
+        dask_rate = dask_peak = dask_worker_peak = None
         if with_dask:
-            from distributed import LocalCluster
-
-            with LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-            ) as cluster:
-                dask_rate = replay_capture(bundle, engine="dask", scheduler=cluster.scheduler_address, workers=2).rate
+            with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as fresh:
+                dask_rate, dask_peak, dask_worker_peak = fresh.submit(
+                    _dask_figures_in_fresh_process, str(bundle)
+                ).result()
     return ReplayFigures(
         exchanges=count,
         bundle_mib=round(size, 1),
@@ -188,4 +203,6 @@ def measure_replay(exchanges: int = 100_000, with_dask: bool = True) -> ReplayFi
         dask_per_s=round(dask_rate, 0) if dask_rate else None,
         peak_rss_mib=round(peak, 1),
         peak_worker_rss_mib=round(worker_peak, 1),
+        dask_client_scheduler_peak_rss_mib=round(dask_peak, 1) if dask_peak else None,
+        dask_worker_peak_rss_mib=round(dask_worker_peak, 1) if dask_worker_peak else None,
     )

@@ -50,6 +50,11 @@ def markdown(figures: dict[str, Any]) -> str:
         )
     if (r := figures.get("replay")) is not None:
         dask = f", Dask {r['dask_per_s']:.0f}/s" if r.get("dask_per_s") else ""
+        if r.get("dask_client_scheduler_peak_rss_mib"):
+            dask += (
+                f" (pic client + ordonnanceur {r['dask_client_scheduler_peak_rss_mib']} Mio, "
+                f"travailleurs {r['dask_worker_peak_rss_mib']} Mio)"
+            )
         rows.append(
             f"| Rejeu de {r['exchanges']} échanges | {r['local_per_s']:.0f}/s local, {r['process_per_s']:.0f}/s "
             f"2 processus{dask} ; pic {r['peak_rss_mib']} Mio | — | — | ≥ 500/s, < 300 Mio |"
