@@ -73,7 +73,8 @@ def test_init_lists_a_port_per_declared_simulator(tmp_path: Path, monkeypatch: p
         "mss_imap_untrusted",
         "mss_smtp_weak",
     )
-    assert load_config().simulators.ports == {"insi": 0, "insi_cps": 0, "dmp": 0, **dict.fromkeys(mss, 0)}
+    expected = {"insi": 0, "insi_cps": 0, "dmp": 0, "psc": 0, **dict.fromkeys(mss, 0)}
+    assert load_config().simulators.ports == expected
 
 
 def test_serve_refuses_an_unknown_or_malformed_port() -> None:

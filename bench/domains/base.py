@@ -5,7 +5,11 @@ declarations and name no domain themselves."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,3 +189,13 @@ def tls_refusal_recorder(journal: Journal, channel: str, transaction: str) -> Ca
         )
 
     return record
+
+
+def installation_secret(setup: SimulatorSetup, purpose: str, variable: str) -> str:
+    """A secret the same at every start, so that real software is configured once: ``$variable`` when set, otherwise
+    derived from the bench CA's key for ``purpose`` (one per installation, never the same on two machines)."""
+    chosen = os.environ.get(variable)
+    if chosen:
+        return chosen
+    digest = hmac.new(setup.pki.ca.key.read_bytes(), f"segur-bench {purpose}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode()

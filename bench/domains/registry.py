@@ -21,6 +21,7 @@ DEFAULT_DOMAINS = (
     "bench.domains.cda",
     "bench.domains.sec",
     "bench.domains.gen",
+    "bench.domains.psc",
 )
 ENTRY_POINT_GROUP = "segur_bench.domains"
 ENV_VARIABLE = "SEGUR_BENCH_DOMAINS"

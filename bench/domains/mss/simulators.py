@@ -3,14 +3,10 @@ the candidate's mailbox, and empty mailboxes at each scenario."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bench.domains.base import Endpoint, QuietSimulators, SimulatorSetup
+from bench.domains.base import Endpoint, QuietSimulators, SimulatorSetup, installation_secret
 from bench.domains.mss import PORTS
 from simulators.insi.identities import load_identities
 from simulators.mss.addresses import CANDIDATE_MAILBOX
@@ -28,11 +24,7 @@ def mailbox_password(setup: SimulatorSetup) -> str:
     """The software's mailbox password, the same at every start so that real software is configured once:
     ``$SEGUR_BENCH_MSS_PASSWORD`` when set, otherwise derived from the bench CA's key (one per installation, never
     the same on two machines)."""
-    chosen = os.environ.get(PASSWORD_VARIABLE)
-    if chosen:
-        return chosen
-    digest = hmac.new(setup.pki.ca.key.read_bytes(), b"segur-bench mss mailbox password", hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:12]).decode()
+    return installation_secret(setup, "mss mailbox password", PASSWORD_VARIABLE)
 
 
 class MssSimulators(QuietSimulators):

@@ -1,0 +1,47 @@
+"""PSC: Pro Santé Connect, ANS's OpenID Connect provider for health professionals (simulator ``simulators/psc``):
+authorization code with PKCE, CIBA in poll mode, token exchange, UserInfo and introspection, as PSC's Keycloak realm
+``esante-wallet`` publishes them."""
+
+from __future__ import annotations
+
+from bench.domains.base import Channel, Domain, Port, RunningSimulators, SimulatorSetup
+
+PORT = Port("psc", "Port du simulateur Pro Santé Connect")
+
+
+def _identify_http(body: bytes, content_type: str) -> str | None:
+    """A PSC call with a form body: a token request names its grant, a CIBA request its login_hint and binding
+    message. Calls without a body (discovery, JWKS, UserInfo by GET) are told apart by their URL, which the bytes of a
+    HAR entry's body do not carry: they stay unidentified in a field capture."""
+    from urllib.parse import parse_qs
+
+    if not content_type.lower().startswith("application/x-www-form-urlencoded"):
+        return None
+    try:
+        form = parse_qs(body.decode("utf-8"), max_num_fields=64)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if "grant_type" in form:
+        return "psc.token"
+    if "login_hint" in form and "binding_message" in form:
+        return "psc.ciba_auth"
+    return None
+
+
+def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
+    from bench.domains.psc.simulators import PscSimulators
+
+    return PscSimulators(setup)
+
+
+DOMAIN = Domain(
+    name="psc",
+    label="Pro Santé Connect (PSC)",
+    label_en="Pro Santé Connect (PSC)",
+    requirement_prefixes=("PSC",),
+    channels=(Channel("psc", "http"),),
+    transaction_prefixes=("psc.",),
+    identify_http=_identify_http,
+    start_simulators=_start_simulators,
+    ports=(PORT,),
+)

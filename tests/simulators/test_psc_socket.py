@@ -1,0 +1,251 @@
+"""The PSC simulator over its real TLS socket, driven by a standard OIDC client (Authlib's httpx client): discovery
+from PSC's wallet path, authorization code with PKCE, UserInfo, introspection, refresh, logout, CIBA in poll mode,
+token exchange; and hostile inputs refused with the right OAuth error."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from authlib.common.security import generate_token
+from authlib.integrations.httpx_client import OAuth2Client
+from joserfc import jwt
+from joserfc.jwk import KeySet, RSAKey
+
+from bench.domains.psc.simulators import CLIENT_ID, PscSimulators
+from bench.runner.simulators import SimulatorHub
+from simulators.common.journal import read_journal
+from simulators.common.pki import BenchPki
+from simulators.psc.provider import ACR, CIBA_GRANT, TOKEN_EXCHANGE_GRANT
+
+DOCTOR = "810000000009"
+REDIRECT = "http://127.0.0.1:53682/callback"
+
+
+@pytest.fixture(scope="module")
+def psc(tmp_path_factory: pytest.TempPathFactory, pki: BenchPki) -> Iterator[tuple[PscSimulators, Path]]:
+    run = tmp_path_factory.mktemp("psc")
+    with SimulatorHub(run / "run", pki) as hub:
+        yield hub.of("psc", PscSimulators), run / "run"
+
+
+@pytest.fixture
+def http(pki: BenchPki) -> Iterator[httpx.Client]:
+    with httpx.Client(verify=str(pki.ca.cert)) as client:
+        yield client
+
+
+def _metadata(psc: PscSimulators, http: httpx.Client) -> dict[str, str]:
+    return dict(http.get(psc.discovery_url).raise_for_status().json())
+
+
+def _client(psc: PscSimulators, pki: BenchPki, **options: object) -> OAuth2Client:
+    return OAuth2Client(
+        CLIENT_ID,
+        psc.client_secret,
+        scope="openid scope_all",
+        redirect_uri=REDIRECT,
+        code_challenge_method="S256",
+        verify=str(pki.ca.cert),
+        **options,
+    )
+
+
+def _sign_in(psc: PscSimulators, http: httpx.Client, pki: BenchPki) -> tuple[OAuth2Client, dict[str, object], str]:
+    """The code flow as a native app runs it: the user signs in at the wallet page, the app gets the code back."""
+    meta = _metadata(psc, http)
+    client = _client(psc, pki, token_endpoint=meta["token_endpoint"])
+    verifier, nonce = generate_token(48), generate_token(16)
+    url, state = client.create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce, acr_values="eidas1"
+    )
+    page = http.get(url)
+    assert page.status_code == 200 and "Se connecter" in page.text
+    signed = http.post(url, data={"national_id": DOCTOR, "auth_mode": "CARD"})
+    assert signed.status_code == 302
+    callback = signed.headers["location"]
+    assert parse_qs(urlsplit(callback).query)["state"] == [state]
+    token = client.fetch_token(meta["token_endpoint"], authorization_response=callback, code_verifier=verifier)
+    return client, dict(token), nonce
+
+
+def test_discovery_from_the_wallet_path_is_keycloak_shaped(psc: tuple[PscSimulators, Path], http: httpx.Client) -> None:
+    simulators, _run = psc
+    meta = _metadata(simulators, http)
+    issuer = simulators.provider.issuer
+    assert issuer.endswith("/auth/realms/esante-wallet") and meta["issuer"] == issuer
+    assert meta["token_endpoint"] == f"{issuer}/protocol/openid-connect/token"
+    assert meta["backchannel_authentication_endpoint"] == f"{issuer}/protocol/openid-connect/ext/ciba/auth"
+    assert http.get(f"{issuer}/.well-known/openid-configuration").json() == meta  # the standard path works too
+    keys = http.get(meta["jwks_uri"]).json()["keys"]
+    assert keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256" and "d" not in keys[0]
+
+
+def test_code_flow_with_pkce_userinfo_introspection_refresh_and_logout(
+    psc: tuple[PscSimulators, Path], http: httpx.Client, pki: BenchPki
+) -> None:
+    simulators, run = psc
+    client, token, nonce = _sign_in(simulators, http, pki)
+    meta = _metadata(simulators, http)
+    keys = KeySet.import_key_set(http.get(meta["jwks_uri"]).json())
+    identity = jwt.decode(str(token["id_token"]), keys, algorithms=["RS256"]).claims
+    assert identity["acr"] == ACR and identity["nonce"] == nonce and identity["aud"] == CLIENT_ID
+    assert token["refresh_expires_in"] and token["session_state"] == identity["sid"]
+    info = client.get(meta["userinfo_endpoint"]).json()
+    assert info["SubjectNameID"] == DOCTOR and info["SubjectRole"] == ["10^1.2.250.1.213.1.1.5.5"]
+    assert info["SubjectRefPro"]["exercices"][0]["activities"][0]["raisonSocialeSite"]
+    introspected = http.post(
+        meta["introspection_endpoint"],
+        data={"token": token["access_token"]},
+        auth=(CLIENT_ID, simulators.client_secret),
+    ).json()
+    assert introspected["active"] is True and introspected["username"] == DOCTOR
+    assert introspected["authMode"] == "CARD" and introspected["client_id"] == CLIENT_ID
+    renewed = client.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"])
+    assert renewed["access_token"] != token["access_token"]
+    again = http.post(
+        meta["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+        auth=(CLIENT_ID, simulators.client_secret),
+    )
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"  # rotated: serves once
+    ended = http.get(meta["end_session_endpoint"], params={"id_token_hint": str(token["id_token"])})
+    assert ended.status_code == 204
+    after = http.post(
+        meta["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": renewed["refresh_token"]},
+        auth=(CLIENT_ID, simulators.client_secret),
+    )
+    assert after.status_code == 400 and after.json()["error"] == "invalid_grant"  # the session is over
+    assert (
+        http.get(meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {renewed['access_token']}"}).status_code
+        == 401
+    )
+    journaled = {x.transaction for x in read_journal(run)}
+    assert {"psc.discovery", "psc.authorize", "psc.token", "psc.userinfo", "psc.introspect", "psc.logout"} <= journaled
+
+
+def test_ciba_poll_mode_approved_denied_and_replayed(psc: tuple[PscSimulators, Path], http: httpx.Client) -> None:
+    simulators, _run = psc
+    meta = _metadata(simulators, http)
+    auth = (CLIENT_ID, simulators.client_secret)
+    ask = {"scope": "openid scope_all", "login_hint": DOCTOR, "binding_message": "42", "channel": "CARD"}
+    simulators.provider.approve = None  # a person decides, through the bench's control URL
+    try:
+        started = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
+        assert set(started) == {"auth_req_id", "expires_in", "interval"}
+        poll = {"grant_type": CIBA_GRANT, "auth_req_id": started["auth_req_id"]}
+        first = http.post(meta["token_endpoint"], data=poll, auth=auth)
+        assert first.status_code == 400 and first.json()["error"] == "authorization_pending"
+        too_soon = http.post(meta["token_endpoint"], data=poll, auth=auth)
+        assert too_soon.json()["error"] == "slow_down"
+        pending = http.get(simulators.server.url + "/bench/ciba").json()
+        assert [p["binding_message"] for p in pending] == ["42"]
+        approved = http.post(f"{simulators.server.url}/bench/ciba/{started['auth_req_id']}/approve")
+        assert approved.status_code == 204
+        simulators.provider._ciba[started["auth_req_id"]].last_poll = 0.5  # the interval has passed
+        token = http.post(meta["token_endpoint"], data=poll, auth=auth)
+        assert token.status_code == 200 and token.json()["token_type"] == "Bearer"
+        replayed = http.post(meta["token_endpoint"], data=poll, auth=auth)
+        assert replayed.json()["error"] == "invalid_grant"  # an auth_req_id serves once
+        denied_request = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
+        http.post(f"{simulators.server.url}/bench/ciba/{denied_request['auth_req_id']}/deny")
+        denied = http.post(
+            meta["token_endpoint"], data={**poll, "auth_req_id": denied_request["auth_req_id"]}, auth=auth
+        )
+        assert denied.json()["error"] == "access_denied"
+    finally:
+        simulators.provider.approve = "approved"
+    bad = http.post(meta["backchannel_authentication_endpoint"], data={**ask, "binding_message": "4"}, auth=auth)
+    assert bad.json()["error"] == "invalid_binding_message"
+    unknown = http.post(meta["backchannel_authentication_endpoint"], data={**ask, "login_hint": "899"}, auth=auth)
+    assert unknown.json()["error"] == "unknown_user_id"
+    anonymous = http.post(meta["backchannel_authentication_endpoint"], data=ask)
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "invalid_client"
+
+
+def test_token_exchange_as_the_esante_proxy_uses_it(
+    psc: tuple[PscSimulators, Path], http: httpx.Client, pki: BenchPki
+) -> None:
+    simulators, _run = psc
+    _oauth, token, _nonce = _sign_in(simulators, http, pki)
+    meta = _metadata(simulators, http)
+    exchanged = http.post(
+        meta["token_endpoint"],
+        data={
+            "grant_type": TOKEN_EXCHANGE_GRANT,
+            "subject_token": token["access_token"],
+            "subject_token_type": "urn:ietf:params:oauth:token-type:access_token",
+            "subject_issuer": "psc",
+        },
+        auth=(CLIENT_ID, simulators.client_secret),
+    )
+    assert exchanged.status_code == 200 and exchanged.json()["issued_token_type"].endswith("access_token")
+
+
+def _forged(claims_change: dict[str, object], header: dict[str, object], key: RSAKey | None = None) -> str:
+    payload = {"iss": "x", "typ": "Bearer", "exp": int(time.time()) + 60, "sid": "x", **claims_change}
+    if header.get("alg") == "none":
+        return f"{_segment(header)}.{_segment(payload)}."
+    signed: str = jwt.encode(header, payload, key or RSAKey.generate_key(2048))
+    return signed
+
+
+def _segment(part: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+
+
+def test_forged_expired_and_foreign_tokens_are_refused(
+    psc: tuple[PscSimulators, Path], http: httpx.Client, pki: BenchPki
+) -> None:
+    simulators, _run = psc
+    _oauth, token, _nonce = _sign_in(simulators, http, pki)
+    meta = _metadata(simulators, http)
+    genuine = jwt.decode(str(token["access_token"]), simulators.provider.key).claims
+    forgeries = {
+        "alg none": _forged(genuine, {"alg": "none"}),
+        "foreign key": _forged(genuine, {"alg": "RS256"}),
+        "expired": _forged({**genuine, "exp": int(time.time()) - 10}, {"alg": "RS256"}, simulators.provider.key),
+        "other issuer": _forged({**genuine, "iss": "https://evil.example"}, {"alg": "RS256"}, simulators.provider.key),
+        "id token as access token": str(token["id_token"]),
+        "garbage": "a.b.c",
+    }
+    for name, forged in forgeries.items():
+        answer = http.get(meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {forged}"})
+        assert answer.status_code == 401 and answer.json()["error"] == "invalid_token", name
+        assert http.post(
+            meta["introspection_endpoint"], data={"token": forged}, auth=(CLIENT_ID, simulators.client_secret)
+        ).json() == {"active": False}, name
+
+
+def test_code_flow_refusals(psc: tuple[PscSimulators, Path], http: httpx.Client, pki: BenchPki) -> None:
+    simulators, _run = psc
+    meta = _metadata(simulators, http)
+    base = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code", "scope": "openid"}
+    pkce = {"code_challenge": "x" * 43, "code_challenge_method": "S256"}
+    without_pkce = http.post(meta["authorization_endpoint"], params=base, data={"national_id": DOCTOR})
+    assert without_pkce.status_code == 400 and "PKCE" in without_pkce.json()["error_description"]
+    foreign_redirect = http.post(
+        meta["authorization_endpoint"],
+        params={**base, **pkce, "redirect_uri": "https://evil.example/cb"},
+        data={"national_id": DOCTOR},
+    )
+    assert foreign_redirect.status_code == 400
+    granted = http.post(meta["authorization_endpoint"], params={**base, **pkce}, data={"national_id": DOCTOR})
+    code = parse_qs(urlsplit(granted.headers["location"]).query)["code"][0]
+    wrong_verifier = http.post(
+        meta["token_endpoint"],
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": "y" * 43},
+        auth=(CLIENT_ID, simulators.client_secret),
+    )
+    assert wrong_verifier.status_code == 400 and wrong_verifier.json()["error"] == "invalid_grant"
+    oversized = http.post(meta["token_endpoint"], content=b"a=" + b"x" * 70_000)
+    assert oversized.status_code == 413 and oversized.json()["error"] == "invalid_request"
+    repeated = http.post(meta["token_endpoint"], content=b"grant_type=a&grant_type=b")
+    assert repeated.status_code == 400 and "répété" in repeated.json()["error_description"]
