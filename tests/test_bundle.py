@@ -60,15 +60,15 @@ def test_a_channel_no_domain_declares_is_reported_never_relabelled(run_dir: Path
     assert runner.invoke(app, ["export", str(run_dir), "--bundle", str(bundle)]).exit_code == 0
     har = json.loads((bundle / "exchanges.har").read_text(encoding="utf-8"))
     stranger = har["log"]["entries"][0]
-    stranger["_segurBench"]["channel"] = "psc"  # a domain this bench does not have
+    stranger["_segurBench"]["channel"] = "dp"  # a domain this bench does not have (the Dossier Pharmaceutique)
     (bundle / "exchanges.har").write_text(json.dumps(har), encoding="utf-8")
     journal = Journal(tmp_path / "imported")
     try:
         report = import_bundle(bundle, journal)
     finally:
         journal.close()
-    assert any("canal 'psc' inconnu" in p for p in report.problems), report.problems
-    assert [x.channel for x in report.exchanges].count("psc") == 1 and "http" not in {
+    assert any("canal 'dp' inconnu" in p for p in report.problems), report.problems
+    assert [x.channel for x in report.exchanges].count("dp") == 1 and "http" not in {
         x.channel for x in report.exchanges
     }
 
