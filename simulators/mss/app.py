@@ -33,7 +33,7 @@ from simulators.insi.ins import INS_OIDS, traits_key
 from simulators.mss import notifications
 from simulators.mss.addresses import CANDIDATE_MAILBOX, CORRESPONDENT, bare_address, patient_matricule
 from simulators.mss.imap import ImapListener, Mailboxes
-from simulators.mss.smtp import Accounts, SessionTrace, Submission, SubmissionHandler, smtp_factory
+from simulators.mss.smtp import Accounts, BearerCheck, SessionTrace, Submission, SubmissionHandler, smtp_factory
 from simulators.mss.suites import weak_server_context
 from simulators.mss.xdm import XdmError, read_xdm
 
@@ -142,6 +142,7 @@ class MssSimulator:
         self._untrusted_mailboxes = Mailboxes(self._untrusted_ctx)
         for mailboxes in (self.mailboxes, self._untrusted_mailboxes):
             mailboxes.certificates = self.accounts.certificates  # one mapping for SMTP and IMAP EXTERNAL
+
         self._trusted_ctx = trusted
         self._queue_ids = itertools.count(1)
         self._loop = asyncio.new_event_loop()
@@ -151,6 +152,12 @@ class MssSimulator:
         self.endpoints: MssEndpoints | None = None
 
     # lifecycle -------------------------------------------------------------------------------------------------
+    def accept_bearer(self, check: BearerCheck) -> None:
+        """Offer XOAUTH2 on SMTP and IMAP: ``check`` tells the mailbox and national id a PSC access token belongs to."""
+        self.accounts.bearer = check
+        for mailboxes in (self.mailboxes, self._untrusted_mailboxes):
+            mailboxes.bearer = check
+
     def start(self) -> MssSimulator:
         self._thread.start()
         self.endpoints = self._call(self._start_listeners())

@@ -37,13 +37,15 @@ from pymap.parsing.response import CommandResponse, ResponseOk
 from pymap.parsing.response.code import Capability
 from pymap.user import Passwords, UserMetadata
 from pysasl import SASLAuth
-from pysasl.creds.external import ExternalCredentials
+from pysasl.creds.external import ExternalCredentials, ExternalVerificationRequired
 from pysasl.creds.server import ServerCredentials
 from pysasl.mechanism.external import ExternalMechanism
 from pysasl.mechanism.login import LoginMechanism
+from pysasl.mechanism.oauth import OAuth2Mechanism
 from pysasl.mechanism.plain import PlainMechanism
 
 from simulators.common.server import describe_tls_peer, peer_common_name
+from simulators.mss.smtp import BearerCheck
 
 # Bounds on what a client can make the server hold: one command line, one APPEND literal.
 MAX_LINE_BYTES = 64 * 1024
@@ -62,7 +64,8 @@ class _BenchConfig(DictConfig):
     @property
     def tls_auth(self) -> SASLAuth:
         # Inside TLS: the mailbox password (PLAIN, LOGIN) or the software's certificate (EXTERNAL, RFC 4422).
-        return SASLAuth([PlainMechanism(), LoginMechanism(), ExternalMechanism()])
+        # XOAUTH2: the professional's PSC access token (SC.MSS/CONF.07), checked by the mailboxes' bearer check.
+        return SASLAuth([PlainMechanism(), LoginMechanism(), ExternalMechanism(), OAuth2Mechanism()])
 
 
 def _config(ssl_context: ssl.SSLContext, *, starttls: bool, cache: dict[str, Any] | None) -> _BenchConfig:
@@ -91,6 +94,7 @@ class Mailboxes:
     def __init__(self, ssl_context: ssl.SSLContext) -> None:
         self.cache: dict[str, tuple[MailboxSet, FilterSet]] = {}
         self.certificates: dict[str, str] = {}  # client certificate commonName -> mailbox (SASL EXTERNAL)
+        self.bearer: BearerCheck | None = None  # how a PSC access token is checked (XOAUTH2)
         self.starttls_config = _config(ssl_context, starttls=True, cache=self.cache)
         self.implicit_config = _config(ssl_context, starttls=False, cache=self.cache)
         self.login = Login(self.implicit_config)
@@ -115,6 +119,16 @@ def _command_line(command: Command) -> bytes:
     return _PASSWORD.sub(rb"\1********", raw)
 
 
+def _bearer_token(creds: ExternalCredentials) -> str | None:
+    """The bearer token of XOAUTH2 credentials (pysasl hands it over only through the verification it requires)."""
+    try:
+        creds.verify(None)
+    except ExternalVerificationRequired as required:
+        token: str | None = required.token
+        return token
+    return None
+
+
 class _RecordingState(ConnectionState):
     """pymap's connection state, with the bench's TLS rule and a journal line per command."""
 
@@ -125,8 +139,10 @@ class _RecordingState(ConnectionState):
         writer: asyncio.StreamWriter,
         record: Recorder,
         certificates: dict[str, str],
+        bearer: Callable[[], BearerCheck | None],
     ) -> None:
         super().__init__(login, config)
+        self._bearer = bearer
         self._writer = writer
         self._record = record
         self._user: str | None = None
@@ -160,9 +176,18 @@ class _RecordingState(ConnectionState):
     async def _login(self, creds: ServerCredentials) -> SessionInterface:
         if not isinstance(creds, ExternalCredentials):
             return await super()._login(creds)
-        address = self._certificates.get(peer_common_name(self._writer.get_extra_info("ssl_object")) or "")
-        if address is None or (creds.authzid and creds.authzid != address):
-            raise InvalidAuth()
+        token = _bearer_token(creds)
+        if token is not None:  # XOAUTH2: the mailbox must be the one of the professional the token names
+            check = self._bearer()
+            holder = check(token) if check is not None else None
+            if holder is None or holder[0].lower() != (creds.authzid or "").lower():
+                raise InvalidAuth()
+            address: str | None = holder[0]
+        else:
+            address = self._certificates.get(peer_common_name(self._writer.get_extra_info("ssl_object")) or "")
+            if address is None or (creds.authzid and creds.authzid != address):
+                raise InvalidAuth()
+        assert address is not None
         self._external_user = address
         identity = Identity(address, self.login, None, frozenset())  # type: ignore[arg-type]
         return await connection_exit.get().enter_async_context(identity.new_session())
@@ -219,7 +244,10 @@ class ImapListener:
     ) -> None:
         self.config.apply_context()
         connection = IMAPConnection(self.config.commands, self.config, reader, writer, info)
-        state = _RecordingState(self.mailboxes.login, self.config, writer, self._record, self.mailboxes.certificates)
+        mailboxes = self.mailboxes
+        state = _RecordingState(
+            mailboxes.login, self.config, writer, self._record, mailboxes.certificates, lambda: mailboxes.bearer
+        )
         try:
             async with AsyncExitStack() as stack:
                 connection_exit.set(stack)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
 import logging
+import re
 import ssl
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -61,12 +63,38 @@ class SessionTrace:
     messages: int = 0
 
 
+# A bearer token -> (the mailbox of the professional it was issued to, their national id), or None if refused.
+BearerCheck = Callable[[str], "tuple[str, str] | None"]
+_XOAUTH2 = re.compile(rb"^user=([^\x01]*)\x01auth=[Bb][Ee][Aa][Rr][Ee][Rr] ([^\x01]+)\x01\x01$")
+
+
+def read_xoauth2(response: bytes) -> tuple[str, str] | None:
+    """(user, token) of a SASL XOAUTH2 response (``user=<mailbox>^Aauth=Bearer <token>^A^A``), or None."""
+    match = _XOAUTH2.match(response)
+    if match is None:
+        return None
+    try:
+        return match.group(1).decode("utf-8"), match.group(2).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+XOAUTH2_ERROR = base64.b64encode(b'{"status":"401","schemes":"Bearer","scope":"openid scope_all"}')
+
+
+AUTH_LINE_LIMIT = 12288
+TEXT_LINE_LIMIT = 1001  # aiosmtpd's own: 1,000 octets and the line's end
+COMMAND_LIMIT = 512
+
+
 class Accounts:
-    """Mailboxes allowed to submit: address -> password, and client-certificate subjects -> address."""
+    """Mailboxes allowed to submit: address -> password, client-certificate subjects -> address, and how a PSC access
+    token is checked (XOAUTH2; None: the mechanism is not offered)."""
 
     def __init__(self) -> None:
         self.passwords: dict[str, str] = {}
         self.certificates: dict[str, str] = {}  # client certificate commonName -> mailbox
+        self.bearer: BearerCheck | None = None
 
     def check_password(self, login: str, password: str) -> bool:
         return self.passwords.get(login) == password
@@ -75,8 +103,15 @@ class Accounts:
 class BenchSmtp(SMTP):
     """aiosmtpd's SMTP protocol with the bench's additions: implicit TLS seen as TLS, DSN parameters, a transcript."""
 
+    # RFC 4954 §4: an AUTH command line may reach 12,288 octets (an XOAUTH2 initial response carries a whole JWT);
+    # aiosmtpd reads every line with the stream's limit, so the stream allows that much and everything else keeps
+    # RFC 5321's limits (text lines of 1,000 octets in DATA, command lines of 512).
+    line_length_limit = AUTH_LINE_LIMIT
+
     def __init__(self, handler: SubmissionHandler, *, implicit_tls: bool, **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
+        self.line_length_limit = TEXT_LINE_LIMIT  # what DATA lines are held to (the stream was made with the above)
+        self.command_size_limits = collections.defaultdict(lambda: COMMAND_LIMIT, {"AUTH": AUTH_LINE_LIMIT})
         self.trace = SessionTrace(implicit_tls)
         self.dsn: dict[str, Any] = {}
         self._implicit_tls = implicit_tls
@@ -178,6 +213,31 @@ class SubmissionHandler:
                 return AuthResult(success=False, handled=False, message="535 5.7.8 Identité non liée au certificat")
         server.trace.auth = {"mechanism": "EXTERNAL", "user": address, "certificate": subject}
         return AuthResult(success=True, auth_data=LoginPassword(address.encode(), b""))
+
+    async def auth_XOAUTH2(self, server: BenchSmtp, args: list[str]) -> AuthResult:
+        """SASL XOAUTH2, how MSSanté clients present the professional's PSC access token (SC.MSS/CONF.07): the
+        response as initial response (``AUTH XOAUTH2 <base64>``) or after an empty challenge. A refusal follows the
+        de-facto exchange: ``334`` with a base64 JSON error, the client's empty answer, then ``535``."""
+        if self.accounts.bearer is None:
+            return AuthResult(success=False, handled=False, message="504 5.5.4 Mecanisme non propose")
+        if len(args) > 1:
+            try:
+                response = base64.b64decode(args[1], validate=True)
+            except binascii.Error:
+                return AuthResult(success=False, handled=False, message="501 5.5.2 Reponse SASL mal encodee")
+        else:
+            answered = await server.challenge_auth(b"", encode_to_b64=False)
+            if not isinstance(answered, bytes):
+                return AuthResult(success=False, handled=True)  # aborted ("*") or undecodable: already answered
+            response = answered
+        said = read_xoauth2(response)
+        holder = self.accounts.bearer(said[1]) if said else None
+        if said is None or holder is None or holder[0].lower() != said[0].lower():
+            await server.challenge_auth(XOAUTH2_ERROR, encode_to_b64=False)
+            reason = "jeton PSC refuse" if said else "reponse XOAUTH2 mal formee"
+            return AuthResult(success=False, handled=False, message=f"535 5.7.8 Authentification refusee : {reason}")
+        server.trace.auth = {"mechanism": "XOAUTH2", "user": holder[0], "professional": holder[1]}
+        return AuthResult(success=True, auth_data=LoginPassword(holder[0].encode(), b""))
 
     def authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
         """aiosmtpd authenticator for PLAIN and LOGIN."""

@@ -12,6 +12,7 @@ Core 1.0) and the token exchange (RFC 8693) are the thin parts no library provid
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 import threading
 import time
@@ -368,9 +369,19 @@ def load_signing_key(path: Path) -> RSAKey:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(pem)
-        path.chmod(0o600)
+        try:  # O_EXCL: the simulator and a resource server reading the key may start together: one key, never two
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(pem)
     return RSAKey.import_key(path.read_bytes())
+
+
+def signing_key_path(pki_directory: Path) -> Path:
+    """Where the realm's key is kept, beside the bench PKI (the simulator and the resource servers share it)."""
+    return pki_directory / "psc-signing-key.pem"
 
 
 def metadata(issuer: str, wallet: str) -> dict[str, Any]:

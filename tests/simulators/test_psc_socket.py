@@ -249,3 +249,63 @@ def test_code_flow_refusals(psc: tuple[PscSimulators, Path], http: httpx.Client,
     assert oversized.status_code == 413 and oversized.json()["error"] == "invalid_request"
     repeated = http.post(meta["token_endpoint"], content=b"grant_type=a&grant_type=b")
     assert repeated.status_code == 400 and "répété" in repeated.json()["error_description"]
+
+
+def _xoauth2(mailbox: str, token: str) -> str:
+    return f"user={mailbox}\x01auth=Bearer {token}\x01\x01"
+
+
+@pytest.fixture(scope="module")
+def campaign_hub(tmp_path_factory: pytest.TempPathFactory, pki: BenchPki) -> Iterator[SimulatorHub]:
+    with SimulatorHub(tmp_path_factory.mktemp("psc-mss") / "run", pki) as hub:
+        yield hub
+
+
+def _ciba_token(psc: PscSimulators, pki: BenchPki) -> str:
+    with httpx.Client(verify=str(pki.ca.cert)) as http:
+        meta = _metadata(psc, http)
+        auth = (CLIENT_ID, psc.client_secret)
+        ask = {"scope": "openid scope_all", "login_hint": DOCTOR, "binding_message": "07", "channel": "MOBILE"}
+        started = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
+        answer = http.post(
+            meta["token_endpoint"], data={"grant_type": CIBA_GRANT, "auth_req_id": started["auth_req_id"]}, auth=auth
+        ).json()
+    return str(answer["access_token"])
+
+
+def test_smtplib_and_imaplib_authenticate_with_xoauth2_and_a_psc_token(
+    campaign_hub: SimulatorHub, pki: BenchPki
+) -> None:
+    import imaplib
+    import smtplib
+    import ssl
+
+    from bench.domains.mss.simulators import MssSimulators
+    from simulators.psc.professionals import load_professionals
+
+    psc = campaign_hub.of("psc", PscSimulators)
+    mss = campaign_hub.of("mss", MssSimulators)
+    token = _ciba_token(psc, pki)
+    mailbox = load_professionals()[DOCTOR].mailbox
+    tls = ssl.create_default_context(cafile=str(pki.ca.cert))
+    smtp_url, imap_url = urlsplit(mss.smtp), urlsplit(mss.imaps)
+    with smtplib.SMTP(smtp_url.hostname or "", smtp_url.port or 0, timeout=10) as smtp:
+        smtp.starttls(context=tls)
+        smtp.ehlo()
+        assert "XOAUTH2" in smtp.esmtp_features["auth"]
+        code, _said = smtp.auth("XOAUTH2", lambda challenge=None: _xoauth2(mailbox, token), initial_response_ok=True)
+        assert code == 235
+    with smtplib.SMTP(smtp_url.hostname or "", smtp_url.port or 0, timeout=10) as smtp:
+        smtp.starttls(context=tls)
+        smtp.ehlo()
+        with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+            smtp.auth("XOAUTH2", lambda challenge=None: _xoauth2("someone.else@segur-bench.mssante.fr", token))
+        assert refused.value.smtp_code == 535  # a token for another professional's mailbox
+    with imaplib.IMAP4_SSL(imap_url.hostname or "", imap_url.port or 0, ssl_context=tls, timeout=10) as imap:
+        typ, _data = imap.authenticate("XOAUTH2", lambda _challenge: _xoauth2(mailbox, token).encode())
+        assert typ == "OK"
+        assert imap.select("INBOX")[0] == "OK"
+    with imaplib.IMAP4_SSL(imap_url.hostname or "", imap_url.port or 0, ssl_context=tls, timeout=10) as imap:
+        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        with pytest.raises(imaplib.IMAP4.error):
+            imap.authenticate("XOAUTH2", lambda _challenge: _xoauth2(mailbox, forged).encode())

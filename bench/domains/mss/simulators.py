@@ -11,6 +11,8 @@ from bench.domains.mss import PORTS
 from simulators.insi.identities import load_identities
 from simulators.mss.addresses import CANDIDATE_MAILBOX
 from simulators.mss.app import MssSimulator
+from simulators.psc.bearer import bearer_holder
+from simulators.psc.provider import signing_key_path
 
 if TYPE_CHECKING:
     from bench.actions.registry import ScenarioPatient
@@ -33,6 +35,9 @@ class MssSimulators(QuietSimulators):
         self.server = MssSimulator(
             setup.journal, setup.pki, host=setup.host, ports=ports, password=mailbox_password(setup)
         )
+        # XOAUTH2 with a PSC access token (SC.MSS/CONF.07): checked against the PSC simulator's realm key.
+        holder = bearer_holder(signing_key_path(setup.pki.directory))
+        self.server.accept_bearer(lambda token: (p.mailbox, p.national_id) if (p := holder(token)) else None)
         self.server.start()
         self.identities = load_identities()
         endpoints = self.server.endpoints

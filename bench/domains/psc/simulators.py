@@ -8,7 +8,7 @@ from bench.domains.base import Endpoint, QuietSimulators, SimulatorSetup, instal
 from bench.domains.psc import PORT
 from simulators.common.server import SimulatorServer
 from simulators.psc.app import WALLET_PATH, create_psc_app
-from simulators.psc.provider import REALM_PATH, Client, Provider, load_signing_key
+from simulators.psc.provider import REALM_PATH, Client, Provider, load_signing_key, signing_key_path
 
 CLIENT_ID = "segur-bench-lgc"
 SECRET_VARIABLE = "SEGUR_BENCH_PSC_CLIENT_SECRET"
@@ -19,7 +19,7 @@ class PscSimulators(QuietSimulators):
         self.client_secret = installation_secret(setup, "psc client secret", SECRET_VARIABLE)
         self.provider = Provider(
             issuer="",  # known once the socket is bound
-            key=load_signing_key(setup.pki.directory / "psc-signing-key.pem"),
+            key=load_signing_key(signing_key_path(setup.pki.directory)),
             clients={CLIENT_ID: Client(CLIENT_ID, self.client_secret)},
         )
         self.server = SimulatorServer(
