@@ -146,6 +146,9 @@ class Domain:
     transaction_prefixes: tuple[str, ...] = ()  # its transactions' names start so (``dmp.``: ``dmp.iti41``...)
     # Which of its transactions a captured HTTP request is, from the body and content type (None: not this domain's).
     identify_http: Callable[[bytes, str], str | None] | None = None
+    # Which of its transactions a request to this URL path is, for calls whose body says nothing (PSC's GETs): the
+    # request target is part of the captured request's bytes, never a label the bundle adds.
+    identify_path: Callable[[str], str | None] | None = None
     # Which of its transactions a mail channel's record is, from its parts' bytes (name -> bytes) and the bundle's
     # label (None: the bytes contradict the label); without it, a mail record's label is refused on replay.
     identify_mail: Callable[[str, dict[str, bytes]], str | None] | None = None

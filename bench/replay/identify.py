@@ -16,10 +16,13 @@ UNKNOWN = "http.unknown"
 INVALID = "invalid"  # ``dmp.invalid``, ``insi.invalid``: a request the simulator could not read
 
 
-def from_bytes(body: bytes, content_type: str) -> str | None:
-    """The transaction the bytes are, as some domain recognises them, or None."""
+def from_bytes(body: bytes, content_type: str, path: str = "") -> str | None:
+    """The transaction the request is, as some domain recognises its body (or, when no body tells, its URL path)."""
     for domain in registry.load().values():
         if domain.identify_http is not None and (transaction := domain.identify_http(body, content_type)):
+            return transaction
+    for domain in registry.load().values():
+        if path and domain.identify_path is not None and (transaction := domain.identify_path(path)):
             return transaction
     return None
 
@@ -29,14 +32,16 @@ def refused(status: object, response: bytes) -> bool:
     return isinstance(status, int) and status >= 400 and (b":Fault" in response or b"<Fault" in response)
 
 
-def identify(body: bytes, content_type: str, hint: str | None = None, *, was_refused: bool = False) -> str:
+def identify(
+    body: bytes, content_type: str, hint: str | None = None, *, was_refused: bool = False, path: str = ""
+) -> str:
     """The transaction name (``insi.search_traits``, ``dmp.iti41``...) the bytes are; ``hint``, the bundle's label,
     only where the bytes cannot tell (see the module docstring); else UNKNOWN. ``was_refused``: the recorded answer
     is a refusal (see ``refused``)."""
     owner = registry.domain_of_transaction(hint) if hint else None
     if hint and owner is not None and hint.endswith(f".{INVALID}") and was_refused:
         return hint
-    found = from_bytes(body, content_type)
+    found = from_bytes(body, content_type, path)
     if found is not None:
         return found
     if hint and owner is not None and hint in {t for channel in owner.channels for t in channel.before_tls}:

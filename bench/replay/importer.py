@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -214,7 +215,10 @@ def _record(kind: str, payload: Any, journal: Journal, report: ImportReport) -> 
         response = _text(payload["response"].get("content") or {})
         request_type = (payload["request"].get("postData") or {}).get("mimeType", "application/octet-stream")
         status = payload["response"].get("status")
-        transaction = identify(request, request_type, meta.get("transaction"), was_refused=refused(status, response))
+        path = urlsplit(str(payload["request"].get("url") or "")).path
+        transaction = identify(
+            request, request_type, meta.get("transaction"), was_refused=refused(status, response), path=path
+        )
         if meta.get("transaction") and meta["transaction"] != transaction:
             report.problems.append(
                 f"{meta.get('exchange') or 'entrée HAR'} : étiquette {meta['transaction']!r} contredite par les octets "

@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from bench.actions.core import CORE_VIEWS
 from bench.checks.base import CheckContext, Evidence, Finding
@@ -123,6 +124,7 @@ def stream_items(bundle: Path, problems: list[str], shown: Callable[[str], str] 
                         request_type,
                         meta.get("transaction"),
                         was_refused=refused(entry["response"].get("status"), response),
+                        path=urlsplit(str(entry["request"].get("url") or "")).path,
                     ),
                     {"request": (request, request_type), "response": (response, response_type)},
                 )

@@ -116,6 +116,9 @@ class Mailboxes:
 
 def _command_line(command: Command) -> bytes:
     raw = bytes(command) if hasattr(command, "__bytes__") else str(command).encode()
+    mechanism = getattr(command, "mech_name", None)
+    if isinstance(mechanism, bytes) and mechanism not in raw:
+        raw += b" " + mechanism  # pymap's AUTHENTICATE renders without its mechanism: the evidence needs it
     return _PASSWORD.sub(rb"\1********", raw)
 
 

@@ -148,3 +148,38 @@ def test_cipher_suites_are_judged_against_sc_mss_conf_03(
     assert {f.outcome for f in findings} == {outcome} and findings[0].requirements == ("MSS-013",)
     if outcome == "fail":
         assert "CONF.03" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("mechanism", "imap_line", "tls", "outcome"),
+    [
+        ("XOAUTH2", b"a1 AUTHENTICATE XOAUTH2", True, "pass"),
+        ("PLAIN", b"a1 AUTHENTICATE XOAUTH2", True, "fail"),  # the message, sent with the mailbox password
+        ("XOAUTH2", b"a1 AUTHENTICATE PLAIN", True, "fail"),  # the mailbox, opened with the password
+        ("XOAUTH2", b"a1 AUTHENTICATE XOAUTH2", False, "fail"),
+    ],
+)
+def test_mss_sessions_must_be_opened_by_xoauth2_with_the_psc_token(
+    tmp_path: Path, mechanism: str, imap_line: bytes, tls: bool, outcome: str
+) -> None:
+    from bench.domains.mss.checks import psc_authentication
+
+    journal = Journal(tmp_path)
+    journal.record(
+        "mss",
+        "mss.smtp.message",
+        {"message": (b"Subject: x\r\n\r\nx", "message/rfc822")},
+        peer={"tls": {"tls": tls, "version": "TLSv1.2" if tls else None}},
+        meta={"auth": {"mechanism": mechanism, "user": CANDIDATE_MAILBOX}},
+    )
+    journal.record(
+        "mss",
+        "mss.imap.authenticate",
+        {"request": (imap_line, "text/plain"), "response": (b"a1 OK", "text/plain")},
+        outcome="ok",
+    )
+    journal.close()
+    findings = psc_authentication(Evidence(tmp_path, journal.exchanges), CheckContext())
+    assert {f.outcome for f in findings} == {outcome} and findings[0].requirements == ("MSS-015",)
+    if outcome == "fail":
+        assert "XOAUTH2" in findings[0].message or "TLS" in findings[0].message

@@ -24,7 +24,7 @@ from simulators.common.journal import read_journal
 from simulators.common.pki import BenchPki
 from simulators.psc.provider import ACR, CIBA_GRANT, TOKEN_EXCHANGE_GRANT
 
-DOCTOR = "810000000009"
+DOCTOR = "810002345678"
 REDIRECT = "http://127.0.0.1:53682/callback"
 
 

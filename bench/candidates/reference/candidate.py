@@ -22,6 +22,7 @@ from bench.candidates.reference.defects import unknown_defects
 from bench.candidates.reference.dmp_practice import DmpPatient, DmpPractice, HeldDocument, document_identity
 from bench.candidates.reference.insi_client import InsiAnswer, InsiClient, InsiUnavailable
 from bench.candidates.reference.mss_practice import LocalPatient, MssPractice
+from bench.candidates.reference.psc_client import PscSignIn
 from bench.fixtures.documents import DocumentDefects, Lineage, Practitioner, RecordTargetData, build_cda
 from simulators.insi.ins import OID_NIA, OID_NIR, OID_TEST_NIA, OID_TEST_NIR
 
@@ -97,6 +98,7 @@ class ReferenceCandidate:
         self._insi: InsiClient | None = None
         self._dmp: DmpPractice | None = None
         self._mss: MssPractice | None = None
+        self._psc: PscSignIn | None = None
         self._practitioner = Practitioner()
 
     # lifecycle -----------------------------------------------------------------------------------------
@@ -106,8 +108,18 @@ class ReferenceCandidate:
         self._insi = InsiClient(environment.get("insi_url"), environment.client_tls)
         if environment.get("dmp_url"):
             self._dmp = DmpPractice(environment, self.defects, self._practitioner)
+        if environment.get("psc_discovery_url"):
+            self._psc = PscSignIn(
+                environment.get("psc_discovery_url"),
+                environment.get("psc_client_id"),
+                environment.get("psc_client_secret"),
+                self._practitioner.national_id,
+                environment.ca_file,
+            )
         if environment.get("mss_smtp_url"):
-            self._mss = MssPractice(environment, self.defects, self._verify_received)
+            # The mailbox is opened with the professional's PSC token (SC.MSS/CONF.07), or its password by defect.
+            token = self._psc.access_token if self._psc and "mss.password_auth" not in self.defects else None
+            self._mss = MssPractice(environment, self.defects, self._verify_received, token)
 
     def settled(self, timeout: float) -> bool:
         return self._dmp is None or self._dmp.idle(timeout)
@@ -117,6 +129,8 @@ class ReferenceCandidate:
             self._insi.close()
         if self._dmp is not None:
             self._dmp.close()
+        if self._psc is not None:
+            self._psc.close()
 
     def reset(self) -> None:
         self._records.clear()

@@ -142,6 +142,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"DMP-001", "DMP-014", "DMP-025"}),
         ),
         Defect(
+            "mss.password_auth",
+            "Ouvre la messagerie par le mot de passe de la boîte, sans le jeton Pro Santé Connect (XOAUTH2)",
+            frozenset({"MSS-015"}),
+        ),
+        Defect(
             "mss.any_cipher_suite",
             "Offre à l'opérateur MSSanté toutes les suites TLS de sa bibliothèque, pas seulement celles du référentiel",
             frozenset({"MSS-013"}),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import imaplib
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -22,8 +23,16 @@ class MssUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class MssAccount:
+    """The mailbox and how to open it: a PSC access token (SASL XOAUTH2, SC.MSS/CONF.07) when ``token`` is given, else
+    the mailbox password."""
+
     address: str
     password: str
+    token: Callable[[], str] | None = None
+
+    def xoauth2(self) -> str:
+        assert self.token is not None
+        return f"user={self.address}\x01auth=Bearer {self.token()}\x01\x01"
 
 
 def _endpoint(url: str) -> tuple[str, str, int]:
@@ -48,7 +57,10 @@ def send(url: str, tls: ssl.SSLContext, account: MssAccount, recipients: list[st
             if scheme != "smtps" and starttls:
                 client.starttls(context=tls)
                 client.ehlo("cabinet.segur-bench.local")
-            client.login(account.address, account.password)
+            if account.token is not None:
+                client.auth("XOAUTH2", lambda challenge=None: account.xoauth2(), initial_response_ok=True)
+            else:
+                client.login(account.address, account.password)
             options = ["NOTIFY=SUCCESS,FAILURE"] if notify_success and client.has_extn("dsn") else []
             refused = client.sendmail(account.address, recipients, message, rcpt_options=options)
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
@@ -68,7 +80,10 @@ def fetch_unseen(url: str, tls: ssl.SSLContext, account: MssAccount) -> list[byt
         else:
             client = imaplib.IMAP4(host, port, timeout=TIMEOUT)
             client.starttls(ssl_context=tls)
-        client.login(account.address, account.password)
+        if account.token is not None:
+            client.authenticate("XOAUTH2", lambda _challenge: account.xoauth2().encode())
+        else:
+            client.login(account.address, account.password)
         client.select("INBOX")
         _, found = client.uid("SEARCH", "UNSEEN")
         for uid in (found[0] or b"").split():

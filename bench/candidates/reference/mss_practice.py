@@ -47,12 +47,18 @@ InsVerifier = Callable[[str, str, dict[str, str]], bool]
 
 
 class MssPractice:
-    def __init__(self, environment: Environment, defects: frozenset[str], verify: InsVerifier) -> None:
+    def __init__(
+        self,
+        environment: Environment,
+        defects: frozenset[str],
+        verify: InsVerifier,
+        token: Callable[[], str] | None = None,
+    ) -> None:
         self.defects = defects
         self.verify = verify
         self.smtp_url = environment.get("mss_smtp_url")
         self.imap_url = environment.get("mss_imap_url")
-        self.account = MssAccount(environment.get("mss_address"), environment.get("mss_password"))
+        self.account = MssAccount(environment.get("mss_address"), environment.get("mss_password"), token)
         if environment.client_tls is None:
             raise AdapterError("le candidat de référence exige TLS")
         # Its own context: toward the operator, only the suites SC.MSS/CONF.03 lists (TLS 1.2), verified server.

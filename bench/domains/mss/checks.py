@@ -604,6 +604,42 @@ def untrusted_refused(evidence: Evidence, context: CheckContext) -> list[Verdict
     return [passed(message, seen[-1])]
 
 
+# MSS-015 -------------------------------------------------------------------------------------------------------
+IMAP_AUTH = ("mss.imap.login", "mss.imap.authenticate")
+
+
+@check(
+    "mss.psc_authentication",
+    requirements=("MSS-015",),
+    title="Sessions MSSanté ouvertes sur TLS par XOAUTH2 avec le jeton Pro Santé Connect",
+)
+def psc_authentication(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """Every message the operator accepted came over a TLS session opened by XOAUTH2 (the simulator accepts it only
+    with a valid PSC access token of the mailbox's professional), and every mailbox opening used it too."""
+    findings = []
+    messages = evidence.select(channel="mss", transactions=(MESSAGE,))
+    for exchange in messages:
+        auth = exchange.meta.get("auth") or {}
+        if not ((exchange.peer or {}).get("tls") or {}).get("tls"):
+            findings.append(failed("message soumis hors TLS", exchange))
+        elif auth.get("mechanism") != "XOAUTH2":
+            said = f"message soumis après AUTH {auth.get('mechanism') or '(aucune)'}"
+            findings.append(failed(f"{said} : XOAUTH2 avec le jeton Pro Santé Connect attendu", exchange))
+    openings = [x for x in evidence.select(channel="mss", transactions=IMAP_AUTH) if x.outcome == "ok"]
+    for exchange in openings:
+        line = evidence.part(exchange, "request") or b""
+        if exchange.transaction == "mss.imap.login" or b"XOAUTH2" not in line.upper():
+            findings.append(
+                failed("boîte ouverte sans XOAUTH2 (LOGIN ou autre mécanisme SASL) : jeton PSC attendu", exchange)
+            )
+    if findings:
+        return findings
+    if not messages and not openings:
+        return [omitted("aucune session MSSanté authentifiée à juger", None)]
+    said = f"{len(messages)} message(s) et {len(openings)} ouverture(s) de boîte, par XOAUTH2 sur TLS (jeton PSC)"
+    return [passed(said, (messages or openings)[-1])]
+
+
 # MSS-013 -------------------------------------------------------------------------------------------------------
 @check("mss.cipher_suites", requirements=("MSS-013",), title="Suites TLS du référentiel seulement (SC.MSS/CONF.03)")
 def cipher_suites(evidence: Evidence, context: CheckContext) -> list[Verdict]:

@@ -28,6 +28,30 @@ def _identify_http(body: bytes, content_type: str) -> str | None:
     return None
 
 
+# PSC's own paths (the realm, the wallet page, the bench's control), as the simulator serves them.
+_PATHS = (
+    ("/.well-known/", "psc.discovery"),
+    ("/protocol/openid-connect/certs", "psc.jwks"),
+    ("/protocol/openid-connect/userinfo", "psc.userinfo"),
+    ("/protocol/openid-connect/token/introspect", "psc.introspect"),
+    ("/protocol/openid-connect/ext/ciba/auth", "psc.ciba_auth"),
+    ("/protocol/openid-connect/token", "psc.token"),
+    ("/protocol/openid-connect/logout", "psc.logout"),
+    ("/protocol/openid-connect/revoke", "psc.revoke"),
+    ("/protocol/openid-connect/auth", "psc.authorize"),
+    ("/bench/ciba", "psc.bench_control"),
+)
+
+
+def _identify_path(path: str) -> str | None:
+    """A PSC call by its URL path, for the calls whose body says nothing (discovery, JWKS, UserInfo by GET...)."""
+    if path == "/auth":
+        return "psc.authorize"
+    if not (path.startswith("/auth/realms/esante-wallet") or path.startswith("/bench/ciba")):
+        return None
+    return next((transaction for fragment, transaction in _PATHS if fragment in path), None)
+
+
 def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
     from bench.domains.psc.simulators import PscSimulators
 
@@ -42,6 +66,7 @@ DOMAIN = Domain(
     channels=(Channel("psc", "http"),),
     transaction_prefixes=("psc.",),
     identify_http=_identify_http,
+    identify_path=_identify_path,
     start_simulators=_start_simulators,
     ports=(PORT,),
 )

@@ -1,0 +1,100 @@
+"""How the reference candidate signs its professional in with Pro Santé Connect, as desktop software does: CIBA in
+poll mode (the professional confirms on the card or the phone), the ID token checked against the JWKS with
+``acr=eidas1`` (SC.PSC.08), the access token refreshed before it expires and the sign-in run again when the
+session has ended."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from bench.candidates.base import AdapterError
+
+ACR = "eidas1"
+CIBA_GRANT = "urn:openid:params:grant-type:ciba"
+MARGIN_S = 10  # refresh this long before the access token expires
+MAX_WAIT_S = 60  # how long the professional has to confirm on the card or the phone
+
+
+class PscSignIn:
+    def __init__(self, discovery_url: str, client_id: str, secret: str, national_id: str, ca_file: str) -> None:
+        self._http = httpx.Client(verify=ca_file, timeout=10.0, auth=(client_id, secret))
+        self._discovery_url = discovery_url
+        self._client_id = client_id
+        self._national_id = national_id
+        self._lock = threading.Lock()
+        self._meta: dict[str, Any] | None = None
+        self._token: dict[str, Any] | None = None
+        self._expires = 0.0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _metadata(self) -> dict[str, Any]:
+        if self._meta is None:
+            self._meta = dict(self._http.get(self._discovery_url, auth=None).raise_for_status().json())
+        return self._meta
+
+    def access_token(self) -> str:
+        """A valid access token of the professional: refreshed when near its end, signed in again if need be."""
+        with self._lock:
+            try:
+                if self._token is None:
+                    self._keep(self._ciba())
+                elif time.monotonic() > self._expires - MARGIN_S:
+                    self._keep(self._refresh() or self._ciba())
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                raise AdapterError(f"connexion Pro Santé Connect impossible : {exc}") from exc
+            assert self._token is not None
+            return str(self._token["access_token"])
+
+    def _keep(self, token: dict[str, Any]) -> None:
+        self._token = token
+        self._expires = time.monotonic() + float(token.get("expires_in", 60))
+
+    def _ciba(self) -> dict[str, Any]:
+        meta = self._metadata()
+        ask = {"scope": "openid scope_all", "login_hint": self._national_id, "binding_message": "12", "channel": "CARD"}
+        started = self._http.post(meta["backchannel_authentication_endpoint"], data=ask).raise_for_status().json()
+        deadline = time.monotonic() + min(float(started.get("expires_in", MAX_WAIT_S)), MAX_WAIT_S)
+        interval = float(started.get("interval", 5))
+        while True:
+            answer = self._http.post(
+                meta["token_endpoint"], data={"grant_type": CIBA_GRANT, "auth_req_id": started["auth_req_id"]}
+            )
+            if answer.status_code == 200:
+                token = dict(answer.json())
+                self._check_identity(str(token.get("id_token", "")))
+                return token
+            error = answer.json().get("error")
+            if error == "slow_down":
+                interval += 5
+            elif error != "authorization_pending" or time.monotonic() > deadline:
+                raise AdapterError(f"authentification Pro Santé Connect refusée : {error}")
+            time.sleep(interval)
+
+    def _refresh(self) -> dict[str, Any] | None:
+        assert self._token is not None
+        answer = self._http.post(
+            self._metadata()["token_endpoint"],
+            data={"grant_type": "refresh_token", "refresh_token": self._token["refresh_token"]},
+        )
+        return dict(answer.json()) if answer.status_code == 200 else None  # session over: sign in again
+
+    def _check_identity(self, id_token: str) -> None:
+        """The ID token is PSC's, for this client, at the level asked for (SC.PSC.08)."""
+        keys = KeySet.import_key_set(self._http.get(self._metadata()["jwks_uri"], auth=None).raise_for_status().json())
+        try:
+            claims = jwt.decode(id_token, keys, algorithms=["RS256"]).claims
+        except (JoseError, ValueError) as exc:
+            raise AdapterError(f"jeton d'identité Pro Santé Connect invalide : {exc}") from exc
+        if claims.get("iss") != self._metadata()["issuer"] or claims.get("aud") != self._client_id:
+            raise AdapterError("jeton d'identité Pro Santé Connect d'un autre émetteur ou pour un autre client")
+        if claims.get("acr") != ACR:
+            raise AdapterError(f"niveau d'authentification {claims.get('acr')!r} : {ACR} attendu")
