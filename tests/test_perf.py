@@ -17,11 +17,13 @@ def test_perf_writes_every_figure_with_its_machine(tmp_path: Path) -> None:
     target = tmp_path / "perf.json"
     arguments = ["perf", "--round-trips", "5", "--cda-documents", "5", "--peer-documents", "0"]
     arguments += ["--replay-exchanges", "0", "--dmp-feeds", "0", "--mss-messages", "0", "--no-hostile"]
+    arguments += ["--psc-tokens", "3"]
     result = CliRunner().invoke(app, [*arguments, "--json", str(target)])
     assert result.exit_code == 0, result.output
     figures = json.loads(target.read_text(encoding="utf-8"))
     assert figures["machine"]["cores"] >= 1 and figures["campaign_insi"]["insi_round_trips"] == 5
     assert figures["cda"]["documents"] == 5 and figures["cda"]["check_one_s"] > 0
+    assert figures["psc_tokens"]["tokens"] == 3 and figures["psc_tokens"]["xoauth2_sessions_per_s"] > 0
 
 
 def test_peers_run_the_schematron_of_each_document_s_own_volet(ci_sis_pack: ValidationPack | None) -> None:

@@ -58,6 +58,9 @@ def perf(
     ] = 100_000,
     dmp_feeds: Annotated[int, typer.Option(help="Alimentations ITI-41 de 100 Ko mesurées (0 : pas de mesure)")] = 1000,
     mss_messages: Annotated[int, typer.Option(help="Messages MSSanté de 200 Ko soumis (0 : pas de mesure)")] = 200,
+    psc_tokens: Annotated[
+        int, typer.Option(help="Jetons Pro Santé Connect émis par CIBA, et sessions SMTP XOAUTH2 (0 : pas de mesure)")
+    ] = 200,
     hostile: Annotated[
         bool, typer.Option(help="Pic mémoire de check et replay sur un jeu de fichiers hostiles généré (bombes zip…)")
     ] = True,
@@ -140,6 +143,16 @@ def perf(
         _say(
             f"MSSanté : {mss.messages_per_s:.0f} messages/s acceptés avec une pièce XDM de {mss.attachment_kib} Ko "
             f"(session complète STARTTLS + AUTH par message) ; {mss.fetches_per_s:.0f} FETCH IMAP/s sur TLS"
+        )
+    if psc_tokens:
+        from bench.domains.psc.perf import measure_psc
+
+        psc = measure_psc(bench_pki().directory, tokens=psc_tokens, sessions=psc_tokens)
+        figures["psc_tokens"] = dataclasses.asdict(psc)
+        _say(
+            f"Pro Santé Connect : {psc.tokens_per_s:.0f} jetons/s émis par CIBA (demande + relève, client authentifié, "
+            f"sur {psc.tokens}) ; {psc.xoauth2_sessions_per_s:.0f} sessions SMTP/s ouvertes en XOAUTH2 avec ce jeton "
+            "(STARTTLS + AUTH)"
         )
     if replay_exchanges:
         replay = measure_replay(replay_exchanges)

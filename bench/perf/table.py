@@ -48,6 +48,9 @@ def markdown(figures: dict[str, Any]) -> str:
             f"| MSSanté, XDM de {s['attachment_kib']} Ko | {s['messages_per_s']:.0f} messages/s, "
             f"{s['fetches_per_s']:.0f} FETCH/s | — | — | — |"
         )
+    if (t := figures.get("psc_tokens")) is not None:
+        measured = f"{t['tokens_per_s']:.0f} jetons/s (CIBA), {t['xoauth2_sessions_per_s']:.0f} sessions XOAUTH2/s"
+        rows.append(f"| Pro Santé Connect | {measured} | — | — | — |")
     if (r := figures.get("replay")) is not None:
         dask = f", Dask {r['dask_per_s']:.0f}/s" if r.get("dask_per_s") else ""
         if r.get("dask_client_scheduler_peak_rss_mib"):
