@@ -159,8 +159,11 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
             claims = provider.verify(params["refresh_token"], "Refresh")
         else:
             raise OAuthError("invalid_request", "id_token_hint (ou refresh_token) attendu")
+        target = params.get("post_logout_redirect_uri")
+        if target and not provider.allows_redirect(str(claims.get("azp")), target):
+            raise OAuthError("invalid_request", "post_logout_redirect_uri non enregistrée pour ce client")
         provider.end_session(str(claims["sid"]))
-        if target := params.get("post_logout_redirect_uri"):
+        if target:
             state = f"?{urlencode({'state': params['state']})}" if params.get("state") else ""
             return RedirectResponse(target + state, 302), "session_ended", {}
         return Response(status_code=204), "session_ended", {}

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from cryptography.hazmat.primitives import serialization
@@ -38,6 +38,7 @@ REFRESH_TTL_S = 1800
 CODE_TTL_S = 60
 CIBA_TTL_S = 120
 CIBA_INTERVAL_S = 5
+MAX_SESSIONS = 10_000  # the oldest (ended first) are forgotten beyond this
 CIBA_GRANT = "urn:openid:params:grant-type:ciba"
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
@@ -123,7 +124,7 @@ class Provider:
     _sessions: dict[str, Session] = field(default_factory=dict)
     _codes: dict[str, Code] = field(default_factory=dict)
     _ciba: dict[str, CibaRequest] = field(default_factory=dict)
-    _revoked: set[str] = field(default_factory=set)  # jti of refresh tokens no longer valid
+    _revoked: dict[str, float] = field(default_factory=dict)  # jti of refresh tokens no longer valid -> their exp
 
     # keys and tokens -----------------------------------------------------------------------------------------------
     @property
@@ -226,6 +227,7 @@ class Provider:
         session = self._open_session(professional, client.client_id, auth_mode)
         code = secrets.token_urlsafe(32)
         with self._lock:
+            self._prune()
             self._codes[code] = Code(
                 client.client_id,
                 params["redirect_uri"],
@@ -235,9 +237,22 @@ class Provider:
                 session,
                 time.time() + CODE_TTL_S,
             )
-        state = f"&state={params['state']}" if params.get("state") else ""
+        answer = {"code": code, **({"state": params["state"]} if params.get("state") else {})}
+        answer["session_state"] = session.sid
         separator = "&" if "?" in params["redirect_uri"] else "?"
-        return f"{params['redirect_uri']}{separator}code={code}{state}&session_state={session.sid}"
+        return f"{params['redirect_uri']}{separator}{urlencode(answer)}"  # a hostile state cannot add parameters
+
+    def _prune(self) -> None:
+        """Forget what can no longer be used (called under the lock at each insertion): a client cannot make the
+        simulator hold unbounded codes, CIBA requests or sessions."""
+        now = time.time()
+        self._codes = {k: c for k, c in self._codes.items() if not c.used and c.expires > now}
+        self._ciba = {k: r for k, r in self._ciba.items() if not r.redeemed and r.expires > now}
+        self._revoked = {jti: exp for jti, exp in self._revoked.items() if exp > now}  # expired: refused anyway
+        if len(self._sessions) > MAX_SESSIONS:
+            oldest = sorted(self._sessions.values(), key=lambda x: (not x.ended, x.auth_time))
+            for session in oldest[: len(self._sessions) - MAX_SESSIONS]:
+                del self._sessions[session.sid]
 
     def _professional(self, national_id: str) -> Professional:
         professional = self.professionals.get(national_id)
@@ -248,6 +263,7 @@ class Provider:
     def _open_session(self, professional: Professional, client_id: str, auth_mode: str) -> Session:
         session = Session(str(uuid.uuid4()), professional, client_id, auth_mode, int(time.time()))
         with self._lock:
+            self._prune()
             self._sessions[session.sid] = session
         return session
 
@@ -269,9 +285,15 @@ class Provider:
         if claims.get("azp") != client.client_id:
             raise OAuthError("invalid_grant", "jeton de rafraîchissement d'un autre client")
         with self._lock:
-            self._revoked.add(str(claims["jti"]))  # rotation: a refresh token serves once
+            self._prune()
+            self._revoked[str(claims["jti"])] = float(claims["exp"])  # rotation: a refresh token serves once
         session = self._sessions[str(claims["sid"])]
         return self._tokens(session, client.client_id, str(claims.get("scope", "openid")), None)
+
+    def allows_redirect(self, client_id: str, uri: str) -> bool:
+        """Whether ``uri`` is a redirect ``client_id`` may use (after logout as after sign-in: no open redirect)."""
+        client = self.clients.get(client_id)
+        return client is not None and client.allows(uri)
 
     def end_session(self, sid: str) -> None:
         with self._lock:
@@ -295,6 +317,7 @@ class Provider:
             )
         auth_req_id = secrets.token_urlsafe(24)
         with self._lock:
+            self._prune()
             self._ciba[auth_req_id] = CibaRequest(
                 client.client_id, professional, binding, channel, form["scope"], time.time() + CIBA_TTL_S
             )
@@ -327,6 +350,7 @@ class Provider:
             if request.decision == "pending" and first_poll and self.approve is not None:
                 request.decision = self.approve
             if request.decision == "denied":
+                request.redeemed = True  # answered: the auth_req_id is over
                 raise OAuthError("access_denied", "le professionnel a refusé l'authentification")
             if request.decision == "pending":
                 if too_soon:

@@ -309,3 +309,39 @@ def test_smtplib_and_imaplib_authenticate_with_xoauth2_and_a_psc_token(
         forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
         with pytest.raises(imaplib.IMAP4.error):
             imap.authenticate("XOAUTH2", lambda _challenge: _xoauth2(mailbox, forged).encode())
+
+
+def test_a_hostile_state_cannot_add_parameters_and_logout_never_redirects_elsewhere(
+    psc: tuple[PscSimulators, Path], http: httpx.Client, pki: BenchPki
+) -> None:
+    simulators, _run = psc
+    meta = _metadata(simulators, http)
+    params = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code", "scope": "openid"}
+    params |= {"code_challenge": "x" * 43, "code_challenge_method": "S256", "state": "s&code=forged#frag"}
+    granted = http.post(meta["authorization_endpoint"], params=params, data={"national_id": DOCTOR})
+    query = parse_qs(urlsplit(granted.headers["location"]).query)
+    assert query["state"] == ["s&code=forged#frag"] and len(query["code"]) == 1 and query["code"] != ["forged"]
+    _oauth, token, _nonce = _sign_in(simulators, http, pki)
+    elsewhere = http.get(
+        meta["end_session_endpoint"],
+        params={"id_token_hint": str(token["id_token"]), "post_logout_redirect_uri": "https://evil.example/"},
+    )
+    assert elsewhere.status_code == 400  # refused, and the session is not ended by a refused request
+    back = http.get(
+        meta["end_session_endpoint"],
+        params={"id_token_hint": str(token["id_token"]), "post_logout_redirect_uri": REDIRECT, "state": "a&b"},
+    )
+    assert back.status_code == 302 and parse_qs(urlsplit(back.headers["location"]).query)["state"] == ["a&b"]
+
+
+def test_redeemed_and_expired_requests_are_forgotten(psc: tuple[PscSimulators, Path], http: httpx.Client) -> None:
+    simulators, _run = psc
+    meta = _metadata(simulators, http)
+    auth = (CLIENT_ID, simulators.client_secret)
+    ask = {"scope": "openid", "login_hint": DOCTOR, "binding_message": "11", "channel": "CARD"}
+    for _ in range(3):
+        started = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
+        poll = {"grant_type": CIBA_GRANT, "auth_req_id": started["auth_req_id"]}
+        assert http.post(meta["token_endpoint"], data=poll, auth=auth).status_code == 200
+    http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth)
+    assert len(simulators.provider._ciba) == 1  # only the last, still pending: the redeemed ones are gone
