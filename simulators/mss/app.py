@@ -310,7 +310,7 @@ class MssSimulator:
             subjects=[],
             outcome=outcome,
             peer={"tls": meta.get("tls")},
-            meta={"user": meta.get("user")},
+            meta={k: v for k, v in meta.items() if k != "tls"},
         )
 
     # scenario API ----------------------------------------------------------------------------------------------

@@ -28,10 +28,10 @@ from pymap.backend.dict.filter import FilterSet
 from pymap.backend.dict.mailbox import MailboxSet
 from pymap.context import connection_exit
 from pymap.exceptions import InvalidAuth
-from pymap.imap import IMAPConnection
 from pymap.imap.state import ConnectionState
 from pymap.interfaces.session import SessionInterface
 from pymap.parsing.command import Command
+from pymap.parsing.commands import Commands
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.response import CommandResponse, ResponseOk
 from pymap.parsing.response.code import Capability
@@ -45,6 +45,9 @@ from pysasl.mechanism.oauth import OAuth2Mechanism
 from pysasl.mechanism.plain import PlainMechanism
 
 from simulators.common.server import describe_tls_peer, peer_common_name
+from simulators.mss.sasl_ir import CAPABILITY as SASL_IR
+from simulators.mss.sasl_ir import SaslIrConnection
+from simulators.mss.sasl_ir import commands as sasl_ir_commands
 from simulators.mss.smtp import BearerCheck
 
 # Bounds on what a client can make the server hold: one command line, one APPEND literal.
@@ -60,6 +63,10 @@ class _BenchConfig(DictConfig):
     @property
     def greeting(self) -> bytes:
         return GREETING  # pymap's default resolves the host's FQDN, slow on machines without DNS
+
+    @property
+    def commands(self) -> Commands:
+        return sasl_ir_commands()  # AUTHENTICATE with an initial response (RFC 4959, SC.MSS/CONF.09)
 
     @property
     def tls_auth(self) -> SASLAuth:
@@ -119,6 +126,9 @@ def _command_line(command: Command) -> bytes:
     mechanism = getattr(command, "mech_name", None)
     if isinstance(mechanism, bytes) and mechanism not in raw:
         raw += b" " + mechanism  # pymap's AUTHENTICATE renders without its mechanism: the evidence needs it
+    initial = getattr(command, "initial_response", None)
+    if isinstance(initial, bytes):  # SASL-IR: said, never kept (it holds a token or a password)
+        raw += b" [SASL-IR: %d octets]" % len(initial)
     return _PASSWORD.sub(rb"\1********", raw)
 
 
@@ -160,11 +170,13 @@ class _RecordingState(ConnectionState):
         """pymap's capabilities, without AUTH=EXTERNAL on a session that carries no client certificate: a client
         such as mbsync picks EXTERNAL when offered, fails, and gives up (RFC 4422 §A: EXTERNAL needs credentials
         established by the lower layer)."""
-        offered = super().capability
+        offered = list(super().capability.capabilities)
+        if any(c.startswith(b"AUTH=") for c in offered):
+            offered.append(SASL_IR)  # with any SASL mechanism on offer (RFC 4959)
         ssl_object = self._writer.get_extra_info("ssl_object")
         if ssl_object is not None and ssl_object.getpeercert():
-            return offered
-        return Capability([c for c in offered.capabilities if c != b"AUTH=EXTERNAL"])
+            return Capability(offered)
+        return Capability([c for c in offered if c != b"AUTH=EXTERNAL"])
 
     async def do_greeting(self) -> CommandResponse:
         # Not pymap's: no password mechanism is offered before TLS, whatever the peer's address.
@@ -211,7 +223,10 @@ class _RecordingState(ConnectionState):
         answer = bytes(response) if response is not None else b""
         if outcome is None and response is not None:
             outcome = "ok" if isinstance(response, ResponseOk) else ("bad" if response.is_bad else "no")
-        meta = {"tls": self._tls(), "user": self._user, "command": name}
+        meta: dict[str, Any] = {"tls": self._tls(), "user": self._user, "command": name}
+        if getattr(cmd, "mech_name", None) is not None:
+            meta["mechanism"] = cmd.mech_name.decode("ascii", "replace")  # type: ignore[attr-defined]
+            meta["initial_response"] = getattr(cmd, "initial_response", None) is not None
         self._record(name, _command_line(cmd), answer, meta, outcome)
 
 
@@ -246,7 +261,7 @@ class ImapListener:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, info: SocketInfo
     ) -> None:
         self.config.apply_context()
-        connection = IMAPConnection(self.config.commands, self.config, reader, writer, info)
+        connection = SaslIrConnection(self.config.commands, self.config, reader, writer, info)
         mailboxes = self.mailboxes
         state = _RecordingState(
             mailboxes.login, self.config, writer, self._record, mailboxes.certificates, lambda: mailboxes.bearer

@@ -183,3 +183,32 @@ def test_mss_sessions_must_be_opened_by_xoauth2_with_the_psc_token(
     assert {f.outcome for f in findings} == {outcome} and findings[0].requirements == ("MSS-015",)
     if outcome == "fail":
         assert "XOAUTH2" in findings[0].message or "TLS" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("mechanism", "initial_response", "outcome"),
+    [("XOAUTH2", True, "pass"), ("PLAIN", True, "pass"), ("XOAUTH2", False, "fail"), (None, False, "omit")],
+)
+def test_sasl_ir_is_judged_on_each_authenticate(
+    tmp_path: Path, mechanism: str | None, initial_response: bool, outcome: str
+) -> None:
+    from bench.domains.mss.checks import sasl_ir
+
+    journal = Journal(tmp_path)
+    if mechanism is None:  # the mailbox opened by LOGIN: no AUTHENTICATE to judge
+        line = b"a1 LOGIN cabinet ********"
+        journal.record("mss", "mss.imap.login", {"request": (line, "text/plain")}, outcome="ok")
+    else:
+        line = b"a1 AUTHENTICATE " + mechanism.encode() + (b" [SASL-IR: 900 octets]" if initial_response else b"")
+        journal.record(
+            "mss",
+            "mss.imap.authenticate",
+            {"request": (line, "text/plain"), "response": (b"a1 OK", "text/plain")},
+            outcome="ok",
+            meta={"mechanism": mechanism, "initial_response": initial_response},
+        )
+    journal.close()
+    findings = sasl_ir(Evidence(tmp_path, journal.exchanges), CheckContext())
+    assert {f.outcome for f in findings} == {outcome} and findings[0].requirements == ("MSS-017",)
+    if outcome == "fail":
+        assert "SASL-IR" in findings[0].message and "CONF.09" in findings[0].message

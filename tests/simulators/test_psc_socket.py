@@ -345,3 +345,48 @@ def test_redeemed_and_expired_requests_are_forgotten(psc: tuple[PscSimulators, P
         assert http.post(meta["token_endpoint"], data=poll, auth=auth).status_code == 200
     http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth)
     assert len(simulators.provider._ciba) == 1  # only the last, still pending: the redeemed ones are gone
+
+
+def test_imap_sasl_ir_carries_the_xoauth2_response_on_the_command_line(
+    campaign_hub: SimulatorHub, pki: BenchPki
+) -> None:
+    """RFC 4959 over the real socket: SASL-IR announced after TLS, the initial response accepted in place of the
+    continuation, a forged token still refused (NO), a malformed one answered BAD, and the
+    journal keeps the length of the initial response, never the token."""
+    import base64
+    import imaplib
+    import ssl
+
+    from bench.domains.mss.simulators import MssSimulators
+    from simulators.psc.professionals import load_professionals
+
+    psc = campaign_hub.of("psc", PscSimulators)
+    mss = campaign_hub.of("mss", MssSimulators)
+    token = _ciba_token(psc, pki)
+    mailbox = load_professionals()[DOCTOR].mailbox
+    tls = ssl.create_default_context(cafile=str(pki.ca.cert))
+    imap_url = urlsplit(mss.imaps)
+
+    def initial(who: str, bearer: str) -> str:
+        return base64.b64encode(_xoauth2(who, bearer).encode()).decode()
+
+    with imaplib.IMAP4_SSL(imap_url.hostname or "", imap_url.port or 0, ssl_context=tls, timeout=10) as imap:
+        assert "SASL-IR" in imap.capabilities
+        typ, _data = imap._simple_command("AUTHENTICATE", "XOAUTH2", initial(mailbox, token))
+        assert typ == "OK"
+        imap.state = "AUTH"  # imaplib has no SASL-IR: its state follows the command it did not send itself
+        assert imap.select("INBOX")[0] == "OK"
+    with imaplib.IMAP4_SSL(imap_url.hostname or "", imap_url.port or 0, ssl_context=tls, timeout=10) as imap:
+        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        tag = imap._new_tag()
+        imap.send(tag + b" AUTHENTICATE XOAUTH2 " + initial(mailbox, forged).encode() + b"\r\n")
+        assert imap.readline().startswith(tag + b" NO [AUTHENTICATIONFAILED]")
+        tag = imap._new_tag()
+        imap.send(tag + b" AUTHENTICATE XOAUTH2 not*base64\r\n")
+        assert imap.readline().startswith(tag + b" BAD")
+    lines = [x for x in campaign_hub.journal.exchanges if x.transaction == "mss.imap.authenticate"]
+    said = [x.meta for x in lines if x.meta.get("initial_response")]
+    assert said and all(m["mechanism"] == "XOAUTH2" for m in said)
+    run_dir = campaign_hub.journal.run_dir
+    evidence = b"".join((run_dir / f.name).read_bytes() for x in lines for f in x.files.values())
+    assert token.encode() not in evidence and initial(mailbox, token).encode() not in evidence

@@ -147,6 +147,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-015"}),
         ),
         Defect(
+            "mss.no_sasl_ir",
+            "Ouvre la boîte IMAP par AUTHENTICATE XOAUTH2 en attendant la relance du serveur, sans SASL-IR",
+            frozenset({"MSS-017"}),
+        ),
+        Defect(
             "mss.any_cipher_suite",
             "Offre à l'opérateur MSSanté toutes les suites TLS de sa bibliothèque, pas seulement celles du référentiel",
             frozenset({"MSS-013"}),

@@ -7,6 +7,7 @@ against the bench CA unless a defect switch says otherwise.
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import smtplib
 import ssl
@@ -33,6 +34,12 @@ class MssAccount:
     def xoauth2(self) -> str:
         assert self.token is not None
         return f"user={self.address}\x01auth=Bearer {self.token()}\x01\x01"
+
+    def sasl(self) -> tuple[str, bytes]:
+        """The IMAP SASL mechanism and its single response: XOAUTH2 with the token, else PLAIN (RFC 4616)."""
+        if self.token is not None:
+            return "XOAUTH2", self.xoauth2().encode()
+        return "PLAIN", f"\x00{self.address}\x00{self.password}".encode()
 
 
 def _endpoint(url: str) -> tuple[str, str, int]:
@@ -69,8 +76,9 @@ def send(url: str, tls: ssl.SSLContext, account: MssAccount, recipients: list[st
         raise MssUnavailable(f"destinataires refusés : {', '.join(refused)}")
 
 
-def fetch_unseen(url: str, tls: ssl.SSLContext, account: MssAccount) -> list[bytes]:
-    """Every unseen message of INBOX, marked seen once fetched (what a software does when it 'relève' its mail)."""
+def fetch_unseen(url: str, tls: ssl.SSLContext, account: MssAccount, *, sasl_ir: bool = True) -> list[bytes]:
+    """Every unseen message of INBOX, marked seen once fetched (what a software does when it 'relève' its mail).
+    With ``sasl_ir``, XOAUTH2's response goes on the AUTHENTICATE line when the server announces SASL-IR."""
     scheme, host, port = _endpoint(url)
     messages: list[bytes] = []
     try:
@@ -80,10 +88,11 @@ def fetch_unseen(url: str, tls: ssl.SSLContext, account: MssAccount) -> list[byt
         else:
             client = imaplib.IMAP4(host, port, timeout=TIMEOUT)
             client.starttls(ssl_context=tls)
-        if account.token is not None:
-            client.authenticate("XOAUTH2", lambda _challenge: account.xoauth2().encode())
+        mechanism, response = account.sasl()
+        if sasl_ir and "SASL-IR" in client.capabilities:
+            _authenticate_with_initial_response(client, mechanism, response)
         else:
-            client.login(account.address, account.password)
+            client.authenticate(mechanism, lambda _challenge: response)
         client.select("INBOX")
         _, found = client.uid("SEARCH", "UNSEEN")
         for uid in (found[0] or b"").split():
@@ -96,3 +105,12 @@ def fetch_unseen(url: str, tls: ssl.SSLContext, account: MssAccount) -> list[byt
     except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
         raise MssUnavailable(f"relève MSSanté impossible : {exc}") from exc
     return messages
+
+
+def _authenticate_with_initial_response(client: imaplib.IMAP4, mechanism: str, response: bytes) -> None:
+    """``AUTHENTICATE <mechanism> <base64>`` in one line (RFC 4959). imaplib has no SASL-IR: the command goes through
+    its generic sender, and its session state is moved on as its own ``authenticate`` would."""
+    typ, data = client._simple_command("AUTHENTICATE", mechanism, base64.b64encode(response).decode("ascii"))
+    if typ != "OK":
+        raise imaplib.IMAP4.error(f"AUTHENTICATE {mechanism} refusé : {data!r}")
+    client.state = "AUTH"

@@ -135,7 +135,7 @@ class MssPractice:
     # reception -------------------------------------------------------------------------------------------------
     def check_mailbox(self, patients: list[LocalPatient]) -> str:
         try:
-            messages = fetch_unseen(self.imap_url, self.tls, self.account)
+            messages = fetch_unseen(self.imap_url, self.tls, self.account, sasl_ir="mss.no_sasl_ir" not in self.defects)
         except MssUnavailable as exc:
             return f"Relève de la messagerie impossible : {exc}"
         for raw in messages:

@@ -640,6 +640,28 @@ def psc_authentication(evidence: Evidence, context: CheckContext) -> list[Verdic
     return [passed(said, (messages or openings)[-1])]
 
 
+# MSS-017 -------------------------------------------------------------------------------------------------------
+@check("mss.sasl_ir", requirements=("MSS-017",), title="SASL-IR en IMAP (SC.MSS/CONF.09)")
+def sasl_ir(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The simulator announces SASL-IR (RFC 4959) with its SASL mechanisms after TLS; each AUTHENTICATE should then
+    carry its first response on the command line (the journal says whether it did, never the token or password).
+    A recommendation: an AUTHENTICATE that waited for the server's continuation is reported as not followed. A
+    mailbox opened by LOGIN has no AUTHENTICATE to judge (MSS-015 judges how it was opened)."""
+    openings = evidence.select(channel="mss", transactions=("mss.imap.authenticate",))
+    if not openings:
+        return [omitted("aucune commande IMAP AUTHENTICATE à juger", None)]
+    without = [x for x in openings if not x.meta.get("initial_response")]
+    if without:
+        said = (
+            "AUTHENTICATE sans réponse initiale alors que le serveur annonce SASL-IR : envoyer la réponse XOAUTH2 "
+            "(base64) sur la ligne de commande (préconisation SC.MSS/CONF.09, RFC 4959)"
+        )
+        return [failed(said, x) for x in without]
+    mechanisms = ", ".join(sorted({str(x.meta.get("mechanism") or "?") for x in openings}))
+    said = f"{len(openings)} AUTHENTICATE ({mechanisms}) avec réponse initiale (SASL-IR)"
+    return [passed(said, openings[-1])]
+
+
 # MSS-013 -------------------------------------------------------------------------------------------------------
 @check("mss.cipher_suites", requirements=("MSS-013",), title="Suites TLS du référentiel seulement (SC.MSS/CONF.03)")
 def cipher_suites(evidence: Evidence, context: CheckContext) -> list[Verdict]:
