@@ -209,6 +209,15 @@ class CandidateAdapter(Protocol):
         """The MSSanté servers the software must use from now on (the bench may point it to rogue servers)."""
         ...
 
+    def psc_sign_in(self) -> None:
+        """The professional signs in to the software through Pro Santé Connect (CIBA on the card or the e-CPS
+        application, or the code flow with PKCE); from then on the DMP and MSSanté are reached with that identity."""
+        ...
+
+    def psc_sign_out(self) -> None:
+        """The professional signs out from the software: the Pro Santé Connect session ends."""
+        ...
+
     def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
         """An action with no dedicated method (a domain added to the bench): ``action`` by its registry name, about
         patient ``ref`` (if any), with its validated parameters; the answer is JSON, or None."""

@@ -158,6 +158,12 @@ class CommandAdapter:
     def check_mailbox(self) -> None:
         self._run("check_mailbox", {})
 
+    def psc_sign_in(self) -> None:
+        self._run("psc_sign_in", {})
+
+    def psc_sign_out(self) -> None:
+        self._run("psc_sign_out", {})
+
     def read_received_documents(self) -> ReceivedDocumentsView:
         output = self._run("read_received_documents", {})
         try:

@@ -195,6 +195,14 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         candidate.check_mailbox()
         return Response(status_code=204)
 
+    async def psc_sign_in(request: Request) -> Response:
+        candidate.psc_sign_in()
+        return Response(status_code=204)
+
+    async def psc_sign_out(request: Request) -> Response:
+        candidate.psc_sign_out()
+        return Response(status_code=204)
+
     async def received(request: Request) -> Response:
         view = candidate.read_received_documents()
         return JSONResponse(
@@ -232,6 +240,8 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         ("/v1/session/dmp-endpoint", dmp_endpoint, "POST"),
         ("/v1/patients/{ref}/documents/{kind}/sending", sending, "POST"),
         ("/v1/mailbox/check", mailbox_check, "POST"),
+        ("/v1/session/psc-sign-in", psc_sign_in, "POST"),
+        ("/v1/session/psc-sign-out", psc_sign_out, "POST"),
         ("/v1/mailbox/received-documents", received, "GET"),
         ("/v1/session/mss-endpoints", mss_endpoints, "POST"),
         ("/v1/actions/{action}", generic, "POST"),

@@ -140,6 +140,12 @@ class HttpHookAdapter:
     def check_mailbox(self) -> None:
         self._call("POST", "/v1/mailbox/check")
 
+    def psc_sign_in(self) -> None:
+        self._call("POST", "/v1/session/psc-sign-in")
+
+    def psc_sign_out(self) -> None:
+        self._call("POST", "/v1/session/psc-sign-out")
+
     def read_received_documents(self) -> ReceivedDocumentsView:
         response = self._call("GET", "/v1/mailbox/received-documents")
         try:

@@ -184,6 +184,19 @@ class OperatorAdapter:
         )
         self._confirm()
 
+    def psc_sign_in(self) -> None:
+        self._say(
+            "Connexion Pro Santé Connect",
+            "Connectez-vous au logiciel par Pro Santé Connect (bouton de connexion PSC), puis validez sur la carte CPS "
+            "ou l'application e-CPS. Avec CIBA, le banc valide la demande de son côté, ou vous le faites à l'adresse "
+            "de contrôle CIBA affichée au démarrage.",
+        )
+        self._confirm()
+
+    def psc_sign_out(self) -> None:
+        self._say("Déconnexion Pro Santé Connect", "Déconnectez-vous depuis le logiciel (zone de déconnexion).")
+        self._confirm()
+
     def read_received_documents(self) -> ReceivedDocumentsView:
         self._say(
             "Documents reçus",

@@ -31,6 +31,7 @@ OIDC = f"{REALM_PATH}/protocol/openid-connect"
 WALLET_PATH = "/auth"  # PSC's sign-in page is on the wallet's host (wallet.bas.psc.esante.gouv.fr/auth)
 MAX_BODY_BYTES = 64 * 1024  # a token request is a few hundred bytes
 CHANNEL = "psc"
+GRANTS = ("authorization_code", "refresh_token")
 
 Handler = Callable[[Request, bytes], Awaitable[tuple[Response, str, dict[str, Any]]]]
 
@@ -51,6 +52,18 @@ def _form(body: bytes) -> dict[str, str]:
             raise OAuthError("invalid_request", f"paramètre {key!r} répété (RFC 6749 §3.1)")
         form[key] = value
     return form
+
+
+def _asked(params: dict[str, str]) -> dict[str, Any]:
+    """What an authentication request asked for, as the checks judge it (SC.PSC.01, SC.PSC.08): the level, the
+    scope, and for the code flow whether PKCE, state and nonce were sent (their values stay in the request bytes)."""
+    return {
+        "acr_values": params.get("acr_values"),
+        "scope": params.get("scope"),
+        "code_challenge_method": params.get("code_challenge_method"),
+        "state_sent": bool(params.get("state")),
+        "nonce_sent": bool(params.get("nonce")),
+    }
 
 
 def _basic(request: Request) -> tuple[str | None, str | None]:
@@ -90,6 +103,7 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
 
     async def sign_in_page(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
         params = dict(request.query_params)
+        meta = {"client_id": params.get("client_id"), **_asked(params)}
         hidden = "".join(
             f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in params.items()
         )
@@ -105,7 +119,7 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
             '<label>Moyen <select name="auth_mode"><option>CARD</option><option>MOBILE</option></select></label> '
             "<button>Se connecter</button></form></main></body></html>"
         )
-        return HTMLResponse(page), "sign_in_page", {"client_id": params.get("client_id")}
+        return HTMLResponse(page), "sign_in_page", meta
 
     async def sign_in(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
         form = _form(body)
@@ -116,18 +130,21 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
     async def token(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
         form = _form(body)
         grant = form.get("grant_type", "")
-        meta = {"grant_type": grant}
-        if grant == "authorization_code":
-            answer = provider.exchange_code(client_of(request, form), form)
-        elif grant == "refresh_token":
-            answer = provider.refresh(client_of(request, form), form)
-        elif grant == CIBA_GRANT:
-            answer = provider.poll(client_of(request, form, require_secret=True), form)
-        elif grant == TOKEN_EXCHANGE_GRANT:
-            answer = provider.exchange_token(client_of(request, form, require_secret=True), form)
-        else:
+        meta: dict[str, Any] = {"grant_type": grant}
+        if grant not in (*GRANTS, CIBA_GRANT, TOKEN_EXCHANGE_GRANT):
             raise OAuthError("unsupported_grant_type", f"grant_type {grant!r} non pris en charge")
+        client = client_of(request, form, require_secret=grant in (CIBA_GRANT, TOKEN_EXCHANGE_GRANT))
+        meta["client_id"] = client.client_id
+        if grant == "authorization_code":
+            answer = provider.exchange_code(client, form)
+        elif grant == "refresh_token":
+            answer = provider.refresh(client, form)
+        elif grant == CIBA_GRANT:
+            answer = provider.poll(client, form)
+        else:
+            answer = provider.exchange_token(client, form)
         headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        meta |= provider.session_facts(str(answer.get("session_state", "")))
         return JSONResponse(answer, headers=headers), "tokens", meta
 
     async def userinfo(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
@@ -148,6 +165,8 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
             "client_id": client.client_id,
             "channel": form.get("channel"),
             "binding_message": form.get("binding_message"),
+            "login_hint": form.get("login_hint"),
+            **_asked(form),
         }
         return JSONResponse(answer), "pending", meta
 
@@ -163,10 +182,11 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
         if target and not provider.allows_redirect(str(claims.get("azp")), target):
             raise OAuthError("invalid_request", "post_logout_redirect_uri non enregistrée pour ce client")
         provider.end_session(str(claims["sid"]))
+        ended = {"sid": claims["sid"]}
         if target:
             state = f"?{urlencode({'state': params['state']})}" if params.get("state") else ""
-            return RedirectResponse(target + state, 302), "session_ended", {}
-        return Response(status_code=204), "session_ended", {}
+            return RedirectResponse(target + state, 302), "session_ended", ended
+        return Response(status_code=204), "session_ended", ended
 
     async def revoke(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
         form = _form(body)
@@ -175,8 +195,8 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
             claims = provider.verify(form.get("token", ""), "Refresh")
             provider.end_session(str(claims["sid"]))
         except OAuthError:
-            pass  # RFC 7009 §2.2: an invalid token is not an error
-        return Response(status_code=200), "revoked", {}
+            return Response(status_code=200), "revoked", {}  # RFC 7009 §2.2: an invalid token is not an error
+        return Response(status_code=200), "revoked", {"sid": claims["sid"]}
 
     async def bench_pending(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
         listed = [

@@ -290,6 +290,16 @@ class Provider:
         session = self._sessions[str(claims["sid"])]
         return self._tokens(session, client.client_id, str(claims.get("scope", "openid")), None)
 
+    def session_facts(self, sid: str) -> dict[str, Any]:
+        """What the journal says of a session tokens were issued for: its id, the professional (national id: a
+        professional's, not a patient's), how they authenticated and the level the ID token states."""
+        with self._lock:
+            session = self._sessions.get(sid)
+        if session is None:
+            return {}
+        facts = {"sid": sid, "national_id": session.professional.national_id, "auth_mode": session.auth_mode}
+        return facts | {"acr": ACR}
+
     def allows_redirect(self, client_id: str, uri: str) -> bool:
         """Whether ``uri`` is a redirect ``client_id`` may use (after logout as after sign-in: no open redirect)."""
         client = self.clients.get(client_id)

@@ -106,8 +106,6 @@ class ReferenceCandidate:
         if environment.client_tls is None:
             raise AdapterError("le candidat de référence exige TLS mutuel")
         self._insi = InsiClient(environment.get("insi_url"), environment.client_tls)
-        if environment.get("dmp_url"):
-            self._dmp = DmpPractice(environment, self.defects, self._practitioner)
         if environment.get("psc_discovery_url"):
             self._psc = PscSignIn(
                 environment.get("psc_discovery_url"),
@@ -115,7 +113,11 @@ class ReferenceCandidate:
                 environment.get("psc_client_secret"),
                 self._practitioner.national_id,
                 environment.ca_file,
+                self.defects,
             )
+        if environment.get("dmp_url"):
+            signed_in = self._psc.identity if self._psc is not None else (lambda: None)
+            self._dmp = DmpPractice(environment, self.defects, self._practitioner, signed_in)
         if environment.get("mss_smtp_url"):
             # The mailbox is opened with the professional's PSC token (SC.MSS/CONF.07), or its password by defect.
             token = self._psc.access_token if self._psc and "mss.password_auth" not in self.defects else None
@@ -300,6 +302,17 @@ class ReferenceCandidate:
 
     def read_received_documents(self) -> ReceivedDocumentsView:
         return self._mss_practice().view()
+
+    def psc_sign_in(self) -> None:
+        self._psc_session().sign_in()
+
+    def psc_sign_out(self) -> None:
+        self._psc_session().sign_out()
+
+    def _psc_session(self) -> PscSignIn:
+        if self._psc is None:
+            raise AdapterError("le candidat n'a pas reçu l'adresse de Pro Santé Connect")
+        return self._psc
 
     def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
         raise AdapterError(f"le candidat de référence ne réalise pas l'action {action}")

@@ -152,6 +152,21 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-017"}),
         ),
         Defect(
+            "psc.no_acr_values",
+            "Demande l'authentification Pro Santé Connect sans acr_values=eidas1",
+            frozenset({"SEC-012"}),
+        ),
+        Defect(
+            "psc.local_sign_out",
+            "À la déconnexion, oublie les jetons sans mettre fin à la session Pro Santé Connect",
+            frozenset({"SEC-002"}),
+        ),
+        Defect(
+            "dmp.vihf_ignores_psc",
+            "Connecté par PSC, appelle le DMP en mode INDIRECTE avec l'identité configurée, pas celle de PSC",
+            frozenset({"DMP-035"}),
+        ),
+        Defect(
             "mss.any_cipher_suite",
             "Offre à l'opérateur MSSanté toutes les suites TLS de sa bibliothèque, pas seulement celles du référentiel",
             frozenset({"MSS-013"}),

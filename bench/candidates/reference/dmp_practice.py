@@ -10,6 +10,7 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from bench.candidates.reference.dmp_client import (
     DmpRefused,
     DmpUnavailable,
 )
+from bench.candidates.reference.psc_client import PscIdentity
 from bench.fixtures.documents import Practitioner
 from bench.fixtures.vihf import VihfContext, build_vihf
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
@@ -35,6 +37,7 @@ from simulators.common.namespaces import HL7
 from simulators.insi.ins import normalise_trait
 
 SOFTWARE = ("segur-bench-reference", "0.1.0", "HOMOLOGATION-DMP-TEST-0001")
+PROFESSIONS = {"10": "Médecin", "21": "Pharmacien"}  # TRE_G15-ProfessionSante display names
 FIND_DOCUMENTS = "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d"
 APPROVED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
 CONFIDENTIALITY_SCHEME = "urn:uuid:f4f85eac-e6cb-4883-b524-f2705394840f"
@@ -77,11 +80,21 @@ class DmpPatient:
 
 
 class DmpPractice:
-    def __init__(self, environment: Environment, defects: frozenset[str], practitioner: Practitioner) -> None:
+    """``signed_in``: who is signed in through Pro Santé Connect, if anyone; the VIHF then carries that identity in
+    the AIR mode (SC.DMP/PSC.01), else the practitioner's in the INDIRECTE mode."""
+
+    def __init__(
+        self,
+        environment: Environment,
+        defects: frozenset[str],
+        practitioner: Practitioner,
+        signed_in: Callable[[], PscIdentity | None] = lambda: None,
+    ) -> None:
         if not environment.get("dmp_url") or environment.client_tls is None:
             raise AdapterError("le candidat de référence exige l'adresse du DMP et TLS mutuel")
         self.defects = defects
         self.practitioner = practitioner
+        self._signed_in = signed_in
         self._environment = environment
         # Parsed once: signing with a PEM re-parses the key at every VIHF (issue 21: 27 ms → 0.5 ms a signature).
         key = load_pem_private_key(Path(environment.client_key_file).read_bytes(), password=None)
@@ -148,10 +161,14 @@ class DmpPractice:
     # calls ---------------------------------------------------------------------------------------------------
     def _vihf(self, patient: DmpPatient, *, access_mode: str = "normal", unsigned: bool = False) -> Any:
         who = self.practitioner
+        national_id, name, profession, mode = who.national_id, f"{who.family} {who.given}", who.profession_code, None
+        psc = None if "dmp.vihf_ignores_psc" in self.defects else self._signed_in()
+        if psc is not None:  # AIR: the identity PSC's UserInfo gives (as ANS's DRIMbox builds its VIHF)
+            national_id, name, profession, mode = psc.national_id, psc.name, psc.profession, "INDIRECTE_RENFORCEE"
         context = VihfContext(
-            professional_id=who.national_id,
-            professional_name=f"{who.family} {who.given}",
-            profession=(who.profession_code, "1.2.250.1.71.1.2.7", "Médecin"),
+            professional_id=national_id,
+            professional_name=name,
+            profession=(profession, "1.2.250.1.71.1.2.7", PROFESSIONS.get(profession, profession)),
             structure_id=who.practice_id,
             activity_sector="SA07^1.2.250.1.71.4.2.4",
             patient_ins=patient.ins,
@@ -160,6 +177,7 @@ class DmpPractice:
             software_version=SOFTWARE[1],
             approval_number=SOFTWARE[2],
             access_mode=access_mode,
+            authentication_mode=mode or "INDIRECTE",
         )
         assertion = build_vihf(context, self._key, self._cert)
         if unsigned:

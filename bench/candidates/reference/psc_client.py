@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -22,15 +23,37 @@ MARGIN_S = 10  # refresh this long before the access token expires
 MAX_WAIT_S = 60  # how long the professional has to confirm on the card or the phone
 
 
+@dataclass(frozen=True)
+class PscIdentity:
+    """Who is signed in, as PSC's UserInfo says (what an AIR VIHF carries, as ANS's DRIMbox builds it)."""
+
+    national_id: str  # SubjectNameID: 8 + RPPS
+    name: str  # prenomDexercice nomDexercice
+    profession: str  # codeProfession (TRE_G15)
+
+
 class PscSignIn:
-    def __init__(self, discovery_url: str, client_id: str, secret: str, national_id: str, ca_file: str) -> None:
+    """``defects``: ``psc.no_acr_values`` asks for no level; ``psc.local_sign_out`` forgets the tokens without ending
+    the session at PSC."""
+
+    def __init__(
+        self,
+        discovery_url: str,
+        client_id: str,
+        secret: str,
+        national_id: str,
+        ca_file: str,
+        defects: frozenset[str] = frozenset(),
+    ) -> None:
         self._http = httpx.Client(verify=ca_file, timeout=10.0, auth=(client_id, secret))
         self._discovery_url = discovery_url
         self._client_id = client_id
         self._national_id = national_id
+        self._defects = defects
         self._lock = threading.Lock()
         self._meta: dict[str, Any] | None = None
         self._token: dict[str, Any] | None = None
+        self._identity: PscIdentity | None = None
         self._expires = 0.0
 
     def close(self) -> None:
@@ -40,6 +63,48 @@ class PscSignIn:
         if self._meta is None:
             self._meta = dict(self._http.get(self._discovery_url, auth=None).raise_for_status().json())
         return self._meta
+
+    def sign_in(self) -> None:
+        """The professional signs in (again): a new CIBA request, whatever the current session."""
+        with self._lock:
+            try:
+                self._keep(self._ciba())
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                raise AdapterError(f"connexion Pro Santé Connect impossible : {exc}") from exc
+
+    def sign_out(self) -> None:
+        """The professional signs out: the session ends at PSC (end-session endpoint with the ID token as hint),
+        then the tokens are forgotten."""
+        with self._lock:
+            token, self._token, self._identity = self._token, None, None
+            if token is None or "psc.local_sign_out" in self._defects:
+                return
+            try:
+                hint = {"id_token_hint": token.get("id_token", ""), "client_id": self._client_id}
+                self._http.post(self._metadata()["end_session_endpoint"], data=hint).raise_for_status()
+            except (httpx.HTTPError, KeyError) as exc:
+                raise AdapterError(f"déconnexion Pro Santé Connect impossible : {exc}") from exc
+
+    def identity(self) -> PscIdentity | None:
+        """The signed-in professional from UserInfo (asked once per sign-in), or None when nobody is signed in."""
+        with self._lock:
+            if self._token is None:
+                return None
+            if self._identity is None:
+                self._identity = self._userinfo(str(self._token["access_token"]))
+            return self._identity
+
+    def _userinfo(self, access_token: str) -> PscIdentity:
+        try:
+            answer = self._http.get(
+                self._metadata()["userinfo_endpoint"], headers={"Authorization": f"Bearer {access_token}"}, auth=None
+            ).raise_for_status()
+            claims = answer.json()
+            practice = claims["SubjectRefPro"]["exercices"][0]
+            name = f"{practice['prenomDexercice']} {practice['nomDexercice']}"
+            return PscIdentity(str(claims["SubjectNameID"]), name, str(practice["codeProfession"]))
+        except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
+            raise AdapterError(f"UserInfo Pro Santé Connect illisible : {exc}") from exc
 
     def access_token(self) -> str:
         """A valid access token of the professional: refreshed when near its end, signed in again if need be."""
@@ -55,12 +120,16 @@ class PscSignIn:
             return str(self._token["access_token"])
 
     def _keep(self, token: dict[str, Any]) -> None:
+        if self._token is None or token.get("session_state") != self._token.get("session_state"):
+            self._identity = None  # another session: UserInfo asked again
         self._token = token
         self._expires = time.monotonic() + float(token.get("expires_in", 60))
 
     def _ciba(self) -> dict[str, Any]:
         meta = self._metadata()
         ask = {"scope": "openid scope_all", "login_hint": self._national_id, "binding_message": "12", "channel": "CARD"}
+        if "psc.no_acr_values" not in self._defects:
+            ask["acr_values"] = ACR  # SC.PSC.08
         started = self._http.post(meta["backchannel_authentication_endpoint"], data=ask).raise_for_status().json()
         deadline = time.monotonic() + min(float(started.get("expires_in", MAX_WAIT_S)), MAX_WAIT_S)
         interval = float(started.get("interval", 5))

@@ -149,6 +149,11 @@ def document_fed(evidence: Evidence, context: CheckContext) -> list[Verdict]:
 
 
 # DMP-003 -------------------------------------------------------------------------------------------------------
+def vihf_of(evidence: Evidence, call: Exchange) -> dict[str, Any] | None:
+    """What a DMP call's VIHF says (``subject``, ``authentication_mode``, ``problems``...), for other domains."""
+    return _vihf_summary(evidence, call)
+
+
 def _vihf_summary(evidence: Evidence, call: Exchange) -> dict[str, Any] | None:
     """What the simulator concluded of the call's VIHF, or, for an exchange it did not judge (a capture), what the
     recorded bytes show (signature, validity at the time of the exchange, attributes)."""

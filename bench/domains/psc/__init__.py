@@ -63,6 +63,7 @@ DOMAIN = Domain(
     label="Pro Santé Connect (PSC)",
     label_en="Pro Santé Connect (PSC)",
     requirement_prefixes=("PSC",),
+    modules=("bench.domains.psc.actions", "bench.domains.psc.checks"),
     channels=(Channel("psc", "http"),),
     transaction_prefixes=("psc.",),
     identify_http=_identify_http,

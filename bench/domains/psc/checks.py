@@ -1,0 +1,192 @@
+"""Pro Santé Connect checks, from what the PSC simulator recorded (authentication requests, token issuances, session
+ends) and what the other simulators saw of the identity the candidate carried: SEC-002 (SC.PSC.01/04: the
+professional signs in through PSC and signs out), SEC-012 (SC.PSC.08: ``acr_values=eidas1``) and DMP-035
+(SC.DMP/PSC.01: the DMP is called with the PSC identity, in the AIR mode)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.checks.base import CheckContext, Evidence
+from bench.checks.registry import Verdict, check, failed, omitted, passed
+from simulators.common.journal import Exchange
+
+ACR = "eidas1"
+CIBA_GRANT = "urn:openid:params:grant-type:ciba"
+SIGN_IN_GRANTS = (CIBA_GRANT, "authorization_code")
+AIR = "INDIRECTE_RENFORCEE"  # the VIHF's Authentification_mode with PSC (GIE SESAM-Vitale VIHF_INDIRECTE_RENFORCEE)
+
+
+@dataclass(frozen=True)
+class Session:
+    """A PSC session as the journal shows it: opened by a token issuance, ended by a logout or a revocation."""
+
+    sid: str
+    national_id: str
+    opened: Exchange
+    ended_at: int | None  # seq of the exchange that ended it
+
+    def open_at(self, seq: int) -> bool:
+        return self.opened.seq < seq and (self.ended_at is None or seq < self.ended_at)
+
+
+def sign_ins(evidence: Evidence) -> list[Exchange]:
+    """Token issuances that opened a session: a CIBA poll answered or an authorization code redeemed."""
+    return [
+        x
+        for x in evidence.select(channel="psc", transactions=("psc.token",))
+        if x.outcome == "tokens" and x.meta.get("grant_type") in SIGN_IN_GRANTS and x.meta.get("sid")
+    ]
+
+
+def sessions(evidence: Evidence) -> list[Session]:
+    ends: dict[str, int] = {}
+    for x in evidence.select(channel="psc", transactions=("psc.logout", "psc.revoke")):
+        if x.meta.get("sid"):
+            ends.setdefault(str(x.meta["sid"]), x.seq)
+    return [
+        Session(str(x.meta["sid"]), str(x.meta.get("national_id", "")), x, ends.get(str(x.meta["sid"])))
+        for x in sign_ins(evidence)
+    ]
+
+
+def _request_before(evidence: Evidence, transaction: str, seq: int, client_id: object) -> Exchange | None:
+    asked = [
+        x
+        for x in evidence.select(channel="psc", transactions=(transaction,), before_seq=seq)
+        if x.meta.get("client_id") == client_id
+    ]
+    return asked[-1] if asked else None
+
+
+def _sign_in_problems(evidence: Evidence, issued: Exchange) -> tuple[str, list[str]]:
+    """How the session was opened and what its request lacked (SC.PSC.01 modalities: CIBA for desktop software,
+    the code flow with PKCE, state and nonce for web and browser-based sign-in)."""
+    client = issued.meta.get("client_id")
+    if issued.meta.get("grant_type") == CIBA_GRANT:
+        request = _request_before(evidence, "psc.ciba_auth", issued.seq, client)
+        if request is None:
+            return "CIBA", ["aucune demande CIBA journalisée avant l'émission des jetons"]
+        problems = []
+        if "openid" not in str(request.meta.get("scope") or "").split():
+            problems.append("scope sans openid dans la demande CIBA")
+        return "CIBA", problems
+    pages = [
+        x
+        for x in evidence.select(channel="psc", transactions=("psc.authorize",), before_seq=issued.seq)
+        if x.meta.get("method") == "GET"
+    ]
+    if not pages:
+        return "code d'autorisation", ["aucune demande d'autorisation journalisée avant l'émission des jetons"]
+    asked = pages[-1].meta
+    problems = []
+    if asked.get("code_challenge_method") != "S256":
+        problems.append("PKCE S256 absent de la demande d'autorisation")
+    if not asked.get("state_sent"):
+        problems.append("state absent de la demande d'autorisation (protection CSRF)")
+    if not asked.get("nonce_sent"):
+        problems.append("nonce absent de la demande d'autorisation (rejeu du jeton d'identité)")
+    return "code d'autorisation avec PKCE", problems
+
+
+@check("psc.sign_in", requirements=("SEC-002",), title="Connexion par Pro Santé Connect (SC.PSC.01)")
+def sign_in(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    issued = sign_ins(evidence)
+    if not issued:
+        said = (
+            "aucune connexion Pro Santé Connect aboutie : le logiciel doit obtenir les jetons du professionnel par "
+            "CIBA (client lourd) ou par code d'autorisation avec PKCE (SC.PSC.01)"
+        )
+        return [failed(said, context.focus)]
+    findings = []
+    modalities = set()
+    for exchange in issued:
+        modality, problems = _sign_in_problems(evidence, exchange)
+        modalities.add(modality)
+        findings += [failed(f"connexion PSC par {modality} : {p}", exchange) for p in problems]
+    if findings:
+        return findings
+    return [passed(f"{len(issued)} connexion(s) Pro Santé Connect par {', '.join(sorted(modalities))}", issued[-1])]
+
+
+@check("psc.sign_out", requirements=("SEC-002",), title="Déconnexion : la session Pro Santé Connect prend fin")
+def sign_out(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """After the professional signed out, PSC must have been told (end-session or revocation): a session left open
+    at PSC outlives the software's own sign-out."""
+    known = sessions(evidence)
+    if not known:
+        return [omitted("aucune session Pro Santé Connect à juger", None)]
+    focus = context.focus
+    ended = [s for s in known if s.ended_at is not None]
+    if not ended:
+        said = (
+            "déconnexion sans fin de session auprès de Pro Santé Connect : appeler l'end_session_endpoint (avec "
+            "id_token_hint) ou révoquer le jeton de rafraîchissement"
+        )
+        return [failed(said, focus or known[-1].opened)]
+    return [passed(f"{len(ended)} session(s) Pro Santé Connect terminée(s) à la déconnexion", focus)]
+
+
+@check("psc.acr_values", requirements=("SEC-012",), title="acr_values=eidas1 dans la demande d'authentification")
+def acr_values(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    requests = [
+        x
+        for x in evidence.select(channel="psc", transactions=("psc.ciba_auth", "psc.authorize"))
+        if x.transaction == "psc.ciba_auth" or x.meta.get("method") == "GET"
+    ]
+    if not requests:
+        return [omitted("aucune demande d'authentification Pro Santé Connect à juger", None)]
+    findings = []
+    for request in requests:
+        asked = str(request.meta.get("acr_values") or "").split()
+        if ACR not in asked:
+            said = f"acr_values {' '.join(asked) or 'absent'} : la demande d'authentification doit porter "
+            findings.append(failed(said + "acr_values=eidas1 (SC.PSC.08)", request))
+    if findings:
+        return findings
+    return [passed(f"{len(requests)} demande(s) d'authentification avec acr_values=eidas1", requests[-1])]
+
+
+@check(
+    "psc.dmp_identity",
+    requirements=("DMP-035",),
+    title="Appels DMP avec l'identité Pro Santé Connect (mode AIR)",
+    applies_to=("dmp.td02", "dmp.td03", "dmp.iti41", "dmp.iti18", "dmp.iti43", "dmp.iti57"),
+)
+def dmp_identity(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """Once the professional is signed in through PSC, each DMP call's VIHF is in the AIR mode
+    (``Authentification_mode`` INDIRECTE_RENFORCEE) and names, as its subject, the professional of a PSC session open
+    at the time of the call (UserInfo's SubjectNameID). The DMP cannot see PSC sessions; the bench can."""
+    from bench.domains.dmp.checks import vihf_of
+
+    known = sessions(evidence)
+    if not known:
+        return [omitted("aucune session Pro Santé Connect : l'identité portée au DMP n'est pas jugée ici", None)]
+    first = min(s.opened.seq for s in known)
+    keys = context.patient.keys if context.patient else None
+    calls = [x for x in evidence.select(channel="dmp", keys=keys) if x.seq > first and x.transaction.startswith("dmp.")]
+    calls = [x for x in calls if "vihf" in x.meta or x.files.get("request")]
+    if not calls:
+        return [omitted("aucun appel au DMP après la connexion Pro Santé Connect", None)]
+    findings = []
+    judged = []
+    for call in calls:
+        vihf = vihf_of(evidence, call) or {}
+        open_now = [s for s in known if s.open_at(call.seq)]
+        if open_now:
+            judged.append(call)
+        mode, subject = vihf.get("authentication_mode"), vihf.get("subject")
+        if not open_now:
+            if mode == AIR:  # signed out: its own means (CPS card, INDIRECTE) are fine, a PSC identity is not
+                findings.append(failed("VIHF en mode AIR sans session Pro Santé Connect ouverte", call))
+        elif mode != AIR:
+            said = f"VIHF en mode {mode or 'absent'} alors que le professionnel est connecté par Pro Santé Connect"
+            findings.append(failed(f"{said} : mode AIR (Authentification_mode {AIR}) attendu", call))
+        elif subject not in {s.national_id for s in open_now}:
+            said = "le VIHF ne nomme pas le professionnel connecté par Pro Santé Connect (NameID ≠ SubjectNameID)"
+            findings.append(failed(said, call))
+    if findings:
+        return findings
+    if not judged:
+        return [omitted("aucun appel au DMP pendant une session Pro Santé Connect", None)]
+    return [passed(f"{len(judged)} appel(s) au DMP en mode AIR avec l'identité Pro Santé Connect", judged[-1])]
