@@ -321,11 +321,12 @@ class Campaign:
         self, expectation: Expectation, keys: PatientKeys | None, journal: Journal, step_seq: int
     ) -> Exchange | Settled | None:
         """Wait for the exchange ``expectation`` names, at most its (scaled) time, showing a countdown if the adapter
-        is interactive. A window in which nothing must come ends early only when the adapter says the candidate has
-        finished everything it started (``settles``): the journal is then read once more, and the finding says so."""
+        is interactive. A window ends before its time only when the adapter says the candidate has finished
+        everything it started (``settles``): nothing more can come unless the bench asks, so the journal is read once
+        more and decides (a forbidden exchange absent, a required one missing), and the finding says so."""
         within = expectation.within * self.options.timeout_factor
         test = matches(expectation, keys)
-        if expectation.absent and "settles" in self.adapter.capabilities:
+        if "settles" in self.adapter.capabilities:
             return self._wait_until_settled(cast(SettlingAdapter, self.adapter), test, journal, step_seq, within)
         if "waiting" in self.adapter.capabilities:
             with cast(WaitingAdapter, self.adapter).waiting(

@@ -99,6 +99,12 @@ def _expectation_findings(
                 Finding(check_id, requirements, "pass", f"aucun échange {what} dans les {within:g} s, comme attendu")
             ]
         return [Finding(check_id, requirements, "fail", f"échange interdit reçu : {what}", found.id)]
+    if found is None and settled is not None:
+        message = (
+            f"aucun échange {what} : le candidat a signalé avoir tout terminé au bout de {settled.after_s:.2f} s "
+            f"sans l'émettre (fenêtre de {within:g} s écourtée sur son signal) ; il devait l'émettre"
+        )
+        return [Finding(check_id, requirements, "fail", message)]
     if found is None:
         message = f"aucun échange {what} reçu dans les {within:g} s suivant l'action : le candidat devait l'émettre"
         return [Finding(check_id, requirements, "fail", message)]

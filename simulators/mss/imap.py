@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import re
 import ssl
+import uuid
 from argparse import Namespace
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack, closing
@@ -160,6 +161,8 @@ class _RecordingState(ConnectionState):
         self._record = record
         self._user: str | None = None
         self._external_user: str | None = None
+        self._psc_session: str | None = None  # the PSC session of the token that opened the mailbox (XOAUTH2)
+        self._connection = uuid.uuid4().hex[:12]  # which commands share a connection (a session held open shows)
         self._certificates = certificates
 
     def _tls(self) -> dict[str, Any]:
@@ -198,6 +201,7 @@ class _RecordingState(ConnectionState):
             if holder is None or holder[0].lower() != (creds.authzid or "").lower():
                 raise InvalidAuth()
             address: str | None = holder[0]
+            self._psc_session = holder[2]
         else:
             address = self._certificates.get(peer_common_name(self._writer.get_extra_info("ssl_object")) or "")
             if address is None or (creds.authzid and creds.authzid != address):
@@ -223,7 +227,9 @@ class _RecordingState(ConnectionState):
         answer = bytes(response) if response is not None else b""
         if outcome is None and response is not None:
             outcome = "ok" if isinstance(response, ResponseOk) else ("bad" if response.is_bad else "no")
-        meta: dict[str, Any] = {"tls": self._tls(), "user": self._user, "command": name}
+        meta: dict[str, Any] = {"tls": self._tls(), "user": self._user, "command": name, "connection": self._connection}
+        if self._psc_session:
+            meta["psc_session"] = self._psc_session
         if getattr(cmd, "mech_name", None) is not None:
             meta["mechanism"] = cmd.mech_name.decode("ascii", "replace")  # type: ignore[attr-defined]
             meta["initial_response"] = getattr(cmd, "initial_response", None) is not None

@@ -63,8 +63,9 @@ class SessionTrace:
     messages: int = 0
 
 
-# A bearer token -> (the mailbox of the professional it was issued to, their national id), or None if refused.
-BearerCheck = Callable[[str], "tuple[str, str] | None"]
+# A bearer token -> (the mailbox of the professional it was issued to, their national id, the PSC session it belongs
+# to), or None if refused.
+BearerCheck = Callable[[str], "tuple[str, str, str | None] | None"]
 _XOAUTH2 = re.compile(rb"^user=([^\x01]*)\x01auth=[Bb][Ee][Aa][Rr][Ee][Rr] ([^\x01]+)\x01\x01$")
 
 
@@ -236,7 +237,12 @@ class SubmissionHandler:
             await server.challenge_auth(XOAUTH2_ERROR, encode_to_b64=False)
             reason = "jeton PSC refuse" if said else "reponse XOAUTH2 mal formee"
             return AuthResult(success=False, handled=False, message=f"535 5.7.8 Authentification refusee : {reason}")
-        server.trace.auth = {"mechanism": "XOAUTH2", "user": holder[0], "professional": holder[1]}
+        server.trace.auth = {
+            "mechanism": "XOAUTH2",
+            "user": holder[0],
+            "professional": holder[1],
+            "psc_session": holder[2],
+        }
         return AuthResult(success=True, auth_data=LoginPassword(holder[0].encode(), b""))
 
     def authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:

@@ -130,7 +130,10 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
     async def token(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
         form = _form(body)
         grant = form.get("grant_type", "")
-        meta: dict[str, Any] = {"grant_type": grant}
+        meta: dict[str, Any] = request.state.meta  # journaled even when the request is refused
+        meta["grant_type"] = grant
+        if grant == "refresh_token":
+            meta["sid"] = provider.session_of(form.get("refresh_token", ""))  # a refusal says which session is over
         if grant not in (*GRANTS, CIBA_GRANT, TOKEN_EXCHANGE_GRANT):
             raise OAuthError("unsupported_grant_type", f"grant_type {grant!r} non pris en charge")
         client = client_of(request, form, require_secret=grant in (CIBA_GRANT, TOKEN_EXCHANGE_GRANT))
@@ -212,10 +215,15 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
         done = provider.decide(request.path_params["auth_req_id"], "approved" if decision == "approve" else "denied")
         return Response(status_code=204 if done else 404), decision if done else "unknown", {}
 
+    async def bench_end_sessions(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
+        ended = provider.end_open_sessions()
+        return JSONResponse({"ended": len(ended)}), "sessions_ended", {"sids": ended}
+
     def route(path: str, handler: Handler, methods: list[str], transaction: str) -> Route:
         async def endpoint(request: Request) -> Response:
             body, truncated = await read_bounded(request, MAX_BODY_BYTES)
             meta: dict[str, Any] = {"path": request.url.path, "method": request.method}
+            request.state.meta = {}  # what a handler learns before it may refuse
             try:
                 if truncated:
                     raise OAuthError("invalid_request", f"requête de plus de {MAX_BODY_BYTES} octets", 413)
@@ -223,6 +231,7 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
                 meta |= more
             except OAuthError as exc:
                 response, outcome = _error(exc), f"error:{exc.error}"
+            meta |= request.state.meta
             meta["http_status"] = response.status_code
             sent = request.url.query.encode() if request.method == "GET" else body
             content_type = request.headers.get("content-type", "application/x-www-form-urlencoded")
@@ -261,5 +270,6 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
         route(f"{OIDC}/revoke", revoke, ["POST"], "psc.revoke"),
         route("/bench/ciba", bench_pending, ["GET"], "psc.bench_control"),
         route("/bench/ciba/{auth_req_id}/{decision}", bench_decide, ["POST"], "psc.bench_control"),
+        route("/bench/sessions/end", bench_end_sessions, ["POST"], "psc.bench_control"),
     ]
     return Starlette(routes=routes)

@@ -16,12 +16,13 @@ from simulators.psc.professionals import Professional, load_professionals
 from simulators.psc.provider import load_signing_key
 
 
-def bearer_holder(key_path: Path) -> Callable[[str], Professional | None]:
-    """A function giving the professional a PSC access token was issued to, or None (forged, expired, not an access
-    token). The realm key is read on first use: the PSC simulator makes it when it starts."""
+def bearer_holder(key_path: Path) -> Callable[[str], tuple[Professional, str | None] | None]:
+    """A function giving the professional a PSC access token was issued to and the PSC session it belongs to (its
+    ``sid``), or None (forged, expired, not an access token). The realm key is read on first use: the PSC simulator
+    makes it when it starts."""
     key: list[RSAKey] = []
 
-    def holder(token: str) -> Professional | None:
+    def holder(token: str) -> tuple[Professional, str | None] | None:
         if not key:
             key.append(load_signing_key(key_path))
         try:
@@ -30,6 +31,9 @@ def bearer_holder(key_path: Path) -> Callable[[str], Professional | None]:
             return None
         if claims.get("typ") != "Bearer" or not isinstance(claims.get("exp"), int) or claims["exp"] < time.time():
             return None
-        return load_professionals().get(str(claims.get("preferred_username")))
+        professional = load_professionals().get(str(claims.get("preferred_username")))
+        if professional is None:
+            return None
+        return professional, (str(claims["sid"]) if claims.get("sid") else None)
 
     return holder

@@ -310,6 +310,24 @@ class Provider:
             if (session := self._sessions.get(sid)) is not None:
                 session.ended = True
 
+    def end_open_sessions(self) -> list[str]:
+        """End every open session, as PSC does when a session reaches its end on PSC's side (its lifetime, the
+        professional signing out elsewhere): their refresh tokens stop working. The ids ended."""
+        with self._lock:
+            ending = [s for s in self._sessions.values() if not s.ended]
+            for session in ending:
+                session.ended = True
+            return [s.sid for s in ending]
+
+    def session_of(self, token: str) -> str | None:
+        """The session a token of this realm names (signature checked, nothing else): which session a refused
+        refresh was for, for the journal."""
+        try:
+            sid = jwt.decode(token, self.key, algorithms=["RS256"]).claims.get("sid")
+        except (JoseError, ValueError):
+            return None
+        return str(sid) if sid else None
+
     # CIBA, poll mode -----------------------------------------------------------------------------------------------
     def backchannel(self, client: Client, form: dict[str, str]) -> dict[str, Any]:
         if "openid" not in form.get("scope", "").split():

@@ -134,3 +134,47 @@ def test_without_a_psc_session_the_dmp_identity_is_not_judged(tmp_path: Path) ->
     _dmp_call(journal, "INDIRECTE")
     findings = dmp_identity(_evidence(journal, tmp_path), CheckContext())
     assert [f.outcome for f in findings] == ["omit"]
+
+
+def _imap(journal: Journal, command: str, sid: str, connection: str) -> None:
+    meta = {"command": command, "psc_session": sid, "connection": connection}
+    journal.record("mss", f"mss.imap.{command}", {"request": (b"a1", "text/plain")}, outcome="ok", meta=meta)
+
+
+def _refresh_refused(journal: Journal, sid: str) -> None:
+    _psc(journal, "psc.token", "error:invalid_grant", grant_type="refresh_token", client_id=CLIENT, sid=sid)
+
+
+@pytest.mark.parametrize(
+    ("after_refusal", "outcome", "said"),
+    [
+        ([("authenticate", "s2", "c2"), ("select", "s2", "c2")], "pass", "rouvertes"),
+        ([("authenticate", "s1", "c2"), ("select", "s1", "c2")], "fail", "CONF.10"),  # a new connection, old token
+        ([("select", "s1", "c1"), ("authenticate", "s2", "c2")], "fail", "CONF.10"),  # the old connection kept open
+        ([], "fail", "CONF.11"),  # never reopened
+    ],
+)
+def test_mss_sessions_end_with_the_psc_session_and_reopen_under_a_new_one(
+    tmp_path: Path, after_refusal: list[tuple[str, str, str]], outcome: str, said: str
+) -> None:
+    from bench.domains.psc.checks import mss_follows_session
+
+    journal = Journal(tmp_path)
+    _ciba_sign_in(journal, "s1")
+    _imap(journal, "authenticate", "s1", "c1")
+    _psc(journal, "psc.bench_control", "sessions_ended", sids=["s1"])
+    _refresh_refused(journal, "s1")
+    for command, sid, connection in after_refusal:
+        _imap(journal, command, sid, connection)
+    findings = mss_follows_session(_evidence(journal, tmp_path), CheckContext())
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-018",)
+    assert said in findings[0].message
+
+
+def test_without_a_refused_refresh_mss_018_is_not_judged(tmp_path: Path) -> None:
+    from bench.domains.psc.checks import mss_follows_session
+
+    journal = Journal(tmp_path)
+    _ciba_sign_in(journal, "s1")
+    _imap(journal, "authenticate", "s1", "c1")
+    assert [f.outcome for f in mss_follows_session(_evidence(journal, tmp_path), CheckContext())] == ["omit"]

@@ -390,3 +390,56 @@ def test_imap_sasl_ir_carries_the_xoauth2_response_on_the_command_line(
     run_dir = campaign_hub.journal.run_dir
     evidence = b"".join((run_dir / f.name).read_bytes() for x in lines for f in x.files.values())
     assert token.encode() not in evidence and initial(mailbox, token).encode() not in evidence
+
+
+def test_sessions_ended_by_psc_refuse_their_refresh_and_the_journal_names_the_session(
+    campaign_hub: SimulatorHub, pki: BenchPki
+) -> None:
+    """The bench's control ends every open session; a refresh is then refused (invalid_grant) and the journal says
+    which session it was for; the MSSanté evidence names the session of the token that opened it."""
+    import smtplib
+    import ssl
+
+    from bench.domains.mss.simulators import MssSimulators
+    from simulators.psc.professionals import load_professionals
+
+    psc = campaign_hub.of("psc", PscSimulators)
+    mss = campaign_hub.of("mss", MssSimulators)
+    with httpx.Client(verify=str(pki.ca.cert)) as http:
+        meta = _metadata(psc, http)
+        auth = (CLIENT_ID, psc.client_secret)
+        ask = {
+            "scope": "openid",
+            "login_hint": DOCTOR,
+            "binding_message": "42",
+            "channel": "CARD",
+            "acr_values": "eidas1",
+        }
+        started = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
+        tokens = http.post(
+            meta["token_endpoint"], data={"grant_type": CIBA_GRANT, "auth_req_id": started["auth_req_id"]}, auth=auth
+        ).json()
+        sid = tokens["session_state"]
+        smtp_url = urlsplit(mss.smtp)
+        mailbox = load_professionals()[DOCTOR].mailbox
+        with smtplib.SMTP(smtp_url.hostname or "", smtp_url.port or 0, timeout=10) as smtp:
+            smtp.starttls(context=ssl.create_default_context(cafile=str(pki.ca.cert)))
+            smtp.ehlo()
+            smtp.auth(
+                "XOAUTH2", lambda challenge=None: _xoauth2(mailbox, tokens["access_token"]), initial_response_ok=True
+            )
+        ended = http.post(f"{psc.server.url}/bench/sessions/end")
+        assert ended.status_code == 200 and ended.json()["ended"] >= 1
+        refused = http.post(
+            meta["token_endpoint"],
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+            auth=auth,
+        )
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    journal = campaign_hub.journal.exchanges
+    control = [x for x in journal if x.transaction == "psc.bench_control" and x.outcome == "sessions_ended"]
+    assert control and sid in control[-1].meta["sids"]
+    refusal = [x for x in journal if x.transaction == "psc.token" and x.outcome == "error:invalid_grant"][-1]
+    assert refusal.meta["grant_type"] == "refresh_token" and refusal.meta["sid"] == sid
+    sessions = [x for x in journal if x.channel == "mss" and (x.meta.get("auth") or {}).get("psc_session") == sid]
+    assert sessions, "the SMTP session opened with the token names its PSC session"

@@ -120,7 +120,7 @@ class ReferenceCandidate:
             self._dmp = DmpPractice(environment, self.defects, self._practitioner, signed_in)
         if environment.get("mss_smtp_url"):
             # The mailbox is opened with the professional's PSC token (SC.MSS/CONF.07), or its password by defect.
-            token = self._psc.access_token if self._psc and "mss.password_auth" not in self.defects else None
+            token = self._psc.checked_access_token if self._psc and "mss.password_auth" not in self.defects else None
             self._mss = MssPractice(environment, self.defects, self._verify_received, token)
 
     def settled(self, timeout: float) -> bool:

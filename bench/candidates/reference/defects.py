@@ -144,7 +144,7 @@ DEFECTS: dict[str, Defect] = {
         Defect(
             "mss.password_auth",
             "Ouvre la messagerie par le mot de passe de la boîte, sans le jeton Pro Santé Connect (XOAUTH2)",
-            frozenset({"MSS-015"}),
+            frozenset({"MSS-015", "MSS-018"}),  # a mailbox opened by password outlives the PSC session too
         ),
         Defect(
             "mss.no_sasl_ir",
@@ -165,6 +165,11 @@ DEFECTS: dict[str, Defect] = {
             "dmp.vihf_ignores_psc",
             "Connecté par PSC, appelle le DMP en mode INDIRECTE avec l'identité configurée, pas celle de PSC",
             frozenset({"DMP-035"}),
+        ),
+        Defect(
+            "mss.ignores_psc_refusal",
+            "Garde le jeton MSSanté d'une session Pro Santé Connect dont le rafraîchissement a été refusé",
+            frozenset({"MSS-018"}),
         ),
         Defect(
             "mss.any_cipher_suite",

@@ -119,6 +119,23 @@ class PscSignIn:
             assert self._token is not None
             return str(self._token["access_token"])
 
+    def checked_access_token(self) -> str:
+        """An access token of a session PSC still holds open, for opening an MSSanté session: refreshed first; a
+        refused refresh means the session is over, and the professional signs in again (SC.MSS/CONF.10), unless
+        ``mss.ignores_psc_refusal`` keeps the token of the ended session."""
+        with self._lock:
+            try:
+                if self._token is None:
+                    self._keep(self._ciba())
+                elif (refreshed := self._refresh()) is not None:
+                    self._keep(refreshed)
+                elif "mss.ignores_psc_refusal" not in self._defects:
+                    self._keep(self._ciba())
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                raise AdapterError(f"connexion Pro Santé Connect impossible : {exc}") from exc
+            assert self._token is not None
+            return str(self._token["access_token"])
+
     def _keep(self, token: dict[str, Any]) -> None:
         if self._token is None or token.get("session_state") != self._token.get("session_state"):
             self._identity = None  # another session: UserInfo asked again

@@ -37,7 +37,9 @@ class MssSimulators(QuietSimulators):
         )
         # XOAUTH2 with a PSC access token (SC.MSS/CONF.07): checked against the PSC simulator's realm key.
         holder = bearer_holder(signing_key_path(setup.pki.directory))
-        self.server.accept_bearer(lambda token: (p.mailbox, p.national_id) if (p := holder(token)) else None)
+        self.server.accept_bearer(
+            lambda token: (h[0].mailbox, h[0].national_id, h[1]) if (h := holder(token)) else None
+        )
         self.server.start()
         self.identities = load_identities()
         endpoints = self.server.endpoints

@@ -5,6 +5,7 @@ vendor's hook, API 1.3, or command)."""
 from __future__ import annotations
 
 from bench.actions.registry import ActionContext, NoParams, action
+from simulators.common.journal import Exchange
 
 
 @action(
@@ -30,3 +31,30 @@ def psc_sign_in(context: ActionContext, params: NoParams) -> None:
 )
 def psc_sign_out(context: ActionContext, params: NoParams) -> None:
     context.adapter.psc_sign_out()
+
+
+@action(
+    "psc_end_sessions",
+    domain="psc",
+    description=(
+        "Pro Santé Connect met fin aux sessions ouvertes (fin de vie de la session côté PSC) : les jetons de "
+        "rafraîchissement ne sont plus valides"
+    ),
+    needs_patient=False,
+    by="bench",
+    focus="psc.bench_control",
+)
+def psc_end_sessions(context: ActionContext, params: NoParams) -> Exchange | None:
+    """Through the simulator's own control URL (journaled by the simulator, as any exchange of the channel)."""
+    import httpx
+
+    from bench.domains.psc.simulators import PscSimulators
+
+    psc: PscSimulators = context.simulators.of("psc", PscSimulators)
+    recorded = context.journal.exchanges
+    before = recorded[-1].seq if recorded else 0
+    with httpx.Client(verify=str(context.simulators.pki.ca.cert), timeout=10.0) as http:
+        http.post(f"{psc.server.url}/bench/sessions/end").raise_for_status()
+    return context.journal.wait_for(
+        lambda x: x.transaction == "psc.bench_control" and x.outcome == "sessions_ended", after_seq=before, timeout=5
+    )

@@ -1,7 +1,8 @@
 """Pro Santé Connect checks, from what the PSC simulator recorded (authentication requests, token issuances, session
 ends) and what the other simulators saw of the identity the candidate carried: SEC-002 (SC.PSC.01/04: the
-professional signs in through PSC and signs out), SEC-012 (SC.PSC.08: ``acr_values=eidas1``) and DMP-035
-(SC.DMP/PSC.01: the DMP is called with the PSC identity, in the AIR mode)."""
+professional signs in through PSC and signs out), SEC-012 (SC.PSC.08: ``acr_values=eidas1``), DMP-035
+(SC.DMP/PSC.01: the DMP is called with the PSC identity, in the AIR mode) and MSS-018 (SC.MSS/CONF.10/11: MSSanté
+sessions end with the PSC session and are reopened with a new one)."""
 
 from __future__ import annotations
 
@@ -41,9 +42,10 @@ def sign_ins(evidence: Evidence) -> list[Exchange]:
 
 def sessions(evidence: Evidence) -> list[Session]:
     ends: dict[str, int] = {}
-    for x in evidence.select(channel="psc", transactions=("psc.logout", "psc.revoke")):
-        if x.meta.get("sid"):
-            ends.setdefault(str(x.meta["sid"]), x.seq)
+    for x in evidence.select(channel="psc", transactions=("psc.logout", "psc.revoke", "psc.bench_control")):
+        for sid in [x.meta.get("sid"), *(x.meta.get("sids") or [])]:
+            if sid:
+                ends.setdefault(str(sid), x.seq)
     return [
         Session(str(x.meta["sid"]), str(x.meta.get("national_id", "")), x, ends.get(str(x.meta["sid"])))
         for x in sign_ins(evidence)
@@ -190,3 +192,58 @@ def dmp_identity(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     if not judged:
         return [omitted("aucun appel au DMP pendant une session Pro Santé Connect", None)]
     return [passed(f"{len(judged)} appel(s) au DMP en mode AIR avec l'identité Pro Santé Connect", judged[-1])]
+
+
+def _mss_uses(evidence: Evidence) -> list[tuple[Exchange, str]]:
+    """Every MSSanté exchange made under a PSC token, with the token's session: SMTP sessions authenticated by XOAUTH2
+    and every IMAP command of a connection opened by XOAUTH2 (a connection held open keeps using its session)."""
+    uses = []
+    for x in evidence.select(channel="mss"):
+        sid = (x.meta.get("auth") or {}).get("psc_session") or x.meta.get("psc_session")
+        if sid and x.outcome not in ("refused", "no", "bad"):
+            uses.append((x, str(sid)))
+    return uses
+
+
+@check(
+    "psc.mss_follows_session",
+    requirements=("MSS-018",),
+    title="Sessions MSSanté fermées avec la session PSC, puis rouvertes",
+)
+def mss_follows_session(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """Once PSC has refused to refresh a session (its refresh token is no longer valid), nothing more may reach
+    MSSanté under that session's token (no new SMTP or IMAP session, no command on a connection it opened); MSSanté is
+    then reached again under a new session (reopened automatically)."""
+    refusals = [
+        x
+        for x in evidence.select(channel="psc", transactions=("psc.token",))
+        if x.meta.get("grant_type") == "refresh_token" and x.outcome == "error:invalid_grant" and x.meta.get("sid")
+    ]
+    if not refusals:
+        return [omitted("aucun refus de rafraîchissement Pro Santé Connect à juger", None)]
+    refused_at: dict[str, int] = {}
+    for x in refusals:
+        refused_at.setdefault(str(x.meta["sid"]), x.seq)
+    uses = _mss_uses(evidence)
+    findings = []
+    reported: set[str] = set()  # one finding per SMTP session or IMAP connection
+    for exchange, sid in uses:
+        where = str(exchange.meta.get("connection") or exchange.id)
+        if sid in refused_at and exchange.seq > refused_at[sid] and where not in reported:
+            reported.add(where)
+            said = (
+                f"{exchange.transaction} sous le jeton d'une session Pro Santé Connect dont le rafraîchissement a "
+                "été refusé : fermer les sessions SMTP et IMAP, en rouvrir après une nouvelle connexion PSC "
+                "(SC.MSS/CONF.10)"
+            )
+            findings.append(failed(said, exchange))
+    if findings:
+        return findings
+    last_refusal = max(refused_at.values())
+    reopened = [x for x, sid in uses if x.seq > last_refusal and sid not in refused_at]
+    if not reopened:
+        said = "aucune session MSSanté rouverte sous une nouvelle session Pro Santé Connect après le refus"
+        said += " (SC.MSS/CONF.11)"
+        return [failed(said, refusals[-1])]
+    said = "sessions MSSanté arrêtées au refus du rafraîchissement PSC, puis rouvertes sous une nouvelle session"
+    return [passed(said, reopened[0])]
