@@ -20,6 +20,7 @@ from simulators.common.journal import Journal
 from simulators.common.server import read_bounded
 from simulators.psc.provider import (
     CIBA_GRANT,
+    ID_TOKEN_FLAWS,
     REALM_PATH,
     TOKEN_EXCHANGE_GRANT,
     OAuthError,
@@ -151,7 +152,9 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
         return JSONResponse(answer, headers=headers), "tokens", meta
 
     async def userinfo(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
-        claims = provider.userinfo(_bearer(request, _form(body) if body else {}))
+        token = _bearer(request, _form(body) if body else {})
+        request.state.meta["sid"] = provider.session_of(token)  # whose session asked, even when refused
+        claims = provider.userinfo(token)
         return JSONResponse(claims), "ok", {}
 
     async def introspect(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
@@ -215,6 +218,13 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
         done = provider.decide(request.path_params["auth_req_id"], "approved" if decision == "approve" else "denied")
         return Response(status_code=204 if done else 404), decision if done else "unknown", {}
 
+    async def bench_flaw_id_token(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
+        flaw = request.path_params["flaw"]
+        if flaw not in ID_TOKEN_FLAWS:
+            return JSONResponse({"error": f"{' ou '.join(ID_TOKEN_FLAWS)} attendu"}, 404), "unknown", {}
+        provider.flaw_next_sign_in(flaw)
+        return Response(status_code=204), "id_token_flawed", {"flaw": flaw}
+
     async def bench_end_sessions(request: Request, body: bytes) -> tuple[Response, str, dict[str, Any]]:
         ended = provider.end_open_sessions()
         return JSONResponse({"ended": len(ended)}), "sessions_ended", {"sids": ended}
@@ -271,5 +281,6 @@ def create_psc_app(journal: Journal, provider: Provider) -> Starlette:
         route("/bench/ciba", bench_pending, ["GET"], "psc.bench_control"),
         route("/bench/ciba/{auth_req_id}/{decision}", bench_decide, ["POST"], "psc.bench_control"),
         route("/bench/sessions/end", bench_end_sessions, ["POST"], "psc.bench_control"),
+        route("/bench/id-token/{flaw}", bench_flaw_id_token, ["POST"], "psc.bench_control"),
     ]
     return Starlette(routes=routes)

@@ -79,6 +79,7 @@ class Session:
     auth_mode: str
     auth_time: int
     ended: bool = False
+    flaw: IdTokenFlaw | None = None  # the bench's probe: this session's ID token must be refused by the client
 
 
 @dataclass
@@ -94,6 +95,10 @@ class Code:
 
 
 Decision = Literal["pending", "approved", "denied"]
+# The bench's probes of a client's ID token verification (OIDC Core §3.1.3.7): signed with a key that is not the realm's
+# (the kid still names the realm's key), or issued for another client.
+IdTokenFlaw = Literal["signature", "audience"]
+ID_TOKEN_FLAWS: tuple[IdTokenFlaw, ...] = ("signature", "audience")
 
 
 @dataclass
@@ -125,6 +130,8 @@ class Provider:
     _codes: dict[str, Code] = field(default_factory=dict)
     _ciba: dict[str, CibaRequest] = field(default_factory=dict)
     _revoked: dict[str, float] = field(default_factory=dict)  # jti of refresh tokens no longer valid -> their exp
+    _next_flaw: IdTokenFlaw | None = None
+    _foreign_key: RSAKey | None = None
 
     # keys and tokens -----------------------------------------------------------------------------------------------
     @property
@@ -135,8 +142,26 @@ class Provider:
         public = self.key.as_dict(private=False)
         return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
 
-    def _sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode({"alg": "RS256", "typ": "JWT", "kid": self.kid}, claims, self.key)
+    def _sign(self, claims: dict[str, Any], key: RSAKey | None = None) -> str:
+        return jwt.encode({"alg": "RS256", "typ": "JWT", "kid": self.kid}, claims, key or self.key)
+
+    def flaw_next_sign_in(self, flaw: IdTokenFlaw) -> None:
+        """The next sign-in (CIBA or code) gets an ID token with ``flaw``; its access and refresh tokens stay valid,
+        so a client that does not verify the ID token goes on with the session."""
+        with self._lock:
+            self._next_flaw = flaw
+
+    def _flawed_session(self, session: Session) -> Session:
+        with self._lock:
+            session.flaw, self._next_flaw = self._next_flaw, None
+        return session
+
+    def _id_token_key(self, session: Session) -> RSAKey:
+        if session.flaw != "signature":
+            return self.key
+        if self._foreign_key is None:
+            self._foreign_key = RSAKey.generate_key(2048)
+        return self._foreign_key
 
     def verify(self, token: str, expected_type: str) -> dict[str, Any]:
         """The claims of a token this realm issued, of ``typ`` ``expected_type``, not expired, of a session still open;
@@ -192,9 +217,11 @@ class Provider:
         if "openid" in scope.split():
             identity = {**common, "exp": now + ACCESS_TTL_S, "jti": str(uuid.uuid4()), "typ": "ID", "aud": client_id}
             identity |= {"acr": ACR, "preferred_username": professional.national_id}
+            if session.flaw == "audience":
+                identity["aud"] = "un-autre-client"
             if nonce:
                 identity["nonce"] = nonce
-            answer["id_token"] = self._sign(identity)
+            answer["id_token"] = self._sign(identity, self._id_token_key(session))
         return answer
 
     # clients -------------------------------------------------------------------------------------------------------
@@ -278,7 +305,7 @@ class Provider:
         verifier = form.get("code_verifier", "")
         if not verifier or not hmac.compare_digest(create_s256_code_challenge(verifier), code.challenge):
             raise OAuthError("invalid_grant", "code_verifier ne correspond pas au code_challenge (PKCE)")
-        return self._tokens(code.session, client.client_id, code.scope, code.nonce)
+        return self._tokens(self._flawed_session(code.session), client.client_id, code.scope, code.nonce)
 
     def refresh(self, client: Client, form: dict[str, str]) -> dict[str, Any]:
         claims = self.verify(form.get("refresh_token", ""), "Refresh")
@@ -298,7 +325,7 @@ class Provider:
         if session is None:
             return {}
         facts = {"sid": sid, "national_id": session.professional.national_id, "auth_mode": session.auth_mode}
-        return facts | {"acr": ACR}
+        return facts | {"acr": ACR, "id_token_flaw": session.flaw}
 
     def allows_redirect(self, client_id: str, uri: str) -> bool:
         """Whether ``uri`` is a redirect ``client_id`` may use (after logout as after sign-in: no open redirect)."""
@@ -385,7 +412,7 @@ class Provider:
                     raise OAuthError("slow_down", f"interroger au plus toutes les {CIBA_INTERVAL_S} s")
                 raise OAuthError("authorization_pending", "authentification en attente sur la carte ou le téléphone")
             request.redeemed = True
-        session = self._open_session(request.professional, client.client_id, request.channel)
+        session = self._flawed_session(self._open_session(request.professional, client.client_id, request.channel))
         return self._tokens(session, client.client_id, request.scope, None)
 
     # RFC 8693 token exchange, as ANS's e-Santé proxy uses it -------------------------------------------------------

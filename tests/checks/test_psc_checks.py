@@ -178,3 +178,40 @@ def test_without_a_refused_refresh_mss_018_is_not_judged(tmp_path: Path) -> None
     _ciba_sign_in(journal, "s1")
     _imap(journal, "authenticate", "s1", "c1")
     assert [f.outcome for f in mss_follows_session(_evidence(journal, tmp_path), CheckContext())] == ["omit"]
+
+
+@pytest.mark.parametrize(
+    ("use", "outcome"),
+    [
+        (None, "pass"),
+        ("refresh", "fail"),
+        ("mss", "fail"),
+        ("dmp", "fail"),
+    ],
+)
+def test_a_sign_in_whose_id_token_does_not_verify_must_not_serve(tmp_path: Path, use: str | None, outcome: str) -> None:
+    from bench.domains.psc.checks import id_token_verified
+
+    journal = Journal(tmp_path)
+    issued = {"grant_type": CIBA_GRANT, "client_id": CLIENT, "sid": "s1", "national_id": DOCTOR}
+    _psc(journal, "psc.token", "tokens", **issued, id_token_flaw="signature")
+    if use == "refresh":
+        _psc(journal, "psc.token", "tokens", grant_type="refresh_token", client_id=CLIENT, sid="s1")
+    elif use == "mss":
+        _imap(journal, "authenticate", "s1", "c1")
+    elif use == "dmp":
+        _dmp_call(journal, "INDIRECTE_RENFORCEE")
+    _ciba_sign_in(journal, "s2")  # the next, sound sign-in
+    _imap(journal, "authenticate", "s2", "c2")
+    findings = id_token_verified(_evidence(journal, tmp_path), CheckContext())
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("SEC-002",)
+    if outcome == "fail":
+        assert "clé étrangère" in findings[0].message and "JWKS" in findings[0].message
+
+
+def test_the_id_token_check_is_not_judged_without_a_probe(tmp_path: Path) -> None:
+    from bench.domains.psc.checks import id_token_verified
+
+    journal = Journal(tmp_path)
+    _ciba_sign_in(journal, "s1")
+    assert [f.outcome for f in id_token_verified(_evidence(journal, tmp_path), CheckContext())] == ["omit"]

@@ -443,3 +443,39 @@ def test_sessions_ended_by_psc_refuse_their_refresh_and_the_journal_names_the_se
     assert refusal.meta["grant_type"] == "refresh_token" and refusal.meta["sid"] == sid
     sessions = [x for x in journal if x.channel == "mss" and (x.meta.get("auth") or {}).get("psc_session") == sid]
     assert sessions, "the SMTP session opened with the token names its PSC session"
+
+
+@pytest.mark.parametrize("flaw", ["signature", "audience"])
+def test_a_flawed_id_token_fails_a_standard_client_verification_while_the_access_token_works(
+    psc: tuple[PscSimulators, Path], http: httpx.Client, flaw: str
+) -> None:
+    """The bench's probe: the next sign-in's ID token is signed with a foreign key or issued for another client;
+    joserfc against the published JWKS (or the audience test) refuses it, and its access token still opens UserInfo
+    (a client that does not verify would go on)."""
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
+    simulator, _run = psc
+    meta = _metadata(simulator, http)
+    assert http.post(f"{simulator.server.url}/bench/id-token/{flaw}").status_code == 204
+    assert http.post(f"{simulator.server.url}/bench/id-token/other").status_code == 404
+    auth = (CLIENT_ID, simulator.client_secret)
+    ask = {"scope": "openid", "login_hint": DOCTOR, "binding_message": "11", "channel": "CARD", "acr_values": "eidas1"}
+    started = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
+    tokens = http.post(
+        meta["token_endpoint"], data={"grant_type": CIBA_GRANT, "auth_req_id": started["auth_req_id"]}, auth=auth
+    ).json()
+    keys = KeySet.import_key_set(http.get(meta["jwks_uri"]).json())
+    if flaw == "signature":
+        with pytest.raises(JoseError):
+            jwt.decode(tokens["id_token"], keys, algorithms=["RS256"])
+    else:
+        assert jwt.decode(tokens["id_token"], keys, algorithms=["RS256"]).claims["aud"] != CLIENT_ID
+    userinfo = http.get(meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert userinfo.status_code == 200 and userinfo.json()["SubjectNameID"] == DOCTOR
+    again = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
+    sound = http.post(
+        meta["token_endpoint"], data={"grant_type": CIBA_GRANT, "auth_req_id": again["auth_req_id"]}, auth=auth
+    ).json()
+    assert jwt.decode(sound["id_token"], keys, algorithms=["RS256"]).claims["aud"] == CLIENT_ID  # one probe only

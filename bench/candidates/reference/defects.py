@@ -172,6 +172,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-018"}),
         ),
         Defect(
+            "psc.id_token_unchecked",
+            "Accepte la connexion Pro Santé Connect sans vérifier le jeton d'identité (signature, audience)",
+            frozenset({"SEC-002"}),
+        ),
+        Defect(
             "mss.any_cipher_suite",
             "Offre à l'opérateur MSSanté toutes les suites TLS de sa bibliothèque, pas seulement celles du référentiel",
             frozenset({"MSS-013"}),

@@ -23,6 +23,10 @@ MARGIN_S = 10  # refresh this long before the access token expires
 MAX_WAIT_S = 60  # how long the professional has to confirm on the card or the phone
 
 
+class IdentityRefused(AdapterError):
+    """PSC answered, but its ID token does not verify: the software refuses the sign-in and says why."""
+
+
 @dataclass(frozen=True)
 class PscIdentity:
     """Who is signed in, as PSC's UserInfo says (what an AIR VIHF carries, as ANS's DRIMbox builds it)."""
@@ -34,7 +38,7 @@ class PscIdentity:
 
 class PscSignIn:
     """``defects``: ``psc.no_acr_values`` asks for no level; ``psc.local_sign_out`` forgets the tokens without ending
-    the session at PSC."""
+    the session at PSC; ``psc.id_token_unchecked`` takes the tokens without verifying the ID token."""
 
     def __init__(
         self,
@@ -55,6 +59,7 @@ class PscSignIn:
         self._token: dict[str, Any] | None = None
         self._identity: PscIdentity | None = None
         self._expires = 0.0
+        self.refusals: list[str] = []  # sign-ins refused, as the professional was told
 
     def close(self) -> None:
         self._http.close()
@@ -65,10 +70,14 @@ class PscSignIn:
         return self._meta
 
     def sign_in(self) -> None:
-        """The professional signs in (again): a new CIBA request, whatever the current session."""
+        """The professional signs in (again): a new CIBA request, whatever the current session. An ID token that
+        does not verify is a refusal told to the professional (nobody is signed in), not a failure of the action."""
         with self._lock:
             try:
                 self._keep(self._ciba())
+            except IdentityRefused as refused:
+                self._token, self._identity = None, None
+                self.refusals.append(str(refused))
             except (httpx.HTTPError, ValueError, KeyError) as exc:
                 raise AdapterError(f"connexion Pro Santé Connect impossible : {exc}") from exc
 
@@ -175,12 +184,14 @@ class PscSignIn:
 
     def _check_identity(self, id_token: str) -> None:
         """The ID token is PSC's, for this client, at the level asked for (SC.PSC.08)."""
+        if "psc.id_token_unchecked" in self._defects:
+            return
         keys = KeySet.import_key_set(self._http.get(self._metadata()["jwks_uri"], auth=None).raise_for_status().json())
         try:
             claims = jwt.decode(id_token, keys, algorithms=["RS256"]).claims
         except (JoseError, ValueError) as exc:
-            raise AdapterError(f"jeton d'identité Pro Santé Connect invalide : {exc}") from exc
+            raise IdentityRefused(f"jeton d'identité Pro Santé Connect invalide : {exc}") from exc
         if claims.get("iss") != self._metadata()["issuer"] or claims.get("aud") != self._client_id:
-            raise AdapterError("jeton d'identité Pro Santé Connect d'un autre émetteur ou pour un autre client")
+            raise IdentityRefused("jeton d'identité Pro Santé Connect d'un autre émetteur ou pour un autre client")
         if claims.get("acr") != ACR:
-            raise AdapterError(f"niveau d'authentification {claims.get('acr')!r} : {ACR} attendu")
+            raise IdentityRefused(f"niveau d'authentification {claims.get('acr')!r} : {ACR} attendu")

@@ -41,6 +41,7 @@ _PATHS = (
     ("/protocol/openid-connect/auth", "psc.authorize"),
     ("/bench/ciba", "psc.bench_control"),
     ("/bench/sessions", "psc.bench_control"),
+    ("/bench/id-token", "psc.bench_control"),
 )
 
 
@@ -48,7 +49,7 @@ def _identify_path(path: str) -> str | None:
     """A PSC call by its URL path, for the calls whose body says nothing (discovery, JWKS, UserInfo by GET...)."""
     if path == "/auth":
         return "psc.authorize"
-    if not path.startswith(("/auth/realms/esante-wallet", "/bench/ciba", "/bench/sessions")):
+    if not path.startswith(("/auth/realms/esante-wallet", "/bench/")):
         return None
     return next((transaction for fragment, transaction in _PATHS if fragment in path), None)
 

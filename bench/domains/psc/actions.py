@@ -4,7 +4,11 @@ vendor's hook, API 1.3, or command)."""
 
 from __future__ import annotations
 
-from bench.actions.registry import ActionContext, NoParams, action
+from typing import Literal
+
+from pydantic import Field
+
+from bench.actions.registry import ActionContext, NoParams, Params, action
 from simulators.common.journal import Exchange
 
 
@@ -33,6 +37,12 @@ def psc_sign_out(context: ActionContext, params: NoParams) -> None:
     context.adapter.psc_sign_out()
 
 
+class FlawParams(Params):
+    flaw: Literal["signature", "audience"] = Field(
+        "signature", description="signature : clé étrangère au realm ; audience : émis pour un autre client"
+    )
+
+
 @action(
     "psc_end_sessions",
     domain="psc",
@@ -45,7 +55,27 @@ def psc_sign_out(context: ActionContext, params: NoParams) -> None:
     focus="psc.bench_control",
 )
 def psc_end_sessions(context: ActionContext, params: NoParams) -> Exchange | None:
-    """Through the simulator's own control URL (journaled by the simulator, as any exchange of the channel)."""
+    return _control(context, "/bench/sessions/end", "sessions_ended")
+
+
+@action(
+    "psc_flaw_next_id_token",
+    domain="psc",
+    description=(
+        "Le banc sonde la vérification du jeton d'identité : la prochaine connexion Pro Santé Connect reçoit un jeton "
+        "d'identité invalide (signature étrangère ou autre audience), ses autres jetons restant valides"
+    ),
+    params=FlawParams,
+    needs_patient=False,
+    by="bench",
+    focus="psc.bench_control",
+)
+def psc_flaw_next_id_token(context: ActionContext, params: FlawParams) -> Exchange | None:
+    return _control(context, f"/bench/id-token/{params.flaw}", "id_token_flawed")
+
+
+def _control(context: ActionContext, path: str, outcome: str) -> Exchange | None:
+    """A call to the simulator's own control URL, journaled by the simulator as any exchange of the channel."""
     import httpx
 
     from bench.domains.psc.simulators import PscSimulators
@@ -54,7 +84,7 @@ def psc_end_sessions(context: ActionContext, params: NoParams) -> Exchange | Non
     recorded = context.journal.exchanges
     before = recorded[-1].seq if recorded else 0
     with httpx.Client(verify=str(context.simulators.pki.ca.cert), timeout=10.0) as http:
-        http.post(f"{psc.server.url}/bench/sessions/end").raise_for_status()
+        http.post(psc.server.url + path).raise_for_status()
     return context.journal.wait_for(
-        lambda x: x.transaction == "psc.bench_control" and x.outcome == "sessions_ended", after_seq=before, timeout=5
+        lambda x: x.transaction == "psc.bench_control" and x.outcome == outcome, after_seq=before, timeout=5
     )
