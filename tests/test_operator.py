@@ -35,6 +35,7 @@ class Operator:
         self.pki = pki
         self.insi_url = ""
         self.cwd = cwd
+        self.prompts: list[str] = []
 
     def expect(self, pattern: str) -> str:
         self.child.expect(pattern)
@@ -62,26 +63,37 @@ class Operator:
         )
         client.close()
 
-    def record(self, status: str) -> None:
-        self.answer("Statut de l'identité", status)
-        self.answer("Matricule INS (vide si aucun)", "")
-        for prompt in (
-            "Nom de naissance",
-            "Prénoms de naissance",
-            "Premier prénom de naissance",
-            "Sexe",
-            "Date de naissance",
-            "Lieu de naissance",
+    def record(self, status: str, traits: tuple[str, str, str, str, str]) -> None:
+        """What the screen shows, typed as a person would (nothing is pre-filled; choices in any case and accent):
+        ``traits`` birth name, first name, sex, birth date, birth place."""
+        text = self.expect(r"Statut de l'identité \(([^)]*)\) : ")
+        self.child.sendline(status)
+        name, first, sex, born, place = traits
+        for prompt, value in (
+            ("Matricule INS (vide si aucun)", ""),
+            ("Nom de naissance", name),
+            ("Prénoms de naissance", first),
+            ("Premier prénom de naissance", first),
+            ("Sexe", sex),
+            ("Date de naissance", born),
+            ("Lieu de naissance", place),
         ):
-            self.answer(prompt, "")
-        self.answer("Pièce d'identité contrôlée", "o")
+            self.answer(prompt, value)
+        self.answer("Pièce d'identité contrôlée", "Non")
+        self.prompts.append(text)
+
+    def give_up_waiting(self) -> None:
+        """The software sends nothing: the person says so (Enter), then chooses to go on."""
+        self.expect("Entrée quand c'est fait")
+        self.child.sendline("")
+        self.answer("Attendre encore (r) ou continuer (c)", "C")
 
     def document(self, path: Path) -> None:
         self.answer("Chemin du fichier CDA produit", str(path))
 
     def attest(self) -> None:
         """The INS domain's attestations: INS-008 (two items), INS-009 (one)."""
-        self.answer("Constaté", "o")
+        self.answer("Constaté", "OUI")
         self.answer("Commentaire", "capture d'écran jointe au dossier")
         self.answer("Constaté", "o")
         self.answer("Commentaire", "")
@@ -115,9 +127,12 @@ def _play_sc05(op: Operator, document: Path, *, call_insi: bool) -> None:
     op.enter()  # identity document
     if call_insi:
         op.search("INCONNU-SANS-INS", "PAUL", "M", "2000-01-01")
-    op.record("validee")
+    else:
+        op.give_up_waiting()
+    traits = ("INCONNU-SANS-INS", "PAUL", "m", "2000-01-01", "75056")
+    op.record("Validée", traits)
     op.document(document)
-    op.record("validee")  # the record as it stands after the document
+    op.record("VALIDEE", traits)  # the record as it stands after the document
 
 
 def test_operator_run_with_a_timeout_and_attestations(
@@ -132,8 +147,9 @@ def test_operator_run_with_a_timeout_and_attestations(
     assert status == 1, output
     assert "INS-001" in output and "Non conforme" in output and "Rapport HTML :" in output
     report = next((tmp_path / "runs").glob("*/report.json")).read_text(encoding="utf-8")
-    assert "aucun échange insi.search_traits au simulateur insi reçu dans les 2 s" in report
+    assert "aucun échange insi.search_traits au simulateur insi : l'opérateur a indiqué avoir terminé" in report
     assert "capture d'écran jointe au dossier" in report and '"verdict": "conforme"' in report
+    assert all("provisoire / recuperee / validee / qualifiee" in prompt for prompt in op.prompts)  # choices shown
 
 
 def test_interrupted_operator_run_is_resumed(tmp_path: Path, pki: BenchPki, unknown_patient_document: Path) -> None:
@@ -155,9 +171,10 @@ def test_interrupted_operator_run_is_resumed(tmp_path: Path, pki: BenchPki, unkn
     again.enter()  # register M. Martin
     again.enter()  # identity document
     again.search("MARTIN", "PIERRE", "M", "1980-01-01")  # homonyms: INSi answers 02
-    again.record("validee")
+    traits = ("MARTIN", "PIERRE", "M", "1980-01-01", "")
+    again.record("validee", traits)
     again.document(unknown_patient_document)
-    again.record("validee")
+    again.record("validee", traits)
     again.attest()
     status, output = again.finish()
     assert status == 0, output

@@ -230,10 +230,25 @@ class AttestingAdapter(CandidateAdapter, Protocol):
     def attest(self, requirement_id: str, title: str, checklist: list[str]) -> list[tuple[str, bool, str]]: ...
 
 
-class WaitingAdapter(CandidateAdapter, Protocol):
-    """An adapter with the ``waiting`` capability."""
+class Waiting(Protocol):
+    """A wait a person follows: they can end it (done, or cannot do it) and are told how it ended."""
 
-    def waiting(self, what: str, seconds: float) -> AbstractContextManager[None]: ...
+    def stopped(self) -> bool:
+        """Whether the person has said they are done (Enter): waiting longer would not help."""
+        ...
+
+    def ended(self, received: str | None, waited_s: float, *, must_come: bool) -> bool:
+        """Tell the person what came (``received``: what arrived, or None); when an exchange that must come did not,
+        True if they ask to wait again."""
+        ...
+
+
+class WaitingAdapter(CandidateAdapter, Protocol):
+    """An adapter with the ``waiting`` capability: a person acts, at a person's pace."""
+
+    patience: float  # how long a person is given for an exchange that must come (``operator_timeout``)
+
+    def waiting(self, what: str, seconds: float) -> AbstractContextManager[Waiting]: ...
 
 
 class SettlingAdapter(CandidateAdapter, Protocol):

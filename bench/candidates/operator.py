@@ -8,7 +8,10 @@ saved and ``segur-bench resume RUN`` continues it.
 
 from __future__ import annotations
 
+import select
+import sys
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +19,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
@@ -30,15 +34,62 @@ from bench.candidates.base import (
     ReceivedDocument,
     ReceivedDocumentsView,
     SearchMethod,
+    Waiting,
 )
 from bench.fixtures.kinds import DOCUMENT_KINDS
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
 
+_CHOICE_NAMES = {"o": "oui", "n": "non"}
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents: ``Qualifiée`` and ``qualifiee`` are the same answer."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+
+
+def _choice(answer: str, allowed: tuple[str, ...]) -> str | None:
+    said = _plain(answer)
+    for value in allowed:
+        if said in (_plain(value), _plain(_CHOICE_NAMES.get(value, value))):
+            return value
+    return None
+
+
 def _document_label(kind: str, default: str | None = None) -> str:
     known = DOCUMENT_KINDS.get(kind)
     return known.label if known else (default if default is not None else kind)
+
+
+class _PersonWait:
+    """One wait a person follows: a live countdown, Enter to end it, a line that stays saying how it ended."""
+
+    def __init__(self, adapter: OperatorAdapter, what: str, seconds: float) -> None:
+        self.adapter, self.what = adapter, what
+        self.deadline = time.monotonic() + seconds
+        self._stopped = False
+
+    def __rich__(self) -> Text:
+        left = max(0, int(self.deadline - time.monotonic()))
+        said = f"{self.what} — {left} s restantes"
+        return Text(said, style="yellow")
+
+    def stopped(self) -> bool:
+        if not self._stopped and self.adapter.key_pressed():
+            self._stopped = True
+        return self._stopped
+
+    def ended(self, received: str | None, waited_s: float, *, must_come: bool) -> bool:
+        console = self.adapter.console
+        if received is not None:
+            console.print(f"[green]reçu : {escape(received)}[/green] (après {waited_s:.0f} s)")
+            return False
+        if not must_come:
+            console.print(f"rien reçu en {waited_s:.0f} s, comme attendu : {escape(self.what)}")
+            return False
+        console.print(f"[yellow]rien reçu en {waited_s:.0f} s : {escape(self.what)}[/yellow]")
+        return self.adapter.retry_wanted()
 
 
 class OperatorAdapter:
@@ -52,6 +103,7 @@ class OperatorAdapter:
     ) -> None:
         self.console = console or Console(highlight=False)
         self._ask = ask or (lambda prompt: self.console.input(prompt))
+        self._keyboard = ask is None and sys.stdin is not None and sys.stdin.isatty()
         self.timeout = timeout
         self._patients: dict[str, PatientInput] = {}
 
@@ -62,20 +114,41 @@ class OperatorAdapter:
     def _confirm(self) -> None:
         self._ask("Appuyez sur Entrée quand c'est fait. ")
 
+    def key_pressed(self) -> bool:
+        """Whether the person pressed Enter since the wait began (a terminal only; elsewhere a wait runs its time)."""
+        if not self._keyboard:
+            return False
+        try:
+            ready, _, _ = select.select([sys.stdin], [], [], 0)
+        except (OSError, ValueError):  # no select on this console's input (Windows): the wait runs its time
+            self._keyboard = False
+            return False
+        if ready:
+            sys.stdin.readline()
+        return bool(ready)
+
+    def retry_wanted(self) -> bool:
+        return self._field("Attendre encore (r) ou continuer (c)", allowed=("r", "c")) == "r"
+
     def _who(self, ref: str) -> str:
         patient = self._patients.get(ref)
         if patient is None:
             return f"le patient {ref}"
         return f"{' '.join(patient.first_names)} {patient.birth_name} (né(e) le {patient.birth_date})"
 
-    def _field(self, label: str, *, default: str = "", allowed: tuple[str, ...] = ()) -> str:
-        hint = f" [{'/'.join(allowed)}]" if allowed else ""
-        shown = f" (Entrée : {default})" if default else ""
+    def _field(self, label: str, *, allowed: tuple[str, ...] = ()) -> str:
+        """What the person types, never pre-filled (a read-back must come from the screen, not from Enter). With
+        ``allowed``, the choices are shown and an answer is taken whatever its case and accents (``Qualifiée``,
+        ``OUI``)."""
+        hint = f" ({' / '.join(_CHOICE_NAMES.get(a, a) for a in allowed)})" if allowed else ""
         while True:
-            answer = self._ask(f"{label}{hint}{shown} : ").strip() or default
-            if not allowed or answer in allowed:
+            answer = self._ask(escape(f"{label}{hint} : ")).strip()
+            if not allowed:
                 return answer
-            self.console.print(f"[red]réponse attendue parmi : {', '.join(allowed)}[/red]")
+            chosen = _choice(answer, allowed)
+            if chosen is not None:
+                return chosen
+            self.console.print(f"[red]réponse attendue parmi : {escape(', '.join(allowed))}[/red]")
 
     # lifecycle -------------------------------------------------------------------------------------------
     def start(self, environment: Environment) -> None:
@@ -221,21 +294,19 @@ class OperatorAdapter:
         self._confirm()
 
     def read_patient_record(self, ref: str) -> PatientRecordView:
-        self._say("Identité enregistrée", f"Recopiez ce que votre logiciel affiche pour {self._who(ref)}.")
-        patient = self._patients.get(ref)
+        self._say(
+            "Identité enregistrée",
+            f"Recopiez ce que votre logiciel affiche pour {self._who(ref)}, tel quel (rien n'est prérempli).",
+        )
         status = self._field("Statut de l'identité", allowed=IDENTITY_STATUSES)
         matricule = self._field("Matricule INS (vide si aucun)")
-        oid = self._field("OID de l'INS", default="1.2.250.1.213.1.4.10") if matricule else ""
-        birth_name = self._field("Nom de naissance", default=patient.birth_name if patient else "")
-        first_names = self._field("Prénoms de naissance", default=" ".join(patient.first_names) if patient else "")
-        first_name = self._field(
-            "Premier prénom de naissance", default=first_names.split(" ")[0] if first_names else ""
-        )
-        sex = self._field("Sexe", default=patient.sex if patient else "", allowed=("M", "F"))
-        birth_date = self._field("Date de naissance (AAAA-MM-JJ)", default=patient.birth_date if patient else "")
-        birth_place = self._field(
-            "Lieu de naissance (code INSEE, vide si aucun)", default=patient.birth_place or "" if patient else ""
-        )
+        oid = self._field("OID de l'INS affiché") if matricule else ""
+        birth_name = self._field("Nom de naissance")
+        first_names = self._field("Prénoms de naissance")
+        first_name = self._field("Premier prénom de naissance")
+        sex = self._field("Sexe", allowed=("M", "F"))
+        birth_date = self._field("Date de naissance (AAAA-MM-JJ)")
+        birth_place = self._field("Lieu de naissance (code INSEE, vide si aucun)")
         checked = self._field("Pièce d'identité contrôlée", allowed=("o", "n")) == "o"
         return PatientRecordView(
             ref=ref,
@@ -265,18 +336,20 @@ class OperatorAdapter:
         self._confirm()
         return None
 
+    @property
+    def patience(self) -> float:
+        """How long a person is given to make the software send an exchange (``operator_timeout``)."""
+        return self.timeout
+
     @contextmanager
-    def waiting(self, what: str, seconds: float) -> Iterator[None]:
-        """Show a countdown while the runner waits for ``what`` at a simulator."""
-        deadline = time.monotonic() + seconds
-
-        class Countdown:
-            def __rich__(self) -> Text:
-                left = max(0, int(deadline - time.monotonic()))
-                return Text(f"En attente : {what} — {left} s restantes", style="yellow")
-
-        with Live(Countdown(), console=self.console, refresh_per_second=4, transient=True):
-            yield
+    def waiting(self, what: str, seconds: float) -> Iterator[Waiting]:
+        """A live line while the runner waits for ``what``: time left, and Enter to say "done" (or "cannot")."""
+        wait = _PersonWait(self, what, seconds)
+        self.console.print(
+            f"En attente : {escape(what)} (au plus {seconds:.0f} s) — Entrée quand c'est fait, ou si c'est impossible"
+        )
+        with Live(wait, console=self.console, refresh_per_second=4, transient=True):
+            yield wait
 
     def attest(self, requirement_id: str, title: str, checklist: list[str]) -> list[tuple[str, bool, str]]:
         """Ask the person to attest each checklist item; answers and comments go into the report."""

@@ -46,6 +46,8 @@ __all__ = ["Campaign", "CampaignOptions", "new_run_id"]
 ProgressCallback = Callable[[str, int, int], None]
 PROGRESS_DIR = "progress"
 ATTESTATIONS = "ATTESTATIONS"
+PERSON_POLL_S = 0.25  # how often a person's wait looks at the journal and the keyboard
+PERSON_GRACE_S = 5.0  # once the person says they are done, how long a late exchange may still take
 SETTLE_POLL_S = 0.05  # how often an absence window asks a settling adapter whether the candidate has finished
 
 
@@ -329,11 +331,44 @@ class Campaign:
         if "settles" in self.adapter.capabilities:
             return self._wait_until_settled(cast(SettlingAdapter, self.adapter), test, journal, step_seq, within)
         if "waiting" in self.adapter.capabilities:
-            with cast(WaitingAdapter, self.adapter).waiting(
-                f"{expectation.transaction} au simulateur {expectation.channel}", within
-            ):
-                return journal.wait_for(test, after_seq=step_seq, timeout=within)
+            what = f"{expectation.transaction} au simulateur {expectation.channel}"
+            return self._wait_for_person(cast(WaitingAdapter, self.adapter), what, expectation, test, journal, step_seq)
         return journal.wait_for(test, after_seq=step_seq, timeout=within)
+
+    def _wait_for_person(
+        self,
+        adapter: WaitingAdapter,
+        what: str,
+        expectation: Expectation,
+        test: Callable[[Exchange], bool],
+        journal: Journal,
+        step_seq: int,
+    ) -> Exchange | Settled | None:
+        """A person acts at a person's pace. An exchange that must come is waited for until it arrives, the person
+        says they are done (then a short grace), or their patience runs out; they may ask to wait again. A window in
+        which nothing must come starts only once the person says they have acted (else it would pass before they
+        even start), then runs the scenario's time."""
+        within = expectation.within * self.options.timeout_factor
+        while True:
+            started = time.monotonic()
+            with adapter.waiting(what, max(within, adapter.patience)) as wait:
+                found = None
+                while (
+                    found is None and not wait.stopped() and time.monotonic() - started < max(within, adapter.patience)
+                ):
+                    found = journal.wait_for(test, after_seq=step_seq, timeout=PERSON_POLL_S)
+                by_person = found is None and wait.stopped()
+                if found is None and (by_person or expectation.absent):
+                    grace = within if expectation.absent else min(within, PERSON_GRACE_S)
+                    found = journal.wait_for(test, after_seq=step_seq, timeout=grace)
+            waited = time.monotonic() - started
+            received = found.transaction if found is not None else None
+            retry = wait.ended(received, waited, must_come=not expectation.absent)
+            if found is not None or expectation.absent or not retry:
+                break
+        if found is not None or expectation.absent:
+            return found
+        return Settled(waited, "operator" if by_person else "timeout")
 
     @staticmethod
     def _wait_until_settled(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from bench.catalogue.models import Expectation, Step
 from bench.checks import registry
@@ -16,10 +17,13 @@ from simulators.common.journal import Exchange
 
 @dataclass(frozen=True)
 class Settled:
-    """No exchange arrived, and the window was ended before its time because the candidate said it had finished all
-    it would do (a live run's absence expectation, with an adapter that ``settles``): said in the finding."""
+    """No exchange arrived, and the window did not run its scenario time: ended early because the candidate said it
+    had finished all it would do (``by`` candidate, an adapter that ``settles``) or the person said they had
+    (``by`` operator), or it ran a person's patience rather than the scenario's time (``by`` timeout). Said in the
+    finding, with the time actually waited."""
 
     after_s: float
+    by: Literal["candidate", "operator", "timeout"] = "candidate"
 
 
 # (expectation, patient keys) -> the exchange that arrived, or None (or Settled: none, and the window ended early).
@@ -88,7 +92,7 @@ def _expectation_findings(
     check_id = f"expect:{expectation.transaction}"
     requirements = (expectation.requirement,)
     if expectation.absent:
-        if found is None and settled is not None:
+        if found is None and settled is not None and settled.by == "candidate":
             message = (
                 f"aucun échange {what}, comme attendu : le candidat a signalé avoir tout terminé au bout de "
                 f"{settled.after_s:.2f} s (fenêtre de {within:g} s écourtée sur son signal)"
@@ -100,10 +104,15 @@ def _expectation_findings(
             ]
         return [Finding(check_id, requirements, "fail", f"échange interdit reçu : {what}", found.id)]
     if found is None and settled is not None:
-        message = (
-            f"aucun échange {what} : le candidat a signalé avoir tout terminé au bout de {settled.after_s:.2f} s "
-            f"sans l'émettre (fenêtre de {within:g} s écourtée sur son signal) ; il devait l'émettre"
-        )
+        message = {
+            "candidate": f"aucun échange {what} : le candidat a signalé avoir tout terminé au bout de "
+            f"{settled.after_s:.2f} s sans l'émettre (fenêtre de {within:g} s écourtée sur son signal) ; il devait "
+            "l'émettre",
+            "operator": f"aucun échange {what} : l'opérateur a indiqué avoir terminé au bout de "
+            f"{settled.after_s:.0f} s sans qu'il arrive ; le logiciel devait l'émettre",
+            "timeout": f"aucun échange {what} reçu dans les {settled.after_s:.0f} s laissées à l'opérateur : le "
+            "logiciel devait l'émettre",
+        }[settled.by]
         return [Finding(check_id, requirements, "fail", message)]
     if found is None:
         message = f"aucun échange {what} reçu dans les {within:g} s suivant l'action : le candidat devait l'émettre"
