@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -15,6 +16,7 @@ from reports.i18n import labels
 from simulators.common.journal import journal_head
 
 SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
+_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
 def report_schema() -> dict[str, object]:
@@ -37,19 +39,51 @@ def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
     for entry in result.evidence:
         files_by_exchange.setdefault(entry.exchange_id, []).append(entry.file)
     sections: dict[str, list[object]] = {}
+    outside = [q for q in result.requirements if q.verdict == "non_applicable"]  # not in the candidate's profile
     for requirement in result.requirements:
-        sections.setdefault(requirement.section, []).append(requirement)
+        if requirement.verdict != "non_applicable":
+            sections.setdefault(requirement.section, []).append(requirement)
     path.write_text(
         template.render(
-            r=result, t=labels(lang), lang=lang, findings=findings, files=files_by_exchange, sections=sections
+            r=result,
+            t=labels(lang),
+            lang=lang,
+            findings=findings,
+            files=files_by_exchange,
+            sections=sections,
+            outside=outside,
+            started_local=local_time(result.started, lang),
+            duration=seconds(result.duration_s, lang),
         ),
         encoding="utf-8",
     )
     return path
 
 
+def local_time(iso: str, lang: str) -> str:
+    """An ISO timestamp as a person in France reads it: Europe/Paris time, in the report's language."""
+    from babel.dates import format_datetime, get_timezone
+
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return format_datetime(moment, "long", tzinfo=get_timezone("Europe/Paris"), locale=_LOCALES.get(lang, "fr_FR"))
+
+
+def seconds(value: float, lang: str) -> str:
+    """A duration with the language's decimal separator (``9,11 s`` in French)."""
+    from babel.numbers import format_decimal
+
+    return f"{format_decimal(round(value, 2), locale=_LOCALES.get(lang, 'fr_FR'))} s"
+
+
 def write_junit(result: RunResult, path: Path) -> Path:
-    """One test suite per scenario (a test case per step), plus one suite for the requirement grid."""
+    """One test suite per scenario (a test case per step), plus one suite for the requirement grid (a failing
+    requirement carries its first failing finding as message, every failing finding in its text)."""
+    findings = {f.id: f for s in result.scenarios for step in s.steps for f in step.findings}
     suites = ET.Element("testsuites", name=f"segur-bench {result.profile}", time=f"{result.duration_s:.3f}")
     for scenario in result.scenarios:
         suite = ET.SubElement(
@@ -76,7 +110,11 @@ def write_junit(result: RunResult, path: Path) -> Path:
         name = requirement.id + (f" ({', '.join(requirement.official_ids)})" if requirement.official_ids else "")
         case = ET.SubElement(grid, "testcase", classname="requirements", name=f"{name}: {requirement.title}")
         if requirement.verdict == "non_conforme":
-            ET.SubElement(case, "failure", message=requirement.reason)
+            failing = [findings[i] for i in requirement.finding_ids if i in findings and findings[i].outcome == "fail"]
+            message = requirement.first_failure or requirement.reason
+            ET.SubElement(case, "failure", message=message).text = "\n".join(
+                f"[{f.id}] {f.check_id}: {f.message}" for f in failing
+            )
         elif requirement.verdict == "erreur":
             ET.SubElement(case, "error", message=requirement.reason)
         elif requirement.verdict in ("non_teste", "non_applicable"):

@@ -64,6 +64,14 @@ class RequirementResult(_Model):
     counts: dict[str, int]
     scenarios: list[str]
     finding_ids: list[str]
+    first_failure: str = Field(default="", description="Non conforme: the first failing finding, check and message")
+    title_en: str | None = None
+    proof_reference: str = Field(default="", description="The proof ANS asks for, or the bench's scenario")
+    proof_verification: str = Field(default="", description="What the auditor verifies")
+    source: str = Field(default="", description="The public specification and section the statement comes from")
+    confidence: str | None = Field(default=None, description="How far the public sources can be trusted: high…low")
+    source_note: str | None = None
+    checklist: list[str] = Field(default_factory=list, description="What the operator attests, item by item")
 
 
 class EvidenceEntry(_Model):

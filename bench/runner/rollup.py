@@ -56,6 +56,14 @@ def build_result(
                 counts=counts,
                 scenarios=sorted(scenario_of.get(model.id, set())),
                 finding_ids=[f.id for f in findings],
+                first_failure=next((f"{f.check_id} : {f.message}" for f in findings if f.outcome == "fail"), ""),
+                title_en=model.title_en,
+                proof_reference=model.proof.reference,
+                proof_verification=model.proof.verification,
+                source=", ".join(p for p in (model.source.specification, model.source.section) if p),
+                confidence=model.source.confidence,
+                source_note=model.source.note,
+                checklist=list(model.operator_checklist),
             )
         )
     evidence = [

@@ -41,6 +41,25 @@ def test_html_is_french_self_contained_and_links_evidence(defective_run: tuple[R
     assert failing.id == "INS-005" and "transmet l&#39;INS" in html
 
 
+def test_html_leads_with_the_non_conforming_requirements_and_reads_on_any_screen_and_paper(
+    defective_run: tuple[RunResult, Path],
+) -> None:
+    """One row per non-conforming requirement first (ANS id, criticality, first failing finding, evidence links);
+    every requirement with its statement, source, confidence and what the auditor verifies; phone and A4 layouts."""
+    _result, run_dir = defective_run
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    top = html[html.index('id="nonconforming"') : html.index('id="requirements"')]
+    assert "INS/va1.53" in top and "INS-005" in top and "critique" in top and "ins.shared_only_when_qualified" in top
+    assert re.search(r'href="exchanges/[^"]+"', top), "the non-conforming row links its evidence"
+    assert html.index('id="nonconforming"') < html.index('id="nonconformities"')
+    for needed in ('name="viewport"', "<main", 'class="skip-link"', '<th scope="col">', "@page", "size: A4", "<thead>"):
+        assert needed in html, needed
+    assert "Ce que l&#39;auditeur vérifie" in html and "Source : " in html and "confiance" in html
+    assert "à attester" in html and "preuve documentaire attendue" in html  # Non testé, told apart
+    assert '<details><summary class="small">énoncé' not in html  # statements are printed, not folded
+    assert "heure de Paris" in html and re.search(r"\d+,\d+ s", html)  # local time, French decimals
+
+
 def test_html_in_english(defective_run: tuple[RunResult, Path], tmp_path: Path) -> None:
     result, _run_dir = defective_run
     paths = write_reports(result, tmp_path, lang="en")
@@ -63,6 +82,9 @@ def test_junit_counts_failures(defective_run: tuple[RunResult, Path]) -> None:
     root = ET.parse(run_dir / "junit.xml").getroot()
     grid = next(s for s in root.iter("testsuite") if s.get("name") == "Exigences")
     assert grid.get("failures") == "1"
-    failed = [c.get("name") for c in grid.iter("testcase") if c.find("failure") is not None]
-    assert failed and (failed[0] or "").startswith("INS-005 (INS/va1.53)")
+    failed = [c for c in grid.iter("testcase") if c.find("failure") is not None]
+    assert failed and (failed[0].get("name") or "").startswith("INS-005 (INS/va1.53)")
+    failure = failed[0].find("failure")
+    assert failure is not None and (failure.get("message") or "").startswith("ins.shared_only_when_qualified : ")
+    assert "ins.shared_only_when_qualified" in (failure.text or "")
     assert sum(int(s.get("failures", "0")) for s in root.iter("testsuite") if s is not grid) >= 1
