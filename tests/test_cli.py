@@ -62,6 +62,18 @@ def test_run_exit_codes_and_report_path(tmp_path: Path) -> None:
     assert runner.invoke(app, ["run", "--profile", "nope"]).exit_code == 2
 
 
+def test_terminal_names_each_non_conforming_requirement_and_logs_each_scenario_when_not_a_terminal(
+    tmp_path: Path,
+) -> None:
+    result = runner.invoke(
+        app, ["run", "--out", str(tmp_path), "--scenario", "INS-SC-08", "--defect", "ins.share_unqualified"]
+    )
+    assert result.exit_code == 1, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("✗ INS-005"))
+    assert "(INS/va1.53)" in line and "ins.shared_only_when_qualified" in line and "•" in line  # INS masked
+    assert "[0/1] scénario INS-SC-08" in result.output and "[1/1] campagne terminée" in result.output
+
+
 def test_console_output_carries_no_identity(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "--out", str(tmp_path)])
     for secret in ("CASANOVA", "LEFEVRE", "178037511502783", "1978-03-14"):

@@ -99,6 +99,7 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
     from bench.candidates.base import AdapterError
     from bench.candidates.factory import make_adapter
     from bench.candidates.reference import DEFECTS
+    from bench.privacy import mask_identifiers
     from bench.runner.engine import Campaign, CampaignOptions
     from bench.validation.packs import find_packs
     from reports.render import write_reports
@@ -127,13 +128,20 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
         strict_tls=list(settings.simulators.strict_tls),
     )
     interactive = settings.candidate.kind == "operator"
+    if not packs:
+        console.print(
+            "[yellow]aucun paquet de validation CI-SIS (--pack, $SEGUR_BENCH_PACKS ou segur-bench packs) : le schéma "
+            "CDA et les schématrons des volets ne seront pas appliqués, leurs exigences resteront non testées[/yellow]",
+            soft_wrap=True,
+        )
     campaign: Campaign | None = None
-    from rich.progress import BarColumn, Progress, TextColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
         console=console,
         transient=True,
         disable=interactive,
@@ -142,6 +150,8 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
 
         def report_progress(label: str, done: int, total: int) -> None:
             progress.update(task, description=f"scénario {label}" if label else "fini", completed=done, total=total)
+            if not console.is_terminal and not interactive:  # CI logs: a line per scenario, as it goes
+                console.print(f"[{done}/{total}] {('scénario ' + label) if label else 'campagne terminée'}")
 
         try:
             campaign = Campaign(catalogue, adapter, options, run_dir, bench_pki(), report_progress, completed=completed)
@@ -173,6 +183,11 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
                 f"[{style}]{VERDICT_LABEL[requirement.verdict]}[/{style}]",
             )
     out.print(table)
+    for requirement in result.requirements:
+        if requirement.verdict == "non_conforme":
+            ids = f" ({', '.join(requirement.official_ids)})" if requirement.official_ids else ""
+            said = mask_identifiers(requirement.first_failure or requirement.reason)  # CI logs leave the machine
+            out.print(f"✗ {requirement.id}{ids} : {said}", soft_wrap=True)
     out.print("  ".join(f"{VERDICT_LABEL[k]} : {v}" for k, v in result.summary.items()), soft_wrap=True)
     out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
     out.print(f"JSON : {paths['json']}  JUnit : {paths['junit']}", soft_wrap=True)
