@@ -86,6 +86,10 @@ LABELS: dict[str, dict[str, str]] = {
         "out_of_profile": "Exigences hors du profil",
         "started_local": "Date (heure de Paris)",
         "all_findings": "Constats en échec et erreurs, par étape",
+        "interrupted": "Interruption",
+        "interrupted_on": "interrompue le",
+        "resumed_on": "reprise le",
+        "abandoned": "tentative abandonnée à l'interruption (le scénario a été rejoué à la reprise)",
     },
     "en": {
         "title": "Ségur wave 2 conformance report",
@@ -169,6 +173,10 @@ LABELS: dict[str, dict[str, str]] = {
         "out_of_profile": "Requirements outside the profile",
         "started_local": "Date (Paris time)",
         "all_findings": "Failed findings and errors, by step",
+        "interrupted": "Interruption",
+        "interrupted_on": "interrupted on",
+        "resumed_on": "resumed on",
+        "abandoned": "attempt abandoned at the interruption (the scenario ran again on resume)",
     },
 }
 

@@ -53,6 +53,10 @@ def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
             sections=sections,
             outside=outside,
             started_local=local_time(result.started, lang),
+            interruptions=[
+                {k: local_time(v, lang) if k in ("interrupted", "resumed") else v for k, v in n.items()}
+                for n in result.interruptions
+            ],
             duration=seconds(result.duration_s, lang),
         ),
         encoding="utf-8",

@@ -201,3 +201,24 @@ def test_check_reports_a_defect_on_one_file_and_still_checks_the_others(
     result = CliRunner().invoke(app, ["check", str(good), str(bad)])
     assert result.exit_code == 3, result.output
     assert "a.xml" in result.output and "erreur du banc sur ce fichier" in result.output
+
+
+def test_evidence_of_a_scenario_abandoned_at_an_interruption_is_set_apart() -> None:
+    from bench.cli.campaign import _set_apart_abandoned
+    from bench.runner.results import EvidenceEntry, RunResult, ScenarioResult, StepResult
+
+    def entry(exchange_id: str) -> EvidenceEntry:
+        return EvidenceEntry(
+            exchange_id=exchange_id, channel="insi", transaction="insi.search_traits", time="", outcome=None,
+            file=f"exchanges/{exchange_id}.xml", sha256="0" * 64, size=1,
+        )  # fmt: skip
+
+    step = StepResult.model_construct(exchanges=["000001-insi.search_traits", "000004-insi.search_traits"])
+    result = RunResult.model_construct(
+        scenarios=[ScenarioResult.model_construct(steps=[step])],
+        evidence=[entry("000001-insi.search_traits"), entry("000002-insi.search_traits"),
+                  entry("000004-insi.search_traits")],
+        interruptions=[{"interrupted": "2026-11-29T23:00:00+00:00", "last_seq": "2"}],
+    )  # fmt: skip
+    _set_apart_abandoned(result)
+    assert [e.abandoned for e in result.evidence] == [False, True, False]  # 2: before the cut, used by nobody

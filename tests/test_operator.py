@@ -3,6 +3,7 @@ that calls INSi. Covers a timeout, attestations, an interrupted run and its resu
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -164,9 +165,12 @@ def test_interrupted_operator_run_is_resumed(tmp_path: Path, pki: BenchPki, unkn
     run_dir = re.findall(r"segur-bench resume (\S+)", output)[-1]
     assert (tmp_path / run_dir / "progress" / "INS-SC-05.json").is_file()
 
-    again = Operator(["resume", run_dir], tmp_path, pki)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    again = Operator(["resume", str(tmp_path / run_dir)], elsewhere, pki)  # from another directory
     again.expect("1 scénario\\(s\\) déjà joué\\(s\\)")
     again.configure()
+    assert again.insi_url == op.insi_url, "a resumed campaign listens where the interrupted one did"
     again.enter()  # new scenario
     again.enter()  # register M. Martin
     again.enter()  # identity document
@@ -180,3 +184,7 @@ def test_interrupted_operator_run_is_resumed(tmp_path: Path, pki: BenchPki, unkn
     assert status == 0, output
     report = (tmp_path / run_dir / "report.json").read_text(encoding="utf-8")
     assert '"id": "INS-SC-05"' in report and '"id": "INS-SC-06"' in report and '"id": "ATTESTATIONS"' in report
+    data = json.loads(report)
+    assert data["interruptions"] and {"interrupted", "resumed"} <= set(data["interruptions"][0])
+    html = (tmp_path / run_dir / "report.html").read_text(encoding="utf-8")
+    assert "interrompue le" in html and "reprise le" in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,6 +25,7 @@ from bench.exit_codes import EXIT_BENCH_ERROR
 if TYPE_CHECKING:
     from bench.config import BenchConfig
     from bench.runner.engine import Campaign
+    from bench.runner.results import RunResult
 
 
 @app.command()
@@ -57,7 +59,14 @@ def run(
     settings.profile = profile or settings.profile
     settings.out = out_dir or settings.out
     settings.lang = lang or settings.lang  # type: ignore[assignment]
-    settings.pack = pack or settings.pack
+    chosen_pack = pack or settings.pack
+    settings.pack = chosen_pack.resolve() if chosen_pack else None  # absolute: the run resumes from anywhere
+    if settings.candidate.kind != "reference":
+        # A person or a vendor's machine configures the software once: the same ports for the whole campaign,
+        # resume included (the reference candidate is told its endpoints at every start).
+        from bench.runner.ports import fixed_ports
+
+        settings.simulators.ports = fixed_ports(settings.simulators.host, dict(settings.simulators.ports))
     try:
         settings = BenchConfig.model_validate(settings.model_dump())
     except ValidationError as exc:
@@ -92,6 +101,8 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne 
         result = ScenarioResult.model_validate_json(path.read_text(encoding="utf-8"))
         completed[result.id] = result
     console.print(f"reprise de {run_dir} : {len(completed)} scénario(s) déjà joué(s)")
+    saved.setdefault("interruptions", [{}])[-1]["resumed"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    (run_dir / RUN_FILE).write_text(json.dumps(saved, indent=2), encoding="utf-8")
     _run_campaign(settings, list(saved.get("scenarios", [])), run_dir, completed)
 
 
@@ -162,12 +173,16 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
         except KeyboardInterrupt:
             # The simulators are stopped and the journal closed by then: every exchange seen is on disk.
             done = len(campaign.completed) if campaign else 0
+            _note_interruption(run_dir)
             console.print(
                 f"[yellow]campagne interrompue ({done} scénario(s) terminés) ; preuves conservées dans "
                 f"{run_dir}. Reprendre avec : segur-bench resume {run_dir}[/yellow]",
                 soft_wrap=True,
             )
             raise typer.Exit(130) from None
+    result.interruptions = _interruptions(run_dir)
+    if result.interruptions:
+        _set_apart_abandoned(result)
     paths = write_reports(result, run_dir, settings.lang)
     from rich.table import Table
 
@@ -192,3 +207,42 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
     out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
     out.print(f"JSON : {paths['json']}  JUnit : {paths['junit']}", soft_wrap=True)
     raise typer.Exit(result.exit_code)
+
+
+def _note_interruption(run_dir: Path) -> None:
+    """Say in run.json when the campaign stopped and how far its journal went: the resumed report tells it, and sets
+    apart the evidence of the scenario that was abandoned."""
+    from simulators.common.journal import read_journal
+
+    try:
+        saved = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+        recorded = read_journal(run_dir) if (run_dir / "journal.jsonl").exists() else []
+        note = {"interrupted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        note["last_seq"] = str(recorded[-1].seq if recorded else 0)
+        saved.setdefault("interruptions", []).append(note)
+        (run_dir / RUN_FILE).write_text(json.dumps(saved, indent=2), encoding="utf-8")
+    except (OSError, ValueError, AttributeError):
+        return  # the run stays resumable; only the report's account of the interruption is lost
+
+
+def _interruptions(run_dir: Path) -> list[dict[str, str]]:
+    try:
+        saved = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    notes = saved.get("interruptions") if isinstance(saved, dict) else None
+    return (
+        [{str(k): str(v) for k, v in n.items()} for n in notes if isinstance(n, dict)]
+        if isinstance(notes, list)
+        else []
+    )
+
+
+def _set_apart_abandoned(result: RunResult) -> None:
+    """Exchanges recorded before an interruption by no scenario that completed: the abandoned attempt's."""
+    used = {x for scenario in result.scenarios for step in scenario.steps for x in step.exchanges}
+    cut = max((int(n.get("last_seq", "0")) for n in result.interruptions), default=0)
+    for entry in result.evidence:
+        seq = int(entry.exchange_id.split("-", 1)[0]) if entry.exchange_id[:1].isdigit() else 0
+        if seq <= cut and entry.exchange_id not in used:
+            entry.abandoned = True

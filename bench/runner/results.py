@@ -83,6 +83,9 @@ class EvidenceEntry(_Model):
     file: str
     sha256: str
     size: int
+    abandoned: bool = Field(
+        default=False, description="Recorded by a scenario abandoned at an interruption (it ran again on resume)"
+    )
 
 
 class RunResult(_Model):
@@ -116,6 +119,9 @@ class RunResult(_Model):
     )
     summary: dict[str, int]
     exit_code: int
+    interruptions: list[dict[str, str]] = Field(
+        default_factory=list, description="Each interruption: 'interrupted' and 'resumed' (UTC ISO), 'last_seq'"
+    )
     identities: Literal["clair", "pseudonymisees"] = Field(
         default="clair", description="Whether identities in this report are pseudonymised (replays, by default)"
     )
