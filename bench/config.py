@@ -38,6 +38,8 @@ class CandidateConfig(_Strict):
     commands: dict[str, str] = Field(default_factory=dict, description="command: one shell template per action")
     command_timeout: float = 120.0
     operator_timeout: float = Field(default=300.0, description="operator: seconds to wait for each exchange")
+    software: str | None = Field(default=None, description="The tested software's name and version, for the report")
+    operator_name: str | None = Field(default=None, description="Who ran the campaign, for the report")
 
 
 Port = Annotated[int, Field(ge=0, le=65535)]
@@ -145,8 +147,11 @@ candidate:
   #   produce_document: mysoft-cli documents produce {ref} --kind {kind} --json
   #   read_patient_record: mysoft-cli patients show {ref} --json
   # command_timeout: 120
-  # operator: how long to wait for each exchange, in seconds
+  # operator: how long a person is given for each exchange (Enter ends a wait earlier), in seconds
   # operator_timeout: 300
+  # For the report: the tested software (name and version) and who ran the campaign
+  # software: MonLogiciel 4.2.1
+  # operator_name: Jeanne Dupont (QA)
 
 # Referencing profile: medecin-ville | officine
 profile: medecin-ville

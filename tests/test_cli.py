@@ -72,6 +72,8 @@ def test_terminal_names_each_non_conforming_requirement_and_logs_each_scenario_w
     line = next(x for x in result.output.splitlines() if x.startswith("✗ INS-005"))
     assert "(INS/va1.53)" in line and "ins.shared_only_when_qualified" in line and "•" in line  # INS masked
     assert "[0/1] scénario INS-SC-08" in result.output and "[1/1] campagne terminée" in result.output
+    report = json.loads(next(tmp_path.glob("*/report.json")).read_text(encoding="utf-8"))
+    assert report["software"].startswith("segur-bench-reference") and "pack" in report and "bench_commit" in report
 
 
 def test_console_output_carries_no_identity(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bench.config import BenchConfig
     from bench.runner.engine import Campaign
     from bench.runner.results import RunResult
+    from bench.validation.packs import ValidationPack
 
 
 @app.command()
@@ -180,6 +181,7 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
                 soft_wrap=True,
             )
             raise typer.Exit(130) from None
+    _traceability(result, settings, options.pack)
     result.interruptions = _interruptions(run_dir)
     if result.interruptions:
         _set_apart_abandoned(result)
@@ -246,3 +248,30 @@ def _set_apart_abandoned(result: RunResult) -> None:
         seq = int(entry.exchange_id.split("-", 1)[0]) if entry.exchange_id[:1].isdigit() else 0
         if seq <= cut and entry.exchange_id not in used:
             entry.abandoned = True
+
+
+def _traceability(result: RunResult, settings: BenchConfig, pack: ValidationPack | None) -> None:
+    """What an auditor needs to know the run by: the software tested, who ran it, the pack, the bench's commit."""
+    reference = settings.candidate.kind == "reference"
+    result.software = settings.candidate.software or (
+        "segur-bench-reference (candidat de référence)" if reference else ""
+    )
+    result.operator_name = settings.candidate.operator_name or ""
+    result.pack = f"{pack.name} · SHA-256 {pack.digest()}" if pack else ""
+    result.bench_commit = _bench_commit()
+
+
+def _bench_commit() -> str:
+    """The commit of the bench's source checkout, or "" when installed from a package."""
+    import subprocess
+
+    source = Path(__file__).resolve().parents[2]
+    if not (source / ".git").exists():
+        return ""
+    try:
+        said = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return said.stdout.strip() if said.returncode == 0 else ""

@@ -119,6 +119,10 @@ class RunResult(_Model):
     )
     summary: dict[str, int]
     exit_code: int
+    software: str = Field(default="", description="The tested software's name and version, as configured")
+    operator_name: str = Field(default="", description="Who ran the campaign, as configured")
+    pack: str = Field(default="", description="The CI-SIS validation pack: folder name and SHA-256 of its files")
+    bench_commit: str = Field(default="", description="The bench's git commit, when it runs from a checkout")
     interruptions: list[dict[str, str]] = Field(
         default_factory=list, description="Each interruption: 'interrupted' and 'resumed' (UTC ISO), 'last_seq'"
     )

@@ -9,6 +9,7 @@ process.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,11 @@ class ValidationPack:
     def name(self) -> str:
         return self.root.name
 
+    def digest(self) -> str:
+        """SHA-256 over every file of the pack (relative path and content digest, in path order): the report names
+        exactly which pack judged the documents."""
+        return _pack_digest(str(self.root))
+
     def has_cda_schema(self) -> bool:
         return (self.root / CDA_SCHEMA).is_file()
 
@@ -67,6 +73,16 @@ class ValidationPack:
         if not path.is_file():
             return None
         return _value_set(str(path.resolve()))
+
+
+@functools.lru_cache(maxsize=8)
+def _pack_digest(root: str) -> str:
+    total = hashlib.sha256()
+    base = Path(root)
+    for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        total.update(path.relative_to(base).as_posix().encode() + b"\0")
+        total.update(hashlib.sha256(path.read_bytes()).digest())
+    return total.hexdigest()
 
 
 def is_pack(path: Path) -> bool:
