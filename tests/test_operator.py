@@ -124,6 +124,7 @@ def _config(tmp_path: Path) -> Path:
 
 def _play_sc05(op: Operator, document: Path, *, call_insi: bool) -> None:
     op.enter()  # new scenario
+    op.expect(r"INS-SC-05 \(1/\d\) · étape 1/\d+ : ")  # every panel says where the person is
     op.enter()  # register the patient
     op.enter()  # identity document
     if call_insi:

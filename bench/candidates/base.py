@@ -248,6 +248,10 @@ class WaitingAdapter(CandidateAdapter, Protocol):
 
     patience: float  # how long a person is given for an exchange that must come (``operator_timeout``)
 
+    def at_step(self, where: str) -> None:
+        """Where the campaign is (``INS-SC-01 (1/8) · étape 3/10 : …``), for the person to see in every panel."""
+        ...
+
     def waiting(self, what: str, seconds: float) -> AbstractContextManager[Waiting]: ...
 
 

@@ -105,11 +105,18 @@ class OperatorAdapter:
         self._ask = ask or (lambda prompt: self.console.input(prompt))
         self._keyboard = ask is None and sys.stdin is not None and sys.stdin.isatty()
         self.timeout = timeout
+        self._where = ""  # the scenario and step being run, shown under every panel
         self._patients: dict[str, PatientInput] = {}
 
     # helpers ---------------------------------------------------------------------------------------------
     def _say(self, title: str, body: str) -> None:
-        self.console.print(Panel(body, title=title, title_align="left", border_style="cyan"))
+        where = escape(self._where) if self._where else None
+        self.console.print(
+            Panel(body, title=title, title_align="left", subtitle=where, subtitle_align="left", border_style="cyan")
+        )
+
+    def at_step(self, where: str) -> None:
+        self._where = where
 
     def _confirm(self) -> None:
         self._ask("Appuyez sur Entrée quand c'est fait. ")

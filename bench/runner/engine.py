@@ -87,6 +87,7 @@ class Campaign:
         self._hub: SimulatorHub | None = None
         self._run_state: dict[str, object] = {}  # what actions keep for the whole run (redirections...)
         self._scenario_state: dict[str, object] = {}  # what actions keep for one scenario (deliveries...)
+        self._position = (1, 1)  # the scenario being run, among those of the campaign (a person is told)
         self._exchanges: list[Exchange] | None = None
         self._started = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
@@ -110,6 +111,7 @@ class Campaign:
             total = done + len(pending)
             for index, scenario in enumerate(pending):
                 self.progress(scenario.id, done + index, total)
+                self._position = (done + index + 1, total)
                 self.run_scenario(scenario)
             if ATTESTATIONS not in self.completed and "attest" in self.adapter.capabilities:
                 self._record(self._attestations())
@@ -232,7 +234,11 @@ class Campaign:
                 hook(self._context(journal=hub.journal))
         except AdapterError as exc:
             blocked = f"remise à zéro du candidat impossible : {exc}"
-        for step in scenario.steps:
+        for number, step in enumerate(scenario.steps, start=1):
+            if "waiting" in self.adapter.capabilities:  # a person is told where they are, in every panel
+                at, of = self._position
+                where = f"{scenario.id} ({at}/{of}) · étape {number}/{len(scenario.steps)} : {step.title}"
+                cast(WaitingAdapter, self.adapter).at_step(where)
             if blocked:
                 steps.append(
                     StepResult(
