@@ -33,6 +33,11 @@ _EXTENSIONS = {
     "application/json": "json",
     "message/rfc822": "eml",
     "text/plain": "txt",
+    "application/pdf": "pdf",
+    # Opened by a browser as text rather than downloaded: forms (PSC) and raw MTOM bodies (their parts are also
+    # split out by the DMP simulator).
+    "application/x-www-form-urlencoded": "txt",
+    "multipart/related": "txt",
 }
 
 

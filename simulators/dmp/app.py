@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -86,7 +87,8 @@ def create_dmp_app(journal: Journal, state: DmpState, *, channel: str = "dmp") -
         peer = {"address": request.client.host if request.client else None, **request.state.tls}
         body, truncated = await read_bounded(request, MAX_BODY_BYTES)
         content_type = request.headers.get("content-type", "")
-        answer = _answer(state, body, truncated, content_type)
+        viewable: dict[str, tuple[bytes, str]] = {}  # MTOM split into parts a browser opens (the auditor's view)
+        answer = _answer(state, body, truncated, content_type, viewable)
         meta = {**answer.meta, "http_status": answer.status, "content_type": content_type, "path": request.url.path}
         if truncated:
             meta["truncated_at"] = MAX_BODY_BYTES
@@ -97,6 +99,7 @@ def create_dmp_app(journal: Journal, state: DmpState, *, channel: str = "dmp") -
             {
                 "request": (body, content_type or "application/octet-stream"),
                 "response": (answer.body, answer.content_type),
+                **viewable,
             },
             subjects=answer.subjects,
             outcome=answer.outcome,
@@ -147,7 +150,19 @@ def _security_subcode(problems: list[Any]) -> str:
     return "wsse:InvalidSecurityToken"
 
 
-def _answer(state: DmpState, body: bytes, truncated: bool, content_type: str) -> _Answer:
+def _split(prefix: str, envelope_xml: bytes, attachments: dict[str, bytes]) -> dict[str, tuple[bytes, str]]:
+    """An MTOM message's SOAP envelope and each attachment as parts of their own, typed by what they are, so that a
+    browser shows them (the raw multipart body stays the evidence the checks read)."""
+    parts = {f"{prefix}-envelope": (envelope_xml, "application/soap+xml")}
+    for index, data in enumerate(attachments.values(), start=1):
+        kind = "application/pdf" if data.startswith(b"%PDF") else "text/xml" if data.lstrip()[:1] == b"<" else ""
+        parts[f"{prefix}-part{index}"] = (data, kind or "application/octet-stream")
+    return parts
+
+
+def _answer(
+    state: DmpState, body: bytes, truncated: bool, content_type: str, viewable: dict[str, tuple[bytes, str]]
+) -> _Answer:
     if state.unavailable():
         reason = "service DMP momentanément indisponible : renouveler l'envoi plus tard"
         return _refused(503, reason, "Receiver", "dmp:ServiceIndisponible")
@@ -163,6 +178,8 @@ def _answer(state: DmpState, body: bytes, truncated: bool, content_type: str) ->
         return _refused(400, f"message illisible : {exc}")
     except SoapError as exc:
         return _refused(400 if exc.code in ("Sender", "VersionMismatch") else 500, str(exc), exc.code, exc.subcode)
+    if message.attachments:
+        viewable |= _split("request", etree.tostring(message.envelope), message.attachments)
     transaction = ACTIONS.get(parsed.action or "")
     if transaction is None:
         reason = f"WS-Addressing Action {parsed.action!r} absente ou non prise en charge par le DMP"
@@ -194,5 +211,6 @@ def _answer(state: DmpState, body: bytes, truncated: bool, content_type: str) ->
     reply = envelope(outcome.body, action=RESPONSE_ACTIONS[transaction], relates_to=parsed.message_id)
     if outcome.attachments:
         data, reply_type = build_mtom(reply, outcome.attachments)
+        viewable |= _split("response", reply, {cid: data for cid, (data, _type) in outcome.attachments.items()})
         return _Answer(200, data, reply_type, transaction, outcome.outcome, subjects, meta)
     return _Answer(200, reply, SOAP12_CONTENT_TYPE, transaction, outcome.outcome, subjects, meta)
