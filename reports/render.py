@@ -58,10 +58,28 @@ def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
                 for n in result.interruptions
             ],
             duration=seconds(result.duration_s, lang),
+            legend=outcome_legend(result),
         ),
         encoding="utf-8",
     )
     return path
+
+
+def outcome_legend(result: RunResult) -> list[tuple[str, str, str]]:
+    """(code, channel, meaning) for every outcome code the evidence shows, as its channel's domain explains it (an
+    unexplained code is listed too, with no meaning: the legend never hides a code)."""
+    from bench.candidates.base import IDENTITY_STATUSES
+    from bench.domains import registry
+
+    seen = sorted({(e.outcome, e.channel) for e in result.evidence if e.outcome})
+    legend = []
+    for code, channel in seen:
+        domain = registry.domain_of_channel(channel)
+        meaning = domain.outcome_meaning(code) if domain else None
+        if meaning is None and code in IDENTITY_STATUSES:
+            meaning = "statut de l'identité dans le dossier du logiciel au moment de l'échange (RNIV)"
+        legend.append((code, channel, meaning or ""))
+    return legend
 
 
 def local_time(iso: str, lang: str) -> str:

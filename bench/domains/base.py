@@ -160,6 +160,9 @@ class Domain:
     # Its simulators: started by the hub for a campaign or ``serve``, given the setup; None for a domain without.
     start_simulators: Callable[[SimulatorSetup], RunningSimulators] | None = None
     ports: tuple[Port, ...] = ()
+    # What its exchanges' outcome codes mean, for the report's legend: (code, meaning in French); a code ending with
+    # "*" covers every code that starts with what precedes it (``fault:*``).
+    outcomes: tuple[tuple[str, str], ...] = ()
     # The simulators can keep to the real service's published TLS profile (``simulators.strict_tls``).
     published_tls: bool = False
     # A folder with ``requirements/*.yaml`` and ``scenarios/**/*.yaml`` the catalogue adds (a domain shipped apart
@@ -170,6 +173,12 @@ class Domain:
     patient_fixture: type[FixtureFields] | None = None
     scenario_fixture: type[FixtureFields] | None = None
     validate_scenario: Callable[[Scenario], list[str]] | None = None
+
+    def outcome_meaning(self, code: str) -> str | None:
+        for pattern, meaning in self.outcomes:
+            if code == pattern or (pattern.endswith("*") and code.startswith(pattern[:-1])):
+                return meaning
+        return None
 
     def owns_transaction(self, transaction: str) -> bool:
         return transaction.startswith(self.transaction_prefixes) if self.transaction_prefixes else False

@@ -168,7 +168,11 @@ def pseudonymise_result(result: RunResult, hide: Callable[[str], str]) -> RunRes
     scenarios = [
         s.model_copy(update={"title": hide(s.title), "steps": [step(x) for x in s.steps]}) for s in result.scenarios
     ]
-    requirements = [r.model_copy(update={"reason": hide(r.reason)}) for r in result.requirements]
+    # The catalogue's own texts (statement, source, verification, checklist) quote no patient: left as they are.
+    requirements = [
+        r.model_copy(update={"reason": hide(r.reason), "first_failure": hide(r.first_failure)})
+        for r in result.requirements
+    ]
     evidence = [
         e.model_copy(update={"exchange_id": hide(e.exchange_id), "file": hide(e.file)}) for e in result.evidence
     ]

@@ -37,6 +37,8 @@ def test_html_is_french_self_contained_and_links_evidence(defective_run: tuple[R
     assert not re.search(r'(src|href)="(https?:)?//', html), "the report must not load anything from the network"
     for href in re.findall(r'href="(exchanges/[^"]+)"', html):
         assert (run_dir / href).is_file()
+    assert not re.search(r'href="exchanges/[^"]+\.bin"', html), "every evidence file opens in a browser"
+    assert re.search(r'href="exchanges/[^"]+-dmp\.iti41\.request-part1\.xml"', html), "the fed CDA, split out"
     failing = next(r for r in result.requirements if r.verdict == "non_conforme")
     assert failing.id == "INS-005" and "transmet l&#39;INS" in html
 
@@ -57,6 +59,8 @@ def test_html_leads_with_the_non_conforming_requirements_and_reads_on_any_screen
     assert "Ce que l&#39;auditeur vérifie" in html and "Source : " in html and "confiance" in html
     assert "à attester" in html and "preuve documentaire attendue" in html  # Non testé, told apart
     assert '<details><summary class="small">énoncé' not in html  # statements are printed, not folded
+    legend = html[html.index("Codes de résultat des échanges") :]
+    assert "<code>CR00</code>" in legend and "une identité trouvée" in legend  # raw outcome codes explained
     assert "heure de Paris" in html and re.search(r"\d+,\d+ s", html)  # local time, French decimals
 
 

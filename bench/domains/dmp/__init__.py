@@ -32,6 +32,16 @@ def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
 
 DOMAIN = Domain(
     name="dmp",
+    outcomes=(
+        ("ACTIF:*", "test d'existence (TD0.2) : DMP actif ; après « : », l'autorisation d'accès du professionnel"),
+        ("FERME:*", "test d'existence (TD0.2) : DMP fermé ; après « : », l'autorisation d'accès"),
+        ("NF*", "test d'existence (TD0.2) : pas de DMP pour cette INS"),
+        ("DMPOk:*", "autorisation d'accès enregistrée (TD0.3)"),
+        ("success:*", "recherche réussie ; après « : », le nombre de documents trouvés"),
+        ("success", "transaction acceptée par le DMP"),
+        ("fault:*", "refus SOAP du DMP, code après « fault: »"),
+        ("refused", "connexion TLS refusée à la négociation"),
+    ),
     label="Dossier médical partagé (DMP)",
     label_en="Shared medical record (DMP)",
     requirement_prefixes=("DMP",),

@@ -69,6 +69,13 @@ def _identity_traits(run_dir: Path, exchange: Exchange) -> list[dict[str, str | 
 
 DOMAIN = Domain(
     name="ins",
+    outcomes=(
+        ("CR00", "INSi : une identité trouvée, INS et traits renvoyés"),
+        ("CR01", "INSi : aucune identité trouvée"),
+        ("CR02", "INSi : plusieurs identités trouvées, aucune renvoyée"),
+        ("fault:*", "INSi : refus SOAP, code SIRAM après « fault: »"),
+        ("refused", "connexion TLS refusée à la négociation"),
+    ),
     label="Identité nationale de santé (INSi)",
     label_en="National health identity (INSi)",
     requirement_prefixes=("INS",),

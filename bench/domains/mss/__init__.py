@@ -54,6 +54,16 @@ RECEIVED_VIEW = CandidateView("candidate.received_documents", "received", "appli
 
 DOMAIN = Domain(
     name="mss",
+    outcomes=(
+        ("ok", "commande acceptée par le serveur"),
+        ("no", "commande refusée par le serveur (NO)"),
+        ("bad", "commande mal formée (BAD)"),
+        ("accepted", "message accepté par le serveur SMTP"),
+        ("message", "message soumis, journalisé"),
+        ("delivered", "message remis dans la boîte par le banc (correspondant simulé)"),
+        ("no_message", "session terminée sans message"),
+        ("refused", "connexion ou authentification refusée"),
+    ),
     label="Messagerie sécurisée de santé (MSSanté)",
     label_en="Secure health messaging (MSSanté)",
     requirement_prefixes=("MSS",),

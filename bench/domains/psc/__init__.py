@@ -62,6 +62,15 @@ def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
 
 DOMAIN = Domain(
     name="psc",
+    outcomes=(
+        ("tokens", "jetons émis (accès, rafraîchissement, identité)"),
+        ("pending", "demande CIBA enregistrée, en attente de validation sur la carte ou le téléphone"),
+        ("ok", "réponse donnée"),
+        ("session_ended", "session Pro Santé Connect terminée (déconnexion)"),
+        ("sessions_ended", "sessions terminées côté Pro Santé Connect (contrôle du banc)"),
+        ("id_token_flawed", "le prochain jeton d'identité sera invalide (sonde du banc)"),
+        ("error:*", "erreur OAuth renvoyée, code après « error: »"),
+    ),
     label="Pro Santé Connect (PSC)",
     label_en="Pro Santé Connect (PSC)",
     requirement_prefixes=("PSC",),
