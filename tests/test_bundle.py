@@ -176,3 +176,28 @@ def test_an_unreadable_progress_file_is_said_and_its_scenario_left_out(run_dir: 
     result = runner.invoke(app, ["replay", str(bundle), "--out", str(tmp_path / "replays")])
     assert result.exit_code in (0, 1), result.output
     assert f"run/progress/{progress[0].name} illisible, scénario non rejoué" in result.output
+
+
+def test_report_zip_keeps_the_links_and_verifies_once_unzipped(run_dir: Path, tmp_path: Path) -> None:
+    """``export --report-zip``: the report and every file its seal lists under one folder; unzipped, its evidence
+    links resolve and ``verify`` finds it intact. An altered run is refused (it must not be sent as is)."""
+    import re
+    import shutil
+
+    target = tmp_path / "to-send.zip"
+    said = runner.invoke(app, ["export", str(run_dir), "--report-zip", str(target)])
+    assert said.exit_code == 0, said.output
+    with zipfile.ZipFile(target) as archive:
+        archive.extractall(tmp_path / "unzipped")
+    sent = tmp_path / "unzipped" / run_dir.name
+    html = (sent / "report.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="(exchanges/[^"]+)"', html)
+    assert links and all((sent / link).is_file() for link in links)
+    assert runner.invoke(app, ["verify", str(sent)]).exit_code == 0
+    assert runner.invoke(app, ["export", str(run_dir)]).exit_code == 2  # nothing asked
+    altered = tmp_path / "altered-run"
+    shutil.copytree(run_dir, altered)  # the module's run stays intact for the other tests
+    evidence = next((altered / "exchanges").iterdir())
+    evidence.write_bytes(evidence.read_bytes() + b" ")
+    refused = runner.invoke(app, ["export", str(altered), "--report-zip", str(tmp_path / "altered.zip")])
+    assert refused.exit_code == 3 and not (tmp_path / "altered.zip").exists()

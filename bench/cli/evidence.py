@@ -27,7 +27,11 @@ from bench.runner.ids import new_run_id
 @app.command()
 def export(
     run_dir: Annotated[Path, typer.Argument(help="Dossier de la campagne")],
-    bundle: Annotated[Path, typer.Option(help="Dossier ou fichier .zip du lot de captures à écrire")],
+    bundle: Annotated[Path | None, typer.Option(help="Dossier ou fichier .zip du lot de captures à écrire")] = None,
+    report_zip: Annotated[
+        Path | None,
+        typer.Option("--report-zip", help="Archive .zip du rapport et de ses preuves, liens conservés, à envoyer"),
+    ] = None,
     no_pseudonymise: Annotated[
         bool,
         typer.Option("--no-pseudonymise", help="Export d'un rejeu : identités en clair (pseudonymisées par défaut)"),
@@ -36,8 +40,9 @@ def export(
         Path | None, typer.Option(help="Clé de pseudonymisation (défaut : clé de l'utilisateur)")
     ] = None,
 ) -> None:
-    """Export a run's exchanges as a capture bundle in standard formats (HAR 1.2, CDA .xml, .eml, manifest).
-    The export of a replay (field data) is pseudonymised unless --no-pseudonymise."""
+    """Export a run's exchanges as a capture bundle in standard formats (HAR 1.2, CDA .xml, .eml, manifest), and/or
+    its report with every piece of evidence as one .zip an auditor can open and verify (--report-zip). The capture
+    bundle of a replay (field data) is pseudonymised unless --no-pseudonymise."""
     from bench.replay.bundle import export_run
     from bench.replay.identities import bench_vocabulary, collect, text_hider
     from bench.replay.pseudonymise import Pseudonymiser
@@ -46,6 +51,19 @@ def export(
     if not (run_dir / "journal.jsonl").is_file():
         console.print(f"[red]{run_dir} n'a pas de journal de preuves[/red]")
         raise typer.Exit(2)
+    if bundle is None and report_zip is None:
+        console.print("[red]rien à écrire : --bundle (lot de captures) ou --report-zip (rapport et preuves)[/red]")
+        raise typer.Exit(2)
+    if report_zip is not None:
+        from bench.report_zip import ReportZipError, write_report_zip
+
+        try:
+            out.print(f"rapport et preuves : {write_report_zip(run_dir, report_zip)}", soft_wrap=True)
+        except ReportZipError as exc:
+            console.print(f"[red]{mask_identifiers(str(exc))}[/red]", soft_wrap=True)
+            raise typer.Exit(EXIT_BENCH_ERROR) from exc
+    if bundle is None:
+        return
     settings = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8")) if (run_dir / RUN_FILE).is_file() else {}
     config = settings.get("config", {})
     exchanges = read_journal(run_dir)
