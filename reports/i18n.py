@@ -86,6 +86,12 @@ LABELS: dict[str, dict[str, str]] = {
         "out_of_profile": "Exigences hors du profil",
         "started_local": "Date (heure de Paris)",
         "all_findings": "Constats en échec et erreurs, par étape",
+        "pass_other": "réussis",
+        "fail_other": "échecs",
+        "error_other": "erreurs du banc",
+        "skip_other": "non évalués",
+        "requirement": "Exigence",
+        "html_report": "Rapport HTML",
         "outcome_legend": "Codes de résultat des échanges",
         "channel": "Canal",
         "meaning": "Signification",
@@ -180,6 +186,16 @@ LABELS: dict[str, dict[str, str]] = {
         "out_of_profile": "Requirements outside the profile",
         "started_local": "Date (Paris time)",
         "all_findings": "Failed findings and errors, by step",
+        "pass_one": "passed",
+        "fail_one": "failed",
+        "error_one": "bench error",
+        "skip_one": "not evaluated",
+        "pass_other": "passed",
+        "fail_other": "failed",
+        "error_other": "bench errors",
+        "skip_other": "not evaluated",
+        "requirement": "Requirement",
+        "html_report": "HTML report",
         "outcome_legend": "Outcome codes of the exchanges",
         "channel": "Channel",
         "meaning": "Meaning",
@@ -193,6 +209,26 @@ LABELS: dict[str, dict[str, str]] = {
         "abandoned": "attempt abandoned at the interruption (the scenario ran again on resume)",
     },
 }
+
+
+# The requirement verdicts' reasons (bench/runner/verdicts.py), in English; findings' messages come from the checks in
+# French only, and an English report marks them lang="fr".
+REASONS_EN = {
+    "hors du profil du candidat": "outside the candidate's profile",
+    "au moins une vérification échoue": "at least one check fails",
+    "le banc n'a pas pu juger au moins une vérification": "the bench could not judge at least one check",
+    "toutes les vérifications jugées réussissent": "every check judged passes",
+    "preuve par attestation de l'opérateur, non fournie": "operator attestation, not given",
+    "preuve documentaire, non fournie": "documentary proof, not given",
+    "aucune vérification automatisée n'a été exécutée": "no automated check was run",
+    "vérifications non évaluables ou non applicables dans cette campagne": (
+        "checks not assessable or not applicable here"
+    ),
+}
+
+
+def reason(text: str, lang: str) -> str:
+    return REASONS_EN.get(text, text) if lang == "en" else text
 
 
 def labels(lang: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from bench import signing
 from bench.runner.results import RunResult
 from bench.seal import write_seal
-from reports.i18n import labels
+from reports.i18n import labels, reason
 from simulators.common.journal import journal_head
 
 SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
@@ -33,6 +33,8 @@ def write_json(result: RunResult, path: Path) -> Path:
 
 def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env.globals["counted"] = lambda n, key: counted(n, key, lang)
+    env.filters["reason"] = lambda text: reason(text, lang)
     template = env.get_template("report.html.j2")
     findings = {f.id: f for s in result.scenarios for step in s.steps for f in step.findings}
     files_by_exchange: dict[str, list[str]] = {}
@@ -80,6 +82,16 @@ def outcome_legend(result: RunResult) -> list[tuple[str, str, str]]:
             meaning = "statut de l'identité dans le dossier du logiciel au moment de l'échange (RNIV)"
         legend.append((code, channel, meaning or ""))
     return legend
+
+
+def counted(n: int, key: str, lang: str) -> str:
+    """``n`` and its label agreed in number by the language's plural rule (CLDR, through Babel): « 1 réussi »,
+    « 12 réussis », « 0 échec »; a label without a plural form stays as it is."""
+    from babel import Locale
+
+    table = labels(lang)
+    form = Locale.parse(_LOCALES.get(lang, "fr_FR")).plural_form(n)
+    return f"{n} {table.get(f'{key}_{form}', table.get(key, key))}"
 
 
 def local_time(iso: str, lang: str) -> str:

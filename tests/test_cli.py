@@ -76,6 +76,13 @@ def test_terminal_names_each_non_conforming_requirement_and_logs_each_scenario_w
     assert report["software"].startswith("segur-bench-reference") and "pack" in report and "bench_commit" in report
 
 
+def test_the_terminal_speaks_the_report_s_language(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "--out", str(tmp_path), "--scenario", "INS-SC-05", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "Requirement" in result.stdout and "Compliant : " in result.stdout and "HTML report : " in result.stdout
+    assert "Conforme" not in result.stdout and "Rapport HTML" not in result.stdout
+
+
 def test_console_output_carries_no_identity(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "--out", str(tmp_path)])
     for secret in ("CASANOVA", "LEFEVRE", "178037511502783", "1978-03-14"):

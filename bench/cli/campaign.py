@@ -11,7 +11,6 @@ import typer
 
 from bench.cli.common import (
     RUN_FILE,
-    VERDICT_LABEL,
     VERDICT_STYLE,
     app,
     bench_catalogue,
@@ -188,8 +187,12 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
     paths = write_reports(result, run_dir, settings.lang)
     from rich.table import Table
 
-    table = Table(title=f"{result.candidate} · {result.profile_label} · {result.duration_s:.2f} s")
-    for column in ("Exigence", "N° ANS", "Verdict"):
+    from reports.i18n import labels
+    from reports.render import seconds
+
+    said = labels(settings.lang)  # the report's language, for the terminal too
+    table = Table(title=f"{result.candidate} · {result.profile_label} · {seconds(result.duration_s, settings.lang)}")
+    for column in (said["requirement"], said["official_ids"], said["verdict"]):
         table.add_column(column)
     for requirement in result.requirements:
         if requirement.verdict in ("conforme", "non_conforme", "erreur"):
@@ -197,16 +200,16 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
             table.add_row(
                 requirement.id,
                 ", ".join(requirement.official_ids),
-                f"[{style}]{VERDICT_LABEL[requirement.verdict]}[/{style}]",
+                f"[{style}]{said[requirement.verdict]}[/{style}]",
             )
     out.print(table)
     for requirement in result.requirements:
         if requirement.verdict == "non_conforme":
             ids = f" ({', '.join(requirement.official_ids)})" if requirement.official_ids else ""
-            said = mask_identifiers(requirement.first_failure or requirement.reason)  # CI logs leave the machine
-            out.print(f"✗ {requirement.id}{ids} : {said}", soft_wrap=True)
-    out.print("  ".join(f"{VERDICT_LABEL[k]} : {v}" for k, v in result.summary.items()), soft_wrap=True)
-    out.print(f"Rapport HTML : {paths['html']}", soft_wrap=True)
+            first = mask_identifiers(requirement.first_failure or requirement.reason)  # CI logs leave the machine
+            out.print(f"✗ {requirement.id}{ids} : {first}", soft_wrap=True)
+    out.print("  ".join(f"{said[k]} : {v}" for k, v in result.summary.items()), soft_wrap=True)
+    out.print(f"{said['html_report']} : {paths['html']}", soft_wrap=True)
     out.print(f"JSON : {paths['json']}  JUnit : {paths['junit']}", soft_wrap=True)
     raise typer.Exit(result.exit_code)
 

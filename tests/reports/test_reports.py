@@ -61,6 +61,8 @@ def test_html_leads_with_the_non_conforming_requirements_and_reads_on_any_screen
     assert '<details><summary class="small">énoncé' not in html  # statements are printed, not folded
     legend = html[html.index("Codes de résultat des échanges") :]
     assert "<code>CR00</code>" in legend and "une identité trouvée" in legend  # raw outcome codes explained
+    assert re.search(r"\b(0|1) réussi\b", html) or re.search(r"\b([2-9]|\d\d+) réussis\b", html)  # CLDR plurals
+    assert not re.search(r"\b([2-9]|\d\d+) réussi\b", html) and not re.search(r"\b([2-9]|\d\d+) échec\b", html)
     assert "heure de Paris" in html and re.search(r"\d+,\d+ s", html)  # local time, French decimals
 
 
@@ -69,6 +71,8 @@ def test_html_in_english(defective_run: tuple[RunResult, Path], tmp_path: Path) 
     paths = write_reports(result, tmp_path, lang="en")
     html = paths["html"].read_text(encoding="utf-8")
     assert '<html lang="en">' in html and "Requirement grid" in html and "Non-compliant" in html
+    assert "at least one check fails" in html and "au moins une vérification échoue" not in html  # reasons translated
+    assert '<span lang="fr">' in html and "to be attested" in html  # French-only messages marked as such
 
 
 def test_json_report_follows_the_shipped_schema(defective_run: tuple[RunResult, Path]) -> None:
