@@ -23,6 +23,11 @@ class AdapterError(RuntimeError):
     """The adapter could not get the candidate to perform an action (the bench cannot judge: ``error``)."""
 
 
+class ActionNotPerformed(AdapterError):
+    """The person at the keyboard says they could not do the action in the software (operator mode): its own
+    outcome, counted and listed in the report; what the step would have proven is not tested, never a bench error."""
+
+
 @dataclass(frozen=True)
 class VitaleReading:
     """What the software reads from the patient's Vitale card."""

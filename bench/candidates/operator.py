@@ -25,7 +25,7 @@ from rich.text import Text
 
 from bench.candidates.base import (
     IDENTITY_STATUSES,
-    AdapterError,
+    ActionNotPerformed,
     Artifact,
     Capability,
     Environment,
@@ -119,7 +119,9 @@ class OperatorAdapter:
         self._where = where
 
     def _confirm(self) -> None:
-        self._ask("Appuyez sur Entrée quand c'est fait. ")
+        said = self._ask("Appuyez sur Entrée quand c'est fait (ou tapez « impossible »). ")
+        if _plain(said.strip()) == "impossible":
+            raise ActionNotPerformed("l'opérateur a indiqué ne pas pouvoir réaliser l'action dans le logiciel")
 
     def key_pressed(self) -> bool:
         """Whether the person pressed Enter since the wait began (a terminal only; elsewhere a wait runs its time)."""
@@ -224,7 +226,7 @@ class OperatorAdapter:
         while True:
             answer = self._ask("Chemin du fichier CDA produit (vide : aucun document) : ").strip()
             if not answer:
-                raise AdapterError(f"l'opérateur n'a pas fourni {label}")
+                raise ActionNotPerformed(f"l'opérateur n'a pas fourni {label}")
             path = Path(answer).expanduser()
             if path.is_file() and path.stat().st_size <= MAX_DOCUMENT_BYTES:
                 return Artifact(data=path.read_bytes(), media_type="application/xml", name=path.name)

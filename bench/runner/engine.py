@@ -16,6 +16,7 @@ from typing import cast
 from bench.actions import registry as actions
 from bench.actions.registry import ActionContext, ScenarioPatient
 from bench.candidates.base import (
+    ActionNotPerformed,
     AdapterError,
     AttestingAdapter,
     CandidateAdapter,
@@ -252,7 +253,7 @@ class Campaign:
                 continue
             result = self._run_step(scenario, step, patients, hub.journal, start_seq)
             steps.append(result)
-            if result.outcome == "error":
+            if result.outcome == "error" or result.not_performed:
                 blocked = f"l'étape {step.id} n'a pas pu être menée"
         hub.after_scenario(scenario)
         return ScenarioResult(
@@ -272,6 +273,30 @@ class Campaign:
         patient = patients[step.patient] if step.patient else None
         try:
             focus = self._perform(step, patient, journal)
+        except ActionNotPerformed as exc:
+            self._after_step(scenario, step)
+            message = f"action non réalisée par l'opérateur : {exc}"
+            proves = sorted({e.requirement for e in step.expect} | self._step_check_requirements(step))
+            skipped = [
+                FindingResult(
+                    id=f"{scenario.id}/{step.id}/1",
+                    check_id="action:non_realisee",
+                    requirements=proves,
+                    outcome="skip",
+                    message=message,
+                )
+            ]
+            skipped = skipped if proves else []
+            return StepResult(
+                id=step.id,
+                title=step.title,
+                action=step.action,
+                outcome="skip",
+                message=message,
+                not_performed=True,
+                duration_s=round(time.monotonic() - clock, 3),
+                findings=skipped,
+            )
         except AdapterError as exc:
             self._after_step(scenario, step)
             return StepResult(
@@ -305,6 +330,12 @@ class Campaign:
             exchanges=recorded,
             findings=numbered,
         )
+
+    @staticmethod
+    def _step_check_requirements(step: Step) -> set[str]:
+        from bench.checks.registry import get as get_check
+
+        return {r for check_id in step.checks for r in get_check(check_id).requirements}
 
     def _after_step(self, scenario: Scenario, step: Step) -> None:
         """The simulators' fixtures may end with a step (a DMP outage ends once its step is done)."""

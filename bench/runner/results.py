@@ -33,6 +33,7 @@ class StepResult(_Model):
     action: str
     outcome: Outcome
     message: str = ""
+    not_performed: bool = Field(default=False, description="The person could not do the action (operator mode)")
     duration_s: float = 0.0
     exchanges: list[str] = Field(default_factory=list, description="ids of the exchanges recorded during the step")
     findings: list[FindingResult] = Field(default_factory=list)

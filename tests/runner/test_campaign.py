@@ -225,3 +225,24 @@ def test_an_absence_window_ends_early_only_when_the_candidate_says_it_has_settle
 
     silent = messages(Silent(), tmp_path / "silent")
     assert "dans les 1 s" in silent["p2-open"][0] and silent["p2-open"][1] >= 1.0
+
+
+def test_an_action_the_person_could_not_do_is_its_own_outcome_never_a_bench_error(
+    catalogue: Catalogue, pki: BenchPki, tmp_path: Path
+) -> None:
+    from bench.candidates.base import ActionNotPerformed
+    from reports.render import write_reports
+
+    class CannotCheckDocuments(ReferenceCandidate):
+        def record_identity_document(self, ref: str, document: str) -> None:
+            raise ActionNotPerformed("pas de lecteur de pièce d'identité au poste")
+
+    options = CampaignOptions(profile="medecin-ville", scenario_ids=["INS-SC-01"])
+    result = Campaign(catalogue, CannotCheckDocuments(), options, tmp_path / "run", pki).run()
+    steps = result.scenarios[0].steps
+    stopped = next(s for s in steps if s.not_performed)
+    assert stopped.outcome == "skip" and "pas de lecteur" in stopped.message
+    assert all(s.outcome == "skip" for s in steps[steps.index(stopped) + 1 :])  # what follows depended on it
+    assert result.summary["erreur"] == 0 and result.exit_code != EXIT_BENCH_ERROR
+    html = write_reports(result, tmp_path / "run")["html"].read_text(encoding="utf-8")
+    assert "Actions que l&#39;opérateur n&#39;a pas pu réaliser, leurs exigences restant non testées (1)" in html
