@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -55,8 +56,9 @@ class Operator:
         self.insi_url = re.findall(r"(https://\S+)", text)[-1].rstrip("│ ")
         self.enter()
 
-    def search(self, birth_name: str, first_name: str, sex: str, birth_date: str) -> None:
-        self.expect("Recherche de l'INS")
+    def search(self, birth_name: str, first_name: str, sex: str, birth_date: str, *, announced: bool = False) -> None:
+        if not announced:
+            self.expect("Recherche de l'INS")
         client = InsiClient(self.insi_url, self.pki.client_context())
         client.call(
             "traits",
@@ -175,7 +177,11 @@ def test_interrupted_operator_run_is_resumed(tmp_path: Path, pki: BenchPki, unkn
     again.enter()  # new scenario
     again.enter()  # register M. Martin
     again.enter()  # identity document
-    again.search("MARTIN", "PIERRE", "M", "1980-01-01")  # homonyms: INSi answers 02
+    # A person takes their time: the search leaves 20 s after the prompt, ten times the scenario's 2 s window; the
+    # bench waits for the person (operator_timeout), and the step is judged on what they did.
+    again.expect("Recherche de l'INS")
+    time.sleep(20)
+    again.search("MARTIN", "PIERRE", "M", "1980-01-01", announced=True)  # homonyms: INSi answers 02
     traits = ("MARTIN", "PIERRE", "M", "1980-01-01", "")
     again.record("validee", traits)
     again.document(unknown_patient_document)
