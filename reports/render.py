@@ -61,6 +61,7 @@ def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
             ],
             duration=seconds(result.duration_s, lang),
             legend=outcome_legend(result),
+            cascades=cascades(result),
         ),
         encoding="utf-8",
     )
@@ -82,6 +83,36 @@ def outcome_legend(result: RunResult) -> list[tuple[str, str, str]]:
             meaning = "statut de l'identité dans le dossier du logiciel au moment de l'échange (RNIV)"
         legend.append((code, channel, meaning or ""))
     return legend
+
+
+def cascades(result: RunResult) -> dict[str, dict[str, object]]:
+    """For each non-conforming requirement: the refusals by a simulator behind its failing findings (outcome code and
+    meaning) and the other non-conforming requirements failing on the same exchanges, so that a cascade from one
+    defect reads as one (a refused VIHF also fails the feed that carried it)."""
+    legend = {(code, channel): meaning for code, channel, meaning in outcome_legend(result)}
+    by_exchange = {e.exchange_id: (e.outcome or "", e.channel) for e in result.evidence}
+    findings = {f.id: f for s in result.scenarios for step in s.steps for f in step.findings}
+    failing: dict[str, set[str]] = {}
+    for q in result.requirements:
+        if q.verdict == "non_conforme":
+            failing[q.id] = {
+                f.exchange_id
+                for f in (findings.get(i) for i in q.finding_ids)
+                if f is not None and f.outcome == "fail" and f.exchange_id
+            }
+    notes: dict[str, dict[str, object]] = {}
+    for requirement, exchanges in failing.items():
+        refused = sorted(
+            {
+                f"{code} ({legend.get((code, channel)) or channel})"
+                for code, channel in (by_exchange.get(x, ("", "")) for x in exchanges)
+                if code.startswith(("fault:", "error:")) or code == "refused"
+            }
+        )
+        shared = sorted(other for other, theirs in failing.items() if other != requirement and theirs & exchanges)
+        if refused or shared:
+            notes[requirement] = {"refused": refused, "shared": shared}
+    return notes
 
 
 def counted(n: int, key: str, lang: str) -> str:

@@ -96,3 +96,15 @@ def test_junit_counts_failures(defective_run: tuple[RunResult, Path]) -> None:
     assert failure is not None and (failure.get("message") or "").startswith("ins.shared_only_when_qualified : ")
     assert "ins.shared_only_when_qualified" in (failure.text or "")
     assert sum(int(s.get("failures", "0")) for s in root.iter("testsuite") if s is not grid) >= 1
+
+
+def test_a_cascade_from_one_refusal_reads_as_one(catalogue: Catalogue, pki: BenchPki, tmp_path: Path) -> None:
+    """An unsigned VIHF gets the feed refused by the DMP: the two requirements failing on that exchange say so, each
+    pointing to the other, with the refusal's code and meaning."""
+    defects = ["dmp.feed_vihf_unsigned", "dmp.metadata_without_class"]
+    options = CampaignOptions(profile="medecin-ville", scenario_ids=["DMP-SC-01"], defects=defects)
+    result = Campaign(catalogue, ReferenceCandidate(defects), options, tmp_path / "run", pki).run()
+    html = write_reports(result, tmp_path / "run")["html"].read_text(encoding="utf-8")
+    top = html[html.index('id="nonconforming"') : html.index('id="requirements"')]
+    assert 'échange refusé par le simulateur : <span lang="fr">fault:wsse:FailedCheck' in top
+    assert top.count("même échange en échec que") == 2 and 'href="#req-DMP-003"' in top and 'href="#req-DMP-004"' in top
