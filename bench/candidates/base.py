@@ -197,9 +197,10 @@ class CandidateAdapter(Protocol):
         """The DMP endpoint the software must use from now on (the bench may point it to a rogue server)."""
         ...
 
-    def send_document(self, ref: str, kind: str, recipient: str) -> None:
+    def send_document(self, ref: str, kind: str, recipient: str, *, no_reply: bool = False) -> None:
         """The professional sends the last document of ``kind`` over MSSanté to ``recipient``: an MSSanté address,
-        or ``patient`` for the patient's *Mon espace santé* mailbox (the software forms it from the INS)."""
+        or ``patient`` for the patient's *Mon espace santé* mailbox (the software forms it from the INS); with
+        ``no_reply``, the professional does not want the patient to answer (``X-MSS-MES: FIN``, SC.MSS/CONF.21)."""
         ...
 
     def check_mailbox(self) -> None:

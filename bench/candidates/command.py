@@ -152,8 +152,9 @@ class CommandAdapter:
     def configure_dmp(self, url: str) -> None:
         self._run("configure_dmp", {"dmp_url": url}, url=url)
 
-    def send_document(self, ref: str, kind: str, recipient: str) -> None:
-        self._run("send_document", {"kind": kind, "recipient": recipient}, ref=ref, kind=kind, recipient=recipient)
+    def send_document(self, ref: str, kind: str, recipient: str, *, no_reply: bool = False) -> None:
+        said = {"kind": kind, "recipient": recipient, "no_reply": no_reply}
+        self._run("send_document", said, ref=ref, kind=kind, recipient=recipient)
 
     def check_mailbox(self) -> None:
         self._run("check_mailbox", {})

@@ -188,7 +188,7 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
     async def sending(request: Request) -> Response:
         kind = ApiDocumentRequest(kind=request.path_params["kind"]).kind
         body = await _body(request, ApiMssSending)
-        candidate.send_document(request.path_params["ref"], kind, body.recipient)
+        candidate.send_document(request.path_params["ref"], kind, body.recipient, no_reply=body.no_reply)
         return Response(status_code=204)
 
     async def mailbox_check(request: Request) -> Response:

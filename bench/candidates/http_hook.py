@@ -134,8 +134,11 @@ class HttpHookAdapter:
     def configure_dmp(self, url: str) -> None:
         self._call("POST", "/v1/session/dmp-endpoint", {"dmp_url": url})
 
-    def send_document(self, ref: str, kind: str, recipient: str) -> None:
-        self._call("POST", f"/v1/patients/{ref}/documents/{kind}/sending", {"recipient": recipient})
+    def send_document(self, ref: str, kind: str, recipient: str, *, no_reply: bool = False) -> None:
+        body: dict[str, object] = {"recipient": recipient}
+        if no_reply:
+            body["no_reply"] = True  # API 1.3: a service written for 1.2 never sees the field it does not know
+        self._call("POST", f"/v1/patients/{ref}/documents/{kind}/sending", body)
 
     def check_mailbox(self) -> None:
         self._call("POST", "/v1/mailbox/check")

@@ -255,10 +255,11 @@ class OperatorAdapter:
         self._say("Adresse du DMP", f"Faites pointer votre logiciel vers ce DMP : {url}")
         self._confirm()
 
-    def send_document(self, ref: str, kind: str, recipient: str) -> None:
+    def send_document(self, ref: str, kind: str, recipient: str, *, no_reply: bool = False) -> None:
         label = _document_label(kind, kind)
         to = "la messagerie de santé du patient (Mon espace santé)" if recipient == "patient" else recipient
-        self._say("Envoi MSSanté", f"Envoyez {label} de {self._who(ref)} par MSSanté à {to}.")
+        wish = ", en indiquant que vous ne souhaitez pas de réponse du patient" if no_reply else ""
+        self._say("Envoi MSSanté", f"Envoyez {label} de {self._who(ref)} par MSSanté à {to}{wish}.")
 
     def check_mailbox(self) -> None:
         self._say(

@@ -212,3 +212,32 @@ def test_sasl_ir_is_judged_on_each_authenticate(
     assert {f.outcome for f in findings} == {outcome} and findings[0].requirements == ("MSS-017",)
     if outcome == "fail":
         assert "SASL-IR" in findings[0].message and "CONF.09" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("header", "check", "outcome"),
+    [
+        ("X-MSS-MES: FIN\r\n", "fin", "pass"),
+        ("", "fin", "fail"),
+        ("X-MSS-MES: fin\r\n", "fin", "fail"),  # three capital letters
+        ("", "absent", "pass"),
+        ("X-MSS-MES: FIN\r\n", "absent", "fail"),
+    ],
+)
+def test_x_mss_mes_follows_the_professional_s_wish(tmp_path: Path, header: str, check: str, outcome: str) -> None:
+    from bench.domains.mss.checks import x_mss_mes_absent, x_mss_mes_fin
+
+    journal = Journal(tmp_path)
+    message = f"From: a@b.mssante.fr\r\nSubject: x\r\n{header}\r\nx\r\n".encode()
+    sent = journal.record(
+        "mss",
+        "mss.smtp.message",
+        {"message": (message, "message/rfc822")},
+        meta={"rcpt_tos": ["290049935001718@patient.mssante.fr"]},
+    )
+    journal.close()
+    judge = x_mss_mes_fin if check == "fin" else x_mss_mes_absent
+    findings = judge(Evidence(tmp_path, journal.exchanges), CheckContext(focus=sent))
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-021",)
+    if outcome == "fail":
+        assert "X-MSS-MES" in findings[0].message

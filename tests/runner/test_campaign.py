@@ -29,6 +29,7 @@ MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
     "MSS-015",
     "MSS-017",
     "MSS-018",
+    "MSS-021",
     "MSS-046",
 }
 SEC_AUTOMATED = {"SEC-001", "SEC-002", "SEC-012"}

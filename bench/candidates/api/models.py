@@ -111,6 +111,7 @@ class ApiDmpEndpoint(_Strict):
 
 class ApiMssSending(_Strict):
     recipient: str = Field(min_length=1, max_length=320)
+    no_reply: bool = False
 
 
 class ApiMssEndpoints(_Strict):

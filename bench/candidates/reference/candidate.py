@@ -290,12 +290,13 @@ class ReferenceCandidate:
     def configure_dmp(self, url: str) -> None:
         self._dmp_practice().configure(url)
 
-    def send_document(self, ref: str, kind: str, recipient: str) -> None:
+    def send_document(self, ref: str, kind: str, recipient: str, *, no_reply: bool = False) -> None:
         record = self._record(ref)
         document = record.produced.get(kind)
         if document is None:
             raise AdapterError(f"aucun document « {kind} » produit pour ce patient")
-        record.messages.append(self._mss_practice().send(self._local(ref, record), document, recipient))
+        sent = self._mss_practice().send(self._local(ref, record), document, recipient, no_reply=no_reply)
+        record.messages.append(sent)
 
     def check_mailbox(self) -> None:
         self._mss_practice().check_mailbox([self._local(ref, r) for ref, r in self._records.items()])

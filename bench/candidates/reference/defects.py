@@ -177,6 +177,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"SEC-002"}),
         ),
         Defect(
+            "mss.no_x_mss_mes",
+            "N'ajoute pas X-MSS-MES: FIN quand le professionnel ne souhaite pas de réponse du patient",
+            frozenset({"MSS-021"}),
+        ),
+        Defect(
             "mss.any_cipher_suite",
             "Offre à l'opérateur MSSanté toutes les suites TLS de sa bibliothèque, pas seulement celles du référentiel",
             frozenset({"MSS-013"}),

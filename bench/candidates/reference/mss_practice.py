@@ -87,14 +87,15 @@ class MssPractice:
         return ReceivedDocumentsView(filed=list(self.filed), pending=list(self.pending))
 
     # sending ---------------------------------------------------------------------------------------------------
-    def send(self, patient: LocalPatient, document: bytes, recipient: str) -> str:
+    def send(self, patient: LocalPatient, document: bytes, recipient: str, *, no_reply: bool = False) -> str:
         """Send ``document`` to ``recipient`` (or the patient's mailbox); returns what the user is told."""
+        to_patient = recipient == "patient"
         if recipient == "patient":
             allowed = patient.status == "qualifiee" or "mss.patient_mailbox_unqualified" in self.defects
             if not allowed or not patient.ins_matricule:
                 return "Envoi à la messagerie de santé du patient impossible : identité non qualifiée (INS requise)"
             recipient = f"{patient.ins_matricule}@{PATIENT_DOMAIN}"
-        message = self._compose(document, recipient)
+        message = self._compose(document, recipient, end_exchange=no_reply and to_patient)
         try:
             ask = "mss.no_ack_request" not in self.defects
             send(self.smtp_url, self.tls, self.account, [recipient], message, notify_success=ask)
@@ -102,7 +103,7 @@ class MssPractice:
             return f"Message non envoyé : {exc}"
         return f"Message envoyé à {recipient}"
 
-    def _compose(self, document: bytes, recipient: str) -> bytes:
+    def _compose(self, document: bytes, recipient: str, *, end_exchange: bool = False) -> bytes:
         header = read_header(document)
         context = SubmissionContext(
             source_id=SOURCE_ID, wrong_hash="mss.xdm_wrong_hash" in self.defects, local_patient=True
@@ -124,6 +125,8 @@ class MssPractice:
             message["X-MSS-CODECDA"] = header.type_code[0]
         if "mss.no_x_mss_nil" not in self.defects:
             message["X-MSS-NIL"] = NIL
+        if end_exchange and "mss.no_x_mss_mes" not in self.defects:
+            message["X-MSS-MES"] = "FIN"  # to a patient, no answer wanted (SC.MSS/CONF.21)
         charset = "iso-8859-1" if "mss.latin1_body" in self.defects else "utf-8"
         message.set_content("Veuillez trouver ci-joint un document au format IHE XDM, à intégrer.\n", charset=charset)
         if "mss.attachment_not_xdm" in self.defects:

@@ -29,6 +29,8 @@ RECEIVED = RECEIVED_VIEW.transaction
 class SendParams(DocumentParams):
     # An MSSanté address, or ``patient`` for the patient's mailbox (the software forms it from the INS).
     to: str = Field(CORRESPONDENT, pattern=r"^(patient|[^@\s]+@[^@\s]+)$")
+    # non: the professional does not want the patient to answer (X-MSS-MES: FIN, SC.MSS/CONF.21)
+    reply: Literal["oui", "non"] = "oui"
 
 
 class DeliveryParams(DocumentParams):
@@ -61,7 +63,9 @@ def _delivery_references(params: DeliveryParams, scenario: Scenario) -> list[str
     causes=("mss.smtp.message",),
 )
 def send_document(context: ActionContext, params: SendParams) -> None:
-    context.adapter.send_document(context.require_patient().fixture.ref, params.kind, params.to)
+    context.adapter.send_document(
+        context.require_patient().fixture.ref, params.kind, params.to, no_reply=params.reply == "non"
+    )
 
 
 @action(

@@ -662,6 +662,54 @@ def sasl_ir(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     return [passed(said, openings[-1])]
 
 
+# MSS-021 -------------------------------------------------------------------------------------------------------
+def _to_patient(exchange: Exchange) -> bool:
+    return any(patient_matricule(r) for r in exchange.meta.get("rcpt_tos", []))
+
+
+def _x_mss_mes(evidence: Evidence, context: CheckContext) -> tuple[Exchange | None, str | None]:
+    """The step's message to a patient mailbox and its X-MSS-MES value (None when absent)."""
+    focus = context.focus
+    if focus is None or focus.transaction != MESSAGE or not _to_patient(focus):
+        return None, None
+    message, _ = _mail(evidence, focus)
+    value = message.get("X-MSS-MES") if message is not None else None
+    return focus, (str(value).strip() if value is not None else None)
+
+
+@check(
+    "mss.x_mss_mes_fin",
+    requirements=("MSS-021",),
+    title="X-MSS-MES: FIN quand le professionnel ne veut pas de réponse du patient",
+)
+def x_mss_mes_fin(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The step asked for a message to a patient with no answer wanted: the header ``X-MSS-MES`` must say ``FIN``
+    (three capital letters, SC.MSS/CONF.21)."""
+    focus, value = _x_mss_mes(evidence, context)
+    if focus is None:
+        return [omitted("aucun message à une messagerie de patient dans cette étape", None)]
+    if value != "FIN":
+        said = f"X-MSS-MES {value!r}" if value is not None else "X-MSS-MES absent"
+        return [failed(f"{said} : le professionnel ne souhaite pas de réponse, « X-MSS-MES: FIN » attendu", focus)]
+    return [passed("X-MSS-MES: FIN sur le message au patient (pas de réponse souhaitée)", focus)]
+
+
+@check(
+    "mss.x_mss_mes_absent",
+    requirements=("MSS-021",),
+    title="Pas de X-MSS-MES quand le patient peut répondre",
+)
+def x_mss_mes_absent(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The step's message to a patient leaves the exchange open: no ``X-MSS-MES: FIN``, which would stop the patient
+    from answering."""
+    focus, value = _x_mss_mes(evidence, context)
+    if focus is None:
+        return [omitted("aucun message à une messagerie de patient dans cette étape", None)]
+    if value is not None:
+        return [failed(f"X-MSS-MES {value!r} alors que le professionnel accepte une réponse du patient", focus)]
+    return [passed("message au patient sans X-MSS-MES (réponse possible)", focus)]
+
+
 # MSS-013 -------------------------------------------------------------------------------------------------------
 @check("mss.cipher_suites", requirements=("MSS-013",), title="Suites TLS du référentiel seulement (SC.MSS/CONF.03)")
 def cipher_suites(evidence: Evidence, context: CheckContext) -> list[Verdict]:
