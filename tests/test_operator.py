@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,9 @@ class Operator:
             encoding="utf-8",
             timeout=60,
             dimensions=(50, 200),
+            # A person's terminal delivers Ctrl-C. Under pytest-xdist the worker ignores SIGINT, and an ignored signal
+            # stays ignored across exec: the child would never see the interruption it is tested on.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.pki = pki
         self.insi_url = ""
