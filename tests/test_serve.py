@@ -47,7 +47,8 @@ def test_serve_prints_endpoints_answers_and_stops_cleanly(tmp_path: Path, pki: B
         assert url.startswith("https://127.0.0.1:")
         # One line per endpoint, implicit-TLS listeners included, and the password whole on its line.
         endpoints = json.loads(described.read_text(encoding="utf-8"))["endpoints"]
-        for key in ("insi_url", "dmp_url", "mss_smtp_url", "mss_smtps_url", "mss_imap_url", "mss_imaps_url"):
+        for key in ("insi_url", "dmp_url", "mss_smtp_url", "mss_smtps_url", "mss_imap_url", "mss_imaps_url",
+                    "psc_discovery_url", "psc_ciba_control", "psc_sessions_control", "psc_id_token_probe"):  # fmt: skip
             assert any(line.rstrip("\n").endswith(" : " + endpoints[key]["value"]) for line in printed), key
         password = endpoints["mss_password"]["value"]
         assert any(line.rstrip("\n").endswith(" : " + password) for line in printed)

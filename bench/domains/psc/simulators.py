@@ -49,6 +49,18 @@ class PscSimulators(QuietSimulators):
                 "Pro Santé Connect : demandes CIBA en attente (POST …/{auth_req_id}/approve|deny)",
                 for_candidate=False,
             ),
+            Endpoint(
+                "psc_sessions_control",
+                self.server.url + "/bench/sessions/end",
+                "Pro Santé Connect : POST met fin à toutes les sessions ouvertes (côté PSC)",
+                for_candidate=False,
+            ),
+            Endpoint(
+                "psc_id_token_probe",
+                self.server.url + "/bench/id-token/{signature|audience}",
+                "Pro Santé Connect : POST rend invalide le jeton d'identité de la prochaine connexion (sonde)",
+                for_candidate=False,
+            ),
         ]
 
     def stop(self) -> None:
