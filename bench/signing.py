@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from bench.paths import state_dir
+from simulators.common.private_files import create_private_once
 
 ALGORITHM = "Ed25519"
 KEY_ENV = "SEGUR_BENCH_SIGNING_KEY"  # path of a PEM key to use instead of the per-user one
@@ -27,17 +28,10 @@ def key_path() -> Path:
 
 def _load_or_create(path: Path) -> Ed25519PrivateKey:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        try:  # O_EXCL: two bench processes starting together keep one key, never overwrite each other's
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(pem)
+        create_private_once(path, pem)  # two bench processes starting together keep one key
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} : la clé de signature doit être une clé Ed25519")

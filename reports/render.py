@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bench import signing
-from bench.runner.results import RunResult
+from bench.runner.results import FindingResult, RunResult
 from bench.seal import write_seal
 from reports.i18n import labels, reason
 from simulators.common.journal import journal_head
@@ -33,6 +35,7 @@ def write_json(result: RunResult, path: Path) -> Path:
 
 def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    legend = outcome_legend(result)
     env.globals["counted"] = lambda n, key: counted(n, key, lang)
     env.filters["reason"] = lambda text: reason(text, lang)
     template = env.get_template("report.html.j2")
@@ -60,8 +63,8 @@ def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
                 for n in result.interruptions
             ],
             duration=seconds(result.duration_s, lang),
-            legend=outcome_legend(result),
-            cascades=cascades(result),
+            legend=legend,
+            cascades=cascades(result, legend, findings),
         ),
         encoding="utf-8",
     )
@@ -85,13 +88,14 @@ def outcome_legend(result: RunResult) -> list[tuple[str, str, str]]:
     return legend
 
 
-def cascades(result: RunResult) -> dict[str, dict[str, object]]:
+def cascades(
+    result: RunResult, legend: list[tuple[str, str, str]], findings: dict[str, FindingResult]
+) -> dict[str, dict[str, object]]:
     """For each non-conforming requirement: the refusals by a simulator behind its failing findings (outcome code and
     meaning) and the other non-conforming requirements failing on the same exchanges, so that a cascade from one
     defect reads as one (a refused VIHF also fails the feed that carried it)."""
-    legend = {(code, channel): meaning for code, channel, meaning in outcome_legend(result)}
+    meanings = {(code, channel): meaning for code, channel, meaning in legend}
     by_exchange = {e.exchange_id: (e.outcome or "", e.channel) for e in result.evidence}
-    findings = {f.id: f for s in result.scenarios for step in s.steps for f in step.findings}
     failing: dict[str, set[str]] = {}
     for q in result.requirements:
         if q.verdict == "non_conforme":
@@ -104,7 +108,7 @@ def cascades(result: RunResult) -> dict[str, dict[str, object]]:
     for requirement, exchanges in failing.items():
         refused = sorted(
             {
-                f"{code} ({legend.get((code, channel)) or channel})"
+                f"{code} ({meanings.get((code, channel)) or channel})"
                 for code, channel in (by_exchange.get(x, ("", "")) for x in exchanges)
                 if code.startswith(("fault:", "error:")) or code == "refused"
             }
@@ -118,11 +122,17 @@ def cascades(result: RunResult) -> dict[str, dict[str, object]]:
 def counted(n: int, key: str, lang: str) -> str:
     """``n`` and its label agreed in number by the language's plural rule (CLDR, through Babel): « 1 réussi »,
     « 12 réussis », « 0 échec »; a label without a plural form stays as it is."""
+    table = labels(lang)
+    form = _plural_rule(lang)(n)
+    return f"{n} {table.get(f'{key}_{form}', table.get(key, key))}"
+
+
+@functools.cache
+def _plural_rule(lang: str) -> Callable[[int], str]:
     from babel import Locale
 
-    table = labels(lang)
-    form = Locale.parse(_LOCALES.get(lang, "fr_FR")).plural_form(n)
-    return f"{n} {table.get(f'{key}_{form}', table.get(key, key))}"
+    rule: Callable[[int], str] = Locale.parse(_LOCALES.get(lang, "fr_FR")).plural_form
+    return rule
 
 
 def local_time(iso: str, lang: str) -> str:

@@ -246,10 +246,9 @@ def _interruptions(run_dir: Path) -> list[dict[str, str]]:
 def _set_apart_abandoned(result: RunResult) -> None:
     """Exchanges recorded before an interruption by no scenario that completed: the abandoned attempt's."""
     used = {x for scenario in result.scenarios for step in scenario.steps for x in step.exchanges}
-    cut = max((int(n.get("last_seq", "0")) for n in result.interruptions), default=0)
+    cut = max((_number(n.get("last_seq", "")) for n in result.interruptions), default=0)  # run.json may be edited
     for entry in result.evidence:
-        seq = int(entry.exchange_id.split("-", 1)[0]) if entry.exchange_id[:1].isdigit() else 0
-        if seq <= cut and entry.exchange_id not in used:
+        if _number(entry.exchange_id.partition("-")[0]) <= cut and entry.exchange_id not in used:
             entry.abandoned = True
 
 
@@ -278,3 +277,7 @@ def _bench_commit() -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return said.stdout.strip() if said.returncode == 0 else ""
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isascii() and text.isdigit() else 0

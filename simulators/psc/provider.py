@@ -12,7 +12,6 @@ Core 1.0) and the token exchange (RFC 8693) are the thin parts no library provid
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 import threading
 import time
@@ -29,6 +28,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
+from simulators.common.private_files import create_private_once
 from simulators.psc.professionals import Professional, load_professionals
 
 REALM_PATH = "/auth/realms/esante-wallet"
@@ -447,14 +447,7 @@ def load_signing_key(path: Path) -> RSAKey:
         pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # O_EXCL: the simulator and a resource server reading the key may start together: one key, never two
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(pem)
+        create_private_once(path, pem)  # the simulator and a resource server may start together: one key, never two
     return RSAKey.import_key(path.read_bytes())
 
 

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -261,16 +262,19 @@ def campaign_hub(tmp_path_factory: pytest.TempPathFactory, pki: BenchPki) -> Ite
         yield hub
 
 
+def _ciba_tokens(http: httpx.Client, psc: PscSimulators, **asked: str) -> dict[str, Any]:
+    """A CIBA request for the doctor (the simulator approves it on the first poll), and the tokens of that poll."""
+    meta = _metadata(psc, http)
+    auth = (CLIENT_ID, psc.client_secret)
+    ask = {"scope": "openid scope_all", "login_hint": DOCTOR, "binding_message": "07", "channel": "MOBILE", **asked}
+    started = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
+    poll = {"grant_type": CIBA_GRANT, "auth_req_id": started["auth_req_id"]}
+    return dict(http.post(meta["token_endpoint"], data=poll, auth=auth).json())
+
+
 def _ciba_token(psc: PscSimulators, pki: BenchPki) -> str:
     with httpx.Client(verify=str(pki.ca.cert)) as http:
-        meta = _metadata(psc, http)
-        auth = (CLIENT_ID, psc.client_secret)
-        ask = {"scope": "openid scope_all", "login_hint": DOCTOR, "binding_message": "07", "channel": "MOBILE"}
-        started = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
-        answer = http.post(
-            meta["token_endpoint"], data={"grant_type": CIBA_GRANT, "auth_req_id": started["auth_req_id"]}, auth=auth
-        ).json()
-    return str(answer["access_token"])
+        return str(_ciba_tokens(http, psc)["access_token"])
 
 
 def test_smtplib_and_imaplib_authenticate_with_xoauth2_and_a_psc_token(
@@ -384,6 +388,18 @@ def test_imap_sasl_ir_carries_the_xoauth2_response_on_the_command_line(
         tag = imap._new_tag()
         imap.send(tag + b" AUTHENTICATE XOAUTH2 not*base64\r\n")
         assert imap.readline().startswith(tag + b" BAD")
+        tag = imap._new_tag()
+        imap.send(tag + b" AUTHENTICATE XOAUTH2 =\r\n")  # an empty initial response
+        assert imap.readline().startswith((tag + b" BAD", tag + b" NO"))
+        assert imap.noop()[0] == "OK"  # the session goes on
+    hostile = imaplib.IMAP4_SSL(imap_url.hostname or "", imap_url.port or 0, ssl_context=tls, timeout=10)
+    tag = hostile._new_tag()
+    hostile.send(tag + b" AUTHENTICATE XOAUTH2 " + b"AAAA" * 20_000 + b"\r\n")  # beyond the 64 KiB line bound
+    answer = hostile.readline()
+    assert answer.startswith((tag + b" BAD", b"* BYE")) or answer == b"", answer[:80]  # refused or cut, never hung
+    hostile.shutdown()
+    with imaplib.IMAP4_SSL(imap_url.hostname or "", imap_url.port or 0, ssl_context=tls, timeout=10) as imap:
+        assert "SASL-IR" in imap.capabilities  # the server still serves
     lines = [x for x in campaign_hub.journal.exchanges if x.transaction == "mss.imap.authenticate"]
     said = [x.meta for x in lines if x.meta.get("initial_response")]
     assert said and all(m["mechanism"] == "XOAUTH2" for m in said)
@@ -408,17 +424,7 @@ def test_sessions_ended_by_psc_refuse_their_refresh_and_the_journal_names_the_se
     with httpx.Client(verify=str(pki.ca.cert)) as http:
         meta = _metadata(psc, http)
         auth = (CLIENT_ID, psc.client_secret)
-        ask = {
-            "scope": "openid",
-            "login_hint": DOCTOR,
-            "binding_message": "42",
-            "channel": "CARD",
-            "acr_values": "eidas1",
-        }
-        started = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
-        tokens = http.post(
-            meta["token_endpoint"], data={"grant_type": CIBA_GRANT, "auth_req_id": started["auth_req_id"]}, auth=auth
-        ).json()
+        tokens = _ciba_tokens(http, psc, binding_message="42", channel="CARD", acr_values="eidas1")
         sid = tokens["session_state"]
         smtp_url = urlsplit(mss.smtp)
         mailbox = load_professionals()[DOCTOR].mailbox
@@ -460,12 +466,7 @@ def test_a_flawed_id_token_fails_a_standard_client_verification_while_the_access
     meta = _metadata(simulator, http)
     assert http.post(f"{simulator.server.url}/bench/id-token/{flaw}").status_code == 204
     assert http.post(f"{simulator.server.url}/bench/id-token/other").status_code == 404
-    auth = (CLIENT_ID, simulator.client_secret)
-    ask = {"scope": "openid", "login_hint": DOCTOR, "binding_message": "11", "channel": "CARD", "acr_values": "eidas1"}
-    started = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
-    tokens = http.post(
-        meta["token_endpoint"], data={"grant_type": CIBA_GRANT, "auth_req_id": started["auth_req_id"]}, auth=auth
-    ).json()
+    tokens = _ciba_tokens(http, simulator, binding_message="11", channel="CARD", acr_values="eidas1")
     keys = KeySet.import_key_set(http.get(meta["jwks_uri"]).json())
     if flaw == "signature":
         with pytest.raises(JoseError):
@@ -474,8 +475,5 @@ def test_a_flawed_id_token_fails_a_standard_client_verification_while_the_access
         assert jwt.decode(tokens["id_token"], keys, algorithms=["RS256"]).claims["aud"] != CLIENT_ID
     userinfo = http.get(meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert userinfo.status_code == 200 and userinfo.json()["SubjectNameID"] == DOCTOR
-    again = http.post(meta["backchannel_authentication_endpoint"], data=ask, auth=auth).json()
-    sound = http.post(
-        meta["token_endpoint"], data={"grant_type": CIBA_GRANT, "auth_req_id": again["auth_req_id"]}, auth=auth
-    ).json()
+    sound = _ciba_tokens(http, simulator, binding_message="12", channel="CARD", acr_values="eidas1")
     assert jwt.decode(sound["id_token"], keys, algorithms=["RS256"]).claims["aud"] == CLIENT_ID  # one probe only

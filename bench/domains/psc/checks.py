@@ -255,7 +255,7 @@ FLAWS_SAID = {
 }
 
 
-def _uses_of(evidence: Evidence, session: Session) -> list[Exchange]:
+def _uses_of(evidence: Evidence, session: Session, known: list[Session]) -> list[Exchange]:
     """What went on under a session after it was opened: a refresh or UserInfo call with its tokens, MSSanté under its
     access token, a DMP call in the AIR mode naming its professional while no other session was open."""
     used = [x for x, sid in _mss_uses(evidence) if sid == session.sid]
@@ -264,7 +264,7 @@ def _uses_of(evidence: Evidence, session: Session) -> list[Exchange]:
         for x in evidence.select(channel="psc", transactions=("psc.token", "psc.userinfo"))
         if x.seq > session.opened.seq and x.meta.get("sid") == session.sid
     ]
-    others = [s for s in sessions(evidence) if s.sid != session.sid and not s.opened.meta.get("id_token_flaw")]
+    others = [s for s in known if s.sid != session.sid and not s.opened.meta.get("id_token_flaw")]
     from bench.domains.dmp.checks import vihf_of
 
     for call in evidence.select(channel="dmp"):
@@ -281,21 +281,17 @@ def id_token_verified(evidence: Evidence, context: CheckContext) -> list[Verdict
     """The bench gave the latest probed sign-in an ID token that does not verify (``psc_flaw_next_id_token``) while
     its access and refresh tokens stay valid: the software must refuse that sign-in (OIDC Core §3.1.3.7: signature
     against PSC's JWKS, issuer, audience), so nothing may go on under that session."""
-    flawed = [s for s in sessions(evidence) if s.opened.meta.get("id_token_flaw")][-1:]  # the latest probe
-    if not flawed:
+    known = sessions(evidence)
+    probed = next((s for s in reversed(known) if s.opened.meta.get("id_token_flaw")), None)  # the latest probe
+    if probed is None:
         return [omitted("aucune connexion sondée par un jeton d'identité invalide", None)]
-    findings = []
-    for session in flawed:
-        used = _uses_of(evidence, session)
-        if used:
-            flaw = FLAWS_SAID.get(str(session.opened.meta["id_token_flaw"]), "invalide")
-            said = (
-                f"connexion Pro Santé Connect acceptée malgré un jeton d'identité {flaw} : la session a servi "
-                f"({used[0].transaction}) ; vérifier la signature du jeton d'identité contre le JWKS de PSC, son "
-                "émetteur et son audience, et refuser la connexion sinon"
-            )
-            findings.append(failed(said, used[0]))
-    if findings:
-        return findings
-    flaw = FLAWS_SAID.get(str(flawed[0].opened.meta["id_token_flaw"]), "invalide")
-    return [passed(f"connexion au jeton d'identité {flaw} refusée : la session n'a pas servi", flawed[0].opened)]
+    flaw = FLAWS_SAID.get(str(probed.opened.meta["id_token_flaw"]), "invalide")
+    used = _uses_of(evidence, probed, known)
+    if used:
+        said = (
+            f"connexion Pro Santé Connect acceptée malgré un jeton d'identité {flaw} : la session a servi "
+            f"({used[0].transaction}) ; vérifier la signature du jeton d'identité contre le JWKS de PSC, son "
+            "émetteur et son audience, et refuser la connexion sinon"
+        )
+        return [failed(said, used[0])]
+    return [passed(f"connexion au jeton d'identité {flaw} refusée : la session n'a pas servi", probed.opened)]
