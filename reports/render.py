@@ -38,6 +38,8 @@ def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
     legend = outcome_legend(result)
     env.globals["counted"] = lambda n, key: counted(n, key, lang)
     env.filters["reason"] = lambda text: reason(text, lang)
+    env.filters["clock"] = lambda iso: clock(iso, lang)
+    env.filters["number"] = lambda value: number(value, lang)
     template = env.get_template("report.html.j2")
     findings = {f.id: f for s in result.scenarios for step in s.steps for f in step.findings}
     files_by_exchange: dict[str, list[str]] = {}
@@ -137,6 +139,15 @@ def _plural_rule(lang: str) -> Callable[[int], str]:
 
 def local_time(iso: str, lang: str) -> str:
     """An ISO timestamp as a person in France reads it: Europe/Paris time, in the report's language."""
+    return _paris(iso, lang, "long")
+
+
+def clock(iso: str, lang: str) -> str:
+    """An exchange's time to the millisecond, Europe/Paris (``30/11/2026 02:28:52,940`` in French)."""
+    return _paris(iso, lang, "dd/MM/yyyy HH:mm:ss,SSS" if lang == "fr" else "yyyy-MM-dd HH:mm:ss.SSS")
+
+
+def _paris(iso: str, lang: str, pattern: str) -> str:
     from babel.dates import format_datetime, get_timezone
 
     try:
@@ -145,7 +156,14 @@ def local_time(iso: str, lang: str) -> str:
         return iso
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return format_datetime(moment, "long", tzinfo=get_timezone("Europe/Paris"), locale=_LOCALES.get(lang, "fr_FR"))
+    return format_datetime(moment, pattern, tzinfo=get_timezone("Europe/Paris"), locale=_LOCALES.get(lang, "fr_FR"))
+
+
+def number(value: float, lang: str) -> str:
+    """A count with the language's grouping (``5 388 705`` in French)."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, locale=_LOCALES.get(lang, "fr_FR")))
 
 
 def seconds(value: float, lang: str) -> str:

@@ -206,3 +206,37 @@ def test_a_bundle_rewritten_with_its_manifest_is_refused_by_replay(bundle: Path,
     report = json.loads((replay_dir / "report.json").read_text(encoding="utf-8"))
     assert report["source_signer"] == UNSIGNED
     assert "lot non signé" in (replay_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_lists_an_intact_runs_reports(sealed_run: Path) -> None:
+    result = runner.invoke(app, ["report", str(sealed_run)])
+    assert result.exit_code == 0, result.output
+    assert "report.html" in result.output and "junit.xml" in result.output
+
+
+def test_report_refuses_to_print_an_altered_run(run_copy: Path, tmp_path: Path) -> None:
+    """An altered report must not come out as a clean-looking PDF."""
+    html = run_copy / "report.html"
+    html.write_text(html.read_text(encoding="utf-8").replace("Non conforme", "Conforme"), encoding="utf-8")
+    pdf = tmp_path / "rapport.pdf"
+    result = runner.invoke(app, ["report", str(run_copy), "--pdf", "--output", str(pdf)])
+    assert result.exit_code == 3
+    assert "report.html" in result.output and "altéré" in result.output
+    assert not pdf.exists()
+
+
+def test_report_pdf_without_chromium_says_what_to_do(
+    sealed_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEGUR_BENCH_CHROMIUM", str(tmp_path / "no-such-browser"))
+    pdf = tmp_path / "rapport.pdf"
+    result = runner.invoke(app, ["report", str(sealed_run), "--pdf", "--output", str(pdf)])
+    assert result.exit_code == 3
+    assert "Chromium introuvable" in result.output and "apt-get install chromium" in result.output
+    assert not pdf.exists()
+
+
+def test_report_of_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", str(tmp_path), "--pdf"])
+    assert result.exit_code == 2
+    assert "pas de report.html" in result.output

@@ -11,7 +11,7 @@ import os
 import sys
 import traceback
 
-from bench.cli import campaign, catalogue, evidence, packs, perf, tools  # noqa: F401  (register the commands)
+from bench.cli import campaign, catalogue, evidence, packs, perf, reporting, tools  # noqa: F401  (register the commands)
 from bench.cli.common import app
 from bench.exit_codes import EXIT_BENCH_ERROR
 

@@ -1,16 +1,17 @@
 """The HTML report in a real headless browser (Debian's Chromium driven by Playwright): no serious or critical axe-core
 violation, no horizontal page scroll on a phone (390 px) or a desktop (1440 px), every link resolves, and printed to
-an A4 PDF nothing is clipped (every requirement id, finding and evidence digest of the page is in the PDF's text).
+an A4 PDF by ``segur-bench report --pdf`` nothing is clipped (every text of the page is in the PDF's text).
 
 Chromium is a system package: where it is absent the tests are skipped, unless ``SEGUR_BENCH_BROWSER_TESTS=required``
 (CI sets it, after installing it) turns its absence into a failure."""
 
 from __future__ import annotations
 
-import io
+import hashlib
 import os
 import re
 import shutil
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,21 +94,46 @@ def test_every_link_resolves(browser: Any, report: Path) -> None:
     page.close()
 
 
-def test_printed_to_a4_nothing_is_clipped(browser: Any, report: Path) -> None:
-    """Every requirement id, every failing finding's check and every evidence digest shown in the page is in the
-    text of the A4 PDF Chromium prints (a clipped column loses its text)."""
-    from pypdf import PdfReader
+def _text_nodes(html: Path) -> list[str]:
+    """Every piece of text a printed page must show (what print hides, the page's own scripts and styles, left out),
+    whitespace removed: a PDF wraps lines and cells where the page did not."""
+    from lxml import html as lxml_html
 
-    page = browser.new_page()
-    page.goto(report.as_uri())
-    pdf = PdfReader(io.BytesIO(page.pdf(format="A4", print_background=True)))
+    root = lxml_html.parse(str(html)).getroot()
+    for hidden in root.xpath("//script|//style|//nav|//*[@class='skip-link' or @class='filter']"):
+        hidden.drop_tree()
+    return [flat for text in root.xpath("//body//text()") if (flat := _flat(str(text)))]
+
+
+def _flat(text: str) -> str:
+    # NFKC: Chromium's fonts print "ﬀ", "ﬁ", "ﬃ" ligatures that read back as one character.
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def test_report_pdf_is_a4_and_shows_every_text_of_the_page(browser: Any, report: Path, tmp_path: Path) -> None:
+    """``segur-bench report RUN --pdf`` (headless Chromium): A4 portrait, every text node of the HTML report is in the
+    PDF's text (a clipped column or a closed section loses its text), the run id and page number on every page, and the
+    metadata name the sealed report.html by its SHA-256."""
+    from pypdf import PdfReader
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+    from reports.pdf import pdf_report_digest
+
+    pdf_path = tmp_path / "rapport.pdf"
+    result = CliRunner().invoke(app, ["report", str(report.parent), "--pdf", "--output", str(pdf_path)])
+    assert result.exit_code == 0, result.output
+    pdf = PdfReader(pdf_path)
     width, height = float(pdf.pages[0].mediabox.width), float(pdf.pages[0].mediabox.height)
     assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2, f"A4 portrait attendu : {width} × {height} pt"
-    printed = re.sub(r"\s+", "", "".join(p.extract_text() or "" for p in pdf.pages))
-    html = report.read_text(encoding="utf-8")
-    wanted = set(re.findall(r"\b[A-Z]{3}-\d{3}\b", html)) | set(re.findall(r"\b[0-9a-f]{64}\b", html))
-    wanted |= {"ins.shared_only_when_qualified", "mss.sasl_ir", "psc.dmp_identity"}
-    missing = sorted(w for w in wanted if w not in printed)
-    assert not missing, missing[:10]
-    assert len(pdf.pages) > 3
-    page.close()
+    pages = [_flat(page.extract_text() or "") for page in pdf.pages]
+    assert len(pages) > 3
+    printed = "".join(pages)
+    missing = [text for text in _text_nodes(report) if text not in printed]
+    assert not missing, f"{len(missing)} textes du rapport absents du PDF : {missing[:5]}"
+    run_id = report.parent.name
+    unmarked = [
+        n for n, text in enumerate(pages, 1) if f"segur-bench·{run_id}" not in text or f"{n}/{len(pages)}" not in text
+    ]
+    assert not unmarked, f"pages sans l'id de campagne ou leur numéro : {unmarked[:10]}"
+    assert pdf_report_digest(pdf_path) == hashlib.sha256(report.read_bytes()).hexdigest()
