@@ -11,8 +11,11 @@ import os
 import sys
 import traceback
 
+import typer
+
 from bench.cli import campaign, catalogue, evidence, packs, perf, reporting, tools  # noqa: F401  (register the commands)
 from bench.cli.common import app
+from bench.cli.language import cli_language, localise
 from bench.exit_codes import EXIT_BENCH_ERROR
 
 __all__ = ["app", "main"]
@@ -23,7 +26,9 @@ _NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 
 def main() -> None:
     try:
-        app()
+        command = typer.main.get_command(app)
+        localise(command, cli_language(sys.argv[1:], os.environ))
+        command(prog_name="segur-bench")
     except OSError as exc:
         if exc.errno not in _NO_ROOM:
             _bench_error(exc)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -26,6 +26,20 @@ pki_app = typer.Typer(help="La PKI de test du banc.", no_args_is_help=True)
 packs_app = typer.Typer(
     help="Les paquets de validation CI-SIS (XSD, schématrons, jeux de valeurs).", no_args_is_help=True
 )
+
+
+@app.callback()
+def _root(
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Langue de l'aide : fr ou en (défaut : la locale, sinon fr)")
+    ] = None,
+) -> None:
+    """segur-bench : banc de conformité Ségur vague 2 (INSi, DMP, MSSanté, CDA)."""
+    # The language was read from the command line before parsing (bench.cli.language); here it is only checked.
+    if lang is not None and lang not in ("fr", "en"):
+        raise typer.BadParameter("fr ou en", param_hint="--lang")
+
+
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(pki_app, name="pki")
 app.add_typer(packs_app, name="packs")
