@@ -106,6 +106,7 @@ LABELS: dict[str, dict[str, str]] = {
         "interrupted_on": "interrompue le",
         "resumed_on": "reprise le",
         "abandoned": "tentative abandonnée à l'interruption (le scénario a été rejoué à la reprise)",
+        "outside_steps": "Hors étape de scénario (préparation, commandes du banc aux simulateurs)",
     },
     "en": {
         "title": "Ségur wave 2 conformance report",
@@ -213,6 +214,7 @@ LABELS: dict[str, dict[str, str]] = {
         "interrupted_on": "interrupted on",
         "resumed_on": "resumed on",
         "abandoned": "attempt abandoned at the interruption (the scenario ran again on resume)",
+        "outside_steps": "Outside scenario steps (setup, the bench's commands to the simulators)",
     },
 }
 

@@ -12,7 +12,7 @@ from xml.etree import ElementTree as ET
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bench import signing
-from bench.runner.results import FindingResult, RunResult
+from bench.runner.results import EvidenceEntry, FindingResult, RunResult, ScenarioResult
 from bench.seal import write_seal
 from reports.i18n import labels, reason
 from simulators.common.journal import journal_head
@@ -67,10 +67,31 @@ def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
             duration=seconds(result.duration_s, lang),
             legend=legend,
             cascades=cascades(result, legend, findings),
+            evidence_groups=evidence_groups(result),
         ),
         encoding="utf-8",
     )
     return path
+
+
+def evidence_groups(result: RunResult) -> list[tuple[ScenarioResult | None, list[EvidenceEntry]]]:
+    """The evidence table grouped by the scenario whose steps recorded each exchange, in the run's order; exchanges
+    no step recorded (set-up, the bench's own commands) last."""
+    owner: dict[str, ScenarioResult] = {}
+    for scenario in result.scenarios:
+        for step in scenario.steps:
+            for exchange in step.exchanges:
+                owner.setdefault(exchange, scenario)
+    grouped: dict[str | None, list[EvidenceEntry]] = {}
+    for entry in result.evidence:
+        found = owner.get(entry.exchange_id)
+        grouped.setdefault(found.id if found else None, []).append(entry)
+    ordered: list[tuple[ScenarioResult | None, list[EvidenceEntry]]] = [
+        (s, grouped[s.id]) for s in result.scenarios if s.id in grouped
+    ]
+    if None in grouped:
+        ordered.append((None, grouped[None]))
+    return ordered
 
 
 def outcome_legend(result: RunResult) -> list[tuple[str, str, str]]:

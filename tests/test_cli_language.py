@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 import typer
@@ -47,7 +48,7 @@ def test_every_help_text_has_its_english_and_french_forms() -> None:
 
 
 def test_a_text_missing_from_the_table_is_reported() -> None:
-    command = typer.main.get_command(app)
+    command: Any = typer.main.get_command(app)
     command.commands["run"].params[0].help = "Un texte que la table ne connaît pas"
     assert untranslated(command) == ["Un texte que la table ne connaît pas"]
 

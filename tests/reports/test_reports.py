@@ -13,7 +13,7 @@ from bench.candidates.reference import ReferenceCandidate
 from bench.catalogue.loader import Catalogue
 from bench.runner.engine import Campaign, CampaignOptions
 from bench.runner.results import RunResult
-from reports.render import SCHEMA_FILE, report_schema, write_reports
+from reports.render import SCHEMA_FILE, evidence_groups, report_schema, write_reports
 from simulators.common.pki import BenchPki
 
 
@@ -64,6 +64,30 @@ def test_html_leads_with_the_non_conforming_requirements_and_reads_on_any_screen
     assert re.search(r"\b(0|1) réussi\b", html) or re.search(r"\b([2-9]|\d\d+) réussis\b", html)  # CLDR plurals
     assert not re.search(r"\b([2-9]|\d\d+) réussi\b", html) and not re.search(r"\b([2-9]|\d\d+) échec\b", html)
     assert "heure de Paris" in html and re.search(r"\d+,\d+ s", html)  # local time, French decimals
+
+
+def test_evidence_is_grouped_by_the_scenario_that_recorded_it(defective_run: tuple[RunResult, Path]) -> None:
+    """Each exchange sits under the scenario whose step recorded it, in the run's order, with Paris times; an exchange
+    no step recorded comes last, under its own heading."""
+    result, run_dir = defective_run
+    groups = evidence_groups(result)
+    assert sum(len(entries) for _s, entries in groups) == len(result.evidence)
+    for scenario, entries in groups:
+        assert scenario is not None
+        recorded = {x for step in scenario.steps for x in step.exchanges}
+        assert {e.exchange_id for e in entries} <= recorded
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    evidence = html[html.index('id="evidence"') :]
+    first, second = groups[0][0], groups[1][0]
+    assert first and second and evidence.index(f'id="ev-{first.id}"') < evidence.index(f'id="ev-{second.id}"')
+    assert re.search(
+        r'<time class="small" datetime="[^"]+\+00:00">\d\d/\d\d/\d{4} \d\d:\d\d:\d\d,\d{3}</time>', evidence
+    )
+    stray = result.model_copy(
+        update={"evidence": [*result.evidence, result.evidence[0].model_copy(update={"exchange_id": "999999"})]}
+    )
+    last_scenario, last_entries = evidence_groups(stray)[-1]
+    assert last_scenario is None and [e.exchange_id for e in last_entries] == ["999999"]
 
 
 def test_html_in_english(defective_run: tuple[RunResult, Path], tmp_path: Path) -> None:
