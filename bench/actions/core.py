@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Literal
 
 from pydantic import Field
 
@@ -17,15 +18,38 @@ from simulators.common.journal import Exchange
 CANDIDATE = "candidate"  # the bench's own channel for what the candidate hands over or shows
 DOCUMENT = "candidate.document"
 RECORD = "candidate.patient_record"
+CHOICE = "candidate.patient_choice"
 CORE_VIEWS = (
     CandidateView(DOCUMENT, "document", "application/xml", "documents/", ".xml"),
     # What the candidate answered the bench's read-only query (a bench extension, JSON).
     CandidateView(RECORD, "record", "application/json", "records/", ".json", subject_field="ref"),
+    # A patient's opposition (or consent) the bench asked the candidate to record: later exchanges are judged by it.
+    CandidateView(CHOICE, "choice", "application/json", "choices/", ".json", subject_field="ref"),
 )
 
 
 class DocumentParams(Params):
     kind: DocumentKindName = Field("consultation-report", description="Le type de document (liste unique des types)")
+
+
+class ChoiceParams(Params):
+    # accord: the patient consents, which lifts an earlier opposition
+    choice: Literal["opposition", "accord"] = Field("opposition", description="opposition, ou accord (la lève)")
+
+
+def record_patient_choice(context: ActionContext, action: str, about: str, params: ChoiceParams) -> Exchange:
+    """Ask the candidate to record the patient's choice (a generic action: every adapter answers it), then journal
+    what was asked, so that checks judge each later exchange against the choice in force."""
+    patient = context.require_patient()
+    context.adapter.perform(action, patient.fixture.ref, {"choice": params.choice})
+    said = {"ref": patient.fixture.ref, "about": about, "choice": params.choice}
+    return context.journal.record(
+        CANDIDATE,
+        CHOICE,
+        {"choice": (json.dumps(said, ensure_ascii=False).encode(), "application/json")},
+        subjects=context.subjects,
+        outcome=f"{about}:{params.choice}",
+    )
 
 
 def snapshot(context: ActionContext) -> Exchange:

@@ -49,6 +49,8 @@ class _Record:
     messages: list[str] = field(default_factory=list)
     dmp: DmpPatient | None = None
     produced: dict[str, bytes] = field(default_factory=dict)  # last document of each kind
+    dmp_opposed: bool = False  # the patient opposes professionals' access to their DMP (SC.DMP/CONF.06)
+    mss_opposed: bool = False  # the patient opposes sending their documents by secure messaging (MSS/va1.20)
 
     def dmp_patient(self) -> DmpPatient | None:
         """The patient's DMP side, only for a qualified identity (INS-005: nothing shared otherwise)."""
@@ -268,15 +270,25 @@ class ReferenceCandidate:
         return Artifact(data=data, media_type="application/xml", name=f"{kind}.xml")
 
     def open_patient_record(self, ref: str) -> None:
-        patient = self._record(ref).dmp_patient()
-        if patient is not None and "dmp.no_access_test" not in self.defects:
+        record = self._record(ref)
+        patient = record.dmp_patient()
+        if patient is not None and not self._dmp_refused(record) and "dmp.no_access_test" not in self.defects:
             self._dmp_practice().access_test(patient)
 
     def consult_dmp(self, ref: str, access_mode: str) -> None:
-        patient = self._record(ref).dmp_patient()
+        record = self._record(ref)
+        patient = record.dmp_patient()
         if patient is None:
             raise AdapterError("consultation du DMP demandée pour un patient sans identité qualifiée")
-        self._dmp_practice().consult(patient, access_mode)
+        if not self._dmp_refused(record):
+            self._dmp_practice().consult(patient, access_mode)
+
+    def _dmp_refused(self, record: _Record) -> bool:
+        """The patient opposes access to their DMP: nothing is consulted, and the user is told (not an error)."""
+        if not record.dmp_opposed or "dmp.ignores_opposition" in self.defects:
+            return False
+        record.messages.append("DMP : le patient s'oppose à l'accès à son DMP, aucune consultation")
+        return True
 
     def replace_document(self, ref: str, kind: str) -> Artifact:
         return self._produce(ref, kind, self._own_document(ref, kind))
@@ -295,6 +307,9 @@ class ReferenceCandidate:
         document = record.produced.get(kind)
         if document is None:
             raise AdapterError(f"aucun document « {kind} » produit pour ce patient")
+        if record.mss_opposed and "mss.ignores_opposition" not in self.defects:
+            record.messages.append("MSSanté : envoi bloqué, le patient s'oppose à l'envoi de ses documents")
+            return
         sent = self._mss_practice().send(self._local(ref, record), document, recipient, no_reply=no_reply)
         record.messages.append(sent)
 
@@ -316,6 +331,16 @@ class ReferenceCandidate:
         return self._psc
 
     def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
+        if action in ("record_dmp_choice", "record_mss_choice") and ref is not None:
+            record = self._record(ref)
+            if params.get("choice") not in ("opposition", "accord"):
+                raise AdapterError("choice : opposition ou accord attendu")
+            opposed = params.get("choice") == "opposition"
+            if action == "record_dmp_choice":
+                record.dmp_opposed = opposed
+            else:
+                record.mss_opposed = opposed
+            return None
         raise AdapterError(f"le candidat de référence ne réalise pas l'action {action}")
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:

@@ -182,6 +182,16 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-021"}),
         ),
         Defect(
+            "mss.ignores_opposition",
+            "Envoie par messagerie les documents d'un patient qui s'y oppose",
+            frozenset({"MSS-027"}),
+        ),
+        Defect(
+            "dmp.ignores_opposition",
+            "Consulte le DMP (test d'accès, recherche) d'un patient opposé à l'accès à son DMP",
+            frozenset({"DMP-024"}),
+        ),
+        Defect(
             "mss.any_cipher_suite",
             "Offre à l'opérateur MSSanté toutes les suites TLS de sa bibliothèque, pas seulement celles du référentiel",
             frozenset({"MSS-013"}),

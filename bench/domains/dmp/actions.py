@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from bench.actions.core import DOCUMENT, DocumentParams, record_document
+from bench.actions.core import DOCUMENT, ChoiceParams, DocumentParams, record_document, record_patient_choice
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
 from simulators.common.journal import Exchange
 
@@ -66,6 +66,18 @@ def replace_document(context: ActionContext, params: DocumentParams) -> Exchange
 )
 def mask_document(context: ActionContext, params: DocumentParams) -> None:
     context.adapter.mask_document(context.require_patient().fixture.ref, params.kind)
+
+
+@action(
+    "record_dmp_choice",
+    domain="dmp",
+    description="Enregistrer l'opposition du patient à l'accès des professionnels à son DMP, ou son accord (qui lève "
+    "l'opposition) ; un refus qui en découle est dit à l'utilisateur, ce n'est pas une erreur",
+    params=ChoiceParams,
+    focus="candidate.patient_choice",
+)
+def record_dmp_choice(context: ActionContext, params: ChoiceParams) -> Exchange:
+    return record_patient_choice(context, "record_dmp_choice", "dmp", params)
 
 
 @action(

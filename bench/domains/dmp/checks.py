@@ -777,3 +777,34 @@ def integrated_not_republished(evidence: Evidence, context: CheckContext) -> lis
         message = f"{len(retrieved)} document(s) du DMP intégré(s) au dossier, aucun renvoyé au DMP"
         findings.append(passed(message, retrievals[-1]))
     return findings
+
+
+# DMP-024 -------------------------------------------------------------------------------------------------------
+CONSULTATIONS = ("dmp.td02", "dmp.td03", "dmp.iti18", "dmp.iti43")
+
+
+@check(
+    "dmp.opposition_honoured",
+    requirements=("DMP-024",),
+    title="Aucune transaction de consultation pour un patient opposé à l'accès à son DMP (SC.DMP/CONF.06)",
+)
+def opposition_honoured(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """While the patient's opposition to professionals' access is recorded, the software sends no consultation
+    transaction for them: no access test (TD0.2), no authorisation request (TD0.3), no search (ITI-18), no retrieval
+    (ITI-43). Feeding is not judged here: opposing access does not stop the record being fed."""
+    from bench.checks.choices import choices, while_opposed
+
+    if not any(c.outcome == "dmp:opposition" for c in choices(evidence, "dmp")):
+        return [omitted("aucune opposition du patient à l'accès à son DMP enregistrée dans ce scénario", None)]
+    calls = evidence.select(channel="dmp", transactions=CONSULTATIONS)
+    offending = while_opposed(evidence, "dmp", calls)
+    if offending:
+        return [
+            failed(
+                f"{call.transaction} émis alors que le patient s'oppose à l'accès à son DMP (opposition enregistrée, "
+                f"échange {opposition.id}) : aucune consultation (TD0.2, TD0.3, ITI-18, ITI-43) tant qu'elle vaut",
+                call,
+            )
+            for call, opposition in offending
+        ]
+    return [passed("aucune transaction de consultation du DMP pendant l'opposition du patient", None)]

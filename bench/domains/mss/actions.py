@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from bench.actions.core import CANDIDATE, DocumentParams
+from bench.actions.core import CANDIDATE, ChoiceParams, DocumentParams, record_patient_choice
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
 from bench.candidates.base import AdapterError
 from bench.domains.mss import RECEIVED_VIEW
@@ -132,6 +132,19 @@ def read_received_documents(context: ActionContext, params: NoParams) -> Exchang
     view = context.adapter.read_received_documents()
     data = json.dumps(asdict(view), ensure_ascii=False, indent=2).encode()
     return context.journal.record(CANDIDATE, RECEIVED, {"received": (data, "application/json")})
+
+
+@action(
+    "record_mss_choice",
+    domain="mss",
+    description="Enregistrer l'opposition du patient à l'envoi de ses documents par messagerie (à lui-même ou aux "
+    "professionnels), ou son accord (qui lève l'opposition) ; un envoi alors bloqué est dit à l'utilisateur, ce n'est "
+    "pas une erreur",
+    params=ChoiceParams,
+    focus="candidate.patient_choice",
+)
+def record_mss_choice(context: ActionContext, params: ChoiceParams) -> Exchange:
+    return record_patient_choice(context, "record_mss_choice", "mss", params)
 
 
 @action(

@@ -738,3 +738,29 @@ def cipher_suites(evidence: Evidence, context: CheckContext) -> list[Verdict]:
         return [omitted("aucune session TLS avec l'opérateur à juger", None)]
     suites = ", ".join(sorted(negotiated)) or "aucune en TLS 1.2"
     return [passed(f"suites hors référentiel refusées à la négociation ; suites négociées : {suites}", None)]
+
+
+# MSS-027 -------------------------------------------------------------------------------------------------------
+@check(
+    "mss.opposition_honoured",
+    requirements=("MSS-027",),
+    title="Aucun envoi par messagerie des documents d'un patient opposé (MSS/va1.20, MSS/va1.22)",
+)
+def opposition_honoured(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """While the patient's opposition to sending their documents by secure messaging is recorded, no message about
+    them leaves, neither to a professional nor to the patient's own mailbox."""
+    from bench.checks.choices import choices, while_opposed
+
+    if not any(c.outcome == "mss:opposition" for c in choices(evidence, "mss")):
+        return [omitted("aucune opposition du patient à l'envoi par messagerie enregistrée dans ce scénario", None)]
+    offending = while_opposed(evidence, "mss", evidence.select(transactions=(MESSAGE,)))  # rogue servers' too
+    if offending:
+        return [
+            failed(
+                f"message MSSanté envoyé alors que le patient s'oppose à l'envoi de ses documents par messagerie "
+                f"(opposition enregistrée, échange {opposition.id}) : l'envoi doit être bloqué et l'utilisateur averti",
+                message,
+            )
+            for message, opposition in offending
+        ]
+    return [passed("aucun message MSSanté pendant l'opposition du patient", None)]
