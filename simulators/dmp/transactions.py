@@ -18,6 +18,7 @@ from typing import Any
 from lxml import etree
 
 from simulators.common.mtom import MtomError, MtomMessage
+from simulators.common.xmlsafe import parse_xml
 from simulators.dmp.cx import cx_key, parse_cx
 from simulators.dmp.habilitations import (
     ALREADY_PRESENT,
@@ -30,6 +31,7 @@ from simulators.dmp.messages import (
     STATE_ERRORS,
     RegistryError,
     RetrievedDocument,
+    StoredQuery,
     object_ref,
     query_response,
     read_stored_query,
@@ -50,6 +52,7 @@ from simulators.dmp.xds import (
     STATUS_APPROVED,
     STATUS_DEPRECATED,
     XDSB,
+    read_entry,
     read_submission,
 )
 
@@ -282,6 +285,40 @@ def _with_status(entry: StoredEntry) -> bytes:
     return re.sub(rb'status="[^"]*"', f'status="{entry.status}"'.encode(), entry.metadata, count=1)
 
 
+# IHE ITI TF-2a §3.18.4.1.2.3.7.1, FindDocuments' optional criteria (the multicriteria search of the DMP's TD3.1):
+# coded ones list codes (code^^scheme, matched on the code), the creation time bounds are DTM (From inclusive, To
+# exclusive).
+_CODE_CRITERIA = {
+    "$XDSDocumentEntryClassCode": "classCode",
+    "$XDSDocumentEntryTypeCode": "typeCode",
+    "$XDSDocumentEntryFormatCode": "formatCode",
+    "$XDSDocumentEntryPracticeSettingCode": "practiceSettingCode",
+    "$XDSDocumentEntryHealthcareFacilityTypeCode": "healthcareFacilityTypeCode",
+}
+
+
+def _meets_criteria(entry: StoredEntry, query: StoredQuery) -> bool:
+    codes = {name: {v.split("^")[0] for v in query.values(p)} for p, name in _CODE_CRITERIA.items() if query.values(p)}
+    time_from = query.values("$XDSDocumentEntryCreationTimeFrom")
+    time_to = query.values("$XDSDocumentEntryCreationTimeTo")
+    if not codes and not time_from and not time_to:
+        return True
+    stored = read_entry(parse_xml(entry.metadata))
+    for name, wanted in codes.items():
+        if not any(code.code in wanted for code in stored.codes.get(name, [])):
+            return False
+    created = _dtm(stored.slot("creationTime") or "")
+    if time_from and (not created or created < _dtm(time_from[0])):
+        return False
+    return not (time_to and (not created or created >= _dtm(time_to[0])))
+
+
+def _dtm(value: str) -> str:
+    """An HL7 DTM (YYYY[MM[DD[hh[mm[ss]]]]]) padded so that two compare as instants."""
+    digits = "".join(c for c in value if c.isdigit())[:14]
+    return digits.ljust(14, "0") if digits else ""
+
+
 def stored_query(body: Any, vihf: Vihf, registry: DmpRegistry) -> Outcome:
     query = read_stored_query(body)
 
@@ -304,7 +341,10 @@ def stored_query(body: Any, vihf: Vihf, registry: DmpRegistry) -> Outcome:
         entries = [
             e
             for e in registry.entries(asked.key)
-            if e.status in statuses and _visible(e, vihf) and (not wanted or any(e.has_code(c) for c in wanted))
+            if e.status in statuses
+            and _visible(e, vihf)
+            and (not wanted or any(e.has_code(c) for c in wanted))
+            and _meets_criteria(e, query)
         ]
     elif query.query_id == GET_DOCUMENTS:
         uuids, unique_ids = query.values("$XDSDocumentEntryEntryUUID"), query.values("$XDSDocumentEntryUniqueId")

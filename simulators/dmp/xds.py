@@ -146,6 +146,11 @@ def _read_object(element: Any, identifier_schemes: dict[str, str]) -> RegistryOb
     return obj
 
 
+def read_entry(element: Any) -> RegistryObject:
+    """One stored DocumentEntry (an ExtrinsicObject): its slots and codes."""
+    return _read_object(element, {})
+
+
 def read_submission(request: Any) -> Submission:
     """The metadata of an ITI-41 ``ProvideAndRegisterDocumentSetRequest`` (or an ITI-42/XDM SubmitObjectsRequest)."""
     submit = (

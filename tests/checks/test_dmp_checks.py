@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
 from bench.fixtures.documents import SAMPLE_PATIENT, build_cda
 from bench.fixtures.xds import SubmissionContext, provide_and_register
@@ -197,3 +199,46 @@ def test_a_soap_11_feed_is_judged_as_the_simulator_took_it(tmp_path: Path) -> No
     journal.record("dmp", "dmp.iti41", {"request": (data, content_type)}, subjects=SUBJECTS, outcome="success")
     assert _outcomes(_judge(journal, "dmp.metadata_complete")) == {"pass"}
     assert _outcomes(_judge(journal, "dmp.metadata_consistent")) == {"pass"}
+
+
+@pytest.mark.parametrize(
+    ("slots", "outcome"),
+    [
+        (
+            {
+                "$XDSDocumentEntryTypeCode": "('87273-9^^2.16.840.1.113883.6.1')",
+                "$XDSDocumentEntryCreationTimeFrom": "20200101",
+            },
+            "pass",
+        ),
+        ({"$XDSDocumentEntryCreationTimeFrom": "20200101"}, "fail"),  # filtered after fetching everything
+        (
+            {
+                "$XDSDocumentEntryTypeCode": "('11488-4^^2.16.840.1.113883.6.1')",
+                "$XDSDocumentEntryCreationTimeFrom": "20200101",
+            },
+            "fail",
+        ),
+        ({"$XDSDocumentEntryTypeCode": "('87273-9^^2.16.840.1.113883.6.1')"}, "fail"),  # no period
+    ],
+)
+def test_search_criteria_are_sent_to_the_dmp(tmp_path: Path, slots: dict[str, str], outcome: str) -> None:
+    """DMP-031: what the bench asked (a vaccination note since 2020-01-01) must be in the ITI-18 itself."""
+    from bench.actions.core import CANDIDATE
+    from bench.candidates.reference.dmp_practice import _find_documents
+    from bench.domains.dmp.checks import SEARCH, search_criteria
+
+    journal = Journal(tmp_path)
+    asked = {"ref": "p1", "kind": "vaccination-note", "since": "2020-01-01"}
+    journal.record(CANDIDATE, SEARCH, {"search": (json.dumps(asked).encode(), "application/json")})
+    query = _find_documents("285063306307734^^^&1.2.250.1.213.1.4.10&ISO^NH", slots)
+    envelope = (
+        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header/><s:Body>'
+        f"{query}</s:Body></s:Envelope>"
+    ).encode()
+    call = journal.record("dmp", "dmp.iti18", {"request": (envelope, "application/soap+xml")})
+    journal.close()
+    findings = search_criteria(Evidence(tmp_path, journal.exchanges), CheckContext(focus=call))
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("DMP-031",)
+    if outcome == "fail":
+        assert "TD3.1" in findings[0].message

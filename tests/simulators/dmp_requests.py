@@ -173,8 +173,16 @@ def provide_and_register(
     return body, entry, unique
 
 
-def find_documents(patient: tuple[str, str] = PATIENT, statuses: tuple[str, ...] = ("Approved",)) -> str:
+def find_documents(
+    patient: tuple[str, str] = PATIENT,
+    statuses: tuple[str, ...] = ("Approved",),
+    criteria: dict[str, str] | None = None,
+) -> str:
     values = ",".join(f"'urn:oasis:names:tc:ebxml-regrep:StatusType:{s}'" for s in statuses)
+    more = "".join(
+        f'<rim:Slot name="{name}"><rim:ValueList><rim:Value>{value}</rim:Value></rim:ValueList></rim:Slot>'
+        for name, value in (criteria or {}).items()
+    )
     return (
         f'<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" xmlns:rim="{RIM}">'
         '<query:ResponseOption returnType="LeafClass"/>'
@@ -182,7 +190,7 @@ def find_documents(patient: tuple[str, str] = PATIENT, statuses: tuple[str, ...]
         f'<rim:Slot name="$XDSDocumentEntryPatientId"><rim:ValueList><rim:Value>\'{patient[0]}^^^&amp;{patient[1]}'
         "&amp;ISO'</rim:Value></rim:ValueList></rim:Slot>"
         f'<rim:Slot name="$XDSDocumentEntryStatus"><rim:ValueList><rim:Value>({values})</rim:Value></rim:ValueList>'
-        "</rim:Slot></rim:AdhocQuery></query:AdhocQueryRequest>"
+        f"</rim:Slot>{more}</rim:AdhocQuery></query:AdhocQueryRequest>"
     )
 
 

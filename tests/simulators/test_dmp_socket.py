@@ -73,8 +73,11 @@ def _fault(response: httpx.Response) -> tuple[str, str]:
     )
 
 
-def _find(client: httpx.Client, hub: SimulatorHub, pki: BenchPki, **vihf: object) -> list[str]:
-    envelope = req.envelope(ITI18, req.find_documents(), req.vihf(pki, **vihf))  # type: ignore[arg-type]
+def _find(
+    client: httpx.Client, hub: SimulatorHub, pki: BenchPki, criteria: dict[str, str] | None = None, **vihf: object
+) -> list[str]:
+    query = req.find_documents(criteria=criteria)
+    envelope = req.envelope(ITI18, query, req.vihf(pki, **vihf))  # type: ignore[arg-type]
     response = client.post(_dmp(hub).url, content=envelope, headers=SOAP_XML)
     assert response.status_code == 200
     return [
@@ -103,6 +106,29 @@ def test_a_foreign_client_feeds_with_mtom_and_retrieves_byte_for_byte(
     transactions = [x.transaction for x in hub.journal.exchanges]
     assert transactions == ["dmp.iti41", "dmp.iti18", "dmp.iti43"]
     assert all(x.meta["vihf"]["problems"] == [] for x in hub.journal.exchanges)
+
+
+@pytest.mark.parametrize(
+    ("criteria", "found"),
+    [
+        ({}, True),
+        ({"$XDSDocumentEntryTypeCode": "('11488-4^^2.16.840.1.113883.6.1')"}, True),
+        ({"$XDSDocumentEntryTypeCode": "('87273-9^^2.16.840.1.113883.6.1','11488-4^^2.16.840.1.113883.6.1')"}, True),
+        ({"$XDSDocumentEntryTypeCode": "('87273-9^^2.16.840.1.113883.6.1')"}, False),
+        ({"$XDSDocumentEntryCreationTimeFrom": "20261124"}, True),  # inclusive
+        ({"$XDSDocumentEntryCreationTimeFrom": "20261125"}, False),
+        ({"$XDSDocumentEntryCreationTimeTo": "20261124080000"}, False),  # exclusive
+        ({"$XDSDocumentEntryCreationTimeTo": "2027"}, True),
+    ],
+)
+def test_find_documents_applies_the_multicriteria_search(
+    hub: SimulatorHub, client: httpx.Client, pki: BenchPki, criteria: dict[str, str], found: bool
+) -> None:
+    """IHE ITI TF-2a §3.18.4.1.2.3.7.1: type codes and the creation time bounds select what FindDocuments returns
+    (the fed entry: typeCode 11488-4, creationTime 20261124080000)."""
+    response, _entry, unique_id = _feed(client, hub, pki)
+    assert _status(response) == "Success", response.text
+    assert _find(client, hub, pki, criteria) == ([unique_id] if found else [])
 
 
 def test_replacement_deprecates_and_masking_hides_from_other_professionals(

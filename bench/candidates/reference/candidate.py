@@ -3,6 +3,7 @@ rules, keeps its patient records and produces documents. Defect switches make it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from bench.candidates.reference.insi_client import InsiAnswer, InsiClient, InsiU
 from bench.candidates.reference.mss_practice import LocalPatient, MssPractice
 from bench.candidates.reference.psc_client import PscSignIn
 from bench.fixtures.documents import DocumentDefects, Lineage, Practitioner, RecordTargetData, build_cda
+from bench.fixtures.kinds import DOCUMENT_KINDS
 from simulators.insi.ins import OID_NIA, OID_NIR, OID_TEST_NIA, OID_TEST_NIR
 
 _PRODUCTION_OID = {OID_TEST_NIR: OID_NIR, OID_TEST_NIA: OID_NIA}
@@ -283,6 +285,18 @@ class ReferenceCandidate:
         if not self._dmp_refused(record):
             self._dmp_practice().consult(patient, access_mode)
 
+    def _search_dmp(self, record: _Record, params: Mapping[str, str]) -> Mapping[str, Any] | None:
+        kind, since = DOCUMENT_KINDS.get(params.get("kind", "")), params.get("since", "")
+        if kind is None or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", since):
+            raise AdapterError("search_dmp : kind (type de document) et since (AAAA-MM-JJ) attendus")
+        patient = record.dmp_patient()
+        if patient is None:
+            raise AdapterError("recherche dans le DMP demandée pour un patient sans identité qualifiée")
+        if self._dmp_refused(record):
+            return None
+        self._dmp_practice().search(patient, (kind.code, kind.code_system), since)
+        return None
+
     def _dmp_refused(self, record: _Record) -> bool:
         """The patient opposes access to their DMP: nothing is consulted, and the user is told (not an error)."""
         if not record.dmp_opposed or "dmp.ignores_opposition" in self.defects:
@@ -331,6 +345,8 @@ class ReferenceCandidate:
         return self._psc
 
     def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
+        if action == "search_dmp" and ref is not None:
+            return self._search_dmp(self._record(ref), params)
         if action in ("record_dmp_choice", "record_mss_choice") and ref is not None:
             record = self._record(ref)
             if params.get("choice") not in ("opposition", "accord"):

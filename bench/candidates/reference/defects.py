@@ -138,8 +138,9 @@ DEFECTS: dict[str, Defect] = {
         Defect(
             "dmp.no_access_test",
             "N'effectue pas le test d'existence et d'autorisation DMP (TD0.2) avant d'alimenter ou de consulter",
-            # Without the access test, a missing authorisation is never set and diverging traits never seen.
-            frozenset({"DMP-001", "DMP-014", "DMP-025"}),
+            # Without the access test, a missing authorisation is never set and diverging traits never seen, and the
+            # access test does not resume once a patient lifts their opposition (DMP-024).
+            frozenset({"DMP-001", "DMP-014", "DMP-024", "DMP-025"}),
         ),
         Defect(
             "mss.password_auth",
@@ -185,6 +186,11 @@ DEFECTS: dict[str, Defect] = {
             "mss.ignores_opposition",
             "Envoie par messagerie les documents d'un patient qui s'y oppose",
             frozenset({"MSS-027"}),
+        ),
+        Defect(
+            "dmp.search_without_criteria",
+            "Recherche dans le DMP sans y porter le type de document demandé (filtre après coup)",
+            frozenset({"DMP-031"}),
         ),
         Defect(
             "dmp.ignores_opposition",

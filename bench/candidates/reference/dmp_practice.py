@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -357,6 +358,25 @@ class DmpPractice:
         except (DmpUnavailable, DmpRefused) as exc:
             patient.messages.append(f"DMP : masquage impossible : {exc}")
 
+    def search(self, patient: DmpPatient, type_code: tuple[str, str], since: str) -> int:
+        """The multicriteria search (TD3.1): documents of one type created since a date; the user sees how many."""
+        with self._lock:
+            if patient.access is None:
+                self.access_test(patient)
+            if patient.access is not None and patient.access != "autorise":
+                return 0
+            criteria = {"$XDSDocumentEntryCreationTimeFrom": since.replace("-", "")}
+            if "dmp.search_without_criteria" not in self.defects:
+                criteria["$XDSDocumentEntryTypeCode"] = f"('{type_code[0]}^^{type_code[1]}')"
+            try:
+                answer = self._client.call("iti18", _find_documents(patient.patient_id, criteria), self._vihf(patient))
+            except (DmpUnavailable, DmpRefused) as exc:
+                patient.messages.append(f"DMP : recherche impossible : {exc}")
+                return 0
+            found = len(list(answer.body.iter(f"{{{RIM}}}ExtrinsicObject")))
+            patient.messages.append(f"DMP : {found} document(s) trouvé(s)")
+            return found
+
     def consult(self, patient: DmpPatient, access_mode: str) -> None:
         with self._lock:
             self._consult(patient, access_mode)
@@ -374,16 +394,7 @@ class DmpPractice:
         patient_id = patient.patient_id
         if "dmp.consult_local_id" in self.defects:
             patient_id = f"{patient.local_id}^^^&1.2.250.1.999.1.1&ISO^PI"
-        query = (
-            '<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" '
-            f'xmlns:rim="{RIM}"><query:ResponseOption returnComposedObjects="true" returnType="LeafClass"/>'
-            f'<rim:AdhocQuery id="{FIND_DOCUMENTS}">'
-            '<rim:Slot name="$XDSDocumentEntryPatientId"><rim:ValueList>'
-            f"<rim:Value>'{patient_id.replace('&', '&amp;')}'"
-            "</rim:Value></rim:ValueList></rim:Slot>"
-            f"<rim:Slot name=\"$XDSDocumentEntryStatus\"><rim:ValueList><rim:Value>('{APPROVED}')</rim:Value>"
-            "</rim:ValueList></rim:Slot></rim:AdhocQuery></query:AdhocQueryRequest>"
-        )
+        query = _find_documents(patient_id)
         try:
             answer = self._client.call("iti18", query, self._vihf(patient, access_mode=mode))
         except (DmpUnavailable, DmpRefused) as exc:
@@ -421,6 +432,25 @@ class DmpPractice:
             patient.documents.append(document)
             if "dmp.republish_integrated" in self.defects:
                 self.feed(patient, HeldDocument("dmp", data, unique_id, document.title))
+
+
+def _find_documents(patient_id: str, criteria: dict[str, str] | None = None) -> str:
+    """An ITI-18 FindDocuments for approved documents of ``patient_id``, with further criteria (slot -> value as
+    IHE ITI TF-2a §3.18.4.1.2.3.7.1 writes it)."""
+    slots = {
+        "$XDSDocumentEntryPatientId": f"'{patient_id}'",
+        "$XDSDocumentEntryStatus": f"('{APPROVED}')",
+        **(criteria or {}),
+    }
+    written = "".join(
+        f'<rim:Slot name="{name}"><rim:ValueList><rim:Value>{escape(value)}</rim:Value></rim:ValueList></rim:Slot>'
+        for name, value in slots.items()
+    )
+    return (
+        '<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" '
+        f'xmlns:rim="{RIM}"><query:ResponseOption returnComposedObjects="true" returnType="LeafClass"/>'
+        f'<rim:AdhocQuery id="{FIND_DOCUMENTS}">{written}</rim:AdhocQuery></query:AdhocQueryRequest>'
+    )
 
 
 def _traits_divergence(answer: Any, traits: tuple[str, str, str, str]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.domains.base import Channel, Domain, Port, RunningSimulators, SimulatorSetup
+from bench.domains.base import CandidateView, Channel, Domain, Port, RunningSimulators, SimulatorSetup
 from bench.domains.dmp.fixtures import DmpPatientFixture, DmpScenarioFixture, scenario_problems
 
 
@@ -59,4 +59,8 @@ DOMAIN = Domain(
     patient_fixture=DmpPatientFixture,
     scenario_fixture=DmpScenarioFixture,
     validate_scenario=scenario_problems,
+    # The criteria the bench asked the software to search the DMP with (the ITI-18 must carry them).
+    candidate_views=(
+        CandidateView("candidate.dmp_search", "search", "application/json", "searches/", ".json", subject_field="ref"),
+    ),
 )

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Literal
 
-from bench.actions.core import DOCUMENT, ChoiceParams, DocumentParams, record_document, record_patient_choice
+from pydantic import Field
+
+from bench.actions.core import (
+    CANDIDATE,
+    DOCUMENT,
+    ChoiceParams,
+    DocumentParams,
+    record_document,
+    record_patient_choice,
+)
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
 from simulators.common.journal import Exchange
 
@@ -16,6 +26,13 @@ REDIRECTED = "dmp.redirected"  # run state: a scenario pointed the candidate to 
 
 class ConsultParams(Params):
     mode: Literal["normal", "bris_de_glace"] = "normal"
+
+
+class SearchParams(DocumentParams):
+    since: str = Field("2020-01-01", pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="Documents créés depuis")
+
+
+SEARCH = "candidate.dmp_search"  # what the bench asked to search for (the criteria the ITI-18 must carry)
 
 
 class ServerParams(Params):
@@ -66,6 +83,23 @@ def replace_document(context: ActionContext, params: DocumentParams) -> Exchange
 )
 def mask_document(context: ActionContext, params: DocumentParams) -> None:
     context.adapter.mask_document(context.require_patient().fixture.ref, params.kind)
+
+
+@action(
+    "search_dmp",
+    domain="dmp",
+    description="Rechercher dans le DMP du patient les documents d'un type créés depuis une date (recherche "
+    "multicritère sur les métadonnées XDS)",
+    params=SearchParams,
+    causes=("dmp.iti18",),
+)
+def search_dmp(context: ActionContext, params: SearchParams) -> None:
+    patient = context.require_patient()
+    asked = {"ref": patient.fixture.ref, "kind": params.kind, "since": params.since}
+    context.journal.record(
+        CANDIDATE, SEARCH, {"search": (json.dumps(asked).encode(), "application/json")}, subjects=context.subjects
+    )
+    context.adapter.perform("search_dmp", patient.fixture.ref, {"kind": params.kind, "since": params.since})
 
 
 @action(

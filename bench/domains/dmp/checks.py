@@ -808,3 +808,44 @@ def opposition_honoured(evidence: Evidence, context: CheckContext) -> list[Verdi
             for call, opposition in offending
         ]
     return [passed("aucune transaction de consultation du DMP pendant l'opposition du patient", None)]
+
+
+# DMP-031 -------------------------------------------------------------------------------------------------------
+SEARCH = "candidate.dmp_search"
+
+
+@check(
+    "dmp.search_criteria",
+    requirements=("DMP-031",),
+    title="Recherche multicritère : l'ITI-18 porte le type de document et la période demandés (TD3.1)",
+)
+def search_criteria(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The user searched the DMP for documents of one type created since a date: the FindDocuments query carries
+    ``$XDSDocumentEntryTypeCode`` with that type and
+    ``$XDSDocumentEntryCreationTimeFrom`` at that date (IHE ITI TF-2a §3.18.4.1.2.3.7.1): filtering after fetching
+    everything is no multicriteria search of the DMP."""
+    from bench.fixtures.kinds import DOCUMENT_KINDS
+
+    focus = context.focus
+    if focus is None or focus.transaction != "dmp.iti18":
+        return [omitted("aucune recherche ITI-18 dans cette étape", None)]
+    asked = [x for x in evidence.select(channel="candidate", transactions=(SEARCH,)) if x.seq < focus.seq]
+    wanted = evidence.json(asked[-1], "search") if asked else None
+    kind = DOCUMENT_KINDS.get(str((wanted or {}).get("kind")))
+    if kind is None:
+        return [errored("critères de la recherche demandée introuvables au journal", focus)]
+    try:
+        query = read_stored_query(_body(_message(evidence, focus, "request")))
+    except (MtomError, UnsafeXmlError, SoapError) as exc:
+        return [failed(f"requête illisible : {exc}", focus)]
+    problems = []
+    codes = {v.split("^")[0] for v in query.values("$XDSDocumentEntryTypeCode")}
+    if kind.code not in codes:
+        problems.append(f"type « {kind.title} » ({kind.code}) absent de $XDSDocumentEntryTypeCode")
+    since = str(wanted.get("since", "")).replace("-", "") if wanted else ""
+    sent = query.values("$XDSDocumentEntryCreationTimeFrom")
+    if not sent or not sent[0].startswith(since):
+        problems.append(f"$XDSDocumentEntryCreationTimeFrom {sent[0] if sent else 'absent'} au lieu de {since}")
+    if problems:
+        return [failed(" ; ".join(problems) + " : la recherche doit porter ses critères au DMP (TD3.1)", focus)]
+    return [passed(f"ITI-18 avec le type {kind.code} et la date de création depuis {since}", focus)]
