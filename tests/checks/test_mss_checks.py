@@ -241,3 +241,59 @@ def test_x_mss_mes_follows_the_professional_s_wish(tmp_path: Path, header: str, 
     assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-021",)
     if outcome == "fail":
         assert "X-MSS-MES" in findings[0].message
+
+
+ORIGINAL = "<1.2@segur-bench.mssante.fr>"
+
+
+@pytest.mark.parametrize(
+    ("headers", "outcome"),
+    [
+        (f"In-Reply-To: {ORIGINAL}\r\nReferences: {ORIGINAL}\r\n", "pass"),
+        (f"In-Reply-To: {ORIGINAL}\r\nReferences: <0.1@a.fr> {ORIGINAL}\r\n", "pass"),  # a longer thread
+        ("", "fail"),
+        (f"In-Reply-To: {ORIGINAL}\r\n", "fail"),  # References left out
+        ("In-Reply-To: <9.9@a.fr>\r\nReferences: <9.9@a.fr>\r\n", "fail"),  # another message
+    ],
+)
+def test_a_reply_is_threaded_to_the_message_it_answers(tmp_path: Path, headers: str, outcome: str) -> None:
+    import json
+
+    from bench.domains.mss import REPLY_VIEW
+    from bench.domains.mss.checks import reply_headers
+
+    journal = Journal(tmp_path)
+    asked = json.dumps({"message_id": ORIGINAL, "subject": "Document"}).encode()
+    journal.record("candidate", REPLY_VIEW.transaction, {"reply": (asked, "application/json")})
+    message = f"From: a@b.mssante.fr\r\nMessage-ID: <3.4@b.mssante.fr>\r\n{headers}Subject: Re: x\r\n\r\nok\r\n"
+    sent = journal.record("mss", "mss.smtp.message", {"message": (message.encode(), "message/rfc822")})
+    journal.close()
+    findings = reply_headers(Evidence(tmp_path, journal.exchanges), CheckContext(focus=sent))
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-023",)
+    if outcome == "fail":
+        assert "RFC 5322" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "outcome"),
+    [
+        ("Message-ID: <3.4@b.fr>\r\nContent-Type: text/plain; charset=utf-8\r\n", "ok", "pass"),
+        (
+            "Message-ID: <3.4@b.fr>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n",
+            "--b\r\nContent-Type: text/plain\r\n\r\nok\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>ok</p>\r\n--b--",
+            "pass",
+        ),
+        ("Message-ID: <3.4@b.fr>\r\nContent-Type: text/html\r\n", "<p>ok</p>", "fail"),  # HTML alone
+        ("Content-Type: text/plain\r\n", "ok", "fail"),  # no Message-ID
+        ("Message-ID: 3.4-b.fr\r\nContent-Type: text/plain\r\n", "ok", "fail"),  # not <left@right>
+    ],
+)
+def test_message_id_and_plain_text(tmp_path: Path, head: str, body: str, outcome: str) -> None:
+    from bench.domains.mss.checks import text_and_message_id
+
+    journal = Journal(tmp_path)
+    message = f"From: a@b.mssante.fr\r\nSubject: x\r\n{head}\r\n{body}\r\n"
+    sent = journal.record("mss", "mss.smtp.message", {"message": (message.encode(), "message/rfc822")})
+    journal.close()
+    findings = text_and_message_id(Evidence(tmp_path, journal.exchanges), CheckContext(focus=sent))
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-023",)

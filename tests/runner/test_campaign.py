@@ -30,6 +30,7 @@ MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
     "MSS-017",
     "MSS-018",
     "MSS-021",
+    "MSS-023",
     "MSS-027",
     "MSS-046",
 }

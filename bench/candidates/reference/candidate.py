@@ -345,6 +345,9 @@ class ReferenceCandidate:
         return self._psc
 
     def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
+        if action == "reply_to_message":
+            self._mss_practice().reply(params.get("message_id", ""))
+            return None
         if action == "search_dmp" and ref is not None:
             return self._search_dmp(self._record(ref), params)
         if action in ("record_dmp_choice", "record_mss_choice") and ref is not None:

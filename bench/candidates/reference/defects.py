@@ -183,6 +183,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-021"}),
         ),
         Defect(
+            "mss.reply_without_references",
+            "Répond à un message reçu sans In-Reply-To ni References (la réponse n'est pas rattachée au fil)",
+            frozenset({"MSS-023"}),
+        ),
+        Defect(
             "mss.ignores_opposition",
             "Envoie par messagerie les documents d'un patient qui s'y oppose",
             frozenset({"MSS-027"}),

@@ -75,6 +75,7 @@ class MssPractice:
             self.tls.verify_mode = ssl.CERT_NONE
         self.filed: list[ReceivedDocument] = []
         self.pending: list[ReceivedDocument] = []
+        self.received: dict[str, tuple[str, str, str]] = {}  # Message-ID -> (From, Subject, References)
 
     def configure(self, smtp_url: str, imap_url: str) -> None:
         self.smtp_url, self.imap_url = smtp_url, imap_url
@@ -82,6 +83,7 @@ class MssPractice:
     def forget(self) -> None:
         self.filed.clear()
         self.pending.clear()
+        self.received.clear()
 
     def view(self) -> ReceivedDocumentsView:
         return ReceivedDocumentsView(filed=list(self.filed), pending=list(self.pending))
@@ -135,6 +137,28 @@ class MssPractice:
             message.add_attachment(package, maintype="application", subtype="zip", filename=ATTACHMENT_NAME)
         return message.as_bytes(policy=email.policy.SMTP)  # CRLF line ends, as RFC 5322 and SMTP DATA want
 
+    def reply(self, message_id: str) -> str:
+        """A plain-text answer to a received message, threaded as RFC 5322 §3.6.4 says (MSS/va1.08, va1.11, va1.12)."""
+        if message_id not in self.received:
+            return f"Réponse impossible : message {message_id} non reçu"
+        sender, subject, references = self.received[message_id]
+        message = EmailMessage()
+        message["From"] = self.account.address
+        message["To"] = sender
+        message["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+        message["Date"] = email.utils.formatdate(localtime=True)
+        message["Message-ID"] = email.utils.make_msgid(domain=self.account.address.rpartition("@")[2])
+        if "mss.reply_without_references" not in self.defects:
+            message["In-Reply-To"] = message_id
+            message["References"] = f"{references} {message_id}".strip()
+        message.set_content("Bien reçu, merci.\n", charset="utf-8")
+        try:
+            address = email.utils.parseaddr(sender)[1]
+            send(self.smtp_url, self.tls, self.account, [address], message.as_bytes(policy=email.policy.SMTP))
+        except MssUnavailable as exc:
+            return f"Réponse non envoyée : {exc}"
+        return f"Réponse envoyée à {sender}"
+
     # reception -------------------------------------------------------------------------------------------------
     def check_mailbox(self, patients: list[LocalPatient]) -> str:
         try:
@@ -148,6 +172,9 @@ class MssPractice:
     def _integrate(self, raw: bytes, patients: list[LocalPatient]) -> None:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         message_id = str(message.get("Message-ID", "")).strip()
+        if message_id:
+            said = (str(message.get("From", "")), str(message.get("Subject", "")), str(message.get("References", "")))
+            self.received[message_id] = said
         if message.get_content_type() == "multipart/report":
             return  # a delivery or read notification: shown to the user, nothing to file
         attachment = _xdm_attachment(message)

@@ -51,6 +51,8 @@ def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
 
 # The read-only reception queue: what was filed in which record, and what awaits matching.
 RECEIVED_VIEW = CandidateView("candidate.received_documents", "received", "application/json", "received/", ".json")
+# The received message the bench asked the software to answer (the reply must refer to it).
+REPLY_VIEW = CandidateView("candidate.mss_reply", "reply", "application/json", "replies/", ".json")
 
 DOMAIN = Domain(
     name="mss",
@@ -78,9 +80,7 @@ DOMAIN = Domain(
     identify_mail=_identify_mail,
     # A field capture's message (RFC 5322), judged on what a message alone proves.
     capture_files=(CaptureFile(".eml", "mss.message", "message", "message/rfc822"),),
-    candidate_views=(
-        CandidateView("candidate.received_documents", "received", "application/json", "received/", ".json"),
-    ),
+    candidate_views=(RECEIVED_VIEW, REPLY_VIEW),
     start_simulators=_start_simulators,
     ports=PORTS,
 )

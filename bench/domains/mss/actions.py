@@ -12,7 +12,7 @@ from pydantic import Field
 from bench.actions.core import CANDIDATE, ChoiceParams, DocumentParams, record_patient_choice
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
 from bench.candidates.base import AdapterError
-from bench.domains.mss import RECEIVED_VIEW
+from bench.domains.mss import RECEIVED_VIEW, REPLY_VIEW
 from simulators.common.journal import Exchange
 from simulators.mss.addresses import CORRESPONDENT
 
@@ -38,6 +38,17 @@ class DeliveryParams(DocumentParams):
     xdm: Literal["valid", "metadata", "traversal"] = "valid"  # a broken package: METADATA.XML left out, a ``..`` entry
     resend: str | None = None  # send again the very message of this earlier step
     filed_in: str | None = None  # the record (patient ref) it belongs in; none: it must await matching
+
+
+class ReplyParams(Params):
+    message: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")  # the deliver_message step whose message is answered
+
+
+def _reply_reference(params: ReplyParams, scenario: Scenario) -> list[str]:
+    delivering = {s.id for s in scenario.steps if s.action == "deliver_message"}
+    if params.message not in delivering:
+        return [f"reply_to_message : message={params.message!r} ne désigne aucune étape deliver_message"]
+    return []
 
 
 class ServerParams(Params):
@@ -108,6 +119,26 @@ def deliver_message(context: ActionContext, params: DeliveryParams) -> Exchange:
         },
     )
     return exchange
+
+
+@action(
+    "reply_to_message",
+    domain="mss",
+    description="Répondre par MSSanté, en texte, au message reçu d'un correspondant (relevé auparavant)",
+    params=ReplyParams,
+    needs_patient=False,
+    causes=("mss.smtp.message",),
+    validate=_reply_reference,
+)
+def reply_to_message(context: ActionContext, params: ReplyParams) -> None:
+    deliveries: dict[str, Delivery] = context.scenario.get(DELIVERIES, {})
+    delivery = deliveries.get(params.message)
+    if delivery is None:
+        raise AdapterError(f"l'étape {params.message} n'a remis aucun message auquel répondre")
+    asked = {"message_id": delivery.message_id, "subject": delivery.subject}
+    said = json.dumps(asked, ensure_ascii=False).encode()
+    context.journal.record(CANDIDATE, REPLY_VIEW.transaction, {"reply": (said, "application/json")})
+    context.adapter.perform("reply_to_message", None, asked)
 
 
 @action(

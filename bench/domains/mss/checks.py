@@ -9,6 +9,7 @@ import email
 import email.header
 import email.policy
 import functools
+import re
 from collections.abc import Callable
 from email.message import Message
 from typing import Any
@@ -764,3 +765,78 @@ def opposition_honoured(evidence: Evidence, context: CheckContext) -> list[Verdi
             for message, opposition in offending
         ]
     return [passed("aucun message MSSanté pendant l'opposition du patient", None)]
+
+
+# MSS-023 -------------------------------------------------------------------------------------------------------
+MSG_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+
+
+def _ids(value: object) -> list[str]:
+    return MSG_ID.findall(str(value or ""))
+
+
+@check(
+    "mss.reply_headers",
+    requirements=("MSS-023",),
+    title="Réponse rattachée au message d'origine : In-Reply-To et References (RFC 5322 §3.6.4)",
+)
+def reply_headers(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The answer to a received message names it: ``In-Reply-To`` is its Message-ID, ``References`` ends with it
+    (after the References it carried)."""
+    from bench.domains.mss import REPLY_VIEW
+
+    focus = context.focus
+    if focus is None or focus.transaction != MESSAGE:
+        return [omitted("aucune réponse envoyée dans cette étape", None)]
+    asked = [
+        x for x in evidence.select(channel="candidate", transactions=(REPLY_VIEW.transaction,)) if x.seq < focus.seq
+    ]
+    original = str((evidence.json(asked[-1], "reply") or {}).get("message_id", "")) if asked else ""
+    if not original:
+        return [omitted("aucun message auquel répondre n'a été désigné", focus)]
+    message, problems = _mail(evidence, focus)
+    if message is None:
+        return [failed(f"message illisible : {'; '.join(problems)}", focus)]
+    wrong = []
+    if _ids(message.get("In-Reply-To")) != [original]:
+        wrong.append(f"In-Reply-To {message.get('In-Reply-To') or 'absent'} au lieu de {original}")
+    references = _ids(message.get("References"))
+    if not references or references[-1] != original:
+        wrong.append(f"References {message.get('References') or 'absent'} : doit se terminer par {original}")
+    if wrong:
+        return [failed(" ; ".join(wrong) + " (RFC 5322 §3.6.4 : la réponse doit être rattachée au fil)", focus)]
+    return [passed(f"réponse rattachée à {original} (In-Reply-To, References)", focus)]
+
+
+@check(
+    "mss.text_and_message_id",
+    requirements=("MSS-023",),
+    title="Message-ID conforme à la RFC 5322 et texte en text/plain ou multipart/alternative",
+)
+def text_and_message_id(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """A message the software sends carries one Message-ID of the form ``<left@right>`` and writes its text as
+    ``text/plain`` (or ``multipart/alternative`` offering a text/plain version): never HTML alone."""
+    focus = context.focus
+    if focus is None or focus.transaction != MESSAGE:
+        return [omitted("aucun message envoyé dans cette étape", None)]
+    message, problems = _mail(evidence, focus)
+    if message is None:
+        return [failed(f"message illisible : {'; '.join(problems)}", focus)]
+    wrong = []
+    ids = message.get_all("Message-ID") or []
+    if len(ids) != 1 or not MSG_ID.fullmatch(str(ids[0]).strip()):
+        wrong.append(f"Message-ID {', '.join(map(str, ids)) or 'absent'} : un seul, de la forme <gauche@droite>")
+    texts = [
+        part.get_content_type()
+        for part in message.walk()
+        if part.get_content_maintype() == "text" and part.get_content_disposition() != "attachment"
+    ]
+    if "text/plain" not in texts:
+        wrong.append(f"texte du message en {', '.join(texts) or 'aucune partie texte'} : text/plain attendu")
+    elif any(t != "text/plain" for t in texts) and not any(
+        p.get_content_type() == "multipart/alternative" for p in message.walk()
+    ):
+        wrong.append("texte en plusieurs formats hors multipart/alternative")
+    if wrong:
+        return [failed(" ; ".join(wrong) + " (MSS/va1.08, va1.12)", focus)]
+    return [passed("Message-ID conforme ; texte en text/plain", focus)]

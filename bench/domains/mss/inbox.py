@@ -27,6 +27,7 @@ class Delivery:
     data: bytes
     message_id: str
     unique_id: str
+    subject: str = ""
 
 
 def _traversal_zip(documents: dict[str, bytes], metadata: bytes) -> bytes:
@@ -67,4 +68,5 @@ def build_delivery(person: Person, kind: str, *, with_ins: bool = True, xdm: str
     message["X-MSS-NIL"] = "SEGUR-BENCH-CORRESPONDANT-0001"
     message.set_content("Bonjour,\nci-joint un document pour notre patient commun.\nConfraternellement.\n")
     message.add_attachment(package, maintype="application", subtype="zip", filename=ATTACHMENT_NAME)
-    return Delivery(message.as_bytes(policy=email.policy.SMTP), message_id, read_header(document).unique_id)
+    data = message.as_bytes(policy=email.policy.SMTP)
+    return Delivery(data, message_id, read_header(document).unique_id, str(message["Subject"]))
