@@ -33,6 +33,7 @@ TEMPLATES = {
     "replace_document": f"{FORWARD} POST /v1/patients/{{ref}}/documents/{{kind}}/replacement",
     "mask_document": f"{FORWARD} POST /v1/patients/{{ref}}/documents/{{kind}}/masking",
     "configure_dmp": f"{FORWARD} POST /v1/session/dmp-endpoint",
+    "search_dmp": f"{FORWARD} POST /v1/patients/{{ref}}/dmp-search",
 }
 
 

@@ -4,6 +4,7 @@ read-only view of a patient's record. Their exchanges go on the bench's ``candid
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Literal
 
@@ -37,11 +38,14 @@ class ChoiceParams(Params):
     choice: Literal["opposition", "accord"] = Field("opposition", description="opposition, ou accord (la lève)")
 
 
-def record_patient_choice(context: ActionContext, action: str, about: str, params: ChoiceParams) -> Exchange:
-    """Ask the candidate to record the patient's choice (a generic action: every adapter answers it), then journal
-    what was asked, so that checks judge each later exchange against the choice in force."""
+def record_patient_choice(
+    context: ActionContext, about: str, params: ChoiceParams, record: Callable[[str, str], None]
+) -> Exchange:
+    """Ask the candidate to record the patient's choice about ``about`` (a domain's name) through ``record`` (the
+    adapter's method for it), then journal what was asked, so that checks judge each later exchange against the
+    choice in force."""
     patient = context.require_patient()
-    context.adapter.perform(action, patient.fixture.ref, {"choice": params.choice})
+    record(patient.fixture.ref, params.choice)
     said = {"ref": patient.fixture.ref, "about": about, "choice": params.choice}
     return context.journal.record(
         CANDIDATE,

@@ -207,6 +207,26 @@ class CandidateAdapter(Protocol):
         """The software reads its MSSanté mailbox (IMAP) and integrates what it received."""
         ...
 
+    def reply_to_message(self, message_id: str, subject: str) -> None:
+        """The professional answers, in plain text over MSSanté, the received message ``message_id`` (``subject``
+        to find it on screen); the answer names it (``In-Reply-To``, ``References``, RFC 5322 §3.6.4)."""
+        ...
+
+    def record_dmp_choice(self, ref: str, choice: str) -> None:
+        """Record the patient's ``opposition`` to professionals' access to their DMP, or their ``accord`` that lifts
+        it. While opposed, no consultation transaction leaves for them; a refusal is told to the user (no error)."""
+        ...
+
+    def record_mss_choice(self, ref: str, choice: str) -> None:
+        """Record the patient's ``opposition`` to sending their documents by secure messaging, or their ``accord``
+        that lifts it. While opposed, no message about them leaves; a blocked sending is told to the user."""
+        ...
+
+    def search_dmp(self, ref: str, kind: str, since: str) -> None:
+        """Search the patient's DMP for documents of ``kind`` created since ``since`` (YYYY-MM-DD): the ITI-18
+        itself carries both criteria (TD3.1)."""
+        ...
+
     def read_received_documents(self) -> ReceivedDocumentsView:
         """Read-only: which received documents are filed in which record, and which await matching."""
         ...

@@ -159,6 +159,18 @@ class CommandAdapter:
     def check_mailbox(self) -> None:
         self._run("check_mailbox", {})
 
+    def reply_to_message(self, message_id: str, subject: str) -> None:
+        self._run("reply_to_message", {"message_id": message_id, "subject": subject})
+
+    def record_dmp_choice(self, ref: str, choice: str) -> None:
+        self._run("record_dmp_choice", {"choice": choice}, ref=ref)
+
+    def record_mss_choice(self, ref: str, choice: str) -> None:
+        self._run("record_mss_choice", {"choice": choice}, ref=ref)
+
+    def search_dmp(self, ref: str, kind: str, since: str) -> None:
+        self._run("search_dmp", {"kind": kind, "since": since}, ref=ref, kind=kind)
+
     def psc_sign_in(self) -> None:
         self._run("psc_sign_in", {})
 

@@ -23,6 +23,7 @@ from bench.candidates.api.models import (
     ApiAction,
     ApiDmpConsultation,
     ApiDmpEndpoint,
+    ApiDmpSearch,
     ApiDocument,
     ApiDocumentRequest,
     ApiEnvironment,
@@ -30,8 +31,10 @@ from bench.candidates.api.models import (
     ApiIdentityDocument,
     ApiInsSearch,
     ApiMssEndpoints,
+    ApiMssReply,
     ApiMssSending,
     ApiPatient,
+    ApiPatientChoice,
     ApiPatientRecord,
     ApiReceivedDocument,
     ApiReceivedDocuments,
@@ -195,6 +198,26 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         candidate.check_mailbox()
         return Response(status_code=204)
 
+    async def mailbox_reply(request: Request) -> Response:
+        body = await _body(request, ApiMssReply)
+        candidate.reply_to_message(body.message_id, body.subject)
+        return Response(status_code=204)
+
+    async def dmp_choice(request: Request) -> Response:
+        body = await _body(request, ApiPatientChoice)
+        candidate.record_dmp_choice(request.path_params["ref"], body.choice)
+        return Response(status_code=204)
+
+    async def mss_choice(request: Request) -> Response:
+        body = await _body(request, ApiPatientChoice)
+        candidate.record_mss_choice(request.path_params["ref"], body.choice)
+        return Response(status_code=204)
+
+    async def dmp_search(request: Request) -> Response:
+        body = await _body(request, ApiDmpSearch)
+        candidate.search_dmp(request.path_params["ref"], body.kind, body.since)
+        return Response(status_code=204)
+
     async def psc_sign_in(request: Request) -> Response:
         candidate.psc_sign_in()
         return Response(status_code=204)
@@ -240,6 +263,10 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         ("/v1/session/dmp-endpoint", dmp_endpoint, "POST"),
         ("/v1/patients/{ref}/documents/{kind}/sending", sending, "POST"),
         ("/v1/mailbox/check", mailbox_check, "POST"),
+        ("/v1/mailbox/reply", mailbox_reply, "POST"),
+        ("/v1/patients/{ref}/dmp-choice", dmp_choice, "POST"),
+        ("/v1/patients/{ref}/mss-choice", mss_choice, "POST"),
+        ("/v1/patients/{ref}/dmp-search", dmp_search, "POST"),
         ("/v1/session/psc-sign-in", psc_sign_in, "POST"),
         ("/v1/session/psc-sign-out", psc_sign_out, "POST"),
         ("/v1/mailbox/received-documents", received, "GET"),

@@ -143,6 +143,18 @@ class HttpHookAdapter:
     def check_mailbox(self) -> None:
         self._call("POST", "/v1/mailbox/check")
 
+    def reply_to_message(self, message_id: str, subject: str) -> None:
+        self._call("POST", "/v1/mailbox/reply", {"message_id": message_id, "subject": subject})
+
+    def record_dmp_choice(self, ref: str, choice: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/dmp-choice", {"choice": choice})
+
+    def record_mss_choice(self, ref: str, choice: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/mss-choice", {"choice": choice})
+
+    def search_dmp(self, ref: str, kind: str, since: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/dmp-search", {"kind": kind, "since": since})
+
     def psc_sign_in(self) -> None:
         self._call("POST", "/v1/session/psc-sign-in")
 

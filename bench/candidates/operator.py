@@ -267,6 +267,38 @@ class OperatorAdapter:
         )
         self._confirm()
 
+    def reply_to_message(self, message_id: str, subject: str) -> None:
+        self._say(
+            "Réponse MSSanté",
+            f"Répondez par MSSanté, en texte simple, au message reçu « {subject} » (Message-ID {message_id}).",
+        )
+
+    def record_dmp_choice(self, ref: str, choice: str) -> None:
+        said = (
+            "l'opposition du patient à l'accès des professionnels à son DMP"
+            if choice == "opposition"
+            else "l'accord du patient à l'accès à son DMP (son opposition est levée)"
+        )
+        self._say("Consentement DMP", f"Enregistrez dans le dossier de {self._who(ref)} {said}.")
+        self._confirm()
+
+    def record_mss_choice(self, ref: str, choice: str) -> None:
+        said = (
+            "l'opposition du patient à l'envoi de ses documents par messagerie"
+            if choice == "opposition"
+            else "l'accord du patient à l'envoi par messagerie (son opposition est levée)"
+        )
+        self._say("Opposition MSSanté", f"Enregistrez dans le dossier de {self._who(ref)} {said}.")
+        self._confirm()
+
+    def search_dmp(self, ref: str, kind: str, since: str) -> None:
+        label = _document_label(kind, kind)
+        day = "/".join(reversed(since.split("-")))
+        self._say(
+            "Recherche dans le DMP",
+            f"Recherchez dans le DMP de {self._who(ref)} {label} créé(e)s depuis le {day} (recherche multicritère).",
+        )
+
     def psc_sign_in(self) -> None:
         self._say(
             "Connexion Pro Santé Connect",

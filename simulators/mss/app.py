@@ -33,7 +33,15 @@ from simulators.insi.ins import INS_OIDS, traits_key
 from simulators.mss import notifications
 from simulators.mss.addresses import CANDIDATE_MAILBOX, CORRESPONDENT, bare_address, patient_matricule
 from simulators.mss.imap import ImapListener, Mailboxes
-from simulators.mss.smtp import Accounts, BearerCheck, SessionTrace, Submission, SubmissionHandler, smtp_factory
+from simulators.mss.smtp import (
+    MAX_MESSAGE_BYTES,
+    Accounts,
+    BearerCheck,
+    SessionTrace,
+    Submission,
+    SubmissionHandler,
+    smtp_factory,
+)
 from simulators.mss.suites import weak_server_context
 from simulators.mss.xdm import XdmError, read_xdm
 
@@ -133,6 +141,7 @@ class MssSimulator:
         self.ports = dict(ports or {})  # by listener name (smtp, smtps, imap, imaps, *_untrusted); 0 or absent: free
         self.password = password or secrets.token_urlsafe(12)
         self.accounts = Accounts()
+        self.size_limit = MAX_MESSAGE_BYTES  # the operator's message size limit for new SMTP sessions
         self.accounts.passwords[CANDIDATE_MAILBOX] = self.password
         self.accounts.certificates[_common_name(pki.client.cert)] = CANDIDATE_MAILBOX
         trusted = pki.server_context(require_client_cert=False)
@@ -195,7 +204,9 @@ class MssSimulator:
                     functools.partial(self._accept, channel),
                     functools.partial(self._record_session, channel),
                 )
-                factory = smtp_factory(handler, implicit_tls=implicit, tls_context=context)
+                factory = smtp_factory(
+                    handler, implicit_tls=implicit, tls_context=context, size_limit=lambda: self.size_limit
+                )
                 server = await self._loop.create_server(
                     factory,
                     host=self.host,
@@ -314,8 +325,13 @@ class MssSimulator:
         )
 
     # scenario API ----------------------------------------------------------------------------------------------
+    def limit_message_size(self, limit: int | None) -> None:
+        """The operator's message size limit for SMTP sessions opened from now on (None: the default)."""
+        self.size_limit = limit or MAX_MESSAGE_BYTES
+
     def reset(self) -> None:
-        """Empty every mailbox (each scenario starts with nothing received)."""
+        """Empty every mailbox and restore the default size limit (each scenario starts with nothing received)."""
+        self.size_limit = MAX_MESSAGE_BYTES
 
         async def clear() -> None:
             self.mailboxes.cache.clear()

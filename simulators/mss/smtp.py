@@ -299,16 +299,21 @@ def _ssl_of(server: SMTP) -> ssl.SSLObject | None:
 
 
 def smtp_factory(
-    handler: SubmissionHandler, *, implicit_tls: bool, tls_context: ssl.SSLContext | None
+    handler: SubmissionHandler,
+    *,
+    implicit_tls: bool,
+    tls_context: ssl.SSLContext | None,
+    size_limit: Callable[[], int] = lambda: MAX_MESSAGE_BYTES,
 ) -> Callable[[], BenchSmtp]:
-    """Protocol factory for ``loop.create_server``: one BenchSmtp per connection."""
+    """Protocol factory for ``loop.create_server``: one BenchSmtp per connection, with the operator's message size
+    limit of the moment (announced as EHLO SIZE, RFC 1870; a larger MAIL SIZE or DATA gets 552)."""
 
     def make() -> BenchSmtp:
         return BenchSmtp(
             handler,
             implicit_tls=implicit_tls,
             hostname=HOSTNAME,
-            data_size_limit=MAX_MESSAGE_BYTES,
+            data_size_limit=size_limit(),
             tls_context=None if implicit_tls else tls_context,
             require_starttls=not implicit_tls,
             auth_required=True,

@@ -33,7 +33,7 @@ def _call(journal: Journal, channel: str, transaction: str, subjects: list[str])
 CASES = [
     (["opposition", "accord", "call"], "pass"),  # lifted before the call
     (["call", "opposition"], "pass"),  # before the opposition
-    (["opposition", "other"], "pass"),  # another patient
+    (["opposition", "other"], "fail"),  # the scenario is about one patient: whoever the exchange names
     (["opposition", "call"], "fail"),
     (["opposition", "anonymous"], "fail"),  # naming nobody is still the patient's
     (["opposition", "accord", "opposition", "call"], "fail"),

@@ -297,3 +297,31 @@ def test_message_id_and_plain_text(tmp_path: Path, head: str, body: str, outcome
     journal.close()
     findings = text_and_message_id(Evidence(tmp_path, journal.exchanges), CheckContext(focus=sent))
     assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-023",)
+
+
+EHLO = "S: 250-smtp.segur-bench.mssante.fr\nS: 250-SIZE {limit}\nS: 250 HELP\n"
+
+
+@pytest.mark.parametrize(
+    ("limit", "commands", "outcome"),
+    [
+        (2048, "C: QUIT\nS: 221 Bye\n", "pass"),  # told the user, submitted nothing
+        (2048, "C: MAIL FROM:<a@b.fr> size=900\nS: 250 2.1.0 OK\n", "pass"),  # a message within the limit
+        (2048, "C: MAIL FROM:<a@b.fr> size=7108\nS: 552 5.3.4 Message size exceeds fixed maximum\n", "fail"),
+        (2048, "C: MAIL FROM:<a@b.fr>\nS: 250 OK\nC: DATA\nS: 354 go\nS: 552 Error: Too much mail data\n", "fail"),
+        (31457280, "C: MAIL FROM:<a@b.fr> size=7108\nS: 250 OK\n", "omit"),  # no lowered limit in the scenario
+    ],
+)
+def test_the_operator_size_limit_is_respected_before_submitting(
+    tmp_path: Path, limit: int, commands: str, outcome: str
+) -> None:
+    from bench.domains.mss.checks import size_limit_respected
+
+    journal = Journal(tmp_path)
+    transcript = ("S: 220 smtp\nC: EHLO x\n" + EHLO.format(limit=limit) + commands).encode()
+    journal.record("mss", "mss.smtp.session", {"transcript": (transcript, "text/plain")})
+    journal.close()
+    findings = size_limit_respected(Evidence(tmp_path, journal.exchanges), CheckContext())
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-024",)
+    if outcome == "fail":
+        assert "SIZE 2048" in findings[0].message

@@ -31,6 +31,7 @@ MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
     "MSS-018",
     "MSS-021",
     "MSS-023",
+    "MSS-024",
     "MSS-027",
     "MSS-046",
 }

@@ -288,6 +288,28 @@ def test_oversized_messages_are_refused_and_the_server_stays_up(mss: MssSimulato
     assert not [x for x in mss.journal.exchanges if x.transaction == "mss.smtp.message"]
 
 
+def test_a_lowered_size_limit_is_announced_and_enforced_then_restored(mss: MssSimulator, pki: BenchPki) -> None:
+    """The bench's limit_message_size: new sessions announce the operator's limit in EHLO (SIZE, RFC 1870) and refuse
+    a larger message (552); a scenario's reset brings the usual limit back."""
+    smtp, _, _, _ = _endpoints(mss)
+    message = _message().as_bytes()
+    mss.limit_message_size(len(message) - 1)
+    with smtplib.SMTP("127.0.0.1", smtp, timeout=10) as client:
+        client.starttls(context=pki.client_context())
+        client.ehlo()
+        assert client.esmtp_features["size"] == str(len(message) - 1)
+        client.login(CANDIDATE_MAILBOX, mss.password)
+        with pytest.raises(smtplib.SMTPSenderRefused):
+            client.sendmail(CANDIDATE_MAILBOX, [CORRESPONDENT], message)
+    mss.reset()
+    with smtplib.SMTP("127.0.0.1", smtp, timeout=10) as client:
+        client.starttls(context=pki.client_context())
+        client.ehlo()
+        assert client.esmtp_features["size"] == str(30 * 1024 * 1024)
+        client.login(CANDIDATE_MAILBOX, mss.password)
+        assert not client.sendmail(CANDIDATE_MAILBOX, [CORRESPONDENT], message)
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(min_size=1, max_size=2048))
 def test_fuzzed_bytes_never_crash_the_servers(mss: MssSimulator, pki: BenchPki, noise: bytes) -> None:

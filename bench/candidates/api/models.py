@@ -114,6 +114,20 @@ class ApiMssSending(_Strict):
     no_reply: bool = False
 
 
+class ApiPatientChoice(_Strict):
+    choice: Literal["opposition", "accord"]
+
+
+class ApiDmpSearch(_Strict):
+    kind: DocumentKindName
+    since: str = Field(pattern=DATE_PATTERN)
+
+
+class ApiMssReply(_Strict):
+    message_id: str = Field(min_length=3, max_length=998)
+    subject: str = Field(default="", max_length=998)
+
+
 class ApiMssEndpoints(_Strict):
     smtp_url: str
     imap_url: str

@@ -76,6 +76,12 @@ class _Record:
             self.status = "provisoire"
 
 
+def _opposed(choice: str) -> bool:
+    if choice not in ("opposition", "accord"):
+        raise AdapterError(f"choix du patient {choice!r} : opposition ou accord attendu")
+    return choice == "opposition"
+
+
 def _nir_key_without_corsica_rule(nir13: str) -> str:
     digits = nir13.upper().replace("A", "0").replace("B", "0")
     return f"{97 - int(digits) % 97:02d}"
@@ -285,18 +291,6 @@ class ReferenceCandidate:
         if not self._dmp_refused(record):
             self._dmp_practice().consult(patient, access_mode)
 
-    def _search_dmp(self, record: _Record, params: Mapping[str, str]) -> Mapping[str, Any] | None:
-        kind, since = DOCUMENT_KINDS.get(params.get("kind", "")), params.get("since", "")
-        if kind is None or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", since):
-            raise AdapterError("search_dmp : kind (type de document) et since (AAAA-MM-JJ) attendus")
-        patient = record.dmp_patient()
-        if patient is None:
-            raise AdapterError("recherche dans le DMP demandée pour un patient sans identité qualifiée")
-        if self._dmp_refused(record):
-            return None
-        self._dmp_practice().search(patient, (kind.code, kind.code_system), since)
-        return None
-
     def _dmp_refused(self, record: _Record) -> bool:
         """The patient opposes access to their DMP: nothing is consulted, and the user is told (not an error)."""
         if not record.dmp_opposed or "dmp.ignores_opposition" in self.defects:
@@ -344,22 +338,27 @@ class ReferenceCandidate:
             raise AdapterError("le candidat n'a pas reçu l'adresse de Pro Santé Connect")
         return self._psc
 
+    def reply_to_message(self, message_id: str, subject: str) -> None:
+        self._mss_practice().reply(message_id)
+
+    def record_dmp_choice(self, ref: str, choice: str) -> None:
+        self._record(ref).dmp_opposed = _opposed(choice)
+
+    def record_mss_choice(self, ref: str, choice: str) -> None:
+        self._record(ref).mss_opposed = _opposed(choice)
+
+    def search_dmp(self, ref: str, kind: str, since: str) -> None:
+        found = DOCUMENT_KINDS.get(kind)
+        if found is None or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", since):
+            raise AdapterError("search_dmp : kind (type de document) et since (AAAA-MM-JJ) attendus")
+        record = self._record(ref)
+        patient = record.dmp_patient()
+        if patient is None:
+            raise AdapterError("recherche dans le DMP demandée pour un patient sans identité qualifiée")
+        if not self._dmp_refused(record):
+            self._dmp_practice().search(patient, (found.code, found.code_system), since)
+
     def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
-        if action == "reply_to_message":
-            self._mss_practice().reply(params.get("message_id", ""))
-            return None
-        if action == "search_dmp" and ref is not None:
-            return self._search_dmp(self._record(ref), params)
-        if action in ("record_dmp_choice", "record_mss_choice") and ref is not None:
-            record = self._record(ref)
-            if params.get("choice") not in ("opposition", "accord"):
-                raise AdapterError("choice : opposition ou accord attendu")
-            opposed = params.get("choice") == "opposition"
-            if action == "record_dmp_choice":
-                record.dmp_opposed = opposed
-            else:
-                record.mss_opposed = opposed
-            return None
         raise AdapterError(f"le candidat de référence ne réalise pas l'action {action}")
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:

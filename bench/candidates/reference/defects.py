@@ -183,6 +183,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-021"}),
         ),
         Defect(
+            "mss.ignores_size_limit",
+            "Soumet le message sans tenir compte de la taille maximale annoncée par l'opérateur (SIZE)",
+            frozenset({"MSS-024"}),
+        ),
+        Defect(
             "mss.reply_without_references",
             "Répond à un message reçu sans In-Reply-To ni References (la réponse n'est pas rattachée au fil)",
             frozenset({"MSS-023"}),

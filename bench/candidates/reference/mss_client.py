@@ -22,6 +22,10 @@ class MssUnavailable(RuntimeError):
     """The MSSanté server could not be reached or refused us (including a certificate that does not verify)."""
 
 
+class MssTooLarge(MssUnavailable):
+    """The message exceeds the operator's size limit (EHLO SIZE, RFC 1870): not submitted at all."""
+
+
 @dataclass(frozen=True)
 class MssAccount:
     """The mailbox and how to open it: a PSC access token (SASL XOAUTH2, SC.MSS/CONF.07) when ``token`` is given, else
@@ -50,7 +54,7 @@ def _endpoint(url: str) -> tuple[str, str, int]:
 
 
 def send(url: str, tls: ssl.SSLContext, account: MssAccount, recipients: list[str], message: bytes, *,
-         notify_success: bool = False, starttls: bool = True) -> None:  # fmt: skip
+         notify_success: bool = False, starttls: bool = True, check_size: bool = True) -> None:  # fmt: skip
     """Submit ``message`` (RFC 5322 bytes) over authenticated SMTP; DSN requested on success when asked."""
     scheme, host, port = _endpoint(url)
     try:
@@ -64,12 +68,18 @@ def send(url: str, tls: ssl.SSLContext, account: MssAccount, recipients: list[st
             if scheme != "smtps" and starttls:
                 client.starttls(context=tls)
                 client.ehlo("cabinet.segur-bench.local")
+            limit = client.esmtp_features.get("size", "")
+            if check_size and limit.isdigit() and int(limit) and len(message) > int(limit):
+                # MSS/va1.13: the operator's limit is respected before any SMTP transaction: nothing is submitted.
+                raise MssTooLarge(f"message de {len(message)} octets, au-delà de la limite de l'opérateur ({limit})")
             if account.token is not None:
                 client.auth("XOAUTH2", lambda challenge=None: account.xoauth2(), initial_response_ok=True)
             else:
                 client.login(account.address, account.password)
             options = ["NOTIFY=SUCCESS,FAILURE"] if notify_success and client.has_extn("dsn") else []
             refused = client.sendmail(account.address, recipients, message, rcpt_options=options)
+    except MssTooLarge:
+        raise
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
         raise MssUnavailable(f"envoi MSSanté impossible : {exc}") from exc
     if refused:

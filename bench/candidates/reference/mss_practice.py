@@ -100,7 +100,8 @@ class MssPractice:
         message = self._compose(document, recipient, end_exchange=no_reply and to_patient)
         try:
             ask = "mss.no_ack_request" not in self.defects
-            send(self.smtp_url, self.tls, self.account, [recipient], message, notify_success=ask)
+            sized = "mss.ignores_size_limit" not in self.defects
+            send(self.smtp_url, self.tls, self.account, [recipient], message, notify_success=ask, check_size=sized)
         except MssUnavailable as exc:
             return f"Message non envoyé : {exc}"
         return f"Message envoyé à {recipient}"

@@ -99,7 +99,7 @@ def search_dmp(context: ActionContext, params: SearchParams) -> None:
     context.journal.record(
         CANDIDATE, SEARCH, {"search": (json.dumps(asked).encode(), "application/json")}, subjects=context.subjects
     )
-    context.adapter.perform("search_dmp", patient.fixture.ref, {"kind": params.kind, "since": params.since})
+    context.adapter.search_dmp(patient.fixture.ref, params.kind, params.since)
 
 
 @action(
@@ -111,7 +111,7 @@ def search_dmp(context: ActionContext, params: SearchParams) -> None:
     focus="candidate.patient_choice",
 )
 def record_dmp_choice(context: ActionContext, params: ChoiceParams) -> Exchange:
-    return record_patient_choice(context, "record_dmp_choice", "dmp", params)
+    return record_patient_choice(context, "dmp", params, context.adapter.record_dmp_choice)
 
 
 @action(

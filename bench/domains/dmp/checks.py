@@ -794,7 +794,7 @@ def opposition_honoured(evidence: Evidence, context: CheckContext) -> list[Verdi
     (ITI-43). Feeding is not judged here: opposing access does not stop the record being fed."""
     from bench.checks.choices import choices, while_opposed
 
-    if not any(c.outcome == "dmp:opposition" for c in choices(evidence, "dmp")):
+    if not any(choice == "opposition" for _request, choice in choices(evidence, "dmp")):
         return [omitted("aucune opposition du patient à l'accès à son DMP enregistrée dans ce scénario", None)]
     calls = evidence.select(channel="dmp", transactions=CONSULTATIONS)
     offending = while_opposed(evidence, "dmp", calls)

@@ -51,6 +51,11 @@ def _reply_reference(params: ReplyParams, scenario: Scenario) -> list[str]:
     return []
 
 
+class SizeLimitParams(Params):
+    # The operator's message size limit announced from now on (EHLO SIZE, RFC 1870); 0: the usual one (30 MiB).
+    bytes: str = Field("0", pattern=r"^[0-9]{1,10}$")
+
+
 class ServerParams(Params):
     # untrusted: a certificate from a rogue CA; weak: suites outside SC.MSS/CONF.03 (SMTP; IMAP stays the trusted one)
     server: Literal["trusted", "untrusted", "weak"] = "trusted"
@@ -138,7 +143,7 @@ def reply_to_message(context: ActionContext, params: ReplyParams) -> None:
     asked = {"message_id": delivery.message_id, "subject": delivery.subject}
     said = json.dumps(asked, ensure_ascii=False).encode()
     context.journal.record(CANDIDATE, REPLY_VIEW.transaction, {"reply": (said, "application/json")})
-    context.adapter.perform("reply_to_message", None, asked)
+    context.adapter.reply_to_message(delivery.message_id, delivery.subject)
 
 
 @action(
@@ -175,7 +180,19 @@ def read_received_documents(context: ActionContext, params: NoParams) -> Exchang
     focus="candidate.patient_choice",
 )
 def record_mss_choice(context: ActionContext, params: ChoiceParams) -> Exchange:
-    return record_patient_choice(context, "record_mss_choice", "mss", params)
+    return record_patient_choice(context, "mss", params, context.adapter.record_mss_choice)
+
+
+@action(
+    "limit_message_size",
+    domain="mss",
+    description="L'opérateur MSSanté annonce désormais cette taille maximale de message (EHLO SIZE ; 0 : l'habituelle)",
+    params=SizeLimitParams,
+    by="bench",
+    needs_patient=False,
+)
+def limit_message_size(context: ActionContext, params: SizeLimitParams) -> None:
+    _mss(context).server.limit_message_size(int(params.bytes) or None)
 
 
 @action(

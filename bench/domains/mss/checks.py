@@ -752,7 +752,7 @@ def opposition_honoured(evidence: Evidence, context: CheckContext) -> list[Verdi
     them leaves, neither to a professional nor to the patient's own mailbox."""
     from bench.checks.choices import choices, while_opposed
 
-    if not any(c.outcome == "mss:opposition" for c in choices(evidence, "mss")):
+    if not any(choice == "opposition" for _request, choice in choices(evidence, "mss")):
         return [omitted("aucune opposition du patient à l'envoi par messagerie enregistrée dans ce scénario", None)]
     offending = while_opposed(evidence, "mss", evidence.select(transactions=(MESSAGE,)))  # rogue servers' too
     if offending:
@@ -840,3 +840,44 @@ def text_and_message_id(evidence: Evidence, context: CheckContext) -> list[Verdi
     if wrong:
         return [failed(" ; ".join(wrong) + " (MSS/va1.08, va1.12)", focus)]
     return [passed("Message-ID conforme ; texte en text/plain", focus)]
+
+
+# MSS-024 -------------------------------------------------------------------------------------------------------
+_SIZE = re.compile(r"^S: 250[ -]SIZE (\d+)", re.IGNORECASE)
+_MAIL_SIZE = re.compile(r"^C: MAIL .*\bSIZE=(\d+)", re.IGNORECASE)
+
+
+@check(
+    "mss.size_limit_respected",
+    requirements=("MSS-024",),
+    title="Taille maximale de l'opérateur respectée avant toute transmission SMTP (MSS/va1.13)",
+)
+def size_limit_respected(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The operator announces its limit in EHLO (``SIZE``, RFC 1870); the software knows it before it submits
+    anything: no ``MAIL FROM`` declaring a larger size, no message refused for its size (552), in any session where
+    a lowered limit was announced. A message within the limit goes through as usual."""
+    from simulators.mss.smtp import MAX_MESSAGE_BYTES
+
+    findings = []
+    lowered = 0
+    for session in evidence.select(transactions=(SESSION,)):
+        lines = (evidence.part(session, "transcript") or b"").decode("utf-8", "replace").splitlines()
+        announced = [int(m.group(1)) for line in lines if (m := _SIZE.match(line))]
+        limit = announced[-1] if announced else None
+        if limit is None or limit >= MAX_MESSAGE_BYTES:
+            continue
+        lowered += 1
+        declared = [int(m.group(1)) for line in lines if (m := _MAIL_SIZE.match(line))]
+        if any(size > limit for size in declared) or any(line.startswith("S: 552") for line in lines):
+            size = max(declared, default=0)
+            said = f"un message de {size} octets" if size else "un message"
+            message = (
+                f"{said} soumis alors que l'opérateur annonce SIZE {limit} : le logiciel doit refuser l'envoi avant "
+                "toute transmission SMTP et le dire à l'utilisateur"
+            )
+            findings.append(failed(message, session))
+    if findings:
+        return findings
+    if not lowered:
+        return [omitted("aucune limite de taille réduite annoncée dans ce scénario", None)]
+    return [passed("rien de soumis au-delà de la taille annoncée par l'opérateur (SIZE)", None)]
