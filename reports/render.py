@@ -75,17 +75,19 @@ def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
 
 
 def evidence_groups(result: RunResult) -> list[tuple[ScenarioResult | None, list[EvidenceEntry]]]:
-    """The evidence table grouped by the scenario whose steps recorded each exchange, in the run's order; exchanges
-    no step recorded (set-up, the bench's own commands) last."""
+    """The evidence table grouped by the scenario whose steps recorded each exchange, in the run's order. An exchange
+    no step listed (an SMTP session journaled as its connection closes, after its step) goes with the scenario of the
+    exchange before it (scenarios run one after the other); one before any scenario's, last under its own heading."""
     owner: dict[str, ScenarioResult] = {}
     for scenario in result.scenarios:
         for step in scenario.steps:
             for exchange in step.exchanges:
                 owner.setdefault(exchange, scenario)
     grouped: dict[str | None, list[EvidenceEntry]] = {}
+    current: ScenarioResult | None = None
     for entry in result.evidence:
-        found = owner.get(entry.exchange_id)
-        grouped.setdefault(found.id if found else None, []).append(entry)
+        current = owner.get(entry.exchange_id, current)
+        grouped.setdefault(current.id if current else None, []).append(entry)
     ordered: list[tuple[ScenarioResult | None, list[EvidenceEntry]]] = [
         (s, grouped[s.id]) for s in result.scenarios if s.id in grouped
     ]
