@@ -73,6 +73,8 @@ LABELS: dict[str, dict[str, str]] = {
         "evidence_links": "Preuves",
         "statement": "Énoncé",
         "verification": "Ce que l'auditeur vérifie",
+        "candidate_view": "Verdict fondé en partie sur ce que le logiciel déclare afficher (vue en lecture seule), "
+        "à pondérer",
         "proof_reference": "Preuve demandée",
         "source": "Source",
         "confidence": "confiance",
@@ -177,6 +179,7 @@ LABELS: dict[str, dict[str, str]] = {
         "evidence_links": "Evidence",
         "statement": "Statement",
         "verification": "What the auditor verifies",
+        "candidate_view": "Verdict partly based on what the software says it shows (a read-only view): weigh it",
         "proof_reference": "Proof asked for",
         "source": "Source",
         "confidence": "confidence",

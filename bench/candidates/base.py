@@ -66,7 +66,8 @@ class DocumentView:
     unique_id: str
     title: str
     origin: Literal["own", "dmp"]
-    dmp_status: str  # own documents: "alimente", "en_attente", "refuse", "non_partage"; integrated: "integre"
+    # own documents: "alimente", "en_attente", "a_envoyer", "refuse", "non_partage", "supprime"; integrated: "integre"
+    dmp_status: str
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,11 @@ class CandidateAdapter(Protocol):
 
     def mask_document(self, ref: str, kind: str) -> None:
         """The professional asks that the last document of ``kind`` be masked to other professionals."""
+        ...
+
+    def delete_document(self, ref: str, kind: str) -> None:
+        """The professional deletes from the DMP the last document of ``kind`` the software sent (TD3.3c: ITI-57 to
+        the Deleted status); the record then shows it deleted."""
         ...
 
     def configure_dmp(self, url: str) -> None:

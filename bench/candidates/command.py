@@ -149,6 +149,9 @@ class CommandAdapter:
     def mask_document(self, ref: str, kind: str) -> None:
         self._run("mask_document", {"kind": kind}, ref=ref, kind=kind)
 
+    def delete_document(self, ref: str, kind: str) -> None:
+        self._run("delete_document", {"kind": kind}, ref=ref, kind=kind)
+
     def configure_dmp(self, url: str) -> None:
         self._run("configure_dmp", {"dmp_url": url}, url=url)
 

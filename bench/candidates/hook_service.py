@@ -183,6 +183,11 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         candidate.mask_document(request.path_params["ref"], kind)
         return Response(status_code=204)
 
+    async def deletion(request: Request) -> Response:
+        kind = ApiDocumentRequest(kind=request.path_params["kind"]).kind
+        candidate.delete_document(request.path_params["ref"], kind)
+        return Response(status_code=204)
+
     async def dmp_endpoint(request: Request) -> Response:
         body = await _body(request, ApiDmpEndpoint)
         candidate.configure_dmp(body.dmp_url)
@@ -260,6 +265,7 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         ("/v1/patients/{ref}/dmp-consultation", consultation, "POST"),
         ("/v1/patients/{ref}/documents/{kind}/replacement", replacement, "POST"),
         ("/v1/patients/{ref}/documents/{kind}/masking", masking, "POST"),
+        ("/v1/patients/{ref}/documents/{kind}/deletion", deletion, "POST"),
         ("/v1/session/dmp-endpoint", dmp_endpoint, "POST"),
         ("/v1/patients/{ref}/documents/{kind}/sending", sending, "POST"),
         ("/v1/mailbox/check", mailbox_check, "POST"),

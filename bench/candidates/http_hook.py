@@ -131,6 +131,9 @@ class HttpHookAdapter:
     def mask_document(self, ref: str, kind: str) -> None:
         self._call("POST", f"/v1/patients/{ref}/documents/{kind}/masking")
 
+    def delete_document(self, ref: str, kind: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/documents/{kind}/deletion")
+
     def configure_dmp(self, url: str) -> None:
         self._call("POST", "/v1/session/dmp-endpoint", {"dmp_url": url})
 

@@ -251,6 +251,10 @@ class OperatorAdapter:
         label = _document_label(kind, kind)
         self._say("Masquage", f"Masquez {label} de {self._who(ref)} aux autres professionnels dans le DMP.")
 
+    def delete_document(self, ref: str, kind: str) -> None:
+        label = _document_label(kind, kind)
+        self._say("Suppression", f"Supprimez du DMP {label} de {self._who(ref)} (bouton de suppression du logiciel).")
+
     def configure_dmp(self, url: str) -> None:
         self._say("Adresse du DMP", f"Faites pointer votre logiciel vers ce DMP : {url}")
         self._confirm()

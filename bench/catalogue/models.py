@@ -32,6 +32,9 @@ class Proof(Strict):
     reference: str = Field(description="Référence de la preuve (scénario de conformité)")
     nature: Literal["automated", "operator", "document"]
     verification: str = Field(description="Ce que l'auditeur vérifie")
+    # The verdict rests on what the software says it shows (a read-only view answered by the adapter, or read from the
+    # screen by the operator), not only on what reached the simulators: the report says so, for the auditor to weigh.
+    candidate_view: bool = Field(False, description="Verdict fondé sur ce que le logiciel déclare afficher")
 
 
 class Source(Strict):

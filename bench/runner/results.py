@@ -69,6 +69,9 @@ class RequirementResult(_Model):
     title_en: str | None = None
     proof_reference: str = Field(default="", description="The proof ANS asks for, or the bench's scenario")
     proof_verification: str = Field(default="", description="What the auditor verifies")
+    candidate_view: bool = Field(
+        default=False, description="The verdict rests on what the software says it shows (a read-only view)"
+    )
     source: str = Field(default="", description="The public specification and section the statement comes from")
     confidence: str | None = Field(default=None, description="How far the public sources can be trusted: high…low")
     source_note: str | None = None

@@ -60,6 +60,7 @@ def build_result(
                 title_en=model.title_en,
                 proof_reference=model.proof.reference,
                 proof_verification=model.proof.verification,
+                candidate_view=model.proof.candidate_view,
                 source=", ".join(p for p in (model.source.specification, model.source.section) if p),
                 confidence=model.source.confidence,
                 source_note=model.source.note,

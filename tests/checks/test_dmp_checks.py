@@ -16,6 +16,7 @@ from simulators.common.journal import Journal
 from simulators.common.mtom import build_mtom
 from simulators.common.pki import BenchPki
 from simulators.common.soap import SOAP11_NS, SOAP12_NS, envelope
+from simulators.common.xmlsafe import parse_xml
 
 PATIENT = PatientKeys("p1", frozenset({f"ins:{SAMPLE_PATIENT.ins_matricule}"}))
 SUBJECTS = sorted(PATIENT.keys)
@@ -242,3 +243,70 @@ def test_search_criteria_are_sent_to_the_dmp(tmp_path: Path, slots: dict[str, st
     assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("DMP-031",)
     if outcome == "fail":
         assert "TD3.1" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("deleted", "shown", "outcome"),
+    [
+        (False, "alimente", "pass"),
+        (False, "en_attente", "fail"),  # accepted by the DMP, not shown as sent
+        (True, "supprime", "pass"),
+        (True, "alimente", "fail"),  # deleted from the DMP, still shown as sent
+    ],
+)
+def test_sending_status_follows_what_the_dmp_did(tmp_path: Path, deleted: bool, shown: str, outcome: str) -> None:
+    """DMP-017: the status the record shows for each own document against the ITI-41 and TD3.3c the DMP accepted."""
+    from simulators.dmp.xds import read_submission
+
+    document = build_cda("consultation-report", SAMPLE_PATIENT)
+    submission = provide_and_register(document, SubmissionContext(source_id="1.2.3"))
+    unique_id = read_submission(parse_xml(submission.body.encode())).entries[0].identifiers["uniqueId"]
+    journal = Journal(tmp_path / "run")
+    _feed(journal, document, submission.body, submission.document_cid)
+    if deleted:
+        journal.record(
+            "dmp",
+            "dmp.iti57",
+            {"request": (b"<x/>", "application/soap+xml")},
+            subjects=SUBJECTS,
+            outcome="success",
+            meta={"changes": [f"suppression {unique_id}"]},
+        )
+    record = {
+        "ref": "p1",
+        "messages": [],
+        "documents": [{"unique_id": unique_id, "origin": "own", "dmp_status": shown}],
+    }
+    journal.record(
+        "candidate",
+        "candidate.patient_record",
+        {"record": (json.dumps(record).encode(), "application/json")},
+        subjects=SUBJECTS,
+    )
+    findings = _judge(journal, "dmp.sending_status_shown")
+    assert _outcomes(findings) == {outcome} and findings[0].requirements == ("DMP-017",)
+    if deleted:
+        update = next(x for x in journal.exchanges if x.transaction == "dmp.iti57")
+        verdicts = run_check(
+            "dmp.deletion", Evidence(journal.run_dir, journal.exchanges), CheckContext(patient=PATIENT, focus=update)
+        )
+        assert _outcomes(verdicts) == {"pass"}
+
+
+def test_a_deletion_the_dmp_refused_or_that_deletes_nothing_fails(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "run")
+    refused = journal.record(
+        "dmp", "dmp.iti57", {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, outcome="failure"
+    )
+    nothing = journal.record(
+        "dmp",
+        "dmp.iti57",
+        {"request": (b"<x/>", "application/soap+xml")},
+        subjects=SUBJECTS,
+        outcome="success",
+        meta={"changes": ["statut Archived 1.2.3"]},
+    )
+    evidence = Evidence(journal.run_dir, journal.exchanges)
+    for update, said in ((refused, "refusée"), (nothing, "ne supprime aucun")):
+        findings = run_check("dmp.deletion", evidence, CheckContext(patient=PATIENT, focus=update))
+        assert _outcomes(findings) == {"fail"} and said in findings[0].message

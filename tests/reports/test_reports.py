@@ -64,6 +64,8 @@ def test_html_leads_with_the_non_conforming_requirements_and_reads_on_any_screen
     assert re.search(r"\b(0|1) réussi\b", html) or re.search(r"\b([2-9]|\d\d+) réussis\b", html)  # CLDR plurals
     assert not re.search(r"\b([2-9]|\d\d+) réussi\b", html) and not re.search(r"\b([2-9]|\d\d+) échec\b", html)
     assert "heure de Paris" in html and re.search(r"\d+,\d+ s", html)  # local time, French decimals
+    dmp_017 = html[html.index('id="req-DMP-017"') :]
+    assert "déclare afficher" in dmp_017[: dmp_017.index("</tr>")]  # rests on the software's own account
 
 
 def test_evidence_is_grouped_by_the_scenario_that_recorded_it(defective_run: tuple[RunResult, Path]) -> None:

@@ -22,7 +22,14 @@ baseline_dirs: dict[str, str] = {}
 INS_AUTOMATED = {f"INS-{n:03d}" for n in range(1, 8)}
 # CDA-001 (XSD) and CDA-006 (volet schematron of the structured vaccination note) need a validation pack.
 CDA_AUTOMATED = {f"CDA-{n:03d}" for n in range(2, 6)}
-DMP_AUTOMATED = {f"DMP-{n:03d}" for n in range(1, 13)} | {"DMP-014", "DMP-024", "DMP-025", "DMP-031", "DMP-035"}
+DMP_AUTOMATED = {f"DMP-{n:03d}" for n in range(1, 13)} | {
+    "DMP-014",
+    "DMP-017",
+    "DMP-024",
+    "DMP-025",
+    "DMP-031",
+    "DMP-035",
+}
 MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
     "MSS-012",
     "MSS-013",

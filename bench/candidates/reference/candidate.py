@@ -307,6 +307,12 @@ class ReferenceCandidate:
         assert patient is not None  # _own_document found one, so the identity is qualified
         self._dmp_practice().mask(patient, document)
 
+    def delete_document(self, ref: str, kind: str) -> None:
+        document = self._own_document(ref, kind)
+        patient = self._record(ref).dmp_patient()
+        assert patient is not None  # _own_document found one, so the identity is qualified
+        self._dmp_practice().delete(patient, document)
+
     def configure_dmp(self, url: str) -> None:
         self._dmp_practice().configure(url)
 

@@ -198,6 +198,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-027"}),
         ),
         Defect(
+            "dmp.delete_locally_only",
+            "Retire le document de l'écran sans le supprimer du DMP (aucune transaction TD3.3c)",
+            frozenset({"DMP-017"}),
+        ),
+        Defect(
             "dmp.search_without_criteria",
             "Recherche dans le DMP sans y porter le type de document demandé (filtre après coup)",
             frozenset({"DMP-031"}),

@@ -358,6 +358,32 @@ class DmpPractice:
         except (DmpUnavailable, DmpRefused) as exc:
             patient.messages.append(f"DMP : masquage impossible : {exc}")
 
+    def delete(self, patient: DmpPatient, document: HeldDocument) -> None:
+        """TD3.3c: ITI-57 setting the entry's availability status to Deleted; the record then says so."""
+        with self._lock:
+            if "dmp.delete_locally_only" in self.defects or document.entry_uuid is None:
+                document.dmp_status = "supprime"  # the defect: gone from the screen, still in the DMP
+                return
+            package = f"urn:uuid:{uuid.uuid4()}"
+            now = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+            body = (
+                f'<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0" xmlns:rim="{RIM}">'
+                f'<rim:RegistryObjectList><rim:RegistryPackage id="{package}"><rim:Slot name="submissionTime">'
+                f"<rim:ValueList><rim:Value>{now}</rim:Value></rim:ValueList></rim:Slot></rim:RegistryPackage>"
+                f'<rim:Association associationType="urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus" '
+                f'id="urn:uuid:{uuid.uuid4()}" sourceObject="{package}" targetObject="{document.entry_uuid}">'
+                f'<rim:Slot name="OriginalStatus"><rim:ValueList><rim:Value>{APPROVED}</rim:Value></rim:ValueList>'
+                '</rim:Slot><rim:Slot name="NewStatus"><rim:ValueList>'
+                "<rim:Value>urn:asip:ci-sis:2010:StatusType:Deleted</rim:Value></rim:ValueList></rim:Slot>"
+                "</rim:Association></rim:RegistryObjectList></lcm:SubmitObjectsRequest>"
+            )
+            try:
+                self._client.call("iti57", body, self._vihf(patient))
+            except (DmpUnavailable, DmpRefused) as exc:
+                patient.messages.append(f"DMP : suppression impossible : {exc}")
+                return
+            document.dmp_status = "supprime"
+
     def search(self, patient: DmpPatient, type_code: tuple[str, str], since: str) -> int:
         """The multicriteria search (TD3.1): documents of one type created since a date; the user sees how many."""
         with self._lock:

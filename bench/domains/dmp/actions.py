@@ -115,6 +115,17 @@ def record_dmp_choice(context: ActionContext, params: ChoiceParams) -> Exchange:
 
 
 @action(
+    "delete_document",
+    domain="dmp",
+    description="Supprimer du DMP le dernier document de ce type envoyé par le logiciel (TD3.3c)",
+    params=DocumentParams,
+    causes=("dmp.iti57",),
+)
+def delete_document(context: ActionContext, params: DocumentParams) -> None:
+    context.adapter.delete_document(context.require_patient().fixture.ref, params.kind)
+
+
+@action(
     "configure_dmp",
     domain="dmp",
     description="Le DMP que le logiciel doit utiliser désormais (le banc peut le diriger vers un serveur non reconnu)",

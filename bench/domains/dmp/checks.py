@@ -849,3 +849,79 @@ def search_criteria(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     if problems:
         return [failed(" ; ".join(problems) + " : la recherche doit porter ses critères au DMP (TD3.1)", focus)]
     return [passed(f"ITI-18 avec le type {kind.code} et la date de création depuis {since}", focus)]
+
+
+# DMP-017 -------------------------------------------------------------------------------------------------------
+def _deleted(evidence: Evidence, context: CheckContext) -> dict[str, Exchange]:
+    """uniqueId -> the ITI-57 the DMP accepted that deleted it (TD3.3c), as the simulator filed it."""
+    found = {}
+    for update in _dmp(evidence, context, ("dmp.iti57",)):
+        if update.outcome == "success":
+            for change in update.meta.get("changes") or []:
+                if str(change).startswith("suppression "):
+                    found[str(change).split(" ", 1)[1]] = update
+    return found
+
+
+def _fed(evidence: Evidence, context: CheckContext, before: int | None = None) -> set[str]:
+    """uniqueIds of the documents the DMP accepted in an ITI-41 (before exchange ``before``, if given)."""
+    return {
+        str(entry.identifiers["uniqueId"])
+        for feed in _feeds(evidence, context)
+        if feed.exchange.outcome == "success" and (before is None or feed.exchange.seq < before)
+        for entry in feed.submission.entries
+        if entry.identifiers.get("uniqueId")
+    }
+
+
+@check(
+    "dmp.deletion",
+    requirements=("DMP-017",),
+    title="Suppression d'un document envoyé : une transaction TD3.3c acceptée par le DMP",
+)
+def deletion(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """Asked to delete a document it sent, the software sends the DMP an ITI-57 setting its entry to Deleted (GIE
+    SESAM-Vitale TD3.3c) for a document it fed, and the DMP accepts it."""
+    focus = context.focus
+    if focus is None or focus.transaction != "dmp.iti57":
+        return [omitted("aucune mise à jour ITI-57 dans cette étape", None)]
+    fed = _fed(evidence, context)
+    deleted = [uid for uid, update in _deleted(evidence, context).items() if update is focus]
+    if focus.outcome != "success":
+        return [failed(f"ITI-57 refusée par le DMP ({focus.outcome}) : le document n'est pas supprimé", focus)]
+    if not deleted:
+        return [failed("l'ITI-57 ne supprime aucun document (TD3.3c : NewStatus Deleted attendu)", focus)]
+    if not set(deleted) & fed:
+        return [failed(f"document supprimé {', '.join(deleted)} : aucun document envoyé par le logiciel", focus)]
+    return [passed(f"document {', '.join(deleted)} supprimé du DMP (TD3.3c)", focus)]
+
+
+@check(
+    "dmp.sending_status_shown",
+    requirements=("DMP-017",),
+    title="Statut d'envoi au DMP montré document par document",
+)
+def sending_status_shown(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The record shows, for each of the software's own documents, what the DMP did with it: ``alimente`` only for
+    a document the DMP accepted (ITI-41 success), ``supprime`` for one it deleted, and no other as sent."""
+    keys = context.patient.keys if context.patient else None
+    records = evidence.select(transactions=(RECORD,), keys=keys)
+    if not records:
+        return [errored("aucune lecture du dossier à juger", None)]
+    listed = (evidence.json(records[-1], "record") or {}).get("documents")
+    if listed is None:
+        return [skipped("le candidat ne liste pas les documents de son dossier : statut à constater à l'écran", None)]
+    fed = _fed(evidence, context, before=records[-1].seq)
+    deleted = {uid for uid, update in _deleted(evidence, context).items() if update.seq < records[-1].seq}
+    own = {str(d.get("unique_id")): str(d.get("dmp_status")) for d in listed if d.get("origin") == "own"}
+    problems = []
+    for unique_id, status in own.items():
+        expected = "supprime" if unique_id in deleted else "alimente" if unique_id in fed else None
+        if expected and status != expected:
+            problems.append(f"{unique_id} montré « {status} » au lieu de « {expected} »")
+        elif expected is None and status in ("alimente", "supprime"):
+            problems.append(f"{unique_id} montré « {status} » alors que le DMP ne l'a pas reçu")
+    problems += [f"{uid} envoyé au DMP mais absent du dossier" for uid in sorted(fed - deleted - set(own))]
+    if problems:
+        return [failed("statut d'envoi au DMP faux : " + " ; ".join(problems), records[-1])]
+    return [passed(f"statut d'envoi de {len(own)} document(s) conforme à ce que le DMP a reçu", records[-1])]
