@@ -34,6 +34,7 @@ TEMPLATES = {
     "mask_document": f"{FORWARD} POST /v1/patients/{{ref}}/documents/{{kind}}/masking",
     "configure_dmp": f"{FORWARD} POST /v1/session/dmp-endpoint",
     "search_dmp": f"{FORWARD} POST /v1/patients/{{ref}}/dmp-search",
+    "delete_document": f"{FORWARD} POST /v1/patients/{{ref}}/documents/{{kind}}/deletion",
 }
 
 

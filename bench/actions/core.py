@@ -20,12 +20,15 @@ CANDIDATE = "candidate"  # the bench's own channel for what the candidate hands 
 DOCUMENT = "candidate.document"
 RECORD = "candidate.patient_record"
 CHOICE = "candidate.patient_choice"
+DASHBOARD = "candidate.dashboard"
 CORE_VIEWS = (
     CandidateView(DOCUMENT, "document", "application/xml", "documents/", ".xml"),
     # What the candidate answered the bench's read-only query (a bench extension, JSON).
     CandidateView(RECORD, "record", "application/json", "records/", ".json", subject_field="ref"),
     # A patient's opposition (or consent) the bench asked the candidate to record: later exchanges are judged by it.
     CandidateView(CHOICE, "choice", "application/json", "choices/", ".json", subject_field="ref"),
+    # What the software's dashboard shows (GEN-003), compared with what reached the simulators.
+    CandidateView(DASHBOARD, "dashboard", "application/json", "dashboards/", ".json"),
 )
 
 
@@ -107,3 +110,17 @@ def produce_document(context: ActionContext, params: DocumentParams) -> Exchange
 )
 def read_patient_record(context: ActionContext, params: NoParams) -> Exchange:
     return snapshot(context)
+
+
+@action(
+    "read_dashboard",
+    domain="core",
+    description="Lecture seule : les compteurs du tableau de bord du logiciel (alimentations DMP, messages MSSanté, "
+    "appels INSi)",
+    needs_patient=False,
+    focus=DASHBOARD,
+)
+def read_dashboard(context: ActionContext, params: NoParams) -> Exchange:
+    view = context.adapter.read_dashboard()
+    data = json.dumps(asdict(view), ensure_ascii=False, indent=2).encode()
+    return context.journal.record(CANDIDATE, DASHBOARD, {"dashboard": (data, "application/json")})

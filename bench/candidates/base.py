@@ -109,6 +109,14 @@ class ReceivedDocumentsView:
     pending: list[ReceivedDocument] = field(default_factory=list)
 
 
+@dataclass
+class DashboardView:
+    """The read-only dashboard query (GEN-003): each count the software shows, by the domains' counter keys
+    (``dmp_feeds``, ``mss_messages``, ``insi_calls``...), since the practice was last reset."""
+
+    counters: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Artifact:
     """Bytes the candidate produced (a document, a message) and hands to the bench."""
@@ -235,6 +243,11 @@ class CandidateAdapter(Protocol):
 
     def read_received_documents(self) -> ReceivedDocumentsView:
         """Read-only: which received documents are filed in which record, and which await matching."""
+        ...
+
+    def read_dashboard(self) -> DashboardView:
+        """Read-only: the counts the software's dashboard shows since the practice was reset (DMP feeds, MSSanté
+        messages, INSi calls: one per call that reached the service, whatever its answer)."""
         ...
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:

@@ -18,11 +18,20 @@ from typing import Any
 from pydantic import ValidationError
 
 from bench.actions import registry as actions
-from bench.candidates.api.models import ApiDocument, ApiPatientRecord, ApiReceivedDocuments, received_view, record_view
+from bench.candidates.api.models import (
+    ApiDashboard,
+    ApiDocument,
+    ApiPatientRecord,
+    ApiReceivedDocuments,
+    dashboard_view,
+    received_view,
+    record_view,
+)
 from bench.candidates.base import (
     AdapterError,
     Artifact,
     Capability,
+    DashboardView,
     Environment,
     PatientInput,
     PatientRecordView,
@@ -188,6 +197,13 @@ class CommandAdapter:
             raise AdapterError(
                 f"read_received_documents : sortie non conforme (JSON ReceivedDocuments) : {exc}"
             ) from exc
+
+    def read_dashboard(self) -> DashboardView:
+        output = self._run("read_dashboard", {})
+        try:
+            return dashboard_view(ApiDashboard.model_validate_json(output))
+        except (ValidationError, ValueError) as exc:
+            raise AdapterError(f"read_dashboard : sortie non conforme (JSON Dashboard) : {exc}") from exc
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:
         self._run("configure_mss", {"smtp_url": smtp_url, "imap_url": imap_url}, smtp_url=smtp_url, imap_url=imap_url)

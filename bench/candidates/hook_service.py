@@ -231,6 +231,9 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         candidate.psc_sign_out()
         return Response(status_code=204)
 
+    async def dashboard(request: Request) -> Response:
+        return JSONResponse(candidate.read_dashboard().counters)
+
     async def received(request: Request) -> Response:
         view = candidate.read_received_documents()
         return JSONResponse(
@@ -276,6 +279,7 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         ("/v1/session/psc-sign-in", psc_sign_in, "POST"),
         ("/v1/session/psc-sign-out", psc_sign_out, "POST"),
         ("/v1/mailbox/received-documents", received, "GET"),
+        ("/v1/dashboard", dashboard, "GET"),
         ("/v1/session/mss-endpoints", mss_endpoints, "POST"),
         ("/v1/actions/{action}", generic, "POST"),
     ]

@@ -12,11 +12,20 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from bench.candidates.api.models import ApiDocument, ApiPatientRecord, ApiReceivedDocuments, received_view, record_view
+from bench.candidates.api.models import (
+    ApiDashboard,
+    ApiDocument,
+    ApiPatientRecord,
+    ApiReceivedDocuments,
+    dashboard_view,
+    received_view,
+    record_view,
+)
 from bench.candidates.base import (
     AdapterError,
     Artifact,
     Capability,
+    DashboardView,
     Environment,
     PatientInput,
     PatientRecordView,
@@ -170,6 +179,13 @@ class HttpHookAdapter:
             return received_view(ApiReceivedDocuments.model_validate_json(response.content))
         except ValidationError as exc:
             raise AdapterError(f"file de réception non conforme à l'API : {exc}") from exc
+
+    def read_dashboard(self) -> DashboardView:
+        response = self._call("GET", "/v1/dashboard")
+        try:
+            return dashboard_view(ApiDashboard.model_validate_json(response.content))
+        except (ValidationError, ValueError) as exc:
+            raise AdapterError(f"tableau de bord non conforme à l'API : {exc}") from exc
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:
         self._call("POST", "/v1/session/mss-endpoints", {"smtp_url": smtp_url, "imap_url": imap_url})

@@ -28,6 +28,7 @@ from bench.candidates.base import (
     ActionNotPerformed,
     Artifact,
     Capability,
+    DashboardView,
     Environment,
     PatientInput,
     PatientRecordView,
@@ -334,6 +335,20 @@ class OperatorAdapter:
                 pending.append(ReceivedDocument(message_id, unique_id or None, None, self._field("Motif affiché")))
             else:
                 filed.append(ReceivedDocument(message_id, unique_id or None, where))
+
+    def read_dashboard(self) -> DashboardView:
+        from bench.domains.registry import dashboard_counters
+
+        self._say("Tableau de bord", "Lisez les compteurs du tableau de bord du logiciel, depuis le début du scénario.")
+        counters = {}
+        for counter in dashboard_counters():
+            while True:
+                said = self._field(counter.label)
+                if said.isdigit():
+                    counters[counter.key] = int(said)
+                    break
+                self.console.print("Un nombre entier, s'il vous plaît.")
+        return DashboardView(counters=counters)
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:
         self._say("Serveurs MSSanté", f"Faites pointer votre logiciel vers ces serveurs : {smtp_url} et {imap_url}")

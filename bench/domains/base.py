@@ -133,6 +133,15 @@ class Port:
 
 
 @dataclass(frozen=True)
+class DashboardCounter:
+    """A count the software's dashboard shows for this domain (GEN-003: DMP feeds, MSSanté messages, INSi calls),
+    read by ``read_dashboard`` and compared with what reached the domain's simulators."""
+
+    key: str
+    label: str  # as the operator is asked for it (French)
+
+
+@dataclass(frozen=True)
 class Domain:
     """A domain's declaration. ``modules`` are imported when the domain loads: they register the domain's checks
     and actions (decorators), so the declaration stays the one list of what the domain brings."""
@@ -154,6 +163,7 @@ class Domain:
     identify_mail: Callable[[str, dict[str, bytes]], str | None] | None = None
     capture_files: tuple[CaptureFile, ...] = ()
     candidate_views: tuple[CandidateView, ...] = ()  # the read-only views its actions record
+    dashboard_counters: tuple[DashboardCounter, ...] = ()  # what the software's dashboard counts for this domain
     # The patient traits an exchange of its channels carries (``birth_name``, ``first_name``, ``first_names``,
     # ``birth_date``; ``other_first_names`` joined by "|"), so that replay reports pseudonymise them.
     identity_traits: Callable[[Path, Exchange], list[dict[str, str | None]]] | None = None

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
 
-from bench.domains.base import CandidateView, CaptureFile, Channel, Domain
+from bench.domains.base import CandidateView, CaptureFile, Channel, DashboardCounter, Domain
 
 DEFAULT_DOMAINS = (
     "bench.domains.ins",
@@ -135,6 +135,11 @@ def added(domain: Domain) -> Iterator[Domain]:
         yield domain
     finally:
         unregister(domain.name)
+
+
+def dashboard_counters() -> list[DashboardCounter]:
+    """What the software's dashboard counts, every registered domain's counters in turn (GEN-003)."""
+    return [c for d in load().values() for c in d.dashboard_counters]
 
 
 def candidate_views() -> dict[str, CandidateView]:

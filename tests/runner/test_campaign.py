@@ -43,12 +43,13 @@ MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
     "MSS-046",
 }
 SEC_AUTOMATED = {"SEC-001", "SEC-002", "SEC-012"}
+GEN_AUTOMATED = {"GEN-003"}
 # Deferred feeding (SC.DMP/ALI/PROG.01), INSi check and duplicates on MSSanté reception: LGC's REM only.
 MEDECIN_ONLY = {"DMP-013", "MSS-010", "MSS-011"}
 
 
 def _expected_conforme(pack: ValidationPack | None, profile: str = "medecin-ville") -> set[str]:
-    automated = (INS_AUTOMATED | CDA_AUTOMATED | DMP_AUTOMATED | MSS_AUTOMATED | SEC_AUTOMATED) | (
+    automated = (INS_AUTOMATED | CDA_AUTOMATED | DMP_AUTOMATED | MSS_AUTOMATED | SEC_AUTOMATED | GEN_AUTOMATED) | (
         {"CDA-001", "CDA-006"} if pack else set()
     )
     return automated | (MEDECIN_ONLY if profile == "medecin-ville" else set())

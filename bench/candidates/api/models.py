@@ -6,7 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bench.candidates.base import DocumentView, PatientRecordView, ReceivedDocument, ReceivedDocumentsView
+from bench.candidates.base import (
+    DashboardView,
+    DocumentView,
+    PatientRecordView,
+    ReceivedDocument,
+    ReceivedDocumentsView,
+)
 from bench.fixtures.kinds import DocumentKindName
 
 REF_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -143,6 +149,24 @@ class ApiReceivedDocument(_Strict):
 class ApiReceivedDocuments(_Strict):
     filed: list[ApiReceivedDocument] = Field(default_factory=list)
     pending: list[ApiReceivedDocument] = Field(default_factory=list)
+
+
+class ApiDashboard(BaseModel):
+    """The dashboard's counts by counter key (``dmp_feeds``, ``mss_messages``, ``insi_calls``; further domains add
+    theirs)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def counters(self) -> dict[str, int]:
+        extra = self.model_extra or {}
+        bad = [k for k, v in extra.items() if not isinstance(v, int) or isinstance(v, bool) or v < 0]
+        if bad:
+            raise ValueError(f"compteurs non entiers : {', '.join(sorted(bad))}")
+        return {str(k): int(v) for k, v in extra.items()}
+
+
+def dashboard_view(answer: ApiDashboard) -> DashboardView:
+    return DashboardView(counters=answer.counters())
 
 
 def received_view(received: ApiReceivedDocuments) -> ReceivedDocumentsView:

@@ -12,6 +12,7 @@ from bench.candidates.base import (
     AdapterError,
     Artifact,
     Capability,
+    DashboardView,
     Environment,
     IdentityStatus,
     PatientInput,
@@ -110,6 +111,7 @@ class ReferenceCandidate:
         self._mss: MssPractice | None = None
         self._psc: PscSignIn | None = None
         self._practitioner = Practitioner()
+        self._dashboard_base: dict[str, int] = {}
 
     # lifecycle -----------------------------------------------------------------------------------------
     def start(self, environment: Environment) -> None:
@@ -146,6 +148,8 @@ class ReferenceCandidate:
 
     def reset(self) -> None:
         self._records.clear()
+        if "gen.dashboard_not_reset" not in self.defects:
+            self._dashboard_base = self._dashboard_totals()  # a new practice's dashboard starts at zero
         if self._dmp is not None:
             self._dmp.forget()
         if self._mss is not None:
@@ -332,6 +336,18 @@ class ReferenceCandidate:
 
     def read_received_documents(self) -> ReceivedDocumentsView:
         return self._mss_practice().view()
+
+    def read_dashboard(self) -> DashboardView:
+        totals = self._dashboard_totals()
+        return DashboardView(counters={k: v - self._dashboard_base.get(k, 0) for k, v in totals.items()})
+
+    def _dashboard_totals(self) -> dict[str, int]:
+        """What reached each service since the software started (GEN-003 counts since the practice's reset)."""
+        return {
+            "dmp_feeds": self._dmp.answered["iti41"] if self._dmp is not None else 0,
+            "mss_messages": self._mss.sent if self._mss is not None else 0,
+            "insi_calls": self._insi.answered if self._insi is not None else 0,
+        }
 
     def psc_sign_in(self) -> None:
         self._psc_session().sign_in()

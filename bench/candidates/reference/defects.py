@@ -198,6 +198,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-027"}),
         ),
         Defect(
+            "gen.dashboard_not_reset",
+            "Tableau de bord qui compte depuis le lancement du logiciel, pas depuis la remise à zéro du cabinet",
+            frozenset({"GEN-003"}),
+        ),
+        Defect(
             "dmp.delete_locally_only",
             "Retire le document de l'écran sans le supprimer du DMP (aucune transaction TD3.3c)",
             frozenset({"DMP-017"}),

@@ -4,6 +4,7 @@ from the simulator on purpose, so the two do not share a misunderstanding."""
 
 from __future__ import annotations
 
+import collections
 import email
 import email.policy
 import socket
@@ -61,8 +62,12 @@ class DmpAnswer:
 
 
 class DmpClient:
-    def __init__(self, url: str, tls: ssl.SSLContext, timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str, tls: ssl.SSLContext, timeout: float = 10.0, answered: collections.Counter[str] | None = None
+    ) -> None:
         self.url = url
+        # Calls that reached the DMP, whatever its answer, by transaction: what the dashboard counts (GEN-003).
+        self.answered: collections.Counter[str] = answered if answered is not None else collections.Counter()
         transport = httpx.HTTPTransport(verify=tls, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
         self._http = httpx.Client(transport=transport, timeout=timeout)
 
@@ -85,6 +90,7 @@ class DmpClient:
             response = self._http.post(self.url, content=content, headers={"Content-Type": content_type})
         except httpx.HTTPError as exc:
             raise DmpUnavailable(f"DMP injoignable ou certificat serveur non vérifié : {exc}") from exc
+        self.answered[transaction] += 1
         if response.status_code in (502, 503, 504):
             raise DmpUnavailable(f"DMP indisponible (HTTP {response.status_code})")
         return _read(response)

@@ -5,6 +5,7 @@ retrieves, never republishing it. Defect switches make it misbehave one requirem
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import ssl
 import threading
@@ -103,6 +104,7 @@ class DmpPractice:
             raise AdapterError(f"clé client {type(key).__name__} : RSA ou EC attendue pour signer le VIHF")
         self._key = key
         self._cert = Path(environment.client_cert_file).read_bytes()
+        self.answered: collections.Counter[str] = collections.Counter()  # across endpoints (GEN-003)
         self._client = self._new_client(environment.get("dmp_url"))
         # Feeds waiting for the DMP to come back, flushed by a background thread with no user action.
         self._lock = threading.RLock()
@@ -120,7 +122,7 @@ class DmpPractice:
             tls.check_hostname = False
             tls.verify_mode = ssl.CERT_NONE
             tls.load_cert_chain(self._environment.client_cert_file, self._environment.client_key_file)
-        return DmpClient(url, tls)
+        return DmpClient(url, tls, answered=self.answered)
 
     def close(self) -> None:
         self._stopped.set()

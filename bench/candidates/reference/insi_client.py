@@ -48,6 +48,7 @@ class InsiClient:
         # delayed ACK and every call waits ~40 ms.
         transport = httpx.HTTPTransport(verify=tls, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
         self._http = httpx.Client(transport=transport, timeout=timeout)
+        self.answered = 0  # calls that reached INSi, whatever its answer: what the dashboard counts (GEN-003)
 
     def close(self) -> None:
         self._http.close()
@@ -74,6 +75,7 @@ class InsiClient:
             )
         except httpx.HTTPError as exc:
             raise InsiUnavailable(f"INSi injoignable : {exc}") from exc
+        self.answered += 1
         if response.status_code not in (200, 500):  # the teleservice answers its SOAP faults with HTTP 500
             raise InsiUnavailable(f"INSi a répondu HTTP {response.status_code}")
         return _read(response.content)

@@ -76,6 +76,7 @@ class MssPractice:
         self.filed: list[ReceivedDocument] = []
         self.pending: list[ReceivedDocument] = []
         self.received: dict[str, tuple[str, str, str]] = {}  # Message-ID -> (From, Subject, References)
+        self.sent = 0  # messages the operator accepted: what the dashboard counts (GEN-003)
 
     def configure(self, smtp_url: str, imap_url: str) -> None:
         self.smtp_url, self.imap_url = smtp_url, imap_url
@@ -104,6 +105,7 @@ class MssPractice:
             send(self.smtp_url, self.tls, self.account, [recipient], message, notify_success=ask, check_size=sized)
         except MssUnavailable as exc:
             return f"Message non envoyé : {exc}"
+        self.sent += 1
         return f"Message envoyé à {recipient}"
 
     def _compose(self, document: bytes, recipient: str, *, end_exchange: bool = False) -> bytes:
@@ -158,6 +160,7 @@ class MssPractice:
             send(self.smtp_url, self.tls, self.account, [address], message.as_bytes(policy=email.policy.SMTP))
         except MssUnavailable as exc:
             return f"Réponse non envoyée : {exc}"
+        self.sent += 1
         return f"Réponse envoyée à {sender}"
 
     # reception -------------------------------------------------------------------------------------------------

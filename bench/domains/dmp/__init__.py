@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bench.domains.base import CandidateView, Channel, Domain, Port, RunningSimulators, SimulatorSetup
+from bench.domains.base import (
+    CandidateView,
+    Channel,
+    DashboardCounter,
+    Domain,
+    Port,
+    RunningSimulators,
+    SimulatorSetup,
+)
 from bench.domains.dmp.fixtures import DmpPatientFixture, DmpScenarioFixture, scenario_problems
 
 
@@ -60,6 +68,7 @@ DOMAIN = Domain(
     scenario_fixture=DmpScenarioFixture,
     validate_scenario=scenario_problems,
     # The criteria the bench asked the software to search the DMP with (the ITI-18 must carry them).
+    dashboard_counters=(DashboardCounter("dmp_feeds", "Alimentations du DMP (documents envoyés, ITI-41)"),),
     candidate_views=(
         CandidateView("candidate.dmp_search", "search", "application/json", "searches/", ".json", subject_field="ref"),
     ),

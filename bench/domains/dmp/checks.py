@@ -925,3 +925,13 @@ def sending_status_shown(evidence: Evidence, context: CheckContext) -> list[Verd
     if problems:
         return [failed("statut d'envoi au DMP faux : " + " ; ".join(problems), records[-1])]
     return [passed(f"statut d'envoi de {len(own)} document(s) conforme à ce que le DMP a reçu", records[-1])]
+
+
+# GEN-003 -------------------------------------------------------------------------------------------------------
+@check("dmp.dashboard_feeds", requirements=("GEN-003",), title="Tableau de bord : les alimentations du DMP")
+def dashboard_feeds(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The dashboard counts every ITI-41 that reached the DMP, whatever the DMP answered."""
+    from bench.checks.dashboard import judge_counter
+
+    feeds = evidence.select(transactions=FEEDS)
+    return judge_counter(evidence, "dmp_feeds", "alimentation(s) du DMP", feeds)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from simulators.common.journal import Exchange
 
-from bench.domains.base import Channel, Domain, Port, RunningSimulators, SimulatorSetup
+from bench.domains.base import Channel, DashboardCounter, Domain, Port, RunningSimulators, SimulatorSetup
 from bench.domains.ins.fixtures import InsiPatientFixture
 
 
@@ -80,6 +80,7 @@ DOMAIN = Domain(
     label_en="National health identity (INSi)",
     requirement_prefixes=("INS",),
     modules=("bench.domains.ins.checks", "bench.domains.ins.actions"),
+    dashboard_counters=(DashboardCounter("insi_calls", "Appels au téléservice INSi"),),
     # A refused TLS handshake is journaled and carries nothing: the refusal itself (SEC-001).
     channels=(Channel("insi", "http", before_tls=(TLS_REFUSED,)),),
     transaction_prefixes=("insi.",),

@@ -474,3 +474,13 @@ def shared_only_when_qualified(evidence: Evidence, context: CheckContext) -> lis
             exchange,
         )
     ]
+
+
+# GEN-003 -------------------------------------------------------------------------------------------------------
+@check("ins.dashboard_calls", requirements=("GEN-003",), title="Tableau de bord : les appels au téléservice INSi")
+def dashboard_calls(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The dashboard counts every call that reached INSi, whatever INSi answered."""
+    from bench.checks.dashboard import judge_counter
+
+    calls = evidence.select(transactions=(*INSI_CALLS, "insi.invalid"))  # a malformed call reached INSi too
+    return judge_counter(evidence, "insi_calls", "appel(s) INSi", calls)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bench.domains.base import CandidateView, CaptureFile, Channel, Domain, Port, RunningSimulators, SimulatorSetup
+from bench.domains.base import (
+    CandidateView,
+    CaptureFile,
+    Channel,
+    DashboardCounter,
+    Domain,
+    Port,
+    RunningSimulators,
+    SimulatorSetup,
+)
 
 # One port per listener, so that real software is configured once (issue 15): names as MssSimulator's listeners.
 PORTS = (
@@ -81,6 +90,7 @@ DOMAIN = Domain(
     # A field capture's message (RFC 5322), judged on what a message alone proves.
     capture_files=(CaptureFile(".eml", "mss.message", "message", "message/rfc822"),),
     candidate_views=(RECEIVED_VIEW, REPLY_VIEW),
+    dashboard_counters=(DashboardCounter("mss_messages", "Messages MSSanté envoyés"),),
     start_simulators=_start_simulators,
     ports=PORTS,
 )

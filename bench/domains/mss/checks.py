@@ -881,3 +881,13 @@ def size_limit_respected(evidence: Evidence, context: CheckContext) -> list[Verd
     if not lowered:
         return [omitted("aucune limite de taille réduite annoncée dans ce scénario", None)]
     return [passed("rien de soumis au-delà de la taille annoncée par l'opérateur (SIZE)", None)]
+
+
+# GEN-003 -------------------------------------------------------------------------------------------------------
+@check("mss.dashboard_messages", requirements=("GEN-003",), title="Tableau de bord : les messages MSSanté envoyés")
+def dashboard_messages(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The dashboard counts every message the operator accepted."""
+    from bench.checks.dashboard import judge_counter
+
+    messages = evidence.select(transactions=(MESSAGE,))
+    return judge_counter(evidence, "mss_messages", "message(s) MSSanté envoyé(s)", messages)
