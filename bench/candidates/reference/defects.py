@@ -240,14 +240,19 @@ DEFECTS: dict[str, Defect] = {
         Defect(
             "dmp.feed_vihf_unsigned",
             "Envoie les alimentations (ITI-41) avec un VIHF non signé",
-            frozenset({"DMP-003"}),
+            # The DMP refuses every feed: no document was sent, so none can be deleted (DMP-017's TD3.3c).
+            frozenset({"DMP-003", "DMP-017"}),
         ),
         Defect(
             "dmp.metadata_without_class",
             "Omet le classCode des métadonnées XDS du document",
-            frozenset({"DMP-004"}),
+            frozenset({"DMP-004", "DMP-017"}),  # refused feeds: nothing sent to delete
         ),
-        Defect("dmp.wrong_hash", "Déclare un hash qui n'est pas celui du document", frozenset({"DMP-005"})),
+        Defect(
+            "dmp.wrong_hash",
+            "Déclare un hash qui n'est pas celui du document",
+            frozenset({"DMP-005", "DMP-017"}),  # refused feeds: nothing sent to delete
+        ),
         Defect(
             "dmp.retry_storm",
             "Réessaie en boucle sur un refus du DMP (fermé, opposition) sans en informer l'utilisateur",
