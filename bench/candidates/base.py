@@ -102,11 +102,23 @@ class ReceivedDocument:
 
 
 @dataclass(frozen=True)
+class Notification:
+    """A delivery or read notification the software received for a message it sent, as it shows it."""
+
+    original_message_id: str  # the Message-ID of the message it reports on
+    kind: str  # "remise" (DSN delivered), "echec" (DSN failed), "lecture" (MDN displayed)
+    recipient: str  # who it was delivered to, failed for, or read by
+    reason: str | None = None  # for a failure: why, as shown to the user
+
+
+@dataclass(frozen=True)
 class ReceivedDocumentsView:
-    """The read-only reception query: what was filed in which record, and what awaits matching by a person."""
+    """The read-only reception query: what was filed in which record, what awaits matching by a person, and the
+    delivery and read notifications shown with the messages they report on."""
 
     filed: list[ReceivedDocument] = field(default_factory=list)
     pending: list[ReceivedDocument] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
 
 
 @dataclass

@@ -33,6 +33,7 @@ from bench.candidates.api.models import (
     ApiMssEndpoints,
     ApiMssReply,
     ApiMssSending,
+    ApiNotification,
     ApiPatient,
     ApiPatientChoice,
     ApiPatientRecord,
@@ -240,6 +241,7 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
             ApiReceivedDocuments(
                 filed=[ApiReceivedDocument(**d.__dict__) for d in view.filed],
                 pending=[ApiReceivedDocument(**d.__dict__) for d in view.pending],
+                notifications=[ApiNotification(**n.__dict__) for n in view.notifications],
             ).model_dump()
         )
 

@@ -30,6 +30,7 @@ from bench.candidates.base import (
     Capability,
     DashboardView,
     Environment,
+    Notification,
     PatientInput,
     PatientRecordView,
     ReceivedDocument,
@@ -328,7 +329,7 @@ class OperatorAdapter:
         while True:
             message_id = self._field("Message-ID du message reçu (vide pour terminer)")
             if not message_id:
-                return ReceivedDocumentsView(filed=filed, pending=pending)
+                return ReceivedDocumentsView(filed=filed, pending=pending, notifications=self._notifications())
             unique_id = self._field("Identifiant du document (id CDA racine^extension, vide si illisible)")
             where = self._field("Dossier (référence du patient) ou « attente »")
             if where == "attente":
@@ -349,6 +350,22 @@ class OperatorAdapter:
                     break
                 self.console.print("Un nombre entier, s'il vous plaît.")
         return DashboardView(counters=counters)
+
+    def _notifications(self) -> list[Notification]:
+        self._say(
+            "Accusés reçus",
+            "Pour chaque accusé de remise, de lecture ou d'échec de remise affiché avec un message envoyé, "
+            "indiquez-le. Laissez le Message-ID vide pour terminer.",
+        )
+        found: list[Notification] = []
+        while True:
+            original = self._field("Message-ID du message envoyé (vide pour terminer)")
+            if not original:
+                return found
+            kind = self._field("Type d'accusé", allowed=("remise", "echec", "lecture"))
+            recipient = self._field("Destinataire concerné")
+            reason = self._field("Motif affiché") if kind == "echec" else None
+            found.append(Notification(original, kind, recipient, reason or None))
 
     def configure_mss(self, smtp_url: str, imap_url: str) -> None:
         self._say("Serveurs MSSanté", f"Faites pointer votre logiciel vers ces serveurs : {smtp_url} et {imap_url}")

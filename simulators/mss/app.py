@@ -142,6 +142,7 @@ class MssSimulator:
         self.password = password or secrets.token_urlsafe(12)
         self.accounts = Accounts()
         self.size_limit = MAX_MESSAGE_BYTES  # the operator's message size limit for new SMTP sessions
+        self._last_sent: tuple[Submission, Message, list[str]] | None = None  # for a delivery failure report
         self.accounts.passwords[CANDIDATE_MAILBOX] = self.password
         self.accounts.certificates[_common_name(pki.client.cert)] = CANDIDATE_MAILBOX
         trusted = pki.server_context(require_client_cert=False)
@@ -265,6 +266,7 @@ class MssSimulator:
             for rcpt in {bare_address(r) for r in submission.rcpt_tos} & set(self.accounts.passwords):
                 await self.mailboxes.deliver(rcpt, submission.data)  # local delivery, as the operator would
         if channel == "mss" and message is not None:
+            self._last_sent = (submission, message, subjects)
             try:
                 await self._notify(submission, message, subjects)
             except Exception as exc:
@@ -280,10 +282,14 @@ class MssSimulator:
         if any("SUCCESS" in n for n in notify):
             envid = (submission.dsn.get("ENVID") or [None])[0]
             report = notifications.delivery_status(message, sender, submission.rcpt_tos, envid)
-            await self._put(sender, report, "dsn", subjects)
+            await self._put(
+                sender, report, "dsn", subjects, {"original_message_id": str(message.get("Message-ID", ""))}
+            )
         receipt = notifications.read_receipt(message, submission.rcpt_tos[0] if submission.rcpt_tos else CORRESPONDENT)
         if receipt is not None:
-            await self._put(sender, receipt, "mdn", subjects)
+            await self._put(
+                sender, receipt, "mdn", subjects, {"original_message_id": str(message.get("Message-ID", ""))}
+            )
 
     async def _put(
         self, address: str, data: bytes, kind: str, subjects: list[str], meta: dict[str, Any] | None = None
@@ -325,6 +331,19 @@ class MssSimulator:
         )
 
     # scenario API ----------------------------------------------------------------------------------------------
+    def report_delivery_failure(self, reason: str) -> Exchange | None:
+        """The operator could not deliver the last message the candidate sent: a failure DSN (RFC 3464, Action:
+        failed) lands in its mailbox, journaled first; None when nothing was sent."""
+        if self._last_sent is None:
+            return None
+        submission, message, subjects = self._last_sent
+        sender = bare_address(submission.mail_from)
+        envid = (submission.dsn.get("ENVID") or [None])[0]
+        report = notifications.delivery_status(message, sender, submission.rcpt_tos, envid, failure=reason)
+        meta = {"original_message_id": str(message.get("Message-ID", "")), "reason": reason}
+        exchange: Exchange = self._call(self._put(sender, report, "dsn-failure", subjects, meta))
+        return exchange
+
     def limit_message_size(self, limit: int | None) -> None:
         """The operator's message size limit for SMTP sessions opened from now on (None: the default)."""
         self.size_limit = limit or MAX_MESSAGE_BYTES
@@ -332,6 +351,7 @@ class MssSimulator:
     def reset(self) -> None:
         """Empty every mailbox and restore the default size limit (each scenario starts with nothing received)."""
         self.size_limit = MAX_MESSAGE_BYTES
+        self._last_sent = None
 
         async def clear() -> None:
             self.mailboxes.cache.clear()

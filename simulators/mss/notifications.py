@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
+import unicodedata
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
@@ -41,8 +42,11 @@ def _report(report_type: str, to: str, subject: str, text: str, status_part: MIM
     return report.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n"))
 
 
-def delivery_status(original: Message, sender: str, delivered: list[str], envid: str | None = None) -> bytes:
-    """A DSN saying ``delivered`` recipients got the message (Action: delivered, Status 2.0.0)."""
+def delivery_status(
+    original: Message, sender: str, delivered: list[str], envid: str | None = None, *, failure: str | None = None
+) -> bytes:
+    """A DSN saying ``delivered`` recipients got the message (Action: delivered, Status 2.0.0), or with ``failure``
+    that it could not be delivered to them (Action: failed, Status 5.1.1, the reason as Diagnostic-Code)."""
     per_message = Message()
     per_message["Reporting-MTA"] = REPORTING_MTA
     if envid:
@@ -51,13 +55,20 @@ def delivery_status(original: Message, sender: str, delivered: list[str], envid:
     for rcpt in delivered:
         block = Message()
         block["Final-Recipient"] = f"rfc822; {rcpt}"
-        block["Action"] = "delivered"
-        block["Status"] = "2.0.0"
+        block["Action"] = "failed" if failure else "delivered"
+        block["Status"] = "5.1.1" if failure else "2.0.0"
+        if failure:  # a header field: ASCII (RFC 3464 §2.3.6); the text part says it in full
+            plain = unicodedata.normalize("NFKD", failure).encode("ascii", "ignore").decode()
+            block["Diagnostic-Code"] = f"smtp; 550 5.1.1 {plain}"
         blocks.append(block)
     status = MIMEBase("message", "delivery-status")
     status.set_payload(blocks)  # type: ignore[arg-type]  # the generator writes each block as a header group
-    text = "Votre message a été remis à : " + ", ".join(delivered)
-    subject = f"Avis de remise : {original.get('Subject', '')}"
+    if failure:
+        text = f"Votre message n'a pas pu être remis à : {', '.join(delivered)} ({failure})"
+        subject = f"Échec de remise : {original.get('Subject', '')}"
+    else:
+        text = "Votre message a été remis à : " + ", ".join(delivered)
+        subject = f"Avis de remise : {original.get('Subject', '')}"
     return _report("delivery-status", sender, subject, text, status, original)
 
 

@@ -325,3 +325,73 @@ def test_the_operator_size_limit_is_respected_before_submitting(
     assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-024",)
     if outcome == "fail":
         assert "SIZE 2048" in findings[0].message
+
+
+READ_ID = "<7.8@segur-bench.mssante.fr>"
+MDN = (
+    "From: cabinet@b.mssante.fr\r\nMessage-ID: <9.9@b.fr>\r\nMIME-Version: 1.0\r\n"
+    'Content-Type: multipart/report; report-type=disposition-notification; boundary="r"\r\n\r\n'
+    "--r\r\nContent-Type: text/plain\r\n\r\nlu\r\n"
+    "--r\r\nContent-Type: message/disposition-notification\r\n\r\n"
+    "Final-Recipient: rfc822; cabinet@b.mssante.fr\r\nOriginal-Message-ID: {original}\r\n"
+    "Disposition: manual-action/MDN-sent-manually; displayed\r\n--r--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("sent", "outcome"),
+    [
+        (MDN.format(original=READ_ID), "pass"),
+        (MDN.format(original="<other@b.fr>"), "fail"),  # another message
+        ("From: a@b.fr\r\nMessage-ID: <9.9@b.fr>\r\nContent-Type: text/plain\r\n\r\nlu\r\n", "fail"),  # not an MDN
+    ],
+)
+def test_a_read_receipt_names_the_message_read(tmp_path: Path, sent: str, outcome: str) -> None:
+    from bench.domains.mss.checks import read_receipt_sent
+
+    journal = Journal(tmp_path)
+    journal.record(
+        "mss", "mss.delivery", {"message": (b"x", "message/rfc822")}, meta={"message_id": READ_ID, "read_receipt": True}
+    )
+    focus = journal.record("mss", "mss.smtp.message", {"message": (sent.encode(), "message/rfc822")})
+    journal.close()
+    findings = read_receipt_sent(Evidence(tmp_path, journal.exchanges), CheckContext(focus=focus))
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-025",)
+
+
+@pytest.mark.parametrize(
+    ("shown", "receipts", "failure"),
+    [
+        ([("remise", None), ("lecture", None), ("echec", "boîte désactivée")], "pass", "pass"),
+        ([("remise", None), ("echec", "boîte désactivée")], "fail", "pass"),  # the MDN not shown
+        ([("remise", None), ("lecture", None)], "pass", "fail"),  # the failure not shown
+        ([("remise", None), ("lecture", None), ("echec", None)], "pass", "fail"),  # shown without its reason
+    ],
+)
+def test_notifications_are_shown_with_the_message_they_report_on(
+    tmp_path: Path, shown: list[tuple[str, str | None]], receipts: str, failure: str
+) -> None:
+    import json
+
+    from bench.domains.mss import RECEIVED_VIEW
+    from bench.domains.mss.checks import failure_shown, receipts_shown
+
+    journal = Journal(tmp_path)
+    for kind in ("dsn", "mdn", "dsn-failure"):
+        journal.record(
+            "mss",
+            "mss.delivery",
+            {"message": (b"x", "message/rfc822")},
+            meta={"kind": kind, "original_message_id": READ_ID},
+        )
+    notifications = [
+        {"original_message_id": READ_ID, "kind": kind, "recipient": "dr@b.fr", "reason": reason}
+        for kind, reason in shown
+    ]
+    view = json.dumps({"filed": [], "pending": [], "notifications": notifications}).encode()
+    journal.record("candidate", RECEIVED_VIEW.transaction, {"received": (view, "application/json")})
+    journal.close()
+    evidence = Evidence(tmp_path, journal.exchanges)
+    assert [f.outcome for f in receipts_shown(evidence, CheckContext())] == [receipts]
+    found = failure_shown(evidence, CheckContext())
+    assert [f.outcome for f in found] == [failure] and found[0].requirements == ("MSS-029",)

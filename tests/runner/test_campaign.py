@@ -39,7 +39,9 @@ MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
     "MSS-021",
     "MSS-023",
     "MSS-024",
+    "MSS-025",
     "MSS-027",
+    "MSS-029",
     "MSS-046",
 }
 SEC_AUTOMATED = {"SEC-001", "SEC-002", "SEC-012"}

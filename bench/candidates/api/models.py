@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bench.candidates.base import (
     DashboardView,
     DocumentView,
+    Notification,
     PatientRecordView,
     ReceivedDocument,
     ReceivedDocumentsView,
@@ -146,9 +147,17 @@ class ApiReceivedDocument(_Strict):
     reason: str | None = None
 
 
+class ApiNotification(_Strict):
+    original_message_id: str = Field(min_length=1, max_length=998)
+    kind: Literal["remise", "echec", "lecture"]
+    recipient: str = Field(max_length=320)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
 class ApiReceivedDocuments(_Strict):
     filed: list[ApiReceivedDocument] = Field(default_factory=list)
     pending: list[ApiReceivedDocument] = Field(default_factory=list)
+    notifications: list[ApiNotification] = Field(default_factory=list)  # API 1.4
 
 
 class ApiDashboard(BaseModel):
@@ -173,6 +182,7 @@ def received_view(received: ApiReceivedDocuments) -> ReceivedDocumentsView:
     return ReceivedDocumentsView(
         filed=[ReceivedDocument(**d.model_dump()) for d in received.filed],
         pending=[ReceivedDocument(**d.model_dump()) for d in received.pending],
+        notifications=[Notification(**n.model_dump()) for n in received.notifications],
     )
 
 

@@ -183,6 +183,16 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-021"}),
         ),
         Defect(
+            "mss.no_read_receipt",
+            "Ne renvoie pas d'accusé de lecture (MDN) quand un message lu en demande un",
+            frozenset({"MSS-025"}),
+        ),
+        Defect(
+            "mss.delivery_failure_hidden",
+            "N'affiche pas les échecs de remise (DSN « failed ») reçus pour ses messages",
+            frozenset({"MSS-029"}),
+        ),
+        Defect(
             "mss.ignores_size_limit",
             "Soumet le message sans tenir compte de la taille maximale annoncée par l'opérateur (SIZE)",
             frozenset({"MSS-024"}),

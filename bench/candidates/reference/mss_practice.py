@@ -11,10 +11,13 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 
 from lxml import etree
 
-from bench.candidates.base import AdapterError, Environment, ReceivedDocument, ReceivedDocumentsView
+from bench.candidates.base import AdapterError, Environment, Notification, ReceivedDocument, ReceivedDocumentsView
 from bench.candidates.reference.mss_client import MssAccount, MssUnavailable, fetch_unseen, send
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.common.namespaces import HL7
@@ -76,6 +79,7 @@ class MssPractice:
         self.filed: list[ReceivedDocument] = []
         self.pending: list[ReceivedDocument] = []
         self.received: dict[str, tuple[str, str, str]] = {}  # Message-ID -> (From, Subject, References)
+        self.notifications: list[Notification] = []  # DSN and MDN received for the messages it sent, as shown
         self.sent = 0  # messages the operator accepted: what the dashboard counts (GEN-003)
 
     def configure(self, smtp_url: str, imap_url: str) -> None:
@@ -85,9 +89,12 @@ class MssPractice:
         self.filed.clear()
         self.pending.clear()
         self.received.clear()
+        self.notifications.clear()
 
     def view(self) -> ReceivedDocumentsView:
-        return ReceivedDocumentsView(filed=list(self.filed), pending=list(self.pending))
+        return ReceivedDocumentsView(
+            filed=list(self.filed), pending=list(self.pending), notifications=list(self.notifications)
+        )
 
     # sending ---------------------------------------------------------------------------------------------------
     def send(self, patient: LocalPatient, document: bytes, recipient: str, *, no_reply: bool = False) -> str:
@@ -130,6 +137,8 @@ class MssPractice:
             message["X-MSS-CODECDA"] = header.type_code[0]
         if "mss.no_x_mss_nil" not in self.defects:
             message["X-MSS-NIL"] = NIL
+        if "mss.no_ack_request" not in self.defects:
+            message["Disposition-Notification-To"] = self.account.address  # a read receipt, shown with the message
         if end_exchange and "mss.no_x_mss_mes" not in self.defects:
             message["X-MSS-MES"] = "FIN"  # to a patient, no answer wanted (SC.MSS/CONF.21)
         charset = "iso-8859-1" if "mss.latin1_body" in self.defects else "utf-8"
@@ -163,6 +172,32 @@ class MssPractice:
         self.sent += 1
         return f"Réponse envoyée à {sender}"
 
+    def _shown(self, notification: Notification) -> bool:
+        return notification.kind != "echec" or "mss.delivery_failure_hidden" not in self.defects
+
+    def _read_receipt(self, to: str, original_id: str, subject: str) -> None:
+        """The MDN a read message asked for (RFC 8098: multipart/report, disposition-notification)."""
+        report = MIMEMultipart("report", report_type="disposition-notification", policy=email.policy.SMTP)
+        report["From"] = self.account.address
+        report["To"] = to
+        report["Subject"] = f"Accusé de lecture : {subject}"
+        report["Date"] = email.utils.formatdate(localtime=True)
+        report["Message-ID"] = email.utils.make_msgid(domain=self.account.address.rpartition("@")[2])
+        report["Auto-Submitted"] = "auto-replied"
+        report.attach(MIMEText(f"Votre message {original_id} a été lu.", "plain", "utf-8", policy=email.policy.SMTP))
+        fields = MIMEBase("message", "disposition-notification", policy=email.policy.SMTP)
+        fields.set_payload(
+            f"Reporting-UA: segur-bench-reference\r\nFinal-Recipient: rfc822; {self.account.address}\r\n"
+            f"Original-Message-ID: {original_id}\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n"
+        )
+        report.attach(fields)
+        data = report.as_bytes(policy=email.policy.SMTP)
+        try:
+            send(self.smtp_url, self.tls, self.account, [email.utils.parseaddr(to)[1]], data)
+        except MssUnavailable:
+            return  # the message stays read; the receipt is not essential to the user
+        self.sent += 1
+
     # reception -------------------------------------------------------------------------------------------------
     def check_mailbox(self, patients: list[LocalPatient]) -> str:
         try:
@@ -180,7 +215,11 @@ class MssPractice:
             said = (str(message.get("From", "")), str(message.get("Subject", "")), str(message.get("References", "")))
             self.received[message_id] = said
         if message.get_content_type() == "multipart/report":
-            return  # a delivery or read notification: shown to the user, nothing to file
+            self.notifications += [n for n in _notifications(message) if self._shown(n)]
+            return  # a delivery or read notification: shown with the message it reports on, nothing to file
+        asked = str(message.get("Disposition-Notification-To", "")).strip()
+        if asked and message_id and "mss.no_read_receipt" not in self.defects:
+            self._read_receipt(asked, message_id, str(message.get("Subject", "")))
         attachment = _xdm_attachment(message)
         if attachment is None:
             return  # a plain message: the user reads it
@@ -220,6 +259,40 @@ class MssPractice:
             self.filed.append(ReceivedDocument(message_id, unique_id, patients[0].ref))
             return
         self.pending.append(ReceivedDocument(message_id, unique_id, None, reason))
+
+
+def _notifications(report: Message) -> list[Notification]:
+    """What a DSN (RFC 3464) or an MDN (RFC 8098) says about a message the software sent."""
+    original = ""
+    found: list[Notification] = []
+    for part in report.walk():
+        kind = part.get_content_type()
+        if kind == "text/rfc822-headers":
+            headers = email.message_from_string(str(part.get_payload()), policy=email.policy.default)
+            original = original or str(headers.get("Message-ID", "")).strip()
+        elif kind in ("message/delivery-status", "message/disposition-notification"):
+            for block in _field_blocks(part):
+                original = original or block.get("original-message-id", "")
+                recipient = block.get("final-recipient", "").split(";")[-1].strip()
+                if kind == "message/disposition-notification":
+                    found.append(Notification("", "lecture", recipient))
+                elif block.get("action", "").lower() == "failed":
+                    found.append(Notification("", "echec", recipient, block.get("diagnostic-code") or "échec"))
+                elif block.get("action", "").lower() == "delivered":
+                    found.append(Notification("", "remise", recipient))
+    return [Notification(original, n.kind, n.recipient, n.reason) for n in found if original]
+
+
+def _field_blocks(part: Message) -> list[dict[str, str]]:
+    """The header-like field groups of a report part (lower-case names), however the parser delivered them."""
+    payload = part.get_payload()
+    groups = [dict(m.items()) for m in payload if isinstance(m, Message)] if isinstance(payload, list) else []
+    if not groups:
+        text = str(payload).replace("\r\n", "\n")
+        groups = [
+            dict(line.split(":", 1) for line in chunk.splitlines() if ":" in line) for chunk in text.split("\n\n")
+        ]
+    return [{k.strip().lower(): str(v).strip() for k, v in group.items()} for group in groups if group]
 
 
 def _cda_traits(document: bytes) -> dict[str, str]:

@@ -38,6 +38,7 @@ class DeliveryParams(DocumentParams):
     xdm: Literal["valid", "metadata", "traversal"] = "valid"  # a broken package: METADATA.XML left out, a ``..`` entry
     resend: str | None = None  # send again the very message of this earlier step
     filed_in: str | None = None  # the record (patient ref) it belongs in; none: it must await matching
+    read_receipt: Literal["oui", "non"] = "non"  # oui: the message asks for a read receipt (RFC 8098)
 
 
 class ReplyParams(Params):
@@ -109,7 +110,8 @@ def deliver_message(context: ActionContext, params: DeliveryParams) -> Exchange:
             raise AdapterError(f"l'étape {step_id} renvoie le message de l'étape {params.resend}, qui n'a rien remis")
         delivery = deliveries[params.resend]
     else:
-        delivery = build_delivery(person, params.kind, with_ins=with_ins, xdm=params.xdm)
+        receipt = params.read_receipt == "oui"
+        delivery = build_delivery(person, params.kind, with_ins=with_ins, xdm=params.xdm, read_receipt=receipt)
     deliveries[step_id] = delivery
     exchange: Exchange = mss.server.deliver(
         delivery.data,
@@ -121,6 +123,7 @@ def deliver_message(context: ActionContext, params: DeliveryParams) -> Exchange:
             "filed_in": params.filed_in,
             "ins": person.matricule if with_ins and params.xdm == "valid" else None,  # what INSi must be asked about
             "resend_of": params.resend,
+            "read_receipt": params.read_receipt == "oui",
         },
     )
     return exchange
@@ -181,6 +184,26 @@ def read_received_documents(context: ActionContext, params: NoParams) -> Exchang
 )
 def record_mss_choice(context: ActionContext, params: ChoiceParams) -> Exchange:
     return record_patient_choice(context, "mss", params, context.adapter.record_mss_choice)
+
+
+class FailureParams(Params):
+    reason: str = Field("destinataire inconnu", min_length=1, max_length=200)
+
+
+@action(
+    "report_delivery_failure",
+    domain="mss",
+    description="L'opérateur n'a pas pu remettre le dernier message envoyé par le logiciel : un avis d'échec (DSN) "
+    "arrive dans sa boîte",
+    params=FailureParams,
+    by="bench",
+    needs_patient=False,
+)
+def report_delivery_failure(context: ActionContext, params: FailureParams) -> Exchange:
+    exchange = _mss(context).server.report_delivery_failure(params.reason)
+    if exchange is None:
+        raise AdapterError("aucun message envoyé par le logiciel dont signaler l'échec de remise")
+    return exchange
 
 
 @action(

@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.actions.core import RECORD
 from bench.checks.base import CheckContext, Evidence
-from bench.checks.registry import Verdict, check, failed, omitted, passed
+from bench.checks.registry import Verdict, check, errored, failed, omitted, passed
 from bench.domains.dmp.checks import NS, code_problems, consistency_problems
 from bench.domains.mss import RECEIVED_VIEW
 from bench.domains.sec.checks import TLS_VERSIONS
@@ -891,3 +891,109 @@ def dashboard_messages(evidence: Evidence, context: CheckContext) -> list[Verdic
 
     messages = evidence.select(transactions=(MESSAGE,))
     return judge_counter(evidence, "mss_messages", "message(s) MSSanté envoyé(s)", messages)
+
+
+# MSS-025, MSS-029 ----------------------------------------------------------------------------------------------
+def _notice_deliveries(evidence: Evidence, kinds: tuple[str, ...], before: int) -> list[Exchange]:
+    """The notifications the operator put in the software's mailbox (DSN, MDN), before exchange ``before``."""
+    return [
+        x
+        for x in evidence.select(transactions=(DELIVERY,))
+        if x.meta.get("kind") in kinds and x.seq < before and x.meta.get("original_message_id")
+    ]
+
+
+@check(
+    "mss.read_receipt_sent",
+    requirements=("MSS-025",),
+    title="Accusé de lecture (MDN, RFC 8098) renvoyé pour un message lu qui le demande",
+)
+def read_receipt_sent(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """A received message asking for a read receipt (``Disposition-Notification-To``), once read, gets an MDN:
+    ``multipart/report; report-type=disposition-notification`` to that address, naming the message in
+    ``Original-Message-ID``."""
+    focus = context.focus
+    if focus is None or focus.transaction != MESSAGE:
+        return [omitted("aucun message envoyé dans cette étape", None)]
+    asked = {
+        str(x.meta.get("message_id"))
+        for x in evidence.select(transactions=(DELIVERY,))
+        if x.meta.get("read_receipt") and x.seq < focus.seq
+    }
+    if not asked:
+        return [omitted("aucun message reçu ne demandait d'accusé de lecture", focus)]
+    message, problems = _mail(evidence, focus)
+    if message is None:
+        return [failed(f"message illisible : {'; '.join(problems)}", focus)]
+    report_type = str(message.get_param("report-type") or "")
+    if message.get_content_type() != "multipart/report" or report_type != "disposition-notification":
+        said = f"{message.get_content_type()} {report_type}".strip()
+        return [failed(f"{said} au lieu d'un MDN (multipart/report; report-type=disposition-notification)", focus)]
+    fields = "\n".join(
+        _report_fields(part) for part in message.walk() if part.get_content_type() == "message/disposition-notification"
+    )
+    named = set(MSG_ID.findall(" ".join(line for line in fields.splitlines() if "original-message-id" in line.lower())))
+    if not named & asked:
+        return [failed(f"MDN sans Original-Message-ID du message lu ({', '.join(sorted(asked))})", focus)]
+    return [passed(f"accusé de lecture renvoyé pour {', '.join(sorted(named & asked))}", focus)]
+
+
+def _report_fields(part: Message) -> str:
+    """A report part's fields as text lines (the parser hands message/* parts over as header groups)."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return "\n".join(f"{k}: {v}" for group in payload if isinstance(group, Message) for k, v in group.items())
+    return str(payload)
+
+
+def _shown_notifications(evidence: Evidence) -> tuple[Exchange | None, list[dict[str, object]] | None]:
+    views = evidence.select(transactions=(RECEIVED,))
+    if not views:
+        return None, None
+    shown = (evidence.json(views[-1], "received") or {}).get("notifications")
+    return views[-1], shown if isinstance(shown, list) else None
+
+
+def _judge_shown(evidence: Evidence, kinds: dict[str, str], label: str) -> list[Verdict]:
+    view, shown = _shown_notifications(evidence)
+    if view is None:
+        return [omitted("aucune lecture de la file de réception dans ce scénario", None)]
+    if shown is None:
+        return [errored("la file de réception ne donne pas les accusés reçus (notifications)", view)]
+    received = _notice_deliveries(evidence, tuple(kinds), view.seq)
+    if not received:
+        return [omitted(f"aucun {label} reçu par le logiciel dans ce scénario", view)]
+    listed = {(str(n.get("original_message_id")), str(n.get("kind"))) for n in shown if isinstance(n, dict)}
+    reasons = {str(n.get("original_message_id")): n.get("reason") for n in shown if isinstance(n, dict)}
+    missing = []
+    for notice in received:
+        original, kind = str(notice.meta["original_message_id"]), kinds[str(notice.meta["kind"])]
+        if (original, kind) not in listed:
+            missing.append(f"{kind} pour {original}")
+        elif kind == "echec" and not reasons.get(original):
+            missing.append(f"échec pour {original} sans son motif")
+    if missing:
+        return [failed(f"{label} reçu(s) mais non affiché(s) avec le message d'origine : {', '.join(missing)}", view)]
+    return [passed(f"{len(received)} {label} affiché(s) avec le message d'origine", view)]
+
+
+@check(
+    "mss.receipts_shown",
+    requirements=("MSS-025",),
+    title="Accusés de remise (DSN) et de lecture (MDN) reçus affichés avec le message d'origine",
+)
+def receipts_shown(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """Every delivery (DSN, delivered) and read (MDN) notification that reached the software's mailbox is shown with
+    the message it reports on."""
+    return _judge_shown(evidence, {"dsn": "remise", "mdn": "lecture"}, "accusé(s) de remise ou de lecture")
+
+
+@check(
+    "mss.failure_shown",
+    requirements=("MSS-029",),
+    title="Échec de remise (DSN « failed ») signalé à l'utilisateur, avec son motif",
+)
+def failure_shown(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """A failed-delivery notification (RFC 3464, Action: failed) is shown with the message it reports on and why it
+    failed."""
+    return _judge_shown(evidence, {"dsn-failure": "echec"}, "avis d'échec de remise")

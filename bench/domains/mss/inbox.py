@@ -42,7 +42,9 @@ def _traversal_zip(documents: dict[str, bytes], metadata: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def build_delivery(person: Person, kind: str, *, with_ins: bool = True, xdm: str = "valid") -> Delivery:
+def build_delivery(
+    person: Person, kind: str, *, with_ins: bool = True, xdm: str = "valid", read_receipt: bool = False
+) -> Delivery:
     """A message from a correspondent to the candidate carrying ``person``'s document of ``kind``.
     ``with_ins=False``: the correspondent only knows the patient by its own local id (no INS in CDA or metadata).
     ``xdm``: ``valid``, ``metadata`` (METADATA.XML left out) or ``traversal`` (an entry with ``..``)."""
@@ -66,6 +68,8 @@ def build_delivery(person: Person, kind: str, *, with_ins: bool = True, xdm: str
     message["X-MSS-INS"] = "O" if with_ins else "N"
     message["X-MSS-CODECDA"] = read_header(document).type_code[0]
     message["X-MSS-NIL"] = "SEGUR-BENCH-CORRESPONDANT-0001"
+    if read_receipt:
+        message["Disposition-Notification-To"] = CORRESPONDENT  # the correspondent asks to know it was read (RFC 8098)
     message.set_content("Bonjour,\nci-joint un document pour notre patient commun.\nConfraternellement.\n")
     message.add_attachment(package, maintype="application", subtype="zip", filename=ATTACHMENT_NAME)
     data = message.as_bytes(policy=email.policy.SMTP)
