@@ -34,6 +34,7 @@ MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
     "MSS-012",
     "MSS-013",
     "MSS-015",
+    "MSS-016",
     "MSS-017",
     "MSS-018",
     "MSS-021",

@@ -112,6 +112,7 @@ class ReferenceCandidate:
         self._psc: PscSignIn | None = None
         self._practitioner = Practitioner()
         self._dashboard_base: dict[str, int] = {}
+        self._frozen = False
 
     # lifecycle -----------------------------------------------------------------------------------------
     def start(self, environment: Environment) -> None:
@@ -148,6 +149,7 @@ class ReferenceCandidate:
 
     def reset(self) -> None:
         self._records.clear()
+        self._frozen = False
         if "gen.dashboard_not_reset" not in self.defects:
             self._dashboard_base = self._dashboard_totals()  # a new practice's dashboard starts at zero
         if self._dmp is not None:
@@ -206,7 +208,7 @@ class ReferenceCandidate:
         record = self._record(ref)
         if not record.ins_matricule:
             raise AdapterError("vérification demandée pour un patient sans INS")
-        if "ins.skip_verify" in self.defects:
+        if "ins.skip_verify" in self.defects or self._frozen:
             record.messages.append("INS vérifiée")
             return
         traits = {
@@ -274,7 +276,7 @@ class ReferenceCandidate:
         )
         record.produced[kind] = data
         patient = record.dmp_patient()
-        if patient is not None and self._dmp is not None:
+        if patient is not None and self._dmp is not None and not self._frozen:
             unique_id = document_identity(data)[0]
             held = HeldDocument(kind, data, unique_id, kind)
             patient.documents.append(held)
@@ -330,6 +332,8 @@ class ReferenceCandidate:
             return
         sent = self._mss_practice().send(self._local(ref, record), document, recipient, no_reply=no_reply)
         record.messages.append(sent)
+        if sent.startswith("Message non envoyé") and "mss.outage_freezes" in self.defects:
+            self._frozen = True  # the defect: a messaging error leaves the rest of the software stuck
 
     def check_mailbox(self) -> None:
         self._mss_practice().check_mailbox([self._local(ref, r) for ref, r in self._records.items()])

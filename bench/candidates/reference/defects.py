@@ -183,6 +183,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-021"}),
         ),
         Defect(
+            "mss.outage_freezes",
+            "Après une erreur de connexion à la messagerie, n'appelle plus INSi ni le DMP (le logiciel reste bloqué)",
+            frozenset({"MSS-016"}),
+        ),
+        Defect(
             "mss.no_read_receipt",
             "Ne renvoie pas d'accusé de lecture (MDN) quand un message lu en demande un",
             frozenset({"MSS-025"}),

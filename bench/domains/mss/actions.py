@@ -58,8 +58,9 @@ class SizeLimitParams(Params):
 
 
 class ServerParams(Params):
-    # untrusted: a certificate from a rogue CA; weak: suites outside SC.MSS/CONF.03 (SMTP; IMAP stays the trusted one)
-    server: Literal["trusted", "untrusted", "weak"] = "trusted"
+    # untrusted: a certificate from a rogue CA; weak: suites outside SC.MSS/CONF.03 (SMTP; IMAP stays the trusted one);
+    # down: the operator's servers refuse every connection (an outage)
+    server: Literal["trusted", "untrusted", "weak", "down"] = "trusted"
 
 
 def _delivery_references(params: DeliveryParams, scenario: Scenario) -> list[str]:
@@ -231,6 +232,8 @@ def configure_mss(context: ActionContext, params: ServerParams) -> None:
         context.adapter.configure_mss(mss.smtp_untrusted, mss.imap_untrusted)
     elif params.server == "weak":
         context.adapter.configure_mss(mss.smtp_weak, mss.imap)
+    elif params.server == "down":
+        context.adapter.configure_mss(mss.smtp_down, mss.imap_down)
     else:
         context.adapter.configure_mss(mss.smtp, mss.imap)
     context.run[REDIRECTED] = params.server != "trusted"

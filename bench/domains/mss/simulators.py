@@ -3,6 +3,7 @@ the candidate's mailbox, and empty mailboxes at each scenario."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,12 @@ class MssSimulators(QuietSimulators):
         self.smtp_untrusted, self.imap_untrusted = endpoints.smtp_untrusted, endpoints.imap_untrusted
         self.smtps, self.imaps = endpoints.smtps, endpoints.imaps
         self.smtp_weak = endpoints.smtp_weak
+        # A port bound but never listening: a connection to it is refused, as when the operator's servers are down.
+        self._down = socket.socket(socket.AF_INET6 if ":" in setup.host else socket.AF_INET, socket.SOCK_STREAM)
+        self._down.bind((setup.host, 0))
+        down = self._down.getsockname()[1]
+        host = f"[{setup.host}]" if ":" in setup.host else setup.host
+        self.smtp_down, self.imap_down = f"smtp://{host}:{down}", f"imap://{host}:{down}"
 
     def endpoints(self) -> list[Endpoint]:
         return [
@@ -66,6 +73,7 @@ class MssSimulators(QuietSimulators):
 
     def stop(self) -> None:
         self.server.stop()
+        self._down.close()
 
     def before_scenario(self, scenario: Scenario, patients: Mapping[str, ScenarioPatient]) -> None:
         self.server.reset()
