@@ -99,6 +99,8 @@ class ReceivedDocument:
     unique_id: str | None  # the CDA's id (root^extension) when the package could be read
     patient_ref: str | None  # the record it is filed in; None while it awaits matching
     reason: str | None = None  # why it awaits matching (unknown patient, ambiguous, unreadable package...)
+    subject: str | None = None  # the message's subject as the list shows it (API 1.4)
+    type_code: str | None = None  # the sub-folder it is filed in: its document type (CDA code, XDS typeCode; API 1.4)
 
 
 @dataclass(frozen=True)

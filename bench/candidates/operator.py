@@ -331,11 +331,16 @@ class OperatorAdapter:
             if not message_id:
                 return ReceivedDocumentsView(filed=filed, pending=pending, notifications=self._notifications())
             unique_id = self._field("Identifiant du document (id CDA racine^extension, vide si illisible)")
+            subject = self._field("Objet du message tel que la liste l'affiche")
             where = self._field("Dossier (référence du patient) ou « attente »")
             if where == "attente":
-                pending.append(ReceivedDocument(message_id, unique_id or None, None, self._field("Motif affiché")))
+                reason = self._field("Motif affiché")
+                pending.append(ReceivedDocument(message_id, unique_id or None, None, reason, subject or None))
             else:
-                filed.append(ReceivedDocument(message_id, unique_id or None, where))
+                kind = self._field("Sous-dossier où il est classé (code du type de document, ex. 11488-4)")
+                filed.append(
+                    ReceivedDocument(message_id, unique_id or None, where, None, subject or None, kind or None)
+                )
 
     def read_dashboard(self) -> DashboardView:
         from bench.domains.registry import dashboard_counters

@@ -395,3 +395,40 @@ def test_notifications_are_shown_with_the_message_they_report_on(
     assert [f.outcome for f in receipts_shown(evidence, CheckContext())] == [receipts]
     found = failure_shown(evidence, CheckContext())
     assert [f.outcome for f in found] == [failure] and found[0].requirements == ("MSS-029",)
+
+
+@pytest.mark.parametrize(
+    ("subject", "type_code", "prefix", "filing"),
+    [
+        ("Compte rendu", "11488-4", "pass", "pass"),
+        ("XDM/1.0/DDM+Compte rendu", "11488-4", "fail", "pass"),
+        ("Compte rendu", None, "pass", "fail"),
+        ("Compte rendu", "34133-9", "pass", "fail"),
+    ],
+)
+def test_received_documents_are_listed_without_the_xdm_marker_and_filed_by_type(
+    tmp_path: Path, subject: str, type_code: str | None, prefix: str, filing: str
+) -> None:
+    import json
+
+    from bench.domains.mss import RECEIVED_VIEW
+    from bench.domains.mss.checks import filed_by_type, subject_prefix_hidden
+
+    journal = Journal(tmp_path)
+    meta = {"kind": "document", "message_id": "<1@b.fr>", "subject": "XDM/1.0/DDM+Compte rendu", "type_code": "11488-4"}
+    journal.record("mss", "mss.delivery", {"message": (b"x", "message/rfc822")}, meta=meta)
+    line = {
+        "message_id": "<1@b.fr>",
+        "unique_id": "1.2",
+        "patient_ref": "p1",
+        "subject": subject,
+        "type_code": type_code,
+    }
+    view = json.dumps({"filed": [line], "pending": [], "notifications": []}).encode()
+    journal.record("candidate", RECEIVED_VIEW.transaction, {"received": (view, "application/json")})
+    journal.close()
+    evidence = Evidence(tmp_path, journal.exchanges)
+    shown = subject_prefix_hidden(evidence, CheckContext())
+    assert [f.outcome for f in shown] == [prefix] and shown[0].requirements == ("MSS-039",)
+    filed = filed_by_type(evidence, CheckContext())
+    assert [f.outcome for f in filed] == [filing] and filed[0].requirements == ("MSS-043",)

@@ -145,6 +145,8 @@ class ApiReceivedDocument(_Strict):
     unique_id: str | None = None
     patient_ref: str | None = None
     reason: str | None = None
+    subject: str | None = Field(default=None, max_length=998)
+    type_code: str | None = Field(default=None, max_length=64)
 
 
 class ApiNotification(_Strict):

@@ -183,6 +183,16 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-021"}),
         ),
         Defect(
+            "mss.subject_prefix_shown",
+            "Affiche l'objet des messages XDM avec le préfixe XDM/1.0/DDM+",
+            frozenset({"MSS-039"}),
+        ),
+        Defect(
+            "mss.filed_without_type",
+            "Intègre les documents reçus sans les classer par type (typeCode)",
+            frozenset({"MSS-043"}),
+        ),
+        Defect(
             "mss.outage_freezes",
             "Après une erreur de connexion à la messagerie, n'appelle plus INSi ni le DMP (le logiciel reste bloqué)",
             frozenset({"MSS-016"}),

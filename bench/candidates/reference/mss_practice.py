@@ -7,6 +7,7 @@ import email
 import email.policy
 import email.utils
 import hashlib
+import re
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -223,20 +224,28 @@ class MssPractice:
         attachment = _xdm_attachment(message)
         if attachment is None:
             return  # a plain message: the user reads it
+        subject = str(message.get("Subject", ""))
+        if "mss.subject_prefix_shown" not in self.defects:
+            subject = XDM_SUBJECT.sub("", subject)  # SC.MSS/UX.27: the IHE XDM marker is not for the user
         try:
             package = read_xdm(attachment)
             entries = _entries(package)
         except XdmError as exc:
-            self.pending.append(ReceivedDocument(message_id, None, None, f"pièce jointe XDM illisible : {exc}"))
+            problem = f"pièce jointe XDM illisible : {exc}"
+            self.pending.append(ReceivedDocument(message_id, None, None, problem, subject))
             return
         for patient_id, document in entries:
-            self._file(message_id, patient_id, document, patients)
+            self._file(message_id, patient_id, document, patients, subject)
 
-    def _file(self, message_id: str, patient_id: str, document: bytes, patients: list[LocalPatient]) -> None:
+    def _file(
+        self, message_id: str, patient_id: str, document: bytes, patients: list[LocalPatient], subject: str
+    ) -> None:
         try:
-            unique_id: str | None = read_header(document).unique_id
+            header = read_header(document)
+            unique_id: str | None = header.unique_id
+            type_code = header.type_code[0] if "mss.filed_without_type" not in self.defects else None
         except Exception:  # an unreadable document still goes to the queue, never lost
-            unique_id = None
+            unique_id, type_code = None, None
         duplicate = unique_id is not None and any(f.unique_id == unique_id for f in self.filed)
         if duplicate and "mss.integrate_duplicates" not in self.defects:
             return  # SC.MSS/CDA.01: the same version is already integrated; the user is told, nothing is added
@@ -248,7 +257,7 @@ class MssPractice:
         )  # SC.MSS/UX.03: the INS of a received document is verified through INSi before it is trusted
         matches = [p for p in patients if confirmed and p.status == "qualifiee" and p.ins_matricule == matricule]
         if len(matches) == 1 and "mss.no_auto_integration" not in self.defects:
-            self.filed.append(ReceivedDocument(message_id, unique_id, matches[0].ref))
+            self.filed.append(ReceivedDocument(message_id, unique_id, matches[0].ref, None, subject, type_code))
             return
         reason = "rapprochement manuel demandé"
         if is_ins and not confirmed:
@@ -256,9 +265,12 @@ class MssPractice:
         elif not matches:
             reason = "patient inconnu (INS absente du fichier patients)" if is_ins else "document sans INS"
         if "mss.file_unknown_silently" in self.defects and not matches and patients:
-            self.filed.append(ReceivedDocument(message_id, unique_id, patients[0].ref))
+            self.filed.append(ReceivedDocument(message_id, unique_id, patients[0].ref, None, subject, type_code))
             return
-        self.pending.append(ReceivedDocument(message_id, unique_id, None, reason))
+        self.pending.append(ReceivedDocument(message_id, unique_id, None, reason, subject, type_code))
+
+
+XDM_SUBJECT = re.compile(r"^\s*XDM/1\.0/DDM\+?\s*", re.IGNORECASE)  # IHE ITI TF-1 §16: XDM over e-mail
 
 
 def _notifications(report: Message) -> list[Notification]:

@@ -125,6 +125,8 @@ def deliver_message(context: ActionContext, params: DeliveryParams) -> Exchange:
             "ins": person.matricule if with_ins and params.xdm == "valid" else None,  # what INSi must be asked about
             "resend_of": params.resend,
             "read_receipt": params.read_receipt == "oui",
+            "subject": delivery.subject,
+            "type_code": delivery.type_code,
         },
     )
     return exchange

@@ -997,3 +997,74 @@ def failure_shown(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     """A failed-delivery notification (RFC 3464, Action: failed) is shown with the message it reports on and why it
     failed."""
     return _judge_shown(evidence, {"dsn-failure": "echec"}, "avis d'échec de remise")
+
+
+# MSS-039, MSS-043 ----------------------------------------------------------------------------------------------
+XDM_MARKER = "XDM/1.0/DDM"
+
+
+def _listed_deliveries(evidence: Evidence) -> tuple[Exchange | None, list[tuple[Exchange, dict[str, object]]]]:
+    """The last reception view, and each document delivery the bench made before it with the line the view shows for
+    its message (by Message-ID), when it shows one."""
+    views = evidence.select(transactions=(RECEIVED,))
+    if not views:
+        return None, []
+    shown = evidence.json(views[-1], "received") or {}
+    lines = {
+        str(line.get("message_id")): line
+        for key in ("filed", "pending")
+        for line in shown.get(key) or []
+        if isinstance(line, dict)
+    }
+    pairs: dict[str, tuple[Exchange, dict[str, object]]] = {}  # a message delivered twice is listed once
+    for delivery in evidence.select(transactions=(DELIVERY,)):
+        message_id = str(delivery.meta.get("message_id"))
+        if delivery.seq < views[-1].seq and delivery.meta.get("kind") == "document" and message_id in lines:
+            pairs.setdefault(message_id, (delivery, lines[message_id]))
+    return views[-1], list(pairs.values())
+
+
+@check(
+    "mss.subject_prefix_hidden",
+    requirements=("MSS-039",),
+    title="Objet des messages XDM affiché sans le préfixe XDM/1.0/DDM+",
+)
+def subject_prefix_hidden(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """A message whose subject starts with IHE XDM's marker (``XDM/1.0/DDM+``) is listed with the rest of its subject
+    only."""
+    view, pairs = _listed_deliveries(evidence)
+    marked = [(d, line) for d, line in pairs if str(d.meta.get("subject") or "").upper().startswith(XDM_MARKER)]
+    if view is None or not marked:
+        return [omitted("aucun message XDM reçu et listé dans ce scénario", view)]
+    wrong = []
+    for delivery, line in marked:
+        wanted = str(delivery.meta["subject"])[len(XDM_MARKER) :].lstrip("+ ")
+        shown = str(line.get("subject") or "")
+        if XDM_MARKER.lower() in shown.lower() or wanted not in shown:
+            wrong.append(f"« {shown or 'objet non donné'} » au lieu de « {wanted} »")
+    if wrong:
+        return [failed("objet affiché : " + " ; ".join(wrong) + " (préfixe XDM/1.0/DDM+ à masquer)", view)]
+    return [passed(f"{len(marked)} objet(s) affiché(s) sans le préfixe XDM/1.0/DDM+", view)]
+
+
+@check(
+    "mss.filed_by_type",
+    requirements=("MSS-043",),
+    title="CDA reçu classé dans le sous-dossier de son type (typeCode)",
+)
+def filed_by_type(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """Each received document filed in a record sits in the sub-folder of its type: the view's ``type_code`` is the
+    document's code (the XDS typeCode)."""
+    view, pairs = _listed_deliveries(evidence)
+    filed = [(d, line) for d, line in pairs if line.get("patient_ref") and d.meta.get("type_code")]
+    if view is None or not filed:
+        return [omitted("aucun document reçu classé dans un dossier dans ce scénario", view)]
+    wrong = [
+        f"{line.get('unique_id') or d.meta.get('message_id')} classé sous {line.get('type_code') or 'aucun type'} au "
+        f"lieu de {d.meta['type_code']}"
+        for d, line in filed
+        if str(line.get("type_code") or "") != str(d.meta["type_code"])
+    ]
+    if wrong:
+        return [failed("classement par type : " + " ; ".join(wrong), view)]
+    return [passed(f"{len(filed)} document(s) classé(s) sous leur type", view)]

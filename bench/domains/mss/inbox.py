@@ -28,6 +28,7 @@ class Delivery:
     message_id: str
     unique_id: str
     subject: str = ""
+    type_code: str = ""  # the document's type (CDA code), where the software must file it
 
 
 def _traversal_zip(documents: dict[str, bytes], metadata: bytes) -> bytes:
@@ -61,7 +62,7 @@ def build_delivery(
     message_id = email.utils.make_msgid(domain="segur-bench.mssante.fr")
     message["From"] = CORRESPONDENT
     message["To"] = CANDIDATE_MAILBOX
-    message["Subject"] = f"Document : {read_header(document).title}"
+    message["Subject"] = f"XDM/1.0/DDM+{read_header(document).title}"  # IHE XDM over e-mail (ITI TF-1 §16)
     message["Date"] = email.utils.formatdate(localtime=True)
     message["Message-ID"] = message_id
     # A wave-2 correspondent's software adds the MSSanté headers (SC.MSS/CONF.14, .15, .16).
@@ -73,4 +74,5 @@ def build_delivery(
     message.set_content("Bonjour,\nci-joint un document pour notre patient commun.\nConfraternellement.\n")
     message.add_attachment(package, maintype="application", subtype="zip", filename=ATTACHMENT_NAME)
     data = message.as_bytes(policy=email.policy.SMTP)
-    return Delivery(data, message_id, read_header(document).unique_id, str(message["Subject"]))
+    header = read_header(document)
+    return Delivery(data, message_id, header.unique_id, str(message["Subject"]), header.type_code[0])
