@@ -432,3 +432,38 @@ def test_received_documents_are_listed_without_the_xdm_marker_and_filed_by_type(
     assert [f.outcome for f in shown] == [prefix] and shown[0].requirements == ("MSS-039",)
     filed = filed_by_type(evidence, CheckContext())
     assert [f.outcome for f in filed] == [filing] and filed[0].requirements == ("MSS-043",)
+
+
+@pytest.mark.parametrize(
+    ("during", "outcome"),
+    [
+        (["insi.search_traits", "dmp.iti41"], "pass"),
+        (["insi.search_traits"], "fail"),  # no DMP feed while the mail is down
+        ([], "fail"),
+    ],
+)
+def test_a_mail_outage_changes_nothing_elsewhere(tmp_path: Path, during: list[str], outcome: str) -> None:
+    import json
+
+    from bench.domains.mss import SERVERS_VIEW
+    from bench.domains.mss.checks import outage_changes_nothing
+
+    journal = Journal(tmp_path)
+
+    def servers(mode: str) -> None:
+        said = json.dumps({"server": mode}).encode()
+        journal.record("candidate", SERVERS_VIEW.transaction, {"servers": (said, "application/json")})
+
+    def calls(transactions: list[str]) -> None:
+        for transaction in transactions:
+            journal.record(transaction.split(".")[0], transaction, {"request": (b"<x/>", "application/xml")})
+
+    servers("trusted")
+    calls(["insi.search_traits", "dmp.iti41"])
+    servers("down")
+    calls(during)
+    servers("trusted")
+    calls(["insi.search_traits"])  # after the outage: not compared
+    journal.close()
+    findings = outage_changes_nothing(Evidence(tmp_path, journal.exchanges), CheckContext())
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-016",)

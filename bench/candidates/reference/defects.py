@@ -69,7 +69,8 @@ DEFECTS: dict[str, Defect] = {
         Defect(
             "mss.no_auto_integration",
             "Relève les messages mais laisse chaque document reçu en attente de rapprochement manuel",
-            frozenset({"MSS-004"}),
+            # Nothing is filed, so the filing by type (MSS-043) cannot be judged: Non testé instead of Conforme.
+            frozenset({"MSS-004", "MSS-043"}),
         ),
         Defect(
             "mss.file_unknown_silently",

@@ -62,6 +62,8 @@ def _start_simulators(setup: SimulatorSetup) -> RunningSimulators:
 RECEIVED_VIEW = CandidateView("candidate.received_documents", "received", "application/json", "received/", ".json")
 # The received message the bench asked the software to answer (the reply must refer to it).
 REPLY_VIEW = CandidateView("candidate.mss_reply", "reply", "application/json", "replies/", ".json")
+# The MSSanté servers the bench pointed the software to (trusted, untrusted, weak, down), in order.
+SERVERS_VIEW = CandidateView("candidate.mss_servers", "servers", "application/json", "mss-servers/", ".json")
 
 DOMAIN = Domain(
     name="mss",
@@ -89,7 +91,7 @@ DOMAIN = Domain(
     identify_mail=_identify_mail,
     # A field capture's message (RFC 5322), judged on what a message alone proves.
     capture_files=(CaptureFile(".eml", "mss.message", "message", "message/rfc822"),),
-    candidate_views=(RECEIVED_VIEW, REPLY_VIEW),
+    candidate_views=(RECEIVED_VIEW, REPLY_VIEW, SERVERS_VIEW),
     dashboard_counters=(DashboardCounter("mss_messages", "Messages MSSanté envoyés"),),
     start_simulators=_start_simulators,
     ports=PORTS,

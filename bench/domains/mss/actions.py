@@ -12,7 +12,7 @@ from pydantic import Field
 from bench.actions.core import CANDIDATE, ChoiceParams, DocumentParams, record_patient_choice
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
 from bench.candidates.base import AdapterError
-from bench.domains.mss import RECEIVED_VIEW, REPLY_VIEW
+from bench.domains.mss import RECEIVED_VIEW, REPLY_VIEW, SERVERS_VIEW
 from simulators.common.journal import Exchange
 from simulators.mss.addresses import CORRESPONDENT
 
@@ -239,6 +239,8 @@ def configure_mss(context: ActionContext, params: ServerParams) -> None:
     else:
         context.adapter.configure_mss(mss.smtp, mss.imap)
     context.run[REDIRECTED] = params.server != "trusted"
+    said = json.dumps({"server": params.server}).encode()
+    context.journal.record(CANDIDATE, SERVERS_VIEW.transaction, {"servers": (said, "application/json")})
 
 
 @on_scenario_start("mss")

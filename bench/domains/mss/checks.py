@@ -10,6 +10,7 @@ import email.header
 import email.policy
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable
 from email.message import Message
 from typing import Any
@@ -1068,3 +1069,48 @@ def filed_by_type(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     if wrong:
         return [failed("classement par type : " + " ; ".join(wrong), view)]
     return [passed(f"{len(filed)} document(s) classé(s) sous leur type", view)]
+
+
+# MSS-016 -------------------------------------------------------------------------------------------------------
+@check(
+    "mss.outage_changes_nothing",
+    requirements=("MSS-016",),
+    title="Une panne de la messagerie ne change rien au reste du logiciel (SC.MSS/CONF.08)",
+)
+def outage_changes_nothing(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The scenario asks the same things of the software before the MSSanté servers go down and while they are down;
+    what reaches the other simulators (INSi, DMP: everything but MSSanté and the bench's own records) must be the same
+    in both phases. Judged relative to the software itself, a defect elsewhere (no INSi verification at all, say) is
+    not blamed on the outage."""
+    from bench.domains.mss import SERVERS_VIEW
+
+    changes = evidence.select(channel="candidate", transactions=(SERVERS_VIEW.transaction,))
+    down = [c for c in changes if (evidence.json(c, "servers") or {}).get("server") == "down"]
+    if not down:
+        return [omitted("aucune panne de la messagerie dans ce scénario", None)]
+    start = down[0].seq
+    back = [c.seq for c in changes if c.seq > start]
+    end = back[0] if back else None
+    previous = [c.seq for c in changes if c.seq < start]
+    begin = previous[-1] if previous else 0
+
+    def others(low: int, high: int | None) -> Counter[str]:
+        return Counter(
+            x.transaction
+            for x in evidence.exchanges
+            if low < x.seq
+            and (high is None or x.seq < high)
+            and x.channel not in ("candidate",)
+            and not x.channel.startswith("mss")
+        )
+
+    before, during = others(begin, start), others(start, end)
+    if not before:
+        return [errored("rien n'a atteint les autres simulateurs avant la panne : rien à comparer", down[0])]
+    if before != during:
+        said = ", ".join(
+            f"{t} {before[t]} → {during[t]}" for t in sorted(set(before) | set(during)) if before[t] != during[t]
+        )
+        return [failed(f"la panne de la messagerie change ce que le logiciel fait ailleurs : {said}", down[0])]
+    done = ", ".join(f"{t} ×{n}" for t, n in sorted(before.items()))
+    return [passed(f"pendant la panne de la messagerie, le reste du logiciel fait de même ({done})", down[0])]
