@@ -128,8 +128,9 @@ def test_each_defect_flips_exactly_its_requirements(
     result = _run(catalogue, pki, tmp_path / "run", [defect], pack=ci_sis_pack)
     before, after = _verdicts(baseline), _verdicts(result)
     changed = {req for req in before if before[req] != after[req]}
-    assert changed == set(DEFECTS[defect].flips)
-    assert all(after[req] == "non_conforme" for req in changed)
+    assert changed == set(DEFECTS[defect].flips | DEFECTS[defect].untestable)
+    assert all(after[req] == "non_conforme" for req in DEFECTS[defect].flips)
+    assert all(after[req] == "non_teste" for req in DEFECTS[defect].untestable)
     assert result.exit_code == EXIT_NON_CONFORME
     failures = [f for s in result.scenarios for st in s.steps for f in st.findings if f.outcome == "fail"]
     assert failures and all(set(f.requirements) <= DEFECTS[defect].flips for f in failures)
