@@ -280,21 +280,22 @@ class OperatorAdapter:
         )
 
     def record_dmp_choice(self, ref: str, choice: str) -> None:
-        said = (
-            "l'opposition du patient à l'accès des professionnels à son DMP"
-            if choice == "opposition"
-            else "l'accord du patient à l'accès à son DMP (son opposition est levée)"
+        self._record_choice(
+            ref, "Consentement DMP", choice, "à l'accès des professionnels à son DMP", "à l'accès à son DMP"
         )
-        self._say("Consentement DMP", f"Enregistrez dans le dossier de {self._who(ref)} {said}.")
-        self._confirm()
 
     def record_mss_choice(self, ref: str, choice: str) -> None:
-        said = (
-            "l'opposition du patient à l'envoi de ses documents par messagerie"
-            if choice == "opposition"
-            else "l'accord du patient à l'envoi par messagerie (son opposition est levée)"
+        self._record_choice(
+            ref, "Opposition MSSanté", choice, "à l'envoi de ses documents par messagerie", "à l'envoi par messagerie"
         )
-        self._say("Opposition MSSanté", f"Enregistrez dans le dossier de {self._who(ref)} {said}.")
+
+    def _record_choice(self, ref: str, title: str, choice: str, opposed_to: str, agreed_to: str) -> None:
+        said = (
+            f"l'opposition du patient {opposed_to}"
+            if choice == "opposition"
+            else f"l'accord du patient {agreed_to} (son opposition est levée)"
+        )
+        self._say(title, f"Enregistrez dans le dossier de {self._who(ref)} {said}.")
         self._confirm()
 
     def search_dmp(self, ref: str, kind: str, since: str) -> None:

@@ -342,23 +342,35 @@ class DmpPractice:
             f'value="{display}"/></rim:Name></rim:Classification>'
             for code, system, display in codes
         )
-        now = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
-        body = (
-            f'<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0" xmlns:rim="{RIM}">'
-            f'<rim:RegistryObjectList><rim:ExtrinsicObject id="{new_version}" lid="{document.entry_uuid}" '
-            f'mimeType="text/xml" objectType="urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1">{classifications}'
-            f'</rim:ExtrinsicObject><rim:RegistryPackage id="{package}"><rim:Slot name="submissionTime">'
-            f"<rim:ValueList><rim:Value>{now}</rim:Value></rim:ValueList></rim:Slot></rim:RegistryPackage>"
+        version = (
+            f'<rim:ExtrinsicObject id="{new_version}" lid="{document.entry_uuid}" mimeType="text/xml" '
+            f'objectType="urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1">{classifications}</rim:ExtrinsicObject>'
+        )
+        member = (
             f'<rim:Association associationType="urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember" '
             f'id="urn:uuid:{uuid.uuid4()}" sourceObject="{package}" targetObject="{new_version}">'
             '<rim:Slot name="SubmissionSetStatus"><rim:ValueList><rim:Value>Original</rim:Value></rim:ValueList>'
             '</rim:Slot><rim:Slot name="PreviousVersion"><rim:ValueList><rim:Value>1</rim:Value></rim:ValueList>'
-            "</rim:Slot></rim:Association></rim:RegistryObjectList></lcm:SubmitObjectsRequest>"
+            "</rim:Slot></rim:Association>"
+        )
+        self._update(patient, package, version, member, "masquage")
+
+    def _update(self, patient: DmpPatient, package: str, before: str, after: str, what: str) -> bool:
+        """ITI-57: the submission set ``package`` between ``before`` and ``after`` (registry objects); False, and the
+        user told, when the DMP refuses or cannot be reached."""
+        now = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+        body = (
+            f'<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0" xmlns:rim="{RIM}">'
+            f'<rim:RegistryObjectList>{before}<rim:RegistryPackage id="{package}"><rim:Slot name="submissionTime">'
+            f"<rim:ValueList><rim:Value>{now}</rim:Value></rim:ValueList></rim:Slot></rim:RegistryPackage>{after}"
+            "</rim:RegistryObjectList></lcm:SubmitObjectsRequest>"
         )
         try:
             self._client.call("iti57", body, self._vihf(patient))
         except (DmpUnavailable, DmpRefused) as exc:
-            patient.messages.append(f"DMP : masquage impossible : {exc}")
+            patient.messages.append(f"DMP : {what} impossible : {exc}")
+            return False
+        return True
 
     def delete(self, patient: DmpPatient, document: HeldDocument) -> None:
         """TD3.3c: ITI-57 setting the entry's availability status to Deleted; the record then says so."""
@@ -367,24 +379,16 @@ class DmpPractice:
                 document.dmp_status = "supprime"  # the defect: gone from the screen, still in the DMP
                 return
             package = f"urn:uuid:{uuid.uuid4()}"
-            now = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
-            body = (
-                f'<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0" xmlns:rim="{RIM}">'
-                f'<rim:RegistryObjectList><rim:RegistryPackage id="{package}"><rim:Slot name="submissionTime">'
-                f"<rim:ValueList><rim:Value>{now}</rim:Value></rim:ValueList></rim:Slot></rim:RegistryPackage>"
+            status = (
                 f'<rim:Association associationType="urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus" '
                 f'id="urn:uuid:{uuid.uuid4()}" sourceObject="{package}" targetObject="{document.entry_uuid}">'
                 f'<rim:Slot name="OriginalStatus"><rim:ValueList><rim:Value>{APPROVED}</rim:Value></rim:ValueList>'
                 '</rim:Slot><rim:Slot name="NewStatus"><rim:ValueList>'
                 "<rim:Value>urn:asip:ci-sis:2010:StatusType:Deleted</rim:Value></rim:ValueList></rim:Slot>"
-                "</rim:Association></rim:RegistryObjectList></lcm:SubmitObjectsRequest>"
+                "</rim:Association>"
             )
-            try:
-                self._client.call("iti57", body, self._vihf(patient))
-            except (DmpUnavailable, DmpRefused) as exc:
-                patient.messages.append(f"DMP : suppression impossible : {exc}")
-                return
-            document.dmp_status = "supprime"
+            if self._update(patient, package, "", status, "suppression"):
+                document.dmp_status = "supprime"
 
     def search(self, patient: DmpPatient, type_code: tuple[str, str], since: str) -> int:
         """The multicriteria search (TD3.1): documents of one type created since a date; the user sees how many."""
