@@ -21,6 +21,7 @@ DOCUMENT = "candidate.document"
 RECORD = "candidate.patient_record"
 CHOICE = "candidate.patient_choice"
 DASHBOARD = "candidate.dashboard"
+HISTORICAL = "candidate.historical_document"
 CORE_VIEWS = (
     CandidateView(DOCUMENT, "document", "application/xml", "documents/", ".xml"),
     # What the candidate answered the bench's read-only query (a bench extension, JSON).
@@ -29,6 +30,8 @@ CORE_VIEWS = (
     CandidateView(CHOICE, "choice", "application/json", "choices/", ".json", subject_field="ref"),
     # What the software's dashboard shows (GEN-003), compared with what reached the simulators.
     CandidateView(DASHBOARD, "dashboard", "application/json", "dashboards/", ".json"),
+    # A historical document the bench asked for, with its business date (what its metadata must carry).
+    CandidateView(HISTORICAL, "request", "application/json", "historical/", ".json", subject_field="ref"),
 )
 
 
@@ -90,15 +93,26 @@ def register_patient(context: ActionContext, params: NoParams) -> None:
     context.adapter.register_patient(context.require_patient().input)
 
 
+class ProduceParams(DocumentParams):
+    # A historical document (SC.DMP/HISTO.03): dated of this day, its production or validation, not of today.
+    date: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="Date métier (historique)")
+
+
 @action(
     "produce_document",
     domain="core",
     description="Produire un document pour le patient (le banc en reçoit les octets)",
-    params=DocumentParams,
+    params=ProduceParams,
     focus=DOCUMENT,
 )
-def produce_document(context: ActionContext, params: DocumentParams) -> Exchange:
-    artifact = context.adapter.produce_document(context.require_patient().fixture.ref, params.kind)
+def produce_document(context: ActionContext, params: ProduceParams) -> Exchange:
+    ref = context.require_patient().fixture.ref
+    if params.date:
+        asked = json.dumps({"ref": ref, "kind": params.kind, "business_date": params.date}).encode()
+        context.journal.record(
+            CANDIDATE, HISTORICAL, {"request": (asked, "application/json")}, subjects=context.subjects
+        )
+    artifact = context.adapter.produce_document(ref, params.kind, business_date=params.date)
     return record_document(context, artifact)
 
 

@@ -193,8 +193,9 @@ class CandidateAdapter(Protocol):
         """The professional asks to verify the INS the software holds (INSi verification)."""
         ...
 
-    def produce_document(self, ref: str, kind: str) -> Artifact:
-        """The professional produces a document for the patient; the bench gets its bytes."""
+    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
+        """The professional produces a document for the patient; the bench gets its bytes. With ``business_date``
+        (YYYY-MM-DD), a historical document: dated of that day (its production or validation), not of today."""
         ...
 
     def read_patient_record(self, ref: str) -> PatientRecordView: ...

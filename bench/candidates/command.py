@@ -124,8 +124,9 @@ class CommandAdapter:
     def verify_ins(self, ref: str) -> None:
         self._run("verify_ins", {}, ref=ref)
 
-    def produce_document(self, ref: str, kind: str) -> Artifact:
-        return self._document(self._run("produce_document", {"kind": kind}, ref=ref, kind=kind), "produce_document")
+    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
+        said = {"kind": kind, **({"business_date": business_date} if business_date else {})}
+        return self._document(self._run("produce_document", said, ref=ref, kind=kind), "produce_document")
 
     @staticmethod
     def _document(output: str, action: str) -> Artifact:

@@ -157,7 +157,7 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
 
     async def document(request: Request) -> Response:
         body = await _body(request, ApiDocumentRequest)
-        artifact = candidate.produce_document(request.path_params["ref"], body.kind)
+        artifact = candidate.produce_document(request.path_params["ref"], body.kind, business_date=body.business_date)
         return _document_response(artifact)
 
     async def record(request: Request) -> Response:

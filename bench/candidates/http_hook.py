@@ -108,8 +108,9 @@ class HttpHookAdapter:
     def verify_ins(self, ref: str) -> None:
         self._call("POST", f"/v1/patients/{ref}/ins-verification")
 
-    def produce_document(self, ref: str, kind: str) -> Artifact:
-        return self._document(self._call("POST", f"/v1/patients/{ref}/documents", {"kind": kind}))
+    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
+        body = {"kind": kind, **({"business_date": business_date} if business_date else {})}  # 1.4: historical
+        return self._document(self._call("POST", f"/v1/patients/{ref}/documents", body))
 
     @staticmethod
     def _document(response: httpx.Response) -> Artifact:

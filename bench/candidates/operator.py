@@ -219,9 +219,14 @@ class OperatorAdapter:
     def verify_ins(self, ref: str) -> None:
         self._say("Vérification de l'INS", f"Lancez la vérification de l'INS de {self._who(ref)}.")
 
-    def produce_document(self, ref: str, kind: str) -> Artifact:
+    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
         label = _document_label(kind, kind)
-        self._say("Document", f"Produisez {label} pour {self._who(ref)} et exportez-le au format CDA (fichier XML).")
+        dated = (
+            f", document historique daté du {'/'.join(reversed(business_date.split('-')))}," if business_date else ""
+        )
+        self._say(
+            "Document", f"Produisez {label} pour {self._who(ref)}{dated} et exportez-le au format CDA (fichier XML)."
+        )
         return self._exported_document(label)
 
     def _exported_document(self, label: str) -> Artifact:

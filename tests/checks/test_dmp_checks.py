@@ -310,3 +310,26 @@ def test_a_deletion_the_dmp_refused_or_that_deletes_nothing_fails(tmp_path: Path
     for update, said in ((refused, "refusée"), (nothing, "ne supprime aucun")):
         findings = run_check("dmp.deletion", evidence, CheckContext(patient=PATIENT, focus=update))
         assert _outcomes(findings) == {"fail"} and said in findings[0].message
+
+
+@pytest.mark.parametrize(("dated", "outcome"), [("2025-11-28", "pass"), (None, "fail")])
+def test_a_historical_document_carries_its_business_date(tmp_path: Path, dated: str | None, outcome: str) -> None:
+    """DMP-018: asked for a document of 2025-11-28, the CDA and the XDS metadata of its feed carry that day."""
+    import datetime as dt
+
+    from bench.actions.core import CANDIDATE, HISTORICAL
+
+    moment = dt.datetime(2025, 11, 28, 9, tzinfo=dt.timezone(dt.timedelta(hours=1))) if dated else None
+    document = build_cda("consultation-report", SAMPLE_PATIENT, now=moment)
+    submission = provide_and_register(document, SubmissionContext(source_id="1.2.3"))
+    journal = Journal(tmp_path / "run")
+    asked = json.dumps({"ref": "p1", "kind": "consultation-report", "business_date": "2025-11-28"}).encode()
+    journal.record(CANDIDATE, HISTORICAL, {"request": (asked, "application/json")}, subjects=SUBJECTS)
+    _feed(journal, document, submission.body, submission.document_cid)
+    feed = journal.exchanges[-1]
+    findings = run_check(
+        "dmp.business_date", Evidence(journal.run_dir, journal.exchanges), CheckContext(patient=PATIENT, focus=feed)
+    )
+    assert _outcomes(findings) == {outcome} and findings[0].requirements == ("DMP-018",)
+    if outcome == "fail":
+        assert "creationTime" in findings[0].message and "effectiveTime" in findings[0].message

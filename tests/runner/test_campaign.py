@@ -148,7 +148,7 @@ def test_journal_on_disk_matches_the_result(baseline: RunResult) -> None:
 class _BrokenCandidate(ReferenceCandidate):
     """A candidate whose software cannot produce documents (its adapter fails)."""
 
-    def produce_document(self, ref: str, kind: str) -> Artifact:
+    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
         raise AdapterError("le logiciel ne répond pas")
 
 

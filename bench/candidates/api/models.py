@@ -76,6 +76,7 @@ class ApiInsSearch(_Strict):
 
 class ApiDocumentRequest(_Strict):
     kind: DocumentKindName
+    business_date: str | None = Field(default=None, pattern=DATE_PATTERN)  # 1.4: a historical document's date
 
 
 class ApiDocument(_Strict):

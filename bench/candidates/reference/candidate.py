@@ -3,6 +3,7 @@ rules, keeps its patient records and produces documents. Defect switches make it
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -75,6 +76,15 @@ class _Record:
             self.status = "validee"
         else:
             self.status = "provisoire"
+
+
+def _business_moment(day: str) -> dt.datetime:
+    """A historical document's date (SC.DMP/HISTO.03): its day, at 9:00 in Paris."""
+    try:
+        moment = dt.datetime.fromisoformat(day).replace(hour=9, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    except ValueError as exc:
+        raise AdapterError(f"date métier {day!r} : AAAA-MM-JJ attendu") from exc
+    return moment
 
 
 def _opposed(choice: str) -> bool:
@@ -239,10 +249,12 @@ class ReferenceCandidate:
         answer = self._client().call("traits", fields)
         return answer.cr == "00" and answer.matricule == matricule and answer.oid == oid
 
-    def produce_document(self, ref: str, kind: str) -> Artifact:
-        return self._produce(ref, kind, None)
+    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
+        return self._produce(ref, kind, None, business_date)
 
-    def _produce(self, ref: str, kind: str, replaces: HeldDocument | None) -> Artifact:
+    def _produce(
+        self, ref: str, kind: str, replaces: HeldDocument | None, business_date: str | None = None
+    ) -> Artifact:
         record = self._record(ref)
         share_ins = record.status == "qualifiee" or (
             "ins.share_unqualified" in self.defects and record.ins_matricule is not None
@@ -272,6 +284,9 @@ class ReferenceCandidate:
                 birth_place=record.birth_place,
             ),
             defects=wrong,
+            now=_business_moment(business_date)
+            if business_date and "dmp.history_dated_today" not in self.defects
+            else None,
             replaces=Lineage(*document_identity(replaces.data)[1:]) if replaces is not None else None,
         )
         record.produced[kind] = data

@@ -231,6 +231,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"GEN-003"}),
         ),
         Defect(
+            "dmp.history_dated_today",
+            "Date un document historique du jour de sa saisie au lieu de sa date métier",
+            frozenset({"DMP-018"}),
+        ),
+        Defect(
             "dmp.delete_locally_only",
             "Retire le document de l'écran sans le supprimer du DMP (aucune transaction TD3.3c)",
             frozenset({"DMP-017"}),

@@ -935,3 +935,42 @@ def dashboard_feeds(evidence: Evidence, context: CheckContext) -> list[Verdict]:
 
     feeds = evidence.select(transactions=FEEDS)
     return judge_counter(evidence, "dmp_feeds", "alimentation(s) du DMP", feeds)
+
+
+# DMP-018 -------------------------------------------------------------------------------------------------------
+@check(
+    "dmp.business_date",
+    requirements=("DMP-018",),
+    title="Document historique daté de sa date métier (CDA et métadonnées XDS)",
+)
+def business_date(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """A historical document the software was asked to produce with its business date carries that day in the CDA's
+    effectiveTime and in the XDS creationTime and serviceStartTime of the ITI-41 that fed it (SC.DMP/HISTO.03)."""
+    from bench.actions.core import HISTORICAL
+
+    focus = context.focus
+    if focus is None or focus.transaction != "dmp.iti41":
+        return [omitted("aucune alimentation ITI-41 dans cette étape", None)]
+    asked = [x for x in evidence.select(channel="candidate", transactions=(HISTORICAL,)) if x.seq < focus.seq]
+    day = str((evidence.json(asked[-1], "request") or {}).get("business_date", "")) if asked else ""
+    if not day:
+        return [omitted("aucun document historique demandé avant cette alimentation", focus)]
+    feed = read_feed(evidence, focus)
+    if not isinstance(feed, Feed):
+        return [failed(f"alimentation illisible : {feed}", focus)]
+    wanted = day.replace("-", "")
+    problems = []
+    for entry in feed.submission.entries:
+        for slot in ("creationTime", "serviceStartTime"):
+            value = entry.slot(slot) or ""
+            if not value.startswith(wanted):
+                problems.append(f"{slot} {value or 'absent'}")
+    for document in feed.documents.values():
+        root = _cda(document)
+        found = root.find("h:effectiveTime", NS) if root is not None else None
+        value = found.get("value", "") if found is not None else ""
+        if not value.startswith(wanted):
+            problems.append(f"effectiveTime du CDA {value or 'absent'}")
+    if problems:
+        return [failed(f"document historique du {day} : " + ", ".join(problems) + " (date métier attendue)", focus)]
+    return [passed(f"document historique daté du {day} (effectiveTime, creationTime, serviceStartTime)", focus)]
