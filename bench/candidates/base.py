@@ -61,11 +61,12 @@ class PatientInput:
 
 @dataclass(frozen=True)
 class DocumentView:
-    """A document the software holds in a patient's record: its own, or one integrated from the DMP."""
+    """A document the software holds in a patient's record: its own, one integrated from the DMP, or one received over
+    MSSanté (``mss``, API 1.4): how the record tells internal from external documents."""
 
     unique_id: str
     title: str
-    origin: Literal["own", "dmp"]
+    origin: Literal["own", "dmp", "mss"]
     # own documents: "alimente", "en_attente", "a_envoyer", "refuse", "non_partage", "supprime"; integrated: "integre"
     dmp_status: str
 

@@ -467,3 +467,28 @@ def test_a_mail_outage_changes_nothing_elsewhere(tmp_path: Path, during: list[st
     journal.close()
     findings = outage_changes_nothing(Evidence(tmp_path, journal.exchanges), CheckContext())
     assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-016",)
+
+
+@pytest.mark.parametrize(("origin", "outcome"), [("mss", "pass"), ("own", "fail"), (None, "fail")])
+def test_a_received_document_is_shown_apart_from_the_practice_s_own(
+    tmp_path: Path, origin: str | None, outcome: str
+) -> None:
+    import json
+
+    from bench.checks.base import PatientKeys
+    from bench.domains.mss import RECEIVED_VIEW
+    from bench.domains.mss.checks import origin_shown
+
+    journal = Journal(tmp_path)
+    line = {"message_id": "<1@b.fr>", "unique_id": "1.2", "patient_ref": "p2"}
+    view = json.dumps({"filed": [line], "pending": [], "notifications": []}).encode()
+    journal.record("candidate", RECEIVED_VIEW.transaction, {"received": (view, "application/json")})
+    documents = [{"unique_id": "9.9", "title": "CR", "origin": "own", "dmp_status": "alimente"}]
+    if origin:
+        documents.append({"unique_id": "1.2", "title": "CR reçu", "origin": origin, "dmp_status": "non_partage"})
+    record = json.dumps({"ref": "p2", "documents": documents}).encode()
+    journal.record("candidate", "candidate.patient_record", {"record": (record, "application/json")}, subjects=["p:2"])
+    journal.close()
+    context = CheckContext(patient=PatientKeys("p2", frozenset({"p:2"})))
+    findings = origin_shown(Evidence(tmp_path, journal.exchanges), context)
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-045",)

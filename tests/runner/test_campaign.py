@@ -45,6 +45,7 @@ MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
     "MSS-029",
     "MSS-039",
     "MSS-043",
+    "MSS-045",
     "MSS-046",
 }
 SEC_AUTOMATED = {"SEC-001", "SEC-002", "SEC-012"}

@@ -105,7 +105,7 @@ class ApiPatientRecord(_Strict):
 class ApiHeldDocument(_Strict):
     unique_id: str
     title: str
-    origin: Literal["own", "dmp"]
+    origin: Literal["own", "dmp", "mss"]
     dmp_status: str
 
 

@@ -7,13 +7,14 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from bench.candidates.base import (
     AdapterError,
     Artifact,
     Capability,
     DashboardView,
+    DocumentView,
     Environment,
     IdentityStatus,
     PatientInput,
@@ -449,8 +450,19 @@ class ReferenceCandidate:
             identity_document_checked=record.document_checked,
             messages=list(record.messages) + (list(record.dmp.messages) if record.dmp else []),
             dmp_access=record.dmp.access if record.dmp else None,
-            documents=record.dmp.views() if record.dmp else [],
+            documents=(record.dmp.views() if record.dmp else []) + self._received_views(ref),
         )
+
+    def _received_views(self, ref: str) -> list[DocumentView]:
+        """Documents received over MSSanté and filed in this record, shown as external (SC.MSS/CDA.06)."""
+        if self._mss is None:
+            return []
+        origin: Literal["own", "mss"] = "own" if "mss.received_shown_as_own" in self.defects else "mss"
+        return [
+            DocumentView(d.unique_id, d.subject or "", origin, "non_partage")
+            for d in self._mss.filed
+            if d.patient_ref == ref and d.unique_id
+        ]
 
     # internals -----------------------------------------------------------------------------------------
     def _record(self, ref: str) -> _Record:

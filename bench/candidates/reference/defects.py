@@ -196,6 +196,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"MSS-043"}),
         ),
         Defect(
+            "mss.received_shown_as_own",
+            "Montre les documents reçus par MSSanté dans le dossier comme des documents du cabinet",
+            frozenset({"MSS-045"}),
+        ),
+        Defect(
             "mss.outage_freezes",
             "Après une erreur de connexion à la messagerie, n'appelle plus INSi ni le DMP (le logiciel reste bloqué)",
             frozenset({"MSS-016"}),

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.actions.core import RECORD
 from bench.checks.base import CheckContext, Evidence
-from bench.checks.registry import Verdict, check, errored, failed, omitted, passed
+from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
 from bench.domains.dmp.checks import NS, code_problems, consistency_problems
 from bench.domains.mss import RECEIVED_VIEW
 from bench.domains.sec.checks import TLS_VERSIONS
@@ -1114,3 +1114,41 @@ def outage_changes_nothing(evidence: Evidence, context: CheckContext) -> list[Ve
         return [failed(f"la panne de la messagerie change ce que le logiciel fait ailleurs : {said}", down[0])]
     done = ", ".join(f"{t} ×{n}" for t, n in sorted(before.items()))
     return [passed(f"pendant la panne de la messagerie, le reste du logiciel fait de même ({done})", down[0])]
+
+
+# MSS-045 -------------------------------------------------------------------------------------------------------
+@check(
+    "mss.origin_shown",
+    requirements=("MSS-045",),
+    title="Dans le dossier, un document reçu par MSSanté se distingue sans clic d'un document du cabinet",
+)
+def origin_shown(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The record lists each document received over MSSanté and filed in it as external (``mss``), apart from the
+    documents the practice produced (``own``)."""
+    keys = context.patient.keys if context.patient else None
+    records = evidence.select(transactions=(RECORD,), keys=keys)
+    received = evidence.select(transactions=(RECEIVED,))
+    if not records or not received:
+        return [omitted("aucune lecture du dossier après une réception dans ce scénario", None)]
+    record = evidence.json(records[-1], "record") or {}
+    listed = record.get("documents")
+    if listed is None:
+        return [skipped("le candidat ne liste pas les documents de son dossier : origine à constater à l'écran", None)]
+    filed = {
+        str(line.get("unique_id"))
+        for line in (evidence.json(received[-1], "received") or {}).get("filed") or []
+        if isinstance(line, dict) and line.get("patient_ref") == record.get("ref") and line.get("unique_id")
+    }
+    if not filed:
+        return [omitted("aucun document reçu classé dans ce dossier", records[-1])]
+    origins = {str(d.get("unique_id")): str(d.get("origin")) for d in listed if isinstance(d, dict)}
+    wrong = [f"{uid} : {origins.get(uid, 'absent du dossier')}" for uid in sorted(filed) if origins.get(uid) != "mss"]
+    if wrong:
+        return [
+            failed(
+                "document reçu non distingué des documents du cabinet (origine mss attendue) : " + ", ".join(wrong),
+                records[-1],
+            )
+        ]
+    own = sum(1 for origin in origins.values() if origin == "own")
+    return [passed(f"{len(filed)} document(s) reçu(s) montré(s) externes, {own} du cabinet", records[-1])]
