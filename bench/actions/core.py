@@ -21,7 +21,7 @@ DOCUMENT = "candidate.document"
 RECORD = "candidate.patient_record"
 CHOICE = "candidate.patient_choice"
 DASHBOARD = "candidate.dashboard"
-HISTORICAL = "candidate.historical_document"
+DOCUMENT_REQUEST = "candidate.document_request"
 CORE_VIEWS = (
     CandidateView(DOCUMENT, "document", "application/xml", "documents/", ".xml"),
     # What the candidate answered the bench's read-only query (a bench extension, JSON).
@@ -30,8 +30,8 @@ CORE_VIEWS = (
     CandidateView(CHOICE, "choice", "application/json", "choices/", ".json", subject_field="ref"),
     # What the software's dashboard shows (GEN-003), compared with what reached the simulators.
     CandidateView(DASHBOARD, "dashboard", "application/json", "dashboards/", ".json"),
-    # A historical document the bench asked for, with its business date (what its metadata must carry).
-    CandidateView(HISTORICAL, "request", "application/json", "historical/", ".json", subject_field="ref"),
+    # What the bench asked of a document beyond its kind: a business date, recipients (what the document must carry).
+    CandidateView(DOCUMENT_REQUEST, "request", "application/json", "document-requests/", ".json", subject_field="ref"),
 )
 
 
@@ -96,6 +96,8 @@ def register_patient(context: ActionContext, params: NoParams) -> None:
 class ProduceParams(DocumentParams):
     # A historical document (SC.DMP/HISTO.03): dated of this day, its production or validation, not of today.
     date: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="Date métier (historique)")
+    # The correspondents the document is written to (LGC.DOC.02: each named in it), MSSanté addresses, comma-separated.
+    to: str | None = Field(None, pattern=r"^[^@\s,]+@[^@\s,]+(,[^@\s,]+@[^@\s,]+){0,9}$", description="Destinataires")
 
 
 @action(
@@ -107,12 +109,14 @@ class ProduceParams(DocumentParams):
 )
 def produce_document(context: ActionContext, params: ProduceParams) -> Exchange:
     ref = context.require_patient().fixture.ref
-    if params.date:
-        asked = json.dumps({"ref": ref, "kind": params.kind, "business_date": params.date}).encode()
+    recipients = [a.strip() for a in params.to.split(",")] if params.to else []
+    if params.date or recipients:
+        said = {"ref": ref, "kind": params.kind, "business_date": params.date, "recipients": recipients}
+        asked = json.dumps(said).encode()
         context.journal.record(
-            CANDIDATE, HISTORICAL, {"request": (asked, "application/json")}, subjects=context.subjects
+            CANDIDATE, DOCUMENT_REQUEST, {"request": (asked, "application/json")}, subjects=context.subjects
         )
-    artifact = context.adapter.produce_document(ref, params.kind, business_date=params.date)
+    artifact = context.adapter.produce_document(ref, params.kind, business_date=params.date, recipients=recipients)
     return record_document(context, artifact)
 
 

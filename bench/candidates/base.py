@@ -9,7 +9,7 @@ and the candidate performs them against the simulators over the network. Read-on
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, get_args
@@ -194,9 +194,12 @@ class CandidateAdapter(Protocol):
         """The professional asks to verify the INS the software holds (INSi verification)."""
         ...
 
-    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
+    def produce_document(
+        self, ref: str, kind: str, *, business_date: str | None = None, recipients: Sequence[str] = ()
+    ) -> Artifact:
         """The professional produces a document for the patient; the bench gets its bytes. With ``business_date``
-        (YYYY-MM-DD), a historical document: dated of that day (its production or validation), not of today."""
+        (YYYY-MM-DD), a historical document: dated of that day (its production or validation), not of today. With
+        ``recipients`` (MSSanté addresses), the correspondents it is written to: each named in it."""
         ...
 
     def read_patient_record(self, ref: str) -> PatientRecordView: ...

@@ -11,7 +11,7 @@ import os
 import re
 import shlex
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -124,8 +124,12 @@ class CommandAdapter:
     def verify_ins(self, ref: str) -> None:
         self._run("verify_ins", {}, ref=ref)
 
-    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
-        said = {"kind": kind, **({"business_date": business_date} if business_date else {})}
+    def produce_document(
+        self, ref: str, kind: str, *, business_date: str | None = None, recipients: Sequence[str] = ()
+    ) -> Artifact:
+        said: dict[str, object] = {"kind": kind, **({"business_date": business_date} if business_date else {})}
+        if recipients:
+            said["recipients"] = list(recipients)
         return self._document(self._run("produce_document", said, ref=ref, kind=kind), "produce_document")
 
     @staticmethod

@@ -157,7 +157,10 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
 
     async def document(request: Request) -> Response:
         body = await _body(request, ApiDocumentRequest)
-        artifact = candidate.produce_document(request.path_params["ref"], body.kind, business_date=body.business_date)
+        ref = request.path_params["ref"]
+        artifact = candidate.produce_document(
+            ref, body.kind, business_date=body.business_date, recipients=body.recipients
+        )
         return _document_response(artifact)
 
     async def record(request: Request) -> Response:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -108,8 +108,14 @@ class HttpHookAdapter:
     def verify_ins(self, ref: str) -> None:
         self._call("POST", f"/v1/patients/{ref}/ins-verification")
 
-    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
-        body = {"kind": kind, **({"business_date": business_date} if business_date else {})}  # 1.4: historical
+    def produce_document(
+        self, ref: str, kind: str, *, business_date: str | None = None, recipients: Sequence[str] = ()
+    ) -> Artifact:
+        body: dict[str, object] = {"kind": kind}
+        if business_date:
+            body["business_date"] = business_date  # 1.4: a historical document
+        if recipients:
+            body["recipients"] = list(recipients)  # 1.4: the correspondents it is written to
         return self._document(self._call("POST", f"/v1/patients/{ref}/documents", body))
 
     @staticmethod

@@ -12,7 +12,7 @@ import select
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -219,8 +219,12 @@ class OperatorAdapter:
     def verify_ins(self, ref: str) -> None:
         self._say("Vérification de l'INS", f"Lancez la vérification de l'INS de {self._who(ref)}.")
 
-    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
+    def produce_document(
+        self, ref: str, kind: str, *, business_date: str | None = None, recipients: Sequence[str] = ()
+    ) -> Artifact:
         label = _document_label(kind, kind)
+        if recipients:
+            label += f", adressé(e) à {', '.join(recipients)}"
         dated = (
             f", document historique daté du {'/'.join(reversed(business_date.split('-')))}," if business_date else ""
         )

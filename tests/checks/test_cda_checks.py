@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.checks.base import CheckContext, Finding, document_evidence
+from bench.checks.base import CheckContext, Evidence, Finding, document_evidence
 from bench.checks.registry import get
 from bench.domains.cda.checks import CDA_CHECKS
 from bench.fixtures.documents import SAMPLE_PATIENT, build_cda
@@ -353,3 +353,26 @@ def test_check_judges_the_ins_oid_against_the_environment(
     assert {f.outcome for f in findings} == {outcome}, [f.message for f in findings]
     if outcome == "fail":
         assert findings[0].requirements == ("CDA-003",) and "environnement" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("named", "outcome"),
+    [(("a@x.mssante.fr", "b@y.mssante.fr"), "pass"), (("a@x.mssante.fr",), "fail"), ((), "fail")],
+)
+def test_each_recipient_is_named_in_the_document(tmp_path: Path, named: tuple[str, ...], outcome: str) -> None:
+    """CDA-008: a document written to two correspondents names both (informationRecipient)."""
+    import json
+
+    from bench.actions.core import CANDIDATE, DOCUMENT_REQUEST
+    from bench.domains.cda.checks import recipients_named
+    from bench.fixtures.documents import SAMPLE_PATIENT, build_cda
+    from simulators.common.journal import Journal
+
+    journal = Journal(tmp_path)
+    asked = {"ref": "p1", "kind": "vaccination-note", "recipients": ["a@x.mssante.fr", "b@y.mssante.fr"]}
+    journal.record(CANDIDATE, DOCUMENT_REQUEST, {"request": (json.dumps(asked).encode(), "application/json")})
+    document = build_cda("vaccination-note", SAMPLE_PATIENT, recipients=named)
+    produced = journal.record(CANDIDATE, "candidate.document", {"document": (document, "application/xml")})
+    journal.close()
+    findings = recipients_named(Evidence(tmp_path, journal.exchanges), CheckContext(focus=produced))
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("CDA-008",)

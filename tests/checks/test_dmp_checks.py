@@ -317,14 +317,14 @@ def test_a_historical_document_carries_its_business_date(tmp_path: Path, dated: 
     """DMP-018: asked for a document of 2025-11-28, the CDA and the XDS metadata of its feed carry that day."""
     import datetime as dt
 
-    from bench.actions.core import CANDIDATE, HISTORICAL
+    from bench.actions.core import CANDIDATE, DOCUMENT_REQUEST
 
     moment = dt.datetime(2025, 11, 28, 9, tzinfo=dt.timezone(dt.timedelta(hours=1))) if dated else None
     document = build_cda("consultation-report", SAMPLE_PATIENT, now=moment)
     submission = provide_and_register(document, SubmissionContext(source_id="1.2.3"))
     journal = Journal(tmp_path / "run")
     asked = json.dumps({"ref": "p1", "kind": "consultation-report", "business_date": "2025-11-28"}).encode()
-    journal.record(CANDIDATE, HISTORICAL, {"request": (asked, "application/json")}, subjects=SUBJECTS)
+    journal.record(CANDIDATE, DOCUMENT_REQUEST, {"request": (asked, "application/json")}, subjects=SUBJECTS)
     _feed(journal, document, submission.body, submission.document_cid)
     feed = journal.exchanges[-1]
     findings = run_check(

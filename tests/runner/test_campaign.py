@@ -50,8 +50,9 @@ MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
 }
 SEC_AUTOMATED = {"SEC-001", "SEC-002", "SEC-012"}
 GEN_AUTOMATED = {"GEN-003"}
-# Deferred feeding (SC.DMP/ALI/PROG.01), INSi check and duplicates on MSSanté reception: LGC's REM only.
-MEDECIN_ONLY = {"DMP-013", "MSS-010", "MSS-011"}
+# Deferred feeding (SC.DMP/ALI/PROG.01), INSi check and duplicates on MSSanté reception, recipients named in the
+# document (LGC.DOC.02): LGC's REM only.
+MEDECIN_ONLY = {"DMP-013", "MSS-010", "MSS-011", "CDA-008"}
 
 
 def _expected_conforme(pack: ValidationPack | None, profile: str = "medecin-ville") -> set[str]:
@@ -149,7 +150,7 @@ def test_journal_on_disk_matches_the_result(baseline: RunResult) -> None:
 class _BrokenCandidate(ReferenceCandidate):
     """A candidate whose software cannot produce documents (its adapter fails)."""
 
-    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
+    def produce_document(self, ref: str, kind: str, **options: object) -> Artifact:
         raise AdapterError("le logiciel ne répond pas")
 
 

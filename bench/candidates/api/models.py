@@ -77,6 +77,7 @@ class ApiInsSearch(_Strict):
 class ApiDocumentRequest(_Strict):
     kind: DocumentKindName
     business_date: str | None = Field(default=None, pattern=DATE_PATTERN)  # 1.4: a historical document's date
+    recipients: list[str] = Field(default_factory=list, max_length=10)  # 1.4: the correspondents it is written to
 
 
 class ApiDocument(_Strict):

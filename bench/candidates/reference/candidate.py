@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -250,11 +250,19 @@ class ReferenceCandidate:
         answer = self._client().call("traits", fields)
         return answer.cr == "00" and answer.matricule == matricule and answer.oid == oid
 
-    def produce_document(self, ref: str, kind: str, *, business_date: str | None = None) -> Artifact:
-        return self._produce(ref, kind, None, business_date)
+    def produce_document(
+        self, ref: str, kind: str, *, business_date: str | None = None, recipients: Sequence[str] = ()
+    ) -> Artifact:
+        named = () if "cda.recipients_unnamed" in self.defects else tuple(recipients)
+        return self._produce(ref, kind, None, business_date, named)
 
     def _produce(
-        self, ref: str, kind: str, replaces: HeldDocument | None, business_date: str | None = None
+        self,
+        ref: str,
+        kind: str,
+        replaces: HeldDocument | None,
+        business_date: str | None = None,
+        recipients: tuple[str, ...] = (),
     ) -> Artifact:
         record = self._record(ref)
         share_ins = record.status == "qualifiee" or (
@@ -289,6 +297,7 @@ class ReferenceCandidate:
             if business_date and "dmp.history_dated_today" not in self.defects
             else None,
             replaces=Lineage(*document_identity(replaces.data)[1:]) if replaces is not None else None,
+            recipients=recipients,
         )
         record.produced[kind] = data
         patient = record.dmp_patient()

@@ -236,6 +236,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"GEN-003"}),
         ),
         Defect(
+            "cda.recipients_unnamed",
+            "Ne nomme pas dans le document les destinataires auxquels il est adressé",
+            frozenset({"CDA-008"}),
+        ),
+        Defect(
             "dmp.history_dated_today",
             "Date un document historique du jour de sa saisie au lieu de sa date métier",
             frozenset({"DMP-018"}),

@@ -539,3 +539,38 @@ def _schematron_on_tree(schematron_path: Any, root: Any) -> list[Any]:
 
 
 CDA_CHECKS = ("cda.schema", "cda.header", "cda.record_target", "cda.actors", "cda.body", "cda.schematron")
+
+
+# CDA-008 -------------------------------------------------------------------------------------------------------
+@check(
+    "cda.recipients_named",
+    requirements=("CDA-008",),
+    title="Chaque destinataire nommé dans le document (informationRecipient)",
+)
+def recipients_named(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """A document written to correspondents names each of them in its header (CDA R2 ``informationRecipient``), here
+    by the MSSanté address the bench gave (``intendedRecipient/telecom`` ``mailto:``), as LGC.DOC.02 asks."""
+    from bench.actions.core import DOCUMENT_REQUEST
+
+    exchange = context.focus
+    if exchange is None or not any(part in exchange.files for part in DOCUMENT_PARTS):
+        return [omitted("aucun document CDA dans cette preuve")]
+    asked = [x for x in evidence.select(channel="candidate", transactions=(DOCUMENT_REQUEST,)) if x.seq < exchange.seq]
+    recipients = [str(r) for r in (evidence.json(asked[-1], "request") or {}).get("recipients") or []] if asked else []
+    if not recipients:
+        return [omitted("aucun destinataire demandé pour ce document", exchange.id)]
+    try:
+        root = _document(evidence, exchange)
+    except UnsafeXmlError as exc:
+        return [failed(f"document illisible : {exc}", exchange.id)]
+    if (not_cda := _not_cda(root, exchange)) is not None:
+        return not_cda
+    named = {
+        (telecom.get("value") or "").removeprefix("mailto:").strip().lower()
+        for telecom in root.iterfind("h:informationRecipient/h:intendedRecipient/h:telecom", NS)
+    }
+    missing = [r for r in recipients if r.lower() not in named]
+    if missing:
+        where = "/ClinicalDocument/informationRecipient"
+        return [failed(f"destinataire(s) non nommé(s) dans le document : {', '.join(missing)}", exchange.id, where)]
+    return [passed(f"{len(recipients)} destinataire(s) nommé(s) (informationRecipient)", exchange.id)]

@@ -946,12 +946,12 @@ def dashboard_feeds(evidence: Evidence, context: CheckContext) -> list[Verdict]:
 def business_date(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     """A historical document the software was asked to produce with its business date carries that day in the CDA's
     effectiveTime and in the XDS creationTime and serviceStartTime of the ITI-41 that fed it (SC.DMP/HISTO.03)."""
-    from bench.actions.core import HISTORICAL
+    from bench.actions.core import DOCUMENT_REQUEST
 
     focus = context.focus
     if focus is None or focus.transaction != "dmp.iti41":
         return [omitted("aucune alimentation ITI-41 dans cette étape", None)]
-    asked = [x for x in evidence.select(channel="candidate", transactions=(HISTORICAL,)) if x.seq < focus.seq]
+    asked = [x for x in evidence.select(channel="candidate", transactions=(DOCUMENT_REQUEST,)) if x.seq < focus.seq]
     day = str((evidence.json(asked[-1], "request") or {}).get("business_date", "")) if asked else ""
     if not day:
         return [omitted("aucun document historique demandé avant cette alimentation", focus)]
