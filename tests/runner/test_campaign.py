@@ -25,6 +25,7 @@ CDA_AUTOMATED = {f"CDA-{n:03d}" for n in range(2, 6)}
 DMP_AUTOMATED = {f"DMP-{n:03d}" for n in range(1, 13)} | {
     "DMP-014",
     "DMP-017",
+    "DMP-018",
     "DMP-024",
     "DMP-025",
     "DMP-031",

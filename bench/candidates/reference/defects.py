@@ -72,7 +72,7 @@ DEFECTS: dict[str, Defect] = {
             "mss.no_auto_integration",
             "Relève les messages mais laisse chaque document reçu en attente de rapprochement manuel",
             frozenset({"MSS-004"}),
-            untestable=frozenset({"MSS-043"}),  # nothing is filed, so no filing by type to judge
+            untestable=frozenset({"MSS-043", "MSS-045"}),  # nothing is filed: no filing by type, no origin to judge
         ),
         Defect(
             "mss.file_unknown_silently",
@@ -278,7 +278,8 @@ DEFECTS: dict[str, Defect] = {
         Defect(
             "dmp.feed_on_user_request",
             "N'envoie un document au DMP que lorsque l'utilisateur agit dessus (bouton « envoyer au DMP »)",
-            frozenset({"DMP-002", "DMP-013"}),  # nor, then, a queued one when the DMP comes back
+            # Nor, then, a queued one when the DMP comes back (DMP-013), nor a historical one (DMP-018).
+            frozenset({"DMP-002", "DMP-013", "DMP-018"}),
         ),
         Defect(
             "dmp.feed_vihf_unsigned",
