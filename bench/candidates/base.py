@@ -88,6 +88,9 @@ class PatientRecordView:
     identity_document_checked: bool = False
     messages: list[str] = field(default_factory=list)
     dmp_access: str | None = None  # what the last DMP access test said ("autorise", "refus:...")
+    # What the record shows of the patient's DMP with no click (API 1.4): "actif", "absent", "non_autorise", "ferme";
+    # None when the software does not say (an operator reads the screen).
+    dmp_state: str | None = None
     # Documents held; None when the adapter cannot list them (a person reads the screen): not judged, never "none".
     documents: list[DocumentView] | None = field(default_factory=list)
 

@@ -333,3 +333,35 @@ def test_a_historical_document_carries_its_business_date(tmp_path: Path, dated: 
     assert _outcomes(findings) == {outcome} and findings[0].requirements == ("DMP-018",)
     if outcome == "fail":
         assert "creationTime" in findings[0].message and "effectiveTime" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("answers", "shown", "outcome"),
+    [
+        (["ACTIF:VALIDE"], "actif", "pass"),
+        (["NF"], "absent", "pass"),
+        (["ACTIF:INTERDIT"], "non_autorise", "pass"),
+        (["ACTIF:AUCUNE", "DMPOk:AJOUT"], "actif", "pass"),  # the authorisation was recorded (TD0.3)
+        (["ACTIF:INTERDIT"], "absent", "fail"),  # a refused access shown as no DMP
+        (["FERME:VALIDE"], "actif", "fail"),
+    ],
+)
+def test_the_dmp_state_shown_follows_the_access_test(
+    tmp_path: Path, answers: list[str], shown: str, outcome: str
+) -> None:
+    """DMP-026: the record shows what the DMP answered (TD0.2, then TD0.3)."""
+    journal = Journal(tmp_path / "run")
+    for answer in answers:
+        transaction = "dmp.td03" if answer.startswith("DMPOk") else "dmp.td02"
+        journal.record(
+            "dmp", transaction, {"request": (b"<x/>", "application/soap+xml")}, subjects=SUBJECTS, outcome=answer
+        )
+    record = {"ref": "p1", "messages": [], "documents": [], "dmp_state": shown}
+    journal.record(
+        "candidate",
+        "candidate.patient_record",
+        {"record": (json.dumps(record).encode(), "application/json")},
+        subjects=SUBJECTS,
+    )
+    findings = _judge(journal, "dmp.state_shown")
+    assert _outcomes(findings) == {outcome} and findings[0].requirements == ("DMP-026",)

@@ -28,6 +28,7 @@ DMP_AUTOMATED = {f"DMP-{n:03d}" for n in range(1, 13)} | {
     "DMP-018",
     "DMP-024",
     "DMP-025",
+    "DMP-026",
     "DMP-031",
     "DMP-035",
 }

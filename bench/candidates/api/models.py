@@ -100,6 +100,7 @@ class ApiPatientRecord(_Strict):
     identity_document_checked: bool = False
     messages: list[str] = Field(default_factory=list)
     dmp_access: str | None = None
+    dmp_state: Literal["actif", "absent", "non_autorise", "ferme"] | None = None  # 1.4
     documents: list[ApiHeldDocument] = Field(default_factory=list)
 
 

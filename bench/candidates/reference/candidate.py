@@ -88,6 +88,22 @@ def _business_moment(day: str) -> dt.datetime:
     return moment
 
 
+def _dmp_state(access: str | None, confused: bool) -> str | None:
+    """What the record shows of the DMP from the last access test (SC.DMP/UX.11-13); ``confused``: the defect that
+    shows a refusal of access as an absent DMP."""
+    if access is None:
+        return None
+    if access in ("autorise", "a_confirmer"):
+        return "actif"
+    if access == "refus:DMP inexistant":
+        return "absent"
+    if access == "refus:DMP fermé":
+        return "ferme"
+    if access.startswith("refus:autorisation"):
+        return "absent" if confused else "non_autorise"
+    return None
+
+
 def _opposed(choice: str) -> bool:
     if choice not in ("opposition", "accord"):
         raise AdapterError(f"choix du patient {choice!r} : opposition ou accord attendu")
@@ -459,6 +475,7 @@ class ReferenceCandidate:
             identity_document_checked=record.document_checked,
             messages=list(record.messages) + (list(record.dmp.messages) if record.dmp else []),
             dmp_access=record.dmp.access if record.dmp else None,
+            dmp_state=_dmp_state(record.dmp.access if record.dmp else None, "dmp.state_confused" in self.defects),
             documents=(record.dmp.views() if record.dmp else []) + self._received_views(ref),
         )
 

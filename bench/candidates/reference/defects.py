@@ -241,6 +241,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"CDA-008"}),
         ),
         Defect(
+            "dmp.state_confused",
+            "Montre un accès au DMP non autorisé comme une absence de DMP",
+            frozenset({"DMP-026"}),
+        ),
+        Defect(
             "dmp.history_dated_today",
             "Date un document historique du jour de sa saisie au lieu de sa date métier",
             frozenset({"DMP-018"}),

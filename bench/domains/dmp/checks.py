@@ -974,3 +974,44 @@ def business_date(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     if problems:
         return [failed(f"document historique du {day} : " + ", ".join(problems) + " (date métier attendue)", focus)]
     return [passed(f"document historique daté du {day} (effectiveTime, creationTime, serviceStartTime)", focus)]
+
+
+# DMP-026 -------------------------------------------------------------------------------------------------------
+def _expected_state(tests: list[Exchange], grants: list[Exchange]) -> str | None:
+    """What the record should show after the last access test (TD0.2 outcome, then a TD0.3 the DMP accepted)."""
+    outcome = tests[-1].outcome or ""
+    if outcome.startswith("NF"):
+        return "absent"
+    if outcome.startswith("FERME"):
+        return "ferme"
+    if outcome == "ACTIF:VALIDE":
+        return "actif"
+    if outcome.startswith("ACTIF"):
+        granted = any(g.seq > tests[-1].seq and (g.outcome or "").startswith("DMPOk") for g in grants)
+        return "actif" if granted and outcome != "ACTIF:INTERDIT" else "non_autorise"
+    return None
+
+
+@check(
+    "dmp.state_shown",
+    requirements=("DMP-026",),
+    title="État du DMP montré sans clic : présent, absent, accès non autorisé, fermé (SC.DMP/UX.11-13)",
+)
+def state_shown(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """Once the record is open, it shows what the DMP answered the access test (TD0.2, and the authorisation TD0.3):
+    an existing DMP, no DMP, an access the professional may not have (distinct from no DMP), a closed DMP."""
+    keys = context.patient.keys if context.patient else None
+    tests = _dmp(evidence, context, ("dmp.td02",))
+    records = [r for r in evidence.select(transactions=(RECORD,), keys=keys) if tests and r.seq > tests[-1].seq]
+    if not tests or not records:
+        return [omitted("aucune lecture du dossier après un test d'accès au DMP", None)]
+    expected = _expected_state(tests, _dmp(evidence, context, ("dmp.td03",)))
+    if expected is None:
+        return [omitted(f"réponse du test d'accès {tests[-1].outcome} : état non jugé", tests[-1])]
+    shown = (evidence.json(records[-1], "record") or {}).get("dmp_state")
+    if shown is None:
+        return [skipped("le candidat ne dit pas l'état du DMP affiché : à constater à l'écran", records[-1])]
+    if shown != expected:
+        message = f"état du DMP montré « {shown} » alors que le DMP a répondu {tests[-1].outcome} (« {expected} »)"
+        return [failed(message, records[-1])]
+    return [passed(f"état du DMP montré « {shown} », comme le DMP l'a répondu ({tests[-1].outcome})", records[-1])]
