@@ -144,6 +144,7 @@ DEFECTS: dict[str, Defect] = {
             # Without the access test, a missing authorisation is never set and diverging traits never seen, and the
             # access test does not resume once a patient lifts their opposition (DMP-024).
             frozenset({"DMP-001", "DMP-014", "DMP-024", "DMP-025"}),
+            untestable=frozenset({"DMP-026"}),  # no access test, so no DMP state to compare the record with
         ),
         Defect(
             "mss.password_auth",
