@@ -95,3 +95,20 @@ def test_help_is_english_under_an_english_locale_or_lang_en(args: list[str]) -> 
     assert "Usage:" in shown and "Show this message and exit" in shown
     assert not [word for word in FRENCH_WORDS if word in shown], shown[:400]
     assert "Dossier des campagnes" not in shown and "Profil de référencement" not in shown
+
+
+def test_a_usage_error_speaks_french_and_a_plain_command_does_not_load_the_help_machinery() -> None:
+    """Typer's words turn French when help or an error is shown, not at every start (its rich help weighs 50 ms)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env.update(LANG="C.UTF-8", COLUMNS="200", TERM="dumb")
+    code = (
+        "import sys; from bench.cli import main\ntry:\n    main()\n"
+        "finally:\n    print('rich_utils' if 'typer.rich_utils' in sys.modules else 'light')"
+    )
+    plain = subprocess.run([sys.executable, "-c", code, "version"], capture_output=True, text=True, env=env, timeout=60)
+    assert plain.stdout.split()[-1] == "light", plain.stdout
+    wrong = subprocess.run(
+        [sys.executable, "-c", code, "run", "--bogus"], capture_output=True, text=True, env=env, timeout=60
+    )
+    shown = " ".join((wrong.stdout + wrong.stderr).split())
+    assert wrong.returncode == 2 and "Erreur" in shown and "Utilisation :" in shown and "Try '" not in shown

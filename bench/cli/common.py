@@ -30,6 +30,7 @@ packs_app = typer.Typer(
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     lang: Annotated[
         str | None, typer.Option("--lang", help="Langue de l'aide : fr ou en (défaut : la locale, sinon fr)")
     ] = None,
@@ -37,7 +38,7 @@ def _root(
     """segur-bench : banc de conformité Ségur vague 2 (INSi, DMP, MSSanté, CDA)."""
     # The language was read from the command line before parsing (bench.cli.language); here it is only checked.
     if lang is not None and lang not in ("fr", "en"):
-        raise typer.BadParameter("fr ou en", param_hint="--lang")
+        ctx.fail(f"--lang {lang!r} : fr ou en")
 
 
 app.add_typer(catalogue_app, name="catalogue")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from bench.cli.help_texts import PAIRS
 
@@ -115,8 +115,6 @@ def localise(root: Any, lang: str) -> None:
                 param.help = translate(param.help, lang)
         if lang == "fr":
             _french_builtins_of(command)
-    if lang == "fr":
-        _french_typer_words()
 
 
 def _french_builtins_of(command: Any) -> None:
@@ -126,6 +124,17 @@ def _french_builtins_of(command: Any) -> None:
     help_option = command.get_help_option(command.context_class(command))
     if help_option is not None:  # kept by the command once made (Click >= 8.1.8 and Typer's own copy)
         help_option.help = FRENCH_HELP_OPTION
+    parse = command.parse_args
+
+    def parse_args(ctx: Any, args: list[str]) -> Any:
+        """A usage error (unknown option, bad value) is shown with Typer's words in French too."""
+        try:
+            return parse(ctx, args)
+        except Exception:
+            _french_typer_words()
+            raise
+
+    command.parse_args = parse_args
 
 
 @functools.cache
@@ -136,7 +145,23 @@ def _french_context(base: Any) -> type:
         def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
             super().write_usage(prog, args, FRENCH_USAGE if prefix is None else prefix)
 
-    return type("FrenchContext", (base,), {"formatter_class": FrenchFormatter})
+    class FrenchContext(base):  # type: ignore[misc]
+        """Typer's own words turn French only when help or an error is shown: importing its rich help costs 50 ms,
+        which a command that shows neither must not pay at start-up."""
+
+        formatter_class = FrenchFormatter
+
+        def get_help(self) -> str:
+            _french_typer_words()
+            help_text: str = super().get_help()
+            return help_text
+
+        def fail(self, message: str) -> NoReturn:
+            _french_typer_words()
+            super().fail(message)
+            raise AssertionError("unreachable: fail raises")  # for type checkers that do not follow the base
+
+    return FrenchContext
 
 
 def _french_typer_words() -> None:
