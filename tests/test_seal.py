@@ -236,6 +236,12 @@ def test_report_pdf_without_chromium_says_what_to_do(
     assert not pdf.exists()
 
 
+def test_report_never_writes_into_the_sealed_folder(sealed_run: Path) -> None:
+    result = runner.invoke(app, ["report", str(sealed_run), "--pdf", "--output", str(sealed_run / "rapport.pdf")])
+    assert result.exit_code == 2 and "scellé" in result.output
+    assert not (sealed_run / "rapport.pdf").exists()
+
+
 def test_report_of_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
     result = runner.invoke(app, ["report", str(tmp_path), "--pdf"])
     assert result.exit_code == 2

@@ -51,9 +51,13 @@ def report(
             out.print(f"{name} : {run_dir / name}", soft_wrap=True)
     if not pdf:
         return
-    target = output or run_dir.resolve().with_suffix(".pdf")
+    folder = run_dir.resolve()
+    target = (output or folder.with_name(folder.name + ".pdf")).resolve()
+    if target.is_relative_to(folder):
+        console.print(f"[red]{target} : le dossier scellé n'est jamais modifié, écrire le PDF ailleurs[/red]")
+        raise typer.Exit(2)
     try:
-        print_report(html, target, run_dir.resolve().name)
+        print_report(html, target, folder.name)
     except (PdfError, OSError) as exc:
         console.print(f"[red]PDF non produit : {exc}[/red]", soft_wrap=True)
         raise typer.Exit(EXIT_BENCH_ERROR) from exc

@@ -270,7 +270,8 @@ class MssPractice:
         self.pending.append(ReceivedDocument(message_id, unique_id, None, reason, subject, type_code))
 
 
-XDM_SUBJECT = re.compile(r"^\s*XDM/1\.0/DDM\+?\s*", re.IGNORECASE)  # IHE ITI TF-1 §16: XDM over e-mail
+# The subject marker of IHE ITI-32 "ZIP over e-mail" messages, not for the user's eyes (SC.MSS/UX.27).
+XDM_SUBJECT = re.compile(r"^\s*XDM/1\.0/DDM\+?\s*", re.IGNORECASE)
 
 
 def _notifications(report: Message) -> list[Notification]:

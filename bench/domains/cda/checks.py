@@ -553,24 +553,23 @@ def recipients_named(evidence: Evidence, context: CheckContext) -> list[Verdict]
     from bench.actions.core import DOCUMENT_REQUEST
 
     exchange = context.focus
-    if exchange is None or not any(part in exchange.files for part in DOCUMENT_PARTS):
-        return [omitted("aucun document CDA dans cette preuve")]
-    asked = [x for x in evidence.select(channel="candidate", transactions=(DOCUMENT_REQUEST,)) if x.seq < exchange.seq]
+    asked = [
+        x
+        for x in evidence.select(channel="candidate", transactions=(DOCUMENT_REQUEST,))
+        if exchange and x.seq < exchange.seq
+    ]
     recipients = [str(r) for r in (evidence.json(asked[-1], "request") or {}).get("recipients") or []] if asked else []
     if not recipients:
-        return [omitted("aucun destinataire demandé pour ce document", exchange.id)]
-    try:
-        root = _document(evidence, exchange)
-    except UnsafeXmlError as exc:
-        return [failed(f"document illisible : {exc}", exchange.id)]
-    if (not_cda := _not_cda(root, exchange)) is not None:
-        return not_cda
-    named = {
-        (telecom.get("value") or "").removeprefix("mailto:").strip().lower()
-        for telecom in root.iterfind("h:informationRecipient/h:intendedRecipient/h:telecom", NS)
-    }
-    missing = [r for r in recipients if r.lower() not in named]
-    if missing:
-        where = "/ClinicalDocument/informationRecipient"
-        return [failed(f"destinataire(s) non nommé(s) dans le document : {', '.join(missing)}", exchange.id, where)]
-    return [passed(f"{len(recipients)} destinataire(s) nommé(s) (informationRecipient)", exchange.id)]
+        return [omitted("aucun destinataire demandé pour ce document", exchange.id if exchange else None)]
+
+    def unnamed(root: Any) -> list[Rule]:
+        named = {
+            (telecom.get("value") or "").removeprefix("mailto:").strip().lower()
+            for telecom in root.iterfind("h:informationRecipient/h:intendedRecipient/h:telecom", NS)
+        }
+        missing = [r for r in recipients if r.lower() not in named]
+        if not missing:
+            return []
+        return [(f"destinataire(s) non nommé(s) dans le document : {', '.join(missing)}", "/ClinicalDocument")]
+
+    return _cda_check(evidence, context, unnamed)

@@ -62,7 +62,8 @@ def build_delivery(
     message_id = email.utils.make_msgid(domain="segur-bench.mssante.fr")
     message["From"] = CORRESPONDENT
     message["To"] = CANDIDATE_MAILBOX
-    message["Subject"] = f"XDM/1.0/DDM+{read_header(document).title}"  # IHE XDM over e-mail (ITI TF-1 §16)
+    # The IHE ITI-32 "ZIP over e-mail" subject marker, as SC.MSS/UX.27 names it.
+    message["Subject"] = f"XDM/1.0/DDM+{read_header(document).title}"
     message["Date"] = email.utils.formatdate(localtime=True)
     message["Message-ID"] = message_id
     # A wave-2 correspondent's software adds the MSSanté headers (SC.MSS/CONF.14, .15, .16).
