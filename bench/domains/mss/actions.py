@@ -190,7 +190,9 @@ def record_mss_choice(context: ActionContext, params: ChoiceParams) -> Exchange:
 
 
 class FailureParams(Params):
-    reason: str = Field("destinataire inconnu", min_length=1, max_length=200)
+    reason: str = Field(
+        "destinataire inconnu", min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    )  # one line
 
 
 @action(
