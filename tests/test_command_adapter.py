@@ -35,6 +35,8 @@ TEMPLATES = {
     "configure_dmp": f"{FORWARD} POST /v1/session/dmp-endpoint",
     "search_dmp": f"{FORWARD} POST /v1/patients/{{ref}}/dmp-search",
     "delete_document": f"{FORWARD} POST /v1/patients/{{ref}}/documents/{{kind}}/deletion",
+    "integrate_dmp_document": f"{FORWARD} POST /v1/patients/{{ref}}/dmp-documents/{{kind}}/integration",
+    "open_dmp_document": f"{FORWARD} POST /v1/patients/{{ref}}/dmp-documents/{{kind}}/opening",
 }
 
 

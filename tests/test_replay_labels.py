@@ -39,10 +39,13 @@ def _unsigned_copy(bundle: Path, tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.mark.parametrize("label", ["dmp.iti18", "dmp.invalid", "dmp.tls_refused", "toy.nothing"])
+@pytest.mark.parametrize("label", ["dmp.iti18", "dmp.invalid", "dmp.tls_refused", "toy.nothing", "dmp.colleague_feed"])
 def test_a_relabelled_feed_is_still_judged_as_a_feed(
     exported: tuple[Path, dict[str, str]], catalogue: Catalogue, tmp_path: Path, label: str
 ) -> None:
+    """Even posted to the path of the bench's colleague feeds (never judged), an ITI-41 is the candidate's feed."""
+    from bench.domains.dmp import COLLEAGUE_FEED_PATH
+
     bundle, verdicts = exported
     copy = _unsigned_copy(bundle, tmp_path)
     har_path = copy / "exchanges.har"
@@ -51,6 +54,8 @@ def test_a_relabelled_feed_is_still_judged_as_a_feed(
     assert feeds
     for entry in feeds:
         entry["_segurBench"]["transaction"] = label
+        if label == "dmp.colleague_feed":
+            entry["request"]["url"] = f"https://dmp.segur-bench.invalid{COLLEAGUE_FEED_PATH}"
     har_path.write_text(json.dumps(har), encoding="utf-8")
     replayed = replay_bundle(copy, tmp_path / "replay", catalogue)
     assert sum(x.transaction == "dmp.iti41" for x in replayed.imported.exchanges) == len(feeds)

@@ -59,6 +59,19 @@ class ActionContext:
             raise AdapterError(f"l'action {name} exige un patient")
         return self.patient
 
+    def require_identity(self) -> str:
+        """The id of the step's patient in the INSi identity base (what a bench-made document is about)."""
+        from bench.candidates.base import AdapterError
+
+        identity = self.require_patient().fixture.identity
+        if not identity:
+            raise AdapterError(f"l'étape {self.step_id} exige un patient doté d'une identité INSi")
+        return identity
+
+    @property
+    def step_id(self) -> str:
+        return self.step.id if self.step else "?"
+
     @property
     def subjects(self) -> list[str]:
         return sorted(self.patient.keys.keys) if self.patient else []

@@ -69,6 +69,16 @@ class DocumentView:
     origin: Literal["own", "dmp", "mss"]
     # own documents: "alimente", "en_attente", "a_envoyer", "refuse", "non_partage", "supprime"; integrated: "integre"
     dmp_status: str
+    # How the record files and sorts it (API 1.5; SC.CDA/INT.04, SC.DMP/UX.38): its type (the CDA code), its date (the
+    # CDA effectiveTime's day, YYYY-MM-DD) and its author as shown; None when the software does not say.
+    type_code: str | None = None
+    date: str | None = None
+    author: str | None = None
+    # A newer version that replaced it, the old one being kept (API 1.5; SC.MSS/CDA.03): the new version's unique id.
+    replaced_by: str | None = None
+    # What the DMP now says of a document integrated from it (API 1.5; SC.DMP/UX.39-42): "remplace" (a newer version
+    # was published), "supprime" (no longer in the DMP); None: unchanged, or not checked.
+    dmp_change: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +237,17 @@ class CandidateAdapter(Protocol):
     def delete_document(self, ref: str, kind: str) -> None:
         """The professional deletes from the DMP the last document of ``kind`` the software sent (TD3.3c: ITI-57 to
         the Deleted status); the record then shows it deleted."""
+        ...
+
+    def integrate_dmp_document(self, ref: str, kind: str) -> None:
+        """The professional picks, in the list of the patient's DMP, its document of ``kind`` and integrates it in the
+        record, filed by its CDA metadata; one already integrated is not taken again (a warning, no second copy)."""
+        ...
+
+    def open_dmp_document(self, ref: str, kind: str) -> None:
+        """The professional opens the document of ``kind`` integrated from the DMP: the software asks the DMP about it
+        by its unique id and, if it was replaced or deleted there since, says so and offers to follow (the record's
+        ``dmp_change``)."""
         ...
 
     def configure_dmp(self, url: str) -> None:

@@ -166,6 +166,12 @@ class CommandAdapter:
     def delete_document(self, ref: str, kind: str) -> None:
         self._run("delete_document", {"kind": kind}, ref=ref, kind=kind)
 
+    def integrate_dmp_document(self, ref: str, kind: str) -> None:
+        self._run("integrate_dmp_document", {"kind": kind}, ref=ref, kind=kind)
+
+    def open_dmp_document(self, ref: str, kind: str) -> None:
+        self._run("open_dmp_document", {"kind": kind}, ref=ref, kind=kind)
+
     def configure_dmp(self, url: str) -> None:
         self._run("configure_dmp", {"dmp_url": url}, url=url)
 

@@ -187,6 +187,16 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         candidate.mask_document(request.path_params["ref"], kind)
         return Response(status_code=204)
 
+    async def dmp_integration(request: Request) -> Response:
+        kind = ApiDocumentRequest(kind=request.path_params["kind"]).kind
+        candidate.integrate_dmp_document(request.path_params["ref"], kind)
+        return Response(status_code=204)
+
+    async def dmp_opening(request: Request) -> Response:
+        kind = ApiDocumentRequest(kind=request.path_params["kind"]).kind
+        candidate.open_dmp_document(request.path_params["ref"], kind)
+        return Response(status_code=204)
+
     async def deletion(request: Request) -> Response:
         kind = ApiDocumentRequest(kind=request.path_params["kind"]).kind
         candidate.delete_document(request.path_params["ref"], kind)
@@ -274,6 +284,8 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         ("/v1/patients/{ref}/documents/{kind}/replacement", replacement, "POST"),
         ("/v1/patients/{ref}/documents/{kind}/masking", masking, "POST"),
         ("/v1/patients/{ref}/documents/{kind}/deletion", deletion, "POST"),
+        ("/v1/patients/{ref}/dmp-documents/{kind}/integration", dmp_integration, "POST"),
+        ("/v1/patients/{ref}/dmp-documents/{kind}/opening", dmp_opening, "POST"),
         ("/v1/session/dmp-endpoint", dmp_endpoint, "POST"),
         ("/v1/patients/{ref}/documents/{kind}/sending", sending, "POST"),
         ("/v1/mailbox/check", mailbox_check, "POST"),

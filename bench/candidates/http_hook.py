@@ -150,6 +150,12 @@ class HttpHookAdapter:
     def delete_document(self, ref: str, kind: str) -> None:
         self._call("POST", f"/v1/patients/{ref}/documents/{kind}/deletion")
 
+    def integrate_dmp_document(self, ref: str, kind: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/dmp-documents/{kind}/integration")
+
+    def open_dmp_document(self, ref: str, kind: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/dmp-documents/{kind}/opening")
+
     def configure_dmp(self, url: str) -> None:
         self._call("POST", "/v1/session/dmp-endpoint", {"dmp_url": url})
 

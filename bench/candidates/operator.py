@@ -266,6 +266,20 @@ class OperatorAdapter:
         label = _document_label(kind, kind)
         self._say("Suppression", f"Supprimez du DMP {label} de {self._who(ref)} (bouton de suppression du logiciel).")
 
+    def integrate_dmp_document(self, ref: str, kind: str) -> None:
+        label = _document_label(kind, kind)
+        self._say(
+            "Intégration d'un document du DMP",
+            f"Dans la liste du DMP de {self._who(ref)}, sélectionnez {label} d'un confrère et intégrez-le au dossier.",
+        )
+
+    def open_dmp_document(self, ref: str, kind: str) -> None:
+        label = _document_label(kind, kind)
+        self._say(
+            "Document intégré du DMP",
+            f"Dans le dossier de {self._who(ref)}, ouvrez {label} intégré(e) depuis le DMP.",
+        )
+
     def configure_dmp(self, url: str) -> None:
         self._say("Adresse du DMP", f"Faites pointer votre logiciel vers ce DMP : {url}")
         self._confirm()

@@ -365,3 +365,137 @@ def test_the_dmp_state_shown_follows_the_access_test(
     )
     findings = _judge(journal, "dmp.state_shown")
     assert _outcomes(findings) == {outcome} and findings[0].requirements == ("DMP-026",)
+
+
+def _retrieval(journal: Journal, documents: dict[str, bytes]) -> None:
+    """An ITI-43 answer carrying ``documents`` (unique id -> CDA), as the DMP simulator records it."""
+    responses = "".join(
+        f"<xdsb:DocumentResponse><xdsb:RepositoryUniqueId>1.2.250.1.213.1.1.9</xdsb:RepositoryUniqueId>"
+        f"<xdsb:DocumentUniqueId>{uid}</xdsb:DocumentUniqueId><xdsb:mimeType>text/xml</xdsb:mimeType>"
+        f'<xdsb:Document><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:{n}@b"/>'
+        "</xdsb:Document></xdsb:DocumentResponse>"
+        for n, uid in enumerate(documents)
+    )
+    body = (
+        '<xdsb:RetrieveDocumentSetResponse xmlns:xdsb="urn:ihe:iti:xds-b:2007" '
+        'xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"><rs:RegistryResponse '
+        'status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"/>'
+        + responses
+        + "</xdsb:RetrieveDocumentSetResponse>"
+    )
+    parts = {f"{n}@b": (data, "text/xml") for n, data in enumerate(documents.values())}
+    data, content_type = build_mtom(envelope(body), parts)
+    journal.record(
+        "dmp",
+        "dmp.iti43",
+        {"request": (b"<x/>", "application/soap+xml"), "response": (data, content_type)},
+        subjects=SUBJECTS,
+        outcome="success",
+        meta={"returned": list(documents)},
+    )
+
+
+def _record_of(journal: Journal, documents: list[dict[str, object]]) -> None:
+    record = {"ref": "p1", "messages": [], "documents": documents}
+    journal.record(
+        "candidate",
+        "candidate.patient_record",
+        {"record": (json.dumps(record).encode(), "application/json")},
+        subjects=SUBJECTS,
+    )
+
+
+def _dated(kind: str, day: str) -> tuple[str, bytes]:
+    import datetime as dt
+
+    from bench.fixtures.colleague import COLLEAGUE
+    from bench.fixtures.xds import read_header
+
+    moment = dt.datetime.fromisoformat(f"{day}T10:30:00+01:00")
+    document = build_cda(kind, SAMPLE_PATIENT, COLLEAGUE, now=moment)
+    return read_header(document).unique_id, document
+
+
+@pytest.mark.parametrize(
+    ("shown", "outcome"),
+    [
+        ({"type_code": "87273-9", "date": "2026-11-27"}, "pass"),
+        ({"type_code": "87273-9", "date": "2026-11-30"}, "fail"),  # the day it was integrated
+        ({"type_code": None, "date": None, "author": None}, "skip"),  # software that does not say (API < 1.5)
+    ],
+)
+def test_documents_integrated_from_the_dmp_are_filed_under_their_cda_keys(
+    tmp_path: Path, shown: dict[str, object], outcome: str
+) -> None:
+    """CDA-013: type and date of what the ITI-43 brought, as the CDA writes them."""
+    uid, document = _dated("vaccination-note", "2026-11-27")
+    journal = Journal(tmp_path / "run")
+    _retrieval(journal, {uid: document})
+    _record_of(journal, [{"unique_id": uid, "title": "VAC", "origin": "dmp", "dmp_status": "integre", **shown}])
+    findings = _judge(journal, "dmp.imports_classified")
+    assert _outcomes(findings) == {outcome} and findings[0].requirements == ("CDA-013",)
+
+
+def _integration_asked(journal: Journal, kind: str) -> None:
+    asked = json.dumps({"ref": "p1", "kind": kind}).encode()
+    journal.record(
+        "candidate", "candidate.dmp_integration", {"integration": (asked, "application/json")}, subjects=SUBJECTS
+    )
+
+
+@pytest.mark.parametrize(
+    ("retrieved", "listed", "outcome", "said"),
+    [
+        (["vac"], ["vac"], "pass", "une seule fois"),
+        (["vac", "summary"], ["vac", "summary"], "fail", "non choisi"),  # the whole list integrated
+        (["vac", "vac"], ["vac", "vac"], "fail", "récupéré à nouveau"),  # the duplicate retrieved and kept
+        (["vac"], ["vac", "vac"], "fail", "2 fois au dossier"),
+        ([], [], "fail", "absent du dossier"),
+    ],
+)
+def test_only_the_chosen_dmp_documents_are_integrated_once(
+    tmp_path: Path, retrieved: list[str], listed: list[str], outcome: str, said: str
+) -> None:
+    """DMP-032: the user's pick alone, and no second copy of one already integrated."""
+    documents = {"vac": _dated("vaccination-note", "2026-11-27"), "summary": _dated("medical-summary", "2026-11-27")}
+    journal = Journal(tmp_path / "run")
+    _integration_asked(journal, "vaccination-note")
+    for name in retrieved:
+        uid, data = documents[name]
+        _retrieval(journal, {uid: data})
+    _integration_asked(journal, "vaccination-note")
+    base = {"title": "doc", "origin": "dmp", "dmp_status": "integre"}
+    _record_of(journal, [{**base, "unique_id": documents[name][0]} for name in listed])
+    findings = _judge(journal, "dmp.selective_integration")
+    assert _outcomes(findings) == {outcome} and findings[0].requirements == ("DMP-032",)
+    assert said in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("shown", "outcome", "said"),
+    [
+        ({"author": "AUTRE CONFRERE", "dmp_change": "remplace"}, "pass", "remplacement dans le DMP signalé"),
+        ({"author": "AUTRE CONFRERE", "dmp_change": None}, "fail", "remplacement dans le DMP non signalé"),
+        ({"author": "Dr X", "dmp_change": "remplace"}, "fail", "auteur montré"),
+    ],
+)
+def test_a_dmp_document_replaced_after_integration_is_noticed(
+    tmp_path: Path, shown: dict[str, object], outcome: str, said: str
+) -> None:
+    """DMP-034: the record shows the author of an integrated document and that the DMP now holds a newer version."""
+    uid, document = _dated("vaccination-note", "2026-11-27")
+    journal = Journal(tmp_path / "run")
+    _retrieval(journal, {uid: document})
+    journal.record(
+        "dmp",
+        "dmp.colleague_feed",
+        {"request": (b"<x/>", "application/xml")},
+        subjects=SUBJECTS,
+        outcome="success",
+        meta={"unique_id": "9.9.9", "replaces": uid},
+    )
+    line = {"unique_id": uid, "title": "VAC", "origin": "dmp", "dmp_status": "integre", "type_code": "87273-9"}
+    _record_of(journal, [{**line, **shown}])
+    findings = _judge(journal, "dmp.integrated_change_noticed")
+    assert _outcomes(findings) == {outcome} and findings[0].requirements == ("DMP-034",)
+    assert said in findings[0].message

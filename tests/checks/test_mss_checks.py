@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.checks.base import CheckContext, Evidence
+from bench.checks.base import CheckContext, Evidence, Finding
 from bench.domains.mss.checks import (
     cipher_suites,
     parse_mail,
@@ -492,3 +492,71 @@ def test_a_received_document_is_shown_apart_from_the_practice_s_own(
     context = CheckContext(patient=PatientKeys("p2", frozenset({"p:2"})))
     findings = origin_shown(Evidence(tmp_path, journal.exchanges), context)
     assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-045",)
+
+
+def _record(journal: Journal, documents: list[dict[str, object]]) -> None:
+    import json
+
+    record = json.dumps({"ref": "p1", "documents": documents}).encode()
+    journal.record("candidate", "candidate.patient_record", {"record": (record, "application/json")}, subjects=["p:1"])
+
+
+def _judge_mss(journal: Journal, tmp_path: Path, check_id: str) -> list[Finding]:
+    from bench.checks.base import PatientKeys
+    from bench.runner.judge import run_check
+
+    journal.close()
+    context = CheckContext(patient=PatientKeys("p1", frozenset({"p:1"})))
+    return run_check(check_id, Evidence(tmp_path, journal.exchanges), context)
+
+
+@pytest.mark.parametrize(
+    ("type_code", "date", "outcome"),
+    [
+        ("11488-4", "2026-11-27", "pass"),
+        ("11488-4", "2026-11-30", "fail"),  # filed under the day it arrived
+        ("34133-9", "2026-11-27", "fail"),  # filed under another type
+        (None, None, "skip"),  # software that does not say how it files (API < 1.5): to be seen on screen
+    ],
+)
+def test_received_documents_are_filed_under_their_cda_type_and_date(
+    tmp_path: Path, type_code: str | None, date: str | None, outcome: str
+) -> None:
+    """CDA-013: the record's keys for a received document are its CDA code and effectiveTime day."""
+    journal = Journal(tmp_path)
+    meta = {"unique_id": "1.2", "type_code": "11488-4", "effective_day": "2026-11-27"}
+    journal.record("mss", "mss.delivery", {"message": (b"x", "message/rfc822")}, subjects=["p:1"], meta=meta)
+    line = {"unique_id": "1.2", "title": "CR", "origin": "mss", "dmp_status": "non_partage"}
+    _record(journal, [{**line, "type_code": type_code, "date": date}])
+    findings = _judge_mss(journal, tmp_path, "mss.imports_classified")
+    assert [f.outcome for f in findings] == [outcome]
+    assert findings[0].requirements == ("CDA-013",)
+    if outcome == "fail":
+        assert "le CDA" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("old_line", "outcome", "said"),
+    [
+        ({"replaced_by": "2.2"}, "pass", "remplace"),
+        ({"replaced_by": None}, "fail", "non marquée comme remplacée"),  # two current versions side by side
+        (None, "fail", "retirée du dossier"),  # the old version dropped
+    ],
+)
+def test_a_new_version_received_replaces_the_old_one_kept_as_history(
+    tmp_path: Path, old_line: dict[str, object] | None, outcome: str, said: str
+) -> None:
+    """MSS-042: after the next version (RPLC) arrives, the old one stays, marked as replaced by the new one."""
+    journal = Journal(tmp_path)
+    first = {"unique_id": "1.1", "type_code": "11488-4", "effective_day": "2026-11-27"}
+    journal.record("mss", "mss.delivery", {"message": (b"x", "message/rfc822")}, subjects=["p:1"], meta=first)
+    second = {"unique_id": "2.2", "type_code": "11488-4", "effective_day": "2026-11-29", "replaces": "1.1"}
+    journal.record("mss", "mss.delivery", {"message": (b"y", "message/rfc822")}, subjects=["p:1"], meta=second)
+    base = {"title": "CR", "origin": "mss", "dmp_status": "non_partage", "type_code": "11488-4"}
+    documents: list[dict[str, object]] = [{**base, "unique_id": "2.2"}]
+    if old_line is not None:
+        documents.append({**base, "unique_id": "1.1", **old_line})
+    _record(journal, documents)
+    findings = _judge_mss(journal, tmp_path, "mss.new_version_replaces")
+    assert [f.outcome for f in findings] == [outcome]
+    assert findings[0].requirements == ("MSS-042",) and said in findings[0].message

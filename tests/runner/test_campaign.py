@@ -30,6 +30,8 @@ DMP_AUTOMATED = {f"DMP-{n:03d}" for n in range(1, 13)} | {
     "DMP-025",
     "DMP-026",
     "DMP-031",
+    "DMP-032",
+    "DMP-034",
     "DMP-035",
 }
 MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
@@ -46,6 +48,7 @@ MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
     "MSS-027",
     "MSS-029",
     "MSS-039",
+    "MSS-042",
     "MSS-043",
     "MSS-045",
     "MSS-046",
@@ -54,7 +57,7 @@ SEC_AUTOMATED = {"SEC-001", "SEC-002", "SEC-012"}
 GEN_AUTOMATED = {"GEN-003"}
 # Deferred feeding (SC.DMP/ALI/PROG.01), INSi check and duplicates on MSSanté reception, recipients named in the
 # document (LGC.DOC.02): LGC's REM only.
-MEDECIN_ONLY = {"DMP-013", "MSS-010", "MSS-011", "CDA-008"}
+MEDECIN_ONLY = {"DMP-013", "MSS-010", "MSS-011", "CDA-008", "CDA-013"}
 
 
 def _expected_conforme(pack: ValidationPack | None, profile: str = "medecin-ville") -> set[str]:

@@ -109,6 +109,11 @@ class ApiHeldDocument(_Strict):
     title: str
     origin: Literal["own", "dmp", "mss"]
     dmp_status: str
+    type_code: str | None = None  # 1.5
+    date: str | None = Field(None, pattern=DATE_PATTERN)  # 1.5
+    author: str | None = None  # 1.5
+    replaced_by: str | None = None  # 1.5
+    dmp_change: Literal["remplace", "supprime"] | None = None  # 1.5
 
 
 class ApiDmpConsultation(_Strict):

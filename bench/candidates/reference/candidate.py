@@ -24,10 +24,11 @@ from bench.candidates.base import (
 )
 from bench.candidates.reference.defects import unknown_defects
 from bench.candidates.reference.dmp_practice import DmpPatient, DmpPractice, HeldDocument, document_identity
+from bench.candidates.reference.filing import FilingKeys
 from bench.candidates.reference.insi_client import InsiAnswer, InsiClient, InsiUnavailable
 from bench.candidates.reference.mss_practice import LocalPatient, MssPractice
 from bench.candidates.reference.psc_client import PscSignIn
-from bench.fixtures.documents import DocumentDefects, Lineage, Practitioner, RecordTargetData, build_cda
+from bench.fixtures.documents import DocumentDefects, Practitioner, RecordTargetData, build_cda
 from bench.fixtures.kinds import DOCUMENT_KINDS
 from simulators.insi.ins import OID_NIA, OID_NIR, OID_TEST_NIA, OID_TEST_NIR
 
@@ -312,7 +313,7 @@ class ReferenceCandidate:
             now=_business_moment(business_date)
             if business_date and "dmp.history_dated_today" not in self.defects
             else None,
-            replaces=Lineage(*document_identity(replaces.data)[1:]) if replaces is not None else None,
+            replaces=document_identity(replaces.data)[1] if replaces is not None else None,
             recipients=recipients,
         )
         record.produced[kind] = data
@@ -425,6 +426,29 @@ class ReferenceCandidate:
         if not self._dmp_refused(record):
             self._dmp_practice().search(patient, (found.code, found.code_system), since)
 
+    def integrate_dmp_document(self, ref: str, kind: str) -> None:
+        found = DOCUMENT_KINDS.get(kind)
+        if found is None:
+            raise AdapterError(f"integrate_dmp_document : type de document inconnu {kind!r}")
+        record = self._record(ref)
+        patient = record.dmp_patient()
+        if patient is None:
+            raise AdapterError("intégration depuis le DMP demandée pour un patient sans identité qualifiée")
+        if not self._dmp_refused(record):
+            self._dmp_practice().integrate(patient, (found.code, found.code_system))
+
+    def open_dmp_document(self, ref: str, kind: str) -> None:
+        found = DOCUMENT_KINDS.get(kind)
+        patient = self._record(ref).dmp_patient()
+        integrated = [
+            d
+            for d in (patient.documents if patient else [])
+            if d.origin == "dmp" and found is not None and FilingKeys.of(d.data).type_code == found.code
+        ]
+        if patient is None or not integrated:
+            raise AdapterError(f"aucun document « {kind} » intégré du DMP dans ce dossier")
+        self._dmp_practice().refresh(patient, integrated[-1])
+
     def perform(self, action: str, ref: str | None, params: Mapping[str, str]) -> Mapping[str, Any] | None:
         raise AdapterError(f"le candidat de référence ne réalise pas l'action {action}")
 
@@ -476,7 +500,8 @@ class ReferenceCandidate:
             messages=list(record.messages) + (list(record.dmp.messages) if record.dmp else []),
             dmp_access=record.dmp.access if record.dmp else None,
             dmp_state=_dmp_state(record.dmp.access if record.dmp else None, "dmp.state_confused" in self.defects),
-            documents=(record.dmp.views() if record.dmp else []) + self._received_views(ref),
+            documents=(record.dmp.views(imports_dated_on_receipt=self._dated_on_receipt) if record.dmp else [])
+            + self._received_views(ref),
         )
 
     def _received_views(self, ref: str) -> list[DocumentView]:
@@ -484,11 +509,29 @@ class ReferenceCandidate:
         if self._mss is None:
             return []
         origin: Literal["own", "mss"] = "own" if "mss.received_shown_as_own" in self.defects else "mss"
-        return [
-            DocumentView(d.unique_id, d.subject or "", origin, "non_partage")
-            for d in self._mss.filed
-            if d.patient_ref == ref and d.unique_id
-        ]
+        views = []
+        for d in self._mss.filed:
+            if d.patient_ref != ref or not d.unique_id:
+                continue
+            keys = FilingKeys.of(self._mss.documents.get(d.unique_id, b""), dated_on_receipt=self._dated_on_receipt)
+            replaced_by = self._mss.replaced.get(d.unique_id)
+            views.append(
+                DocumentView(
+                    d.unique_id,
+                    d.subject or "",
+                    origin,
+                    "non_partage",
+                    keys.type_code,
+                    keys.date,
+                    keys.author,
+                    replaced_by=replaced_by,
+                )
+            )
+        return views
+
+    @property
+    def _dated_on_receipt(self) -> bool:
+        return "cda.imports_dated_on_receipt" in self.defects
 
     # internals -----------------------------------------------------------------------------------------
     def _record(self, ref: str) -> _Record:

@@ -72,7 +72,8 @@ DEFECTS: dict[str, Defect] = {
             "mss.no_auto_integration",
             "Relève les messages mais laisse chaque document reçu en attente de rapprochement manuel",
             frozenset({"MSS-004"}),
-            untestable=frozenset({"MSS-043", "MSS-045"}),  # nothing is filed: no filing by type, no origin to judge
+            # nothing is filed: no filing by type, no origin, no version history to judge
+            untestable=frozenset({"MSS-042", "MSS-043", "MSS-045"}),
         ),
         Defect(
             "mss.file_unknown_silently",
@@ -240,6 +241,31 @@ DEFECTS: dict[str, Defect] = {
             "cda.recipients_unnamed",
             "Ne nomme pas dans le document les destinataires auxquels il est adressé",
             frozenset({"CDA-008"}),
+        ),
+        Defect(
+            "cda.imports_dated_on_receipt",
+            "Classe les documents intégrés du DMP ou reçus par MSSanté à leur date d'arrivée, pas à celle du CDA",
+            frozenset({"CDA-013"}),
+        ),
+        Defect(
+            "mss.new_version_beside_old",
+            "Classe la nouvelle version d'un document reçu à côté de l'ancienne, sans la marquer remplacée",
+            frozenset({"MSS-042"}),
+        ),
+        Defect(
+            "dmp.integrate_everything",
+            "Intègre tous les documents de la liste du DMP au lieu de ceux que l'utilisateur a choisis",
+            frozenset({"DMP-032"}),
+        ),
+        Defect(
+            "dmp.integrate_duplicates",
+            "Retélécharge et intègre une seconde fois un document du DMP déjà intégré",
+            frozenset({"DMP-032"}),
+        ),
+        Defect(
+            "dmp.integrated_changes_ignored",
+            "Ne vérifie jamais auprès du DMP si un document intégré y a été remplacé ou supprimé",
+            frozenset({"DMP-034"}),
         ),
         Defect(
             "dmp.state_confused",

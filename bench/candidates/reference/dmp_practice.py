@@ -14,13 +14,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from lxml import etree
 
 from bench.candidates.base import AdapterError, DocumentView, Environment
 from bench.candidates.reference.dmp_client import (
@@ -31,8 +30,9 @@ from bench.candidates.reference.dmp_client import (
     DmpRefused,
     DmpUnavailable,
 )
+from bench.candidates.reference.filing import FilingKeys
 from bench.candidates.reference.psc_client import PscIdentity
-from bench.fixtures.documents import Practitioner
+from bench.fixtures.documents import Lineage, Practitioner
 from bench.fixtures.vihf import VihfContext, build_vihf
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.common.namespaces import HL7
@@ -42,6 +42,8 @@ SOFTWARE = ("segur-bench-reference", "0.1.0", "HOMOLOGATION-DMP-TEST-0001")
 PROFESSIONS = {"10": "Médecin", "21": "Pharmacien"}  # TRE_G15-ProfessionSante display names
 FIND_DOCUMENTS = "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d"
 APPROVED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
+DEPRECATED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated"
+GET_DOCUMENTS = "urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4"
 CONFIDENTIALITY_SCHEME = "urn:uuid:f4f85eac-e6cb-4883-b524-f2705394840f"
 RETRIES_OF_A_STORM = 5
 RETRY_EVERY_S = 0.2  # queued feeds are retried in the background (SC.DMP/ALI/PROG.01)
@@ -56,6 +58,7 @@ class HeldDocument:
     origin: str = "own"
     entry_uuid: str | None = None
     dmp_status: str = "non_partage"
+    dmp_change: str | None = None  # integrated from the DMP, since replaced or deleted there (SC.DMP/UX.39-42)
 
 
 @dataclass
@@ -74,11 +77,27 @@ class DmpPatient:
     def patient_id(self) -> str:
         return f"{self.ins}^^^&{self.oid}&ISO^NH"  # as every official DMP example writes the INS
 
-    def views(self) -> list[DocumentView]:
-        return [
-            DocumentView(d.unique_id, d.title, "dmp" if d.origin == "dmp" else "own", d.dmp_status)
-            for d in self.documents
-        ]
+    def views(self, *, imports_dated_on_receipt: bool = False) -> list[DocumentView]:
+        """The record's documents, each under its type, date and author (``imports_dated_on_receipt``: the defect
+        that files what came from the DMP under the day it was integrated)."""
+        views = []
+        for d in self.documents:
+            external = d.origin == "dmp"
+            keys = FilingKeys.of(d.data, dated_on_receipt=external and imports_dated_on_receipt)
+            origin: Literal["own", "dmp"] = "dmp" if external else "own"
+            views.append(
+                DocumentView(
+                    d.unique_id,
+                    d.title,
+                    origin,
+                    d.dmp_status,
+                    keys.type_code,
+                    keys.date,
+                    keys.author,
+                    dmp_change=d.dmp_change,
+                )
+            )
+        return views
 
 
 class DmpPractice:
@@ -433,13 +452,11 @@ class DmpPractice:
             patient.messages.append(f"DMP : consultation impossible : {exc}")
             return
         held = {d.unique_id for d in patient.documents}
-        wanted = []
-        for entry in answer.body.iter(f"{{{RIM}}}ExtrinsicObject"):
-            unique_id = _identifier(entry, "urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab")
-            repository = _slot(entry, "repositoryUniqueId")
-            if unique_id and repository and unique_id not in held:
-                title = entry.find(f"{{{RIM}}}Name/{{{RIM}}}LocalizedString")
-                wanted.append((repository, unique_id, title.get("value", "") if title is not None else ""))
+        wanted = [w for w in _listed(answer.body) if w[1] not in held]
+        self._retrieve(patient, wanted, mode, "récupération")
+
+    def _retrieve(self, patient: DmpPatient, wanted: list[tuple[str, str, str]], mode: str, what: str) -> None:
+        """ITI-43 for ``wanted`` (repository, unique id, title), integrated as the DMP's documents, never fed back."""
         if not wanted:
             return
         requests = "".join(
@@ -451,7 +468,7 @@ class DmpPractice:
         try:
             retrieved = self._client.call("iti43", body, self._vihf(patient, access_mode=mode))
         except (DmpUnavailable, DmpRefused) as exc:
-            patient.messages.append(f"DMP : récupération impossible : {exc}")
+            patient.messages.append(f"DMP : {what} impossible : {exc}")
             return
         titles = {unique_id: title for _r, unique_id, title in wanted}
         for response in retrieved.body.iter(f"{{{XDSB}}}DocumentResponse"):
@@ -464,6 +481,77 @@ class DmpPractice:
             patient.documents.append(document)
             if "dmp.republish_integrated" in self.defects:
                 self.feed(patient, HeldDocument("dmp", data, unique_id, document.title))
+
+    def integrate(self, patient: DmpPatient, type_code: tuple[str, str]) -> None:
+        """SC.DMP/UX.31, UX.36: the user picks the DMP's document of one type in the list and integrates it alone; one
+        already in the record is not retrieved again (the user is warned, the attempt traced)."""
+        with self._lock:
+            if patient.access is None and "dmp.no_access_test" not in self.defects:
+                self.access_test(patient)
+            if patient.access is not None and patient.access != "autorise":
+                return
+            criteria = {"$XDSDocumentEntryTypeCode": f"('{type_code[0]}^^{type_code[1]}')"}
+            if "dmp.integrate_everything" in self.defects:
+                criteria = {}  # takes the whole list instead of the user's pick
+            try:
+                answer = self._client.call("iti18", _find_documents(patient.patient_id, criteria), self._vihf(patient))
+            except (DmpUnavailable, DmpRefused) as exc:
+                patient.messages.append(f"DMP : liste des documents impossible : {exc}")
+                return
+            listed = _listed(answer.body)
+            held = {d.unique_id for d in patient.documents}
+            duplicates = [w for w in listed if w[1] in held]
+            if duplicates and "dmp.integrate_duplicates" not in self.defects:
+                titles = ", ".join(title or unique_id for _r, unique_id, title in duplicates)
+                patient.messages.append(f"DMP : déjà intégré au dossier, pas de second exemplaire : {titles}")
+                listed = [w for w in listed if w[1] not in held]
+            self._retrieve(patient, listed, "normal", "intégration")
+
+    def refresh(self, patient: DmpPatient, document: HeldDocument) -> None:
+        """SC.DMP/UX.39-42: opening a document integrated from the DMP, ask the DMP about it by its unique id (ITI-18
+        GetDocuments): deprecated there means a newer version replaced it, absent means it was deleted."""
+        if "dmp.integrated_changes_ignored" in self.defects:
+            return
+        with self._lock:
+            try:
+                answer = self._client.call("iti18", _get_document(document.unique_id), self._vihf(patient))
+            except (DmpUnavailable, DmpRefused) as exc:
+                patient.messages.append(f"DMP : vérification du document impossible : {exc}")
+                return
+            entries = list(answer.body.iter(f"{{{RIM}}}ExtrinsicObject"))
+            change = None
+            if not entries:
+                change = "supprime"
+                patient.messages.append(f"DMP : « {document.title} » n'est plus dans le DMP (supprimé par son auteur)")
+            elif entries[0].get("status") == DEPRECATED:
+                change = "remplace"
+                patient.messages.append(f"DMP : « {document.title} » a été remplacé ; intégrer la nouvelle version ?")
+            for held in patient.documents:
+                if held.origin == "dmp" and held.unique_id == document.unique_id:
+                    held.dmp_change = change
+
+
+def _listed(body: Any) -> list[tuple[str, str, str]]:
+    """(repository, unique id, title) of each document an ITI-18 answer lists."""
+    listed = []
+    for entry in body.iter(f"{{{RIM}}}ExtrinsicObject"):
+        unique_id = _identifier(entry, "urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab")
+        repository = _slot(entry, "repositoryUniqueId")
+        if unique_id and repository:
+            title = entry.find(f"{{{RIM}}}Name/{{{RIM}}}LocalizedString")
+            listed.append((repository, unique_id, title.get("value", "") if title is not None else ""))
+    return listed
+
+
+def _get_document(unique_id: str) -> str:
+    """An ITI-18 GetDocuments for one document by its unique id, whatever its status (ITI TF-2a §3.18.4.1.2.3.7.5)."""
+    return (
+        '<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" '
+        f'xmlns:rim="{RIM}"><query:ResponseOption returnComposedObjects="true" returnType="LeafClass"/>'
+        f'<rim:AdhocQuery id="{GET_DOCUMENTS}"><rim:Slot name="$XDSDocumentEntryUniqueId"><rim:ValueList>'
+        f"<rim:Value>('{escape(unique_id)}')</rim:Value></rim:ValueList></rim:Slot></rim:AdhocQuery>"
+        "</query:AdhocQueryRequest>"
+    )
 
 
 def _find_documents(patient_id: str, criteria: dict[str, str] | None = None) -> str:
@@ -535,17 +623,6 @@ def _slot(entry: Any, name: str) -> str | None:
     return (value.text or "").strip() if value is not None else None
 
 
-def document_identity(data: bytes) -> tuple[str, str, str, int]:
-    """(uniqueId, id root, setId root, version) of a CDA document the software produced."""
-    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-    ns = {"h": HL7}
-    doc_id = root.find("h:id", ns)
-    set_id = root.find("h:setId", ns)
-    version = root.find("h:versionNumber", ns)
-    id_root = doc_id.get("root", "") if doc_id is not None else ""
-    return (
-        read_header(data).unique_id,
-        id_root,
-        set_id.get("root", "") if set_id is not None else "",
-        int(version.get("value", "1")) if version is not None else 1,
-    )
+def document_identity(data: bytes) -> tuple[str, Lineage]:
+    """(uniqueId, lineage) of a CDA document the software produced."""
+    return read_header(data).unique_id, Lineage.of(data)

@@ -19,6 +19,7 @@ from email.mime.text import MIMEText
 from lxml import etree
 
 from bench.candidates.base import AdapterError, Environment, Notification, ReceivedDocument, ReceivedDocumentsView
+from bench.candidates.reference.filing import replaced_version
 from bench.candidates.reference.mss_client import MssAccount, MssUnavailable, fetch_unseen, send
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.common.namespaces import HL7
@@ -79,6 +80,8 @@ class MssPractice:
             self.tls.verify_mode = ssl.CERT_NONE
         self.filed: list[ReceivedDocument] = []
         self.pending: list[ReceivedDocument] = []
+        self.documents: dict[str, bytes] = {}  # unique id -> the CDA filed (what the record shows and sorts by)
+        self.replaced: dict[str, str] = {}  # unique id of a filed version -> the newer version's that replaced it
         self.received: dict[str, tuple[str, str, str]] = {}  # Message-ID -> (From, Subject, References)
         self.notifications: list[Notification] = []  # DSN and MDN received for the messages it sent, as shown
         self.sent = 0  # messages the operator accepted: what the dashboard counts (GEN-003)
@@ -89,6 +92,8 @@ class MssPractice:
     def forget(self) -> None:
         self.filed.clear()
         self.pending.clear()
+        self.documents.clear()
+        self.replaced.clear()
         self.received.clear()
         self.notifications.clear()
 
@@ -257,7 +262,7 @@ class MssPractice:
         )  # SC.MSS/UX.03: the INS of a received document is verified through INSi before it is trusted
         matches = [p for p in patients if confirmed and p.status == "qualifiee" and p.ins_matricule == matricule]
         if len(matches) == 1 and "mss.no_auto_integration" not in self.defects:
-            self.filed.append(ReceivedDocument(message_id, unique_id, matches[0].ref, None, subject, type_code))
+            self._keep(ReceivedDocument(message_id, unique_id, matches[0].ref, None, subject, type_code), document)
             return
         reason = "rapprochement manuel demandé"
         if is_ins and not confirmed:
@@ -265,9 +270,21 @@ class MssPractice:
         elif not matches:
             reason = "patient inconnu (INS absente du fichier patients)" if is_ins else "document sans INS"
         if "mss.file_unknown_silently" in self.defects and not matches and patients:
-            self.filed.append(ReceivedDocument(message_id, unique_id, patients[0].ref, None, subject, type_code))
+            self._keep(ReceivedDocument(message_id, unique_id, patients[0].ref, None, subject, type_code), document)
             return
         self.pending.append(ReceivedDocument(message_id, unique_id, None, reason, subject, type_code))
+
+    def _keep(self, filed: ReceivedDocument, document: bytes) -> None:
+        """File ``document`` in its record; a new version of a document already there replaces it, the old one kept as
+        history (SC.MSS/CDA.03)."""
+        self.filed.append(filed)
+        if filed.unique_id is None:
+            return
+        self.documents[filed.unique_id] = document
+        earlier = replaced_version(document)
+        same_record = {f.unique_id for f in self.filed if f.patient_ref == filed.patient_ref}
+        if earlier is not None and earlier in same_record and "mss.new_version_beside_old" not in self.defects:
+            self.replaced[earlier] = filed.unique_id
 
 
 # The subject marker of IHE ITI-32 "ZIP over e-mail" messages, not for the user's eyes (SC.MSS/UX.27).

@@ -29,6 +29,21 @@ def _identify_http(body: bytes, content_type: str) -> str | None:
 
 
 PORT = Port("dmp", "Port du simulateur DMP")
+# A colleague's feed the bench makes in the DMP simulator (a new version of their document): never the candidate's.
+# Journaled with this path, by which an export's replay knows it again: the body (a bare ProvideAndRegister request,
+# no SOAP envelope) is no DMP call, and bytes that are one are always identified as such first.
+COLLEAGUE_FEED = "dmp.colleague_feed"
+COLLEAGUE_FEED_PATH = "/segur-bench/colleague-feed"
+
+
+def _identify_path(path: str) -> str | None:
+    return COLLEAGUE_FEED if path == COLLEAGUE_FEED_PATH else None
+
+
+# The DMP document the bench asked the software to pick in the list and integrate (DMP-032).
+INTEGRATION_VIEW = CandidateView(
+    "candidate.dmp_integration", "integration", "application/json", "integrations/", ".json", subject_field="ref"
+)
 TLS_REFUSED = "dmp.tls_refused"
 
 
@@ -61,6 +76,7 @@ DOMAIN = Domain(
     ),
     transaction_prefixes=("dmp.",),
     identify_http=_identify_http,
+    identify_path=_identify_path,
     start_simulators=_start_simulators,
     ports=(PORT,),
     published_tls=True,  # TLS 1.2 and the DMP's suites (simulators/dmp/tls.py)
@@ -71,5 +87,6 @@ DOMAIN = Domain(
     dashboard_counters=(DashboardCounter("dmp_feeds", "Alimentations du DMP (documents envoyés, ITI-41)"),),
     candidate_views=(
         CandidateView("candidate.dmp_search", "search", "application/json", "searches/", ".json", subject_field="ref"),
+        INTEGRATION_VIEW,
     ),
 )

@@ -16,6 +16,8 @@ from bench.actions.core import (
     record_patient_choice,
 )
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
+from bench.candidates.base import AdapterError
+from bench.domains.dmp import COLLEAGUE_FEED, COLLEAGUE_FEED_PATH, INTEGRATION_VIEW
 from simulators.common.journal import Exchange
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ class SearchParams(DocumentParams):
 
 
 SEARCH = "candidate.dmp_search"  # what the bench asked to search for (the criteria the ITI-18 must carry)
+INTEGRATION = INTEGRATION_VIEW.transaction
 
 
 class ServerParams(Params):
@@ -123,6 +126,67 @@ def record_dmp_choice(context: ActionContext, params: ChoiceParams) -> Exchange:
 )
 def delete_document(context: ActionContext, params: DocumentParams) -> None:
     context.adapter.delete_document(context.require_patient().fixture.ref, params.kind)
+
+
+@action(
+    "integrate_dmp_document",
+    domain="dmp",
+    description="Sélectionner dans la liste du DMP le document d'un confrère de ce type et l'intégrer au dossier (un "
+    "document déjà intégré ne l'est pas une seconde fois)",
+    params=DocumentParams,
+    causes=("dmp.iti18", "dmp.iti43"),
+)
+def integrate_dmp_document(context: ActionContext, params: DocumentParams) -> None:
+    patient = context.require_patient()
+    asked = {"ref": patient.fixture.ref, "kind": params.kind}
+    context.journal.record(
+        CANDIDATE,
+        INTEGRATION,
+        {"integration": (json.dumps(asked).encode(), "application/json")},
+        subjects=context.subjects,
+    )
+    context.adapter.integrate_dmp_document(patient.fixture.ref, params.kind)
+
+
+@action(
+    "open_dmp_document",
+    domain="dmp",
+    description="Ouvrir dans le dossier le document de ce type intégré du DMP (le logiciel vérifie auprès du DMP "
+    "s'il a été remplacé ou supprimé depuis)",
+    params=DocumentParams,
+    causes=("dmp.iti18",),
+)
+def open_dmp_document(context: ActionContext, params: DocumentParams) -> None:
+    context.adapter.open_dmp_document(context.require_patient().fixture.ref, params.kind)
+
+
+@action(
+    "publish_new_version",
+    domain="dmp",
+    description="Le banc, en confrère, publie dans le DMP du patient une nouvelle version de son document de ce type "
+    "(remplacement RPLC : l'ancienne version est dépréciée)",
+    params=DocumentParams,
+    by="bench",
+    focus=COLLEAGUE_FEED,
+)
+def publish_new_version(context: ActionContext, params: DocumentParams) -> Exchange:
+    from bench.domains.dmp.seed import colleague_feed
+
+    dmp = _dmp(context)
+    person = dmp.identities.by_id(context.require_identity())
+    try:
+        feed = colleague_feed(dmp.state, person, params.kind, new_version=True)
+    except RuntimeError as exc:
+        raise AdapterError(f"l'étape {context.step_id} : {exc}") from exc
+    exchange: Exchange = context.journal.record(
+        "dmp",
+        COLLEAGUE_FEED,
+        {"request": (feed.request, "application/xml")},
+        subjects=context.subjects,
+        outcome="success",
+        meta={"unique_id": feed.unique_id, "replaces": feed.replaces, "path": COLLEAGUE_FEED_PATH},
+    )
+    return exchange
 
 
 @action(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,7 +17,9 @@ import yaml
 
 from bench.actions.core import DOCUMENT, RECORD
 from bench.checks.base import CheckContext, Evidence
+from bench.checks.imports import ImportKeys, cda_keys, judge_imports, says_filing
 from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
+from bench.domains.dmp import COLLEAGUE_FEED, INTEGRATION_VIEW
 from simulators.common.journal import Exchange
 from simulators.common.mtom import MtomError, MtomMessage, parse_mtom
 from simulators.common.namespaces import HL7
@@ -1015,3 +1018,145 @@ def state_shown(evidence: Evidence, context: CheckContext) -> list[Verdict]:
         message = f"état du DMP montré « {shown} » alors que le DMP a répondu {tests[-1].outcome} (« {expected} »)"
         return [failed(message, records[-1])]
     return [passed(f"état du DMP montré « {shown} », comme le DMP l'a répondu ({tests[-1].outcome})", records[-1])]
+
+
+# CDA-013, DMP-032, DMP-034: documents integrated from the DMP ------------------------------------------------------
+def retrieved_documents(evidence: Evidence, call: Exchange) -> dict[str, ImportKeys]:
+    """unique id -> the keys its CDA gives itself, for each document an ITI-43 answer carried."""
+    try:
+        message = _message(evidence, call, "response")
+        body = _body(message)
+    except (MtomError, UnsafeXmlError, SoapError):
+        return {}
+    found = {}
+    for response in body.iter(f"{{{XDSB}}}DocumentResponse"):
+        unique_id = response.findtext(f"{{{XDSB}}}DocumentUniqueId", default="").strip()
+        element = response.find(f"{{{XDSB}}}Document")
+        keys = cda_keys(message.content(element) or b"") if element is not None else None
+        if unique_id and keys is not None:
+            found[unique_id] = keys
+    return found
+
+
+def _records_after(evidence: Evidence, context: CheckContext, seq: int) -> list[Exchange]:
+    keys = context.patient.keys if context.patient else None
+    return [r for r in evidence.select(transactions=(RECORD,), keys=keys) if r.seq > seq]
+
+
+@check(
+    "dmp.imports_classified",
+    requirements=("CDA-013",),
+    title="Documents intégrés du DMP classés sous le type et la date de leur CDA (SC.CDA/INT.04)",
+)
+def imports_classified(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """Each document retrieved from the DMP (ITI-43) that the record lists is filed under its CDA's code and the day of
+    its effectiveTime, the keys the user sorts imported documents by (its origin is DMP-011's)."""
+    retrievals = _dmp(evidence, context, ("dmp.iti43",))
+    imported: dict[str, ImportKeys] = {}
+    for call in retrievals:
+        imported.update(retrieved_documents(evidence, call))
+    records = _records_after(evidence, context, retrievals[-1].seq) if retrievals else []
+    return judge_imports(evidence, records[-1] if records else None, imported, "du DMP")
+
+
+INTEGRATION = INTEGRATION_VIEW.transaction
+
+
+@check(
+    "dmp.selective_integration",
+    requirements=("DMP-032",),
+    title="Intégration des seuls documents choisis dans la liste du DMP, sans doublon (SC.DMP/UX.31, UX.36)",
+)
+def selective_integration(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The user picked documents of given types in the DMP's list: only those are retrieved (ITI-43) and integrated;
+    picking one already integrated retrieves nothing again and adds no second copy."""
+    from bench.fixtures.kinds import DOCUMENT_KINDS
+
+    keys = context.patient.keys if context.patient else None
+    asked = evidence.select(channel="candidate", transactions=(INTEGRATION,), keys=keys)
+    if not asked:
+        return [omitted("aucune intégration de document choisi dans ce scénario", None)]
+    wanted = {
+        DOCUMENT_KINDS[k].code
+        for k in (str((evidence.json(a, "integration") or {}).get("kind")) for a in asked)
+        if k in DOCUMENT_KINDS
+    }
+    retrievals = [x for x in _dmp(evidence, context, ("dmp.iti43",)) if x.seq > asked[0].seq]
+    taken: Counter[str] = Counter()
+    kinds: dict[str, str] = {}
+    for call in retrievals:
+        documents = retrieved_documents(evidence, call)
+        taken.update(documents.keys())
+        kinds.update({uid: k.type_code for uid, k in documents.items()})
+    problems = []
+    unchosen = sorted(uid for uid, code in kinds.items() if code not in wanted)
+    if unchosen:
+        problems.append(f"{len(unchosen)} document(s) non choisi(s) récupéré(s) ({', '.join(unchosen)})")
+    again = sorted(uid for uid, n in taken.items() if n > 1)
+    if again:
+        problems.append(
+            f"document déjà intégré récupéré à nouveau ({', '.join(again)}) : avertir, ne pas retélécharger"
+        )
+    records = _records_after(evidence, context, asked[-1].seq)
+    if not records:
+        return [omitted("aucune lecture du dossier après l'intégration", asked[-1])]
+    listed = (evidence.json(records[-1], "record") or {}).get("documents")
+    if listed is None:
+        message = "le candidat ne liste pas les documents de son dossier : intégration à constater à l'écran"
+        return [failed(" ; ".join(problems), records[-1])] if problems else [skipped(message, records[-1])]
+    from_dmp = Counter(str(d.get("unique_id")) for d in listed if isinstance(d, dict) and d.get("origin") == "dmp")
+    twice = sorted(uid for uid, n in from_dmp.items() if n > 1)
+    if twice:
+        problems.append(f"document du DMP présent {max(from_dmp.values())} fois au dossier ({', '.join(twice)})")
+    missing = sorted(code for code in wanted if not any(kinds.get(uid) == code for uid in from_dmp))
+    if missing:
+        problems.append(f"document choisi absent du dossier (type {', '.join(missing)})")
+    if problems:
+        return [failed("intégration sélective : " + " ; ".join(problems), records[-1])]
+    return [passed(f"{len(from_dmp)} document(s) choisi(s) intégré(s), une seule fois chacun", records[-1])]
+
+
+@check(
+    "dmp.integrated_change_noticed",
+    requirements=("DMP-034",),
+    title="Document intégré du DMP : auteur montré, remplacement dans le DMP détecté (SC.DMP/UX.38-42)",
+)
+def integrated_change_noticed(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """A document the software integrated from the DMP was since replaced there by its author (RPLC): the record,
+    read after the user opened it, shows who wrote it and that a newer version exists in the DMP."""
+    keys = context.patient.keys if context.patient else None
+    feeds = [
+        f for f in evidence.select(channel="dmp", transactions=(COLLEAGUE_FEED,), keys=keys) if f.meta.get("replaces")
+    ]
+    if not feeds:
+        return [omitted("aucun document remplacé dans le DMP par son auteur dans ce scénario", None)]
+    feed = feeds[-1]
+    old = str(feed.meta["replaces"])
+    integrated: dict[str, ImportKeys] = {}
+    for call in _dmp(evidence, context, ("dmp.iti43",)):
+        if call.seq < feed.seq:
+            integrated.update(retrieved_documents(evidence, call))
+    if old not in integrated:
+        return [omitted(f"le document remplacé {old} n'avait pas été intégré au dossier", feed)]
+    records = _records_after(evidence, context, feed.seq)
+    if not records:
+        return [omitted("aucune lecture du dossier après le remplacement dans le DMP", feed)]
+    listed = (evidence.json(records[-1], "record") or {}).get("documents")
+    if listed is None or not says_filing(listed):
+        message = "le candidat ne dit pas ce que son dossier montre des documents du DMP : à constater à l'écran"
+        return [skipped(message, records[-1])]
+    line = next((d for d in listed if isinstance(d, dict) and d.get("unique_id") == old), None)
+    if line is None:
+        return [failed(f"document intégré {old} absent du dossier après son remplacement dans le DMP", records[-1])]
+    problems = []
+    family = integrated[old].author_family
+    if family and family.casefold() not in str(line.get("author") or "").casefold():
+        problems.append(f"auteur montré {line.get('author')!r}, le CDA nomme {family} (SC.DMP/UX.38)")
+    if line.get("dmp_change") != "remplace":
+        problems.append(
+            f"remplacement dans le DMP non signalé (dmp_change {line.get('dmp_change')!r}) : l'identifiant unique "
+            "conservé doit servir à le détecter et à proposer la nouvelle version"
+        )
+    if problems:
+        return [failed(f"document intégré {old} : " + " ; ".join(problems), records[-1])]
+    return [passed(f"document intégré {old} : auteur montré, remplacement dans le DMP signalé", records[-1])]

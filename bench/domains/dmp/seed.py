@@ -5,35 +5,76 @@ exactly as a feed would store them."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from bench.fixtures.colleague import COLLEAGUE, colleague_record_target
-from bench.fixtures.documents import build_cda
-from bench.fixtures.xds import SubmissionContext, provide_and_register
+from bench.fixtures.colleague import COLLEAGUE, colleague_moment, colleague_record_target
+from bench.fixtures.documents import Lineage, build_cda
+from bench.fixtures.kinds import DOCUMENT_KINDS
+from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.common.mtom import MtomMessage
 from simulators.common.xmlsafe import parse_xml
 from simulators.dmp import transactions
 from simulators.dmp.app import DmpState
-from simulators.dmp.registry import PatientState
+from simulators.dmp.registry import PatientState, StoredEntry
 from simulators.dmp.vihf import Vihf
 from simulators.insi.identities import Person
 
 
 def seed_patient(state: DmpState, person: Person, dmp_state: PatientState, kinds: list[str]) -> None:
     """Give ``person``'s DMP its state and the documents of ``kinds``, authored by a colleague."""
+    state.registry.set_patient_state(person.matricule, dmp_state)
+    for kind in kinds:
+        colleague_feed(state, person, kind)
+
+
+@dataclass(frozen=True)
+class ColleagueFeed:
+    request: bytes  # the ITI-41 body the colleague's software sent (its document as an xop:Include)
+    unique_id: str
+    replaces: str | None  # the unique id of the version it replaced
+
+
+def colleague_feed(state: DmpState, person: Person, kind: str, *, new_version: bool = False) -> ColleagueFeed:
+    """The colleague feeds ``person``'s DMP a document of ``kind`` (written a few days ago) through the simulator's own
+    ITI-41 path; ``new_version``: the next version of the colleague's last document of that kind (RPLC), which the DMP
+    then deprecates."""
     registry = state.registry
-    registry.set_patient_state(person.matricule, dmp_state)
     patient = colleague_record_target(person, "VOISIN-1")
     vihf = Vihf(subject=COLLEAGUE.national_id, patient_ins=person.matricule, patient_oid=person.oid(test=True))
-    for kind in kinds:
-        document = build_cda(kind, patient, COLLEAGUE)
-        submission = provide_and_register(document, SubmissionContext(source_id=COLLEAGUE.practice_id))
-        body = parse_xml(submission.body.encode())
-        message = MtomMessage(body, {submission.document_cid: document})
-        registry.set_patient_state(person.matricule, "actif")  # the colleague fed it while the DMP was open
+    earlier = _colleague_document(state, person, kind) if new_version else None
+    if new_version and earlier is None:
+        raise RuntimeError(f"aucun document « {kind} » du confrère à remplacer dans le DMP")
+    lineage = Lineage.of(earlier[1]) if earlier else None
+    document = build_cda(kind, patient, COLLEAGUE, now=colleague_moment(1 if earlier else 3), replaces=lineage)
+    replaced_entry = earlier[0].entry_uuid if earlier else None
+    submission = provide_and_register(
+        document, SubmissionContext(source_id=COLLEAGUE.practice_id, replaces_entry=replaced_entry)
+    )
+    body = parse_xml(submission.body.encode())
+    message = MtomMessage(body, {submission.document_cid: document})
+    dmp_state = registry.patient_state(person.matricule)
+    registry.set_patient_state(person.matricule, "actif")  # the colleague fed it while the DMP was open
+    try:
         outcome = transactions.provide_and_register(body, message, vihf, registry)
+    finally:
         registry.set_patient_state(person.matricule, dmp_state)
-        if outcome.errors:
-            raise RuntimeError(f"amorçage du DMP impossible : {', '.join(outcome.errors)}")
+    if outcome.errors:
+        raise RuntimeError(f"alimentation du DMP par le confrère impossible : {', '.join(outcome.errors)}")
+    return ColleagueFeed(
+        submission.body.encode(), read_header(document).unique_id, earlier[0].unique_id if earlier else None
+    )
+
+
+def _colleague_document(state: DmpState, person: Person, kind: str) -> tuple[StoredEntry, bytes] | None:
+    """The colleague's last approved document of ``kind`` in ``person``'s DMP, with its bytes."""
+    wanted = DOCUMENT_KINDS[kind].code
+    key = f"{person.matricule.upper()}^^^&{person.oid(test=True)}&ISO"
+    for entry in reversed(state.registry.entries(key)):
+        data = state.registry.content(entry.unique_id)
+        mine = entry.submitter == COLLEAGUE.national_id and entry.status.endswith(":Approved")
+        if mine and data and read_header(data).type_code[0] == wanted:
+            return entry, data
+    return None
 
 
 def dmp_traits(person: Person, *, divergent: bool = False) -> dict[str, str]:

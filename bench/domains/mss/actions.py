@@ -37,6 +37,7 @@ class DeliveryParams(DocumentParams):
     ins: Literal["oui", "non"] = "oui"  # non: the correspondent only knows the patient by its own local id
     xdm: Literal["valid", "metadata", "traversal"] = "valid"  # a broken package: METADATA.XML left out, a ``..`` entry
     resend: str | None = None  # send again the very message of this earlier step
+    replaces: str | None = None  # carry the next version of the document this earlier step delivered
     filed_in: str | None = None  # the record (patient ref) it belongs in; none: it must await matching
     read_receipt: Literal["oui", "non"] = "non"  # oui: the message asks for a read receipt (RFC 8098)
 
@@ -68,8 +69,11 @@ def _delivery_references(params: DeliveryParams, scenario: Scenario) -> list[str
     if params.filed_in and params.filed_in not in {p.ref for p in scenario.fixtures.patients}:
         problems.append(f"deliver_message : filed_in={params.filed_in!r} n'est pas un patient du scénario")
     delivering = {s.id for s in scenario.steps if s.action == "deliver_message"}
-    if params.resend and params.resend not in delivering:
-        problems.append(f"deliver_message : resend={params.resend!r} ne désigne aucune étape deliver_message")
+    for name, value in (("resend", params.resend), ("replaces", params.replaces)):
+        if value and value not in delivering:
+            problems.append(f"deliver_message : {name}={value!r} ne désigne aucune étape deliver_message")
+    if params.resend and params.replaces:
+        problems.append("deliver_message : resend et replaces s'excluent (un même message, ou une nouvelle version)")
     return problems
 
 
@@ -98,21 +102,23 @@ def send_document(context: ActionContext, params: SendParams) -> None:
 def deliver_message(context: ActionContext, params: DeliveryParams) -> Exchange:
     from bench.domains.mss.inbox import build_delivery
 
-    patient = context.require_patient()
-    step_id = context.step.id if context.step else "?"
-    if not patient.fixture.identity:
-        raise AdapterError(f"l'étape {step_id} exige un patient doté d'une identité INSi")
+    step_id = context.step_id
     mss = _mss(context)
-    person = mss.identities.by_id(patient.fixture.identity)
+    person = mss.identities.by_id(context.require_identity())
     deliveries: dict[str, Delivery] = context.scenario.setdefault(DELIVERIES, {})
     with_ins = params.ins != "non"
+    earlier = deliveries.get(params.replaces) if params.replaces else None
     if params.resend:
         if params.resend not in deliveries:
             raise AdapterError(f"l'étape {step_id} renvoie le message de l'étape {params.resend}, qui n'a rien remis")
         delivery = deliveries[params.resend]
     else:
+        if params.replaces and earlier is None:
+            raise AdapterError(f"l'étape {step_id} remplace le document de l'étape {params.replaces} : rien remis")
         receipt = params.read_receipt == "oui"
-        delivery = build_delivery(person, params.kind, with_ins=with_ins, xdm=params.xdm, read_receipt=receipt)
+        delivery = build_delivery(
+            person, params.kind, with_ins=with_ins, xdm=params.xdm, read_receipt=receipt, replaces=earlier
+        )
     deliveries[step_id] = delivery
     exchange: Exchange = mss.server.deliver(
         delivery.data,
@@ -127,6 +133,8 @@ def deliver_message(context: ActionContext, params: DeliveryParams) -> Exchange:
             "read_receipt": params.read_receipt == "oui",
             "subject": delivery.subject,
             "type_code": delivery.type_code,
+            "effective_day": delivery.effective_day,
+            "replaces": earlier.unique_id if earlier is not None else None,
         },
     )
     return exchange

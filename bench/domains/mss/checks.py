@@ -17,6 +17,7 @@ from typing import Any
 
 from bench.actions.core import RECORD
 from bench.checks.base import CheckContext, Evidence
+from bench.checks.imports import ImportKeys, judge_imports, says_filing
 from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
 from bench.domains.dmp.checks import NS, code_problems, consistency_problems
 from bench.domains.mss import RECEIVED_VIEW
@@ -1152,3 +1153,64 @@ def origin_shown(evidence: Evidence, context: CheckContext) -> list[Verdict]:
         ]
     own = sum(1 for origin in origins.values() if origin == "own")
     return [passed(f"{len(filed)} document(s) reçu(s) montré(s) externes, {own} du cabinet", records[-1])]
+
+
+# CDA-013 -------------------------------------------------------------------------------------------------------
+@check(
+    "mss.imports_classified",
+    requirements=("CDA-013",),
+    title="Documents reçus par MSSanté classés sous le type et la date de leur CDA (SC.CDA/INT.04)",
+)
+def imports_classified(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """Each received document the record lists is filed under its CDA's code and the day of its effectiveTime, the keys
+    the user sorts imported documents by (its origin is MSS-045's)."""
+    keys = context.patient.keys if context.patient else None
+    deliveries = evidence.select(transactions=(DELIVERY,), keys=keys)
+    imported = {
+        str(d.meta["unique_id"]): ImportKeys(str(d.meta.get("type_code") or ""), d.meta.get("effective_day"))
+        for d in deliveries
+        if d.meta.get("unique_id") and d.meta.get("type_code")
+    }
+    records = [
+        r for r in evidence.select(transactions=(RECORD,), keys=keys) if deliveries and r.seq > deliveries[0].seq
+    ]
+    return judge_imports(evidence, records[-1] if records else None, imported, "reçus par MSSanté")
+
+
+# MSS-042 ---------------------------------------------------------------------------------------------------
+@check(
+    "mss.new_version_replaces",
+    requirements=("MSS-042",),
+    title="Une nouvelle version reçue remplace l'ancienne, conservée comme historique (SC.MSS/CDA.03)",
+)
+def new_version_replaces(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """A correspondent sends the next version of a document already filed (same setId, relatedDocument RPLC, an RPLC
+    association in the package): the record lists both, the old one marked as replaced by the new one."""
+    keys = context.patient.keys if context.patient else None
+    versions = [d for d in evidence.select(transactions=(DELIVERY,), keys=keys) if d.meta.get("replaces")]
+    if not versions:
+        return [omitted("aucune nouvelle version d'un document reçu dans ce scénario", None)]
+    latest = versions[-1]
+    old, new = str(latest.meta["replaces"]), str(latest.meta.get("unique_id"))
+    records = [r for r in evidence.select(transactions=(RECORD,), keys=keys) if r.seq > latest.seq]
+    if not records:
+        return [omitted("aucune lecture du dossier après la réception de la nouvelle version", latest)]
+    listed = (evidence.json(records[-1], "record") or {}).get("documents")
+    if listed is None or not says_filing(listed):
+        message = "le candidat ne dit pas quelles versions son dossier garde : remplacement à constater à l'écran"
+        return [skipped(message, records[-1])]
+    shown = {str(d.get("unique_id")): d for d in listed if isinstance(d, dict)}
+    if new not in shown and old not in shown:
+        message = "aucune des deux versions classée dans ce dossier (intégration des documents reçus : MSS-004)"
+        return [omitted(message, records[-1])]
+    if new not in shown:
+        return [failed(f"nouvelle version {new} (remplace {old}) absente du dossier", records[-1])]
+    if old not in shown:
+        return [failed(f"version précédente {old} retirée du dossier : elle doit rester consultable", records[-1])]
+    if shown[old].get("replaced_by") != new:
+        message = (
+            f"version précédente {old} non marquée comme remplacée par {new} (replaced_by "
+            f"{shown[old].get('replaced_by')!r}) : deux versions courantes du même document"
+        )
+        return [failed(message, records[-1])]
+    return [passed(f"{new} remplace {old}, gardée comme historique", records[-1])]

@@ -11,8 +11,8 @@ import zipfile
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from bench.fixtures.colleague import COLLEAGUE, colleague_record_target
-from bench.fixtures.documents import build_cda
+from bench.fixtures.colleague import COLLEAGUE, colleague_moment, colleague_record_target
+from bench.fixtures.documents import Lineage, build_cda
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.insi.identities import Person
 from simulators.mss.addresses import CANDIDATE_MAILBOX, CORRESPONDENT
@@ -29,6 +29,9 @@ class Delivery:
     unique_id: str
     subject: str = ""
     type_code: str = ""  # the document's type (CDA code), where the software must file it
+    document: bytes = b""  # the CDA it carries (a later message may carry its next version)
+    entry_uuid: str = ""  # its XDS entryUUID in the package's metadata (what a new version's RPLC targets)
+    effective_day: str | None = None  # the document's date, YYYY-MM-DD (what the record sorts it by)
 
 
 def _traversal_zip(documents: dict[str, bytes], metadata: bytes) -> bytes:
@@ -44,14 +47,27 @@ def _traversal_zip(documents: dict[str, bytes], metadata: bytes) -> bytes:
 
 
 def build_delivery(
-    person: Person, kind: str, *, with_ins: bool = True, xdm: str = "valid", read_receipt: bool = False
+    person: Person,
+    kind: str,
+    *,
+    with_ins: bool = True,
+    xdm: str = "valid",
+    read_receipt: bool = False,
+    replaces: Delivery | None = None,
 ) -> Delivery:
-    """A message from a correspondent to the candidate carrying ``person``'s document of ``kind``.
-    ``with_ins=False``: the correspondent only knows the patient by its own local id (no INS in CDA or metadata).
-    ``xdm``: ``valid``, ``metadata`` (METADATA.XML left out) or ``traversal`` (an entry with ``..``)."""
+    """A message from a correspondent to the candidate carrying ``person``'s document of ``kind``, written a few days
+    ago. ``with_ins=False``: the correspondent only knows the patient by its own local id (no INS in CDA or metadata).
+    ``xdm``: ``valid``, ``metadata`` (METADATA.XML left out) or ``traversal`` (an entry with ``..``). ``replaces``: an
+    earlier delivery whose document this one's is the next version of (same setId, relatedDocument RPLC in the CDA,
+    an RPLC association to the earlier entry in the package's metadata: CI-SIS en-tête, IHE ITI TF-3 §4.2.2)."""
     patient = colleague_record_target(person, "CORRESPONDANT-7", with_ins=with_ins)
-    document = build_cda(kind, patient, COLLEAGUE)
-    submission = provide_and_register(document, SubmissionContext(source_id=COLLEAGUE.practice_id))
+    lineage = Lineage.of(replaces.document) if replaces is not None else None
+    moment = colleague_moment(days_ago=1 if replaces is not None else 3)
+    document = build_cda(kind, patient, COLLEAGUE, now=moment, replaces=lineage)
+    context = SubmissionContext(
+        source_id=COLLEAGUE.practice_id, replaces_entry=replaces.entry_uuid if replaces is not None else None
+    )
+    submission = provide_and_register(document, context)
     metadata = submission_metadata(submission.body.encode(), {submission.entry_uuid: DOCUMENT_FILE})
     documents = {DOCUMENT_FILE: document}
     if xdm == "traversal":
@@ -76,4 +92,14 @@ def build_delivery(
     message.add_attachment(package, maintype="application", subtype="zip", filename=ATTACHMENT_NAME)
     data = message.as_bytes(policy=email.policy.SMTP)
     header = read_header(document)
-    return Delivery(data, message_id, header.unique_id, str(message["Subject"]), header.type_code[0])
+    subject = str(message["Subject"])
+    return Delivery(
+        data,
+        message_id,
+        header.unique_id,
+        subject,
+        header.type_code[0],
+        document,
+        submission.entry_uuid,
+        header.effective_day,
+    )
