@@ -226,7 +226,15 @@ def replay_capture(
         if not scheduler:
             raise ValueError("--engine dask demande --scheduler ADRESSE (tcp://hôte:port)")
         with Client(scheduler) as client:
-            _bounded(client.submit, chunks, (pack_root, key, test_mode), 2 * workers, merge)
+
+            def submit(function: Callable[..., ChunkResult], chunk: list[Item], *options: Any) -> Any:
+                # The chunk goes straight to a worker; the task names it by key. Passed as an argument, it would
+                # travel inside the task graph, which the scheduler keeps in its history of computations: memory
+                # then grew with the capture (762 MiB at 500,000 exchanges).
+                (data,) = client.scatter([chunk], direct=True, hash=False)  # one key for the chunk, not one per item
+                return client.submit(function, data, *options, pure=False)
+
+            _bounded(submit, chunks, (pack_root, key, test_mode), 2 * workers, merge)
     return ScaleResult(total.exchanges, time.perf_counter() - clock, total.counts, total.failures, problems)
 
 
