@@ -4,6 +4,8 @@
 PYTHON ?= python3
 # ANS's CI-SIS validation pack, when it sits beside the checkout (as in this project's workspace and CI).
 PACK ?= $(wildcard ../shared/data/ci-sis)
+# An export of ANS's draft wave-2 grid, when beside the checkout: ANS's scenario and proof texts in the report.
+ANS_GRID ?= $(wildcard ../shared/data/ans-grid-drafts/segur-va2-prepub_va2_avec_scenarios.csv)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -19,7 +21,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/segur-bench run --candidate reference --profile medecin-ville --out runs $(if $(PACK),--pack $(PACK))
+	$(BIN)/segur-bench run --candidate reference --profile medecin-ville --out runs $(if $(PACK),--pack $(PACK)) $(if $(ANS_GRID),--ans-grid $(ANS_GRID))
 
 lint: $(STAMP)
 	$(BIN)/ruff check bench simulators reports tests

@@ -83,6 +83,7 @@ class BenchConfig(_Strict):
     out: Path = Path("runs")
     lang: Literal["fr", "en"] = "fr"
     pack: Path | None = None
+    ans_grid: Path | None = None  # an export of ANS's wave-2 grid: its scenario and proof texts shown in the report
     simulators: SimulatorsConfig = Field(default_factory=SimulatorsConfig)
     timeout_factor: float = Field(default=1.0, gt=0)
 
@@ -164,6 +165,9 @@ lang: fr
 
 # CI-SIS validation pack (XSD, schematrons, value sets) for the CDA checks
 # pack: /path/to/TestContenuCDA
+
+# CSV export of ANS's wave-2 grid (sheet prepub_va2_avec_scenarios): ANS's scenario and proof beside each verdict
+# ans_grid: /path/to/segur-va2-prepub_va2_avec_scenarios.csv
 
 simulators:
   host: 127.0.0.1

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.catalogue.loader import HEADER_FILE, PROFILES_FILE, CatalogueError
+from bench.catalogue.loader import HEADER_FILE, NOT_REQUIREMENTS, CatalogueError
 from bench.catalogue.models import CatalogueHeader, Requirement, RequirementFile
 from bench.yamlio import read_yaml, validate_model
 
@@ -44,7 +44,7 @@ def load_requirements(root: Path) -> tuple[str, dict[str, Requirement]]:
         version = header.catalogue_version if header else version
     requirements: dict[str, Requirement] = {}
     for path in sorted(folder.glob("*.yaml")):
-        if path.name in (HEADER_FILE, PROFILES_FILE):
+        if path.name in NOT_REQUIREMENTS:
             continue
         data = read_yaml(path, problems)
         parsed = validate_model(RequirementFile, data, path, problems) if data is not None else None

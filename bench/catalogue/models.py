@@ -71,6 +71,10 @@ class Profile(Strict):
     id: str
     label: str
     description: str
+    # The REM of ANS's wave-2 grid whose rows this profile follows (LGC, BIO, RIS, DB, DPI, PFI): where the report finds
+    # ANS's scenario and proof for each requirement, when given the grid's export (--ans-grid).
+    ans_rem: str | None = None
+    ans_rem_note: str | None = None  # a caveat on that choice, shown in the report's header
 
 
 class RequirementFile(Strict):

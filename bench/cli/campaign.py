@@ -22,6 +22,8 @@ from bench.cli.common import (
 from bench.exit_codes import EXIT_BENCH_ERROR
 
 if TYPE_CHECKING:
+    from bench.catalogue.ans_grid import Grid
+    from bench.catalogue.loader import Catalogue
     from bench.config import BenchConfig
     from bench.runner.engine import Campaign
     from bench.runner.results import RunResult
@@ -39,6 +41,9 @@ def run(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Dossier des campagnes")] = None,
     lang: Annotated[str | None, typer.Option(help="Langue du rapport HTML : fr ou en")] = None,
     pack: Annotated[Path | None, typer.Option(help="Paquet de validation CI-SIS pour les vérifications CDA")] = None,
+    ans_grid: Annotated[
+        Path | None, typer.Option(help="Export CSV de la grille ANS : ses scénarios et preuves dans le rapport")
+    ] = None,
     hook_url: Annotated[str | None, typer.Option(help="http-hook : URL du service du candidat")] = None,
     config: Annotated[Path | None, typer.Option(help="Fichier de configuration (défaut : ./segur-bench.yaml)")] = None,
 ) -> None:
@@ -61,6 +66,8 @@ def run(
     settings.lang = lang or settings.lang  # type: ignore[assignment]
     chosen_pack = pack or settings.pack
     settings.pack = chosen_pack.resolve() if chosen_pack else None  # absolute: the run resumes from anywhere
+    chosen_grid = ans_grid or settings.ans_grid
+    settings.ans_grid = chosen_grid.resolve() if chosen_grid else None
     if settings.candidate.kind != "reference":
         # A person or a vendor's machine configures the software once: the same ports for the whole campaign,
         # resume included (the reference candidate is told its endpoints at every start).
@@ -123,6 +130,7 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
     if settings.pack and (not packs or packs[0].root != settings.pack.resolve()):
         console.print(f"[red]{settings.pack} n'est pas un paquet de validation CI-SIS[/red]")
         raise typer.Exit(2)
+    grid = _ans_grid(settings.ans_grid)
     try:
         adapter = make_adapter(settings.candidate)
     except AdapterError as exc:
@@ -181,6 +189,8 @@ def _run_campaign(settings: BenchConfig, scenario_ids: list[str], run_dir: Path,
             )
             raise typer.Exit(130) from None
     _traceability(result, settings, options.pack)
+    if grid is not None:
+        _ans_texts(result, catalogue, grid)
     result.interruptions = _interruptions(run_dir)
     if result.interruptions:
         _set_apart_abandoned(result)
@@ -250,6 +260,36 @@ def _set_apart_abandoned(result: RunResult) -> None:
     for entry in result.evidence:
         if _number(entry.exchange_id.partition("-")[0]) <= cut and entry.exchange_id not in used:
             entry.abandoned = True
+
+
+def _ans_grid(path: Path | None) -> Grid | None:
+    """The grid export the run shows ANS's texts from; a bad one stops the run before anything starts (exit 2)."""
+    from bench.catalogue.ans_grid import GridError, read_grid
+
+    if path is None:
+        return None
+    try:
+        return read_grid(path)
+    except GridError as exc:
+        console.print(f"[red]{exc}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from exc
+
+
+def _ans_texts(result: RunResult, catalogue: Catalogue, grid: Grid) -> None:
+    """ANS's scenario and proof beside each requirement, from the approved rows of the profile's REM it carries."""
+    from bench.runner.results import AnsScenario
+
+    profile = catalogue.profiles[result.profile]
+    if not profile.ans_rem:
+        return
+    note = f" — {profile.ans_rem_note}" if profile.ans_rem_note else ""
+    result.ans_grid = f"{grid.path.name} · REM {profile.ans_rem} · SHA-256 {grid.sha256}{note}"
+    for requirement in result.requirements:
+        model = catalogue.requirements[requirement.id]
+        requirement.ans_scenarios = [
+            AnsScenario(reference=row.reference, scenario_ref=row.scenario_ref, scenario=row.scenario, proof=row.proof)
+            for row in grid.for_requirement(model, profile.ans_rem)
+        ]
 
 
 def _traceability(result: RunResult, settings: BenchConfig, pack: ValidationPack | None) -> None:

@@ -87,13 +87,27 @@ def catalogue_schema(
 @catalogue_app.command("diff")
 def catalogue_diff(
     old: Annotated[Path, typer.Argument(help="Ancien catalogue (dossier racine ou requirements/)")],
-    new: Annotated[Path, typer.Argument(help="Nouveau catalogue (dossier racine ou requirements/)")],
+    new: Annotated[
+        Path | None, typer.Argument(help="Nouveau catalogue (dossier racine ou requirements/) ; absent avec --grid")
+    ] = None,
     output_format: Annotated[str, typer.Option("--format", help="text ou json")] = "text",
+    grid: Annotated[
+        Path | None, typer.Option("--grid", help="Export CSV de la grille ANS (prepub_va2_avec_scenarios) à comparer")
+    ] = None,
+    rem: Annotated[str, typer.Option("--rem", help="REM de la grille comparé (LGC, BIO, RIS, DB, DPI, PFI)")] = "LGC",
 ) -> None:
-    """What a new catalogue release changes: requirements added, removed, reworded, renumbered, and other fields."""
+    """What a new catalogue release changes: requirements added, removed, reworded, renumbered, and other fields.
+    With --grid, the catalogue OLD against an ANS grid export instead: approved rows carried, left out (and why),
+    missing; official ids the grid only knows as obsolete. Exit 1 when an approved row is missing."""
     from bench.catalogue.diff import diff_catalogues
     from bench.catalogue.loader import CatalogueError
 
+    if grid is not None:
+        _grid_diff(old, grid, rem, output_format)
+        return
+    if new is None:
+        console.print("[red]deux catalogues à comparer, ou --grid EXPORT.csv[/red]")
+        raise typer.Exit(2)
     try:
         changes = diff_catalogues(old, new)
     except CatalogueError as exc:
@@ -212,3 +226,55 @@ def catalogue_domains() -> None:
             ", ".join(p.name for p in domain.ports) or "—",
         )
     out.print(table)
+
+
+def _grid_diff(root: Path, grid_path: Path, rem: str, output_format: str) -> None:
+    """``catalogue diff ROOT --grid EXPORT.csv``: the catalogue against ANS's grid for one REM."""
+    from bench.catalogue.ans_grid import GridError, left_out_rows, read_grid, reconcile
+    from bench.catalogue.diff import load_requirements
+    from bench.catalogue.loader import CatalogueError
+
+    folder = root / "requirements" if (root / "requirements").is_dir() else root
+    try:
+        _version, requirements = load_requirements(root)
+        result = reconcile(read_grid(grid_path), requirements.values(), rem, left_out_rows(folder, rem))
+    except CatalogueError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]{problem}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    except GridError as exc:
+        console.print(f"[red]{exc}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    if output_format == "json":
+        print(
+            json.dumps(
+                {
+                    "rem": rem,
+                    "carried": {row.reference: ids for row, ids in result.carried},
+                    "left_out": {row.reference: reason for row, reason in result.left_out},
+                    "missing": [row.reference for row in result.missing],
+                    "obsolete": [{"requirement": r, "official_id": o} for r, o in result.obsolete],
+                    "stale_reasons": result.stale_reasons,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        approved = len(result.carried) + len(result.left_out) + len(result.missing)
+        out.print(
+            f"Grille ANS {grid_path.name}, REM {rem} : {approved} exigences approuvées — "
+            f"{len(result.carried)} portées, "
+            f"{len(result.left_out)} écartées (raison donnée), {len(result.missing)} manquantes",
+            soft_wrap=True,
+        )
+        for row in result.missing:
+            out.print(f"+ manquante    {row.reference} (ligne {row.line}) {row.statement[:100]}", soft_wrap=True)
+        for row, reason in result.left_out:
+            out.print(f"· écartée      {row.reference} : {reason}", soft_wrap=True)
+        for reference in result.stale_reasons:
+            out.print(f"! raison inutile : {reference} est portée par le catalogue", soft_wrap=True)
+        for requirement, official in result.obsolete:
+            out.print(f"~ obsolète     {requirement} porte {official}, que la grille marque obsolète", soft_wrap=True)
+    if result.missing:
+        raise typer.Exit(1)

@@ -45,6 +45,10 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ("Folder of the runs", "Dossier des campagnes"),
     ("Language of the HTML report: fr or en", "Langue du rapport HTML : fr ou en"),
     ("CI-SIS validation pack for the CDA checks", "Paquet de validation CI-SIS pour les vérifications CDA"),
+    (
+        "CSV export of ANS's grid: its scenarios and proofs in the report",
+        "Export CSV de la grille ANS : ses scénarios et preuves dans le rapport",
+    ),
     ("http-hook: URL of the candidate's service", "http-hook : URL du service du candidat"),
     ("Configuration file (default: ./segur-bench.yaml)", "Fichier de configuration (défaut : ./segur-bench.yaml)"),
     (
@@ -253,12 +257,28 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ),
     ("requirements or scenario", "requirements ou scenario"),
     (
-        "What a new catalogue release changes: requirements added, removed, reworded, renumbered, and other fields.",
+        "What a new catalogue release changes: requirements added, removed, reworded, renumbered, and other fields.\n"
+        "With --grid, the catalogue OLD against an ANS grid export instead: approved rows carried, left out "
+        "(and why),\n"
+        "missing; official ids the grid only knows as obsolete. Exit 1 when an approved row is missing.",
         "Ce que change une nouvelle version du catalogue : exigences ajoutées, retirées, reformulées, renumérotées, et "
-        "autres champs.",
+        "autres champs.\nAvec --grid, le catalogue OLD comparé à un export de la grille ANS : lignes approuvées "
+        "portées, écartées (et pourquoi),\nmanquantes ; identifiants officiels que la grille ne connaît plus "
+        "qu'obsolètes. Sortie 1 si une ligne approuvée manque.",
     ),
     ("Old catalogue (root folder or requirements/)", "Ancien catalogue (dossier racine ou requirements/)"),
-    ("New catalogue (root folder or requirements/)", "Nouveau catalogue (dossier racine ou requirements/)"),
+    (
+        "New catalogue (root folder or requirements/); none with --grid",
+        "Nouveau catalogue (dossier racine ou requirements/) ; absent avec --grid",
+    ),
+    (
+        "CSV export of ANS's grid (prepub_va2_avec_scenarios) to compare with",
+        "Export CSV de la grille ANS (prepub_va2_avec_scenarios) à comparer",
+    ),
+    (
+        "REM of the grid compared (LGC, BIO, RIS, DB, DPI, PFI)",
+        "REM de la grille comparé (LGC, BIO, RIS, DB, DPI, PFI)",
+    ),
     (
         "Per profile: how many requirements are automated, attested, documentary, or not yet covered.",
         "Par profil : combien d'exigences sont automatisées, attestées, documentaires, ou pas encore couvertes.",

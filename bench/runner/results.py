@@ -48,6 +48,15 @@ class ScenarioResult(_Model):
     steps: list[StepResult]
 
 
+class AnsScenario(_Model):
+    """One approved row of ANS's grid a requirement carries: its ids, ANS's scenario and the proof ANS asks for."""
+
+    reference: str
+    scenario_ref: str
+    scenario: str
+    proof: str
+
+
 class RequirementResult(_Model):
     id: str
     official_ids: list[str]
@@ -76,6 +85,9 @@ class RequirementResult(_Model):
     confidence: str | None = Field(default=None, description="How far the public sources can be trusted: high…low")
     source_note: str | None = None
     checklist: list[str] = Field(default_factory=list, description="What the operator attests, item by item")
+    ans_scenarios: list[AnsScenario] = Field(
+        default_factory=list, description="ANS's own scenario and proof texts for it, from the grid export given"
+    )
 
 
 class EvidenceEntry(_Model):
@@ -126,6 +138,9 @@ class RunResult(_Model):
     software: str = Field(default="", description="The tested software's name and version, as configured")
     operator_name: str = Field(default="", description="Who ran the campaign, as configured")
     pack: str = Field(default="", description="The CI-SIS validation pack: folder name and SHA-256 of its files")
+    ans_grid: str = Field(
+        default="", description="The ANS grid export the scenario and proof texts come from: name, REM, SHA-256"
+    )
     bench_commit: str = Field(default="", description="The bench's git commit, when it runs from a checkout")
     interruptions: list[dict[str, str]] = Field(
         default_factory=list, description="Each interruption: 'interrupted' and 'resumed' (UTC ISO), 'last_seq'"

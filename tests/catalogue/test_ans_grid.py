@@ -1,0 +1,148 @@
+"""The catalogue against ANS's draft wave-2 grid (issue 17): every approved LGC row is carried by a requirement or left
+out with a reason; the export reader refuses what is not one with ``file:line``; ``catalogue diff --grid``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from html import unescape
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bench.catalogue.ans_grid import COLUMNS, GridError, left_out_rows, read_grid, reconcile
+from bench.catalogue.loader import load_catalogue
+from bench.cli import app
+from bench.paths import content_root
+
+EXPORT = Path(__file__).resolve().parents[3] / "shared" / "data" / "ans-grid-drafts"
+EXPORT = EXPORT / "segur-va2-prepub_va2_avec_scenarios.csv"
+HEADER = ["id exigence", "ID Section", *COLUMNS]
+
+
+def _grid(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=HEADER)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({name: row.get(name, "") for name in HEADER})
+    path = tmp_path / "grid.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def _row(reference: str, status: str = "Approuvée", socle: str = "", **more: str) -> dict[str, str]:
+    return {"REM": "LGC", "arbitrage": status, "reference": reference, "reference socle": socle, **more}
+
+
+@pytest.mark.skipif(not EXPORT.is_file(), reason="export of ANS's draft grid absent (outside the project's workspace)")
+def test_every_approved_lgc_row_is_carried_or_left_out_with_a_reason() -> None:
+    catalogue = load_catalogue(content_root())
+    reasons = left_out_rows(content_root() / "requirements", "LGC")
+    result = reconcile(read_grid(EXPORT), catalogue.requirements.values(), "LGC", reasons)
+    assert [f"{r.reference} (ligne {r.line})" for r in result.missing] == []
+    assert result.stale_reasons == []  # a reason for a row the catalogue carries after all is stale
+    assert len(result.carried) + len(result.left_out) == 130  # the export's approved LGC rows
+
+
+def test_rows_are_carried_by_any_of_their_ids_and_obsolete_ids_are_reported(tmp_path: Path) -> None:
+    from bench.catalogue.models import Requirement
+
+    catalogue = load_catalogue(content_root())
+    mss = catalogue.requirements["MSS-039"]  # carries SC.MSS/UX.27
+    dmp = catalogue.requirements["DMP-020"]  # carries LGC.PRESC.03
+    grid = read_grid(
+        _grid(
+            tmp_path,
+            [
+                _row("MSS/UX.27", socle="SC.MSS/UX.27", scenario="Envoyer…", preuve="Capture"),
+                _row("PRESC.03"),  # the REM's own id, which the catalogue writes LGC.PRESC.03
+                _row("NEW.01", statement="x"),
+                _row("GONE.01"),
+                _row("PRESC.04", status="Obsolète"),
+            ],
+        )
+    )
+    requirements: list[Requirement] = [mss, dmp]
+    result = reconcile(grid, requirements, "LGC", {"GONE.01": "hors du périmètre"})
+    assert {r.reference: ids for r, ids in result.carried} == {"MSS/UX.27": ["MSS-039"], "PRESC.03": ["DMP-020"]}
+    assert [r.reference for r in result.missing] == ["NEW.01"]
+    assert [(r.reference, why) for r, why in result.left_out] == [("GONE.01", "hors du périmètre")]
+    assert ("DMP-020", "LGC.PRESC.04") in result.obsolete
+    assert [r.scenario for r in grid.for_requirement(mss, "LGC")] == ["Envoyer…"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"a,b\n1,2\n", ":1: colonnes absentes"),
+        (("," * 9 + "\n").encode(), ":1: colonnes absentes"),
+        (b"\xff\xfe\x00", "pas en UTF-8"),
+    ],
+)
+def test_what_is_not_an_export_is_refused_with_its_place(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "grid.csv"
+    path.write_bytes(content)
+    with pytest.raises(GridError, match=expected):
+        read_grid(path)
+
+
+def test_a_row_with_more_fields_than_headers_names_its_line(tmp_path: Path) -> None:
+    path = _grid(tmp_path, [_row("A.01")])
+    path.write_text(path.read_text(encoding="utf-8") + "1,2,3,4,5,6,7,8,9,10,11,12\n", encoding="utf-8")
+    with pytest.raises(GridError, match=r"grid\.csv:3: plus de champs"):
+        read_grid(path)
+
+
+def test_an_oversized_export_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.catalogue.ans_grid as module
+
+    monkeypatch.setattr(module, "MAX_GRID_BYTES", 10)
+    with pytest.raises(GridError, match="au-delà"):
+        read_grid(_grid(tmp_path, [_row("A.01")]))
+
+
+def test_catalogue_diff_with_a_grid(tmp_path: Path) -> None:
+    runner = CliRunner()
+    grid = _grid(tmp_path, [_row("MSS/UX.27", socle="SC.MSS/UX.27"), _row("NEW.01", description="Le système DOIT…")])
+    result = runner.invoke(app, ["catalogue", "diff", str(content_root()), "--grid", str(grid)])
+    assert result.exit_code == 1, result.output  # an approved row neither carried nor explained
+    assert "NEW.01" in result.output and "1 manquantes" in result.output
+    as_json = runner.invoke(app, ["catalogue", "diff", str(content_root()), "--grid", str(grid), "--format", "json"])
+    assert json.loads(as_json.output)["missing"] == ["NEW.01"]
+    bad = runner.invoke(app, ["catalogue", "diff", str(content_root()), "--grid", str(tmp_path / "absent.csv")])
+    assert bad.exit_code == 2 and "illisible" in bad.output
+
+
+def test_the_report_shows_ans_s_scenario_and_proof_beside_the_verdict(tmp_path: Path) -> None:
+    grid = _grid(
+        tmp_path,
+        [
+            _row(
+                "MSS/CONF.25",
+                socle="SC.MSS/CONF.25",
+                **{"ref scenario": "MSS/CONF.25.01", "scenario": "Vérifier l'objet XDM/1.0/DDM+", "preuve": "Capture"},
+            )
+        ],
+    )
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(
+        app, ["run", "--scenario", "MSS-SC-09", "--ans-grid", str(grid), "--out", str(out)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    run = next(out.iterdir())
+    report = json.loads((run / "report.json").read_text(encoding="utf-8"))
+    assert report["ans_grid"].startswith("grid.csv · REM LGC · SHA-256 ")
+    texts = {r["id"]: r["ans_scenarios"] for r in report["requirements"] if r["ans_scenarios"]}
+    assert list(texts) == ["MSS-039"] and texts["MSS-039"][0]["proof"] == "Capture"
+    html = unescape((run / "report.html").read_text(encoding="utf-8"))
+    assert "Scénario de l'ANS MSS/CONF.25.01" in html and "Preuve demandée par l'ANS" in html
+
+
+def test_a_grid_that_is_not_one_stops_the_run_before_it_starts(tmp_path: Path) -> None:
+    bad = tmp_path / "grid.csv"
+    bad.write_text("a,b\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--scenario", "MSS-SC-09", "--ans-grid", str(bad), "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "colonnes absentes" in result.output
