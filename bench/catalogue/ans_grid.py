@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.catalogue.models import Requirement
 from bench.yamlio import read_yaml
@@ -152,8 +153,7 @@ def reconcile(
     return result
 
 
-def left_out_rows(requirements_dir: Path, rem: str) -> dict[str, str]:
-    """The approved rows of ``rem`` the catalogue leaves out on purpose: REM reference -> why (``ans-grid.yaml``)."""
+def _reconciliation_file(requirements_dir: Path) -> dict[str, Any]:
     from bench.catalogue.loader import ANS_GRID_FILE, CatalogueError
 
     path = requirements_dir / ANS_GRID_FILE
@@ -163,7 +163,20 @@ def left_out_rows(requirements_dir: Path, rem: str) -> dict[str, str]:
     data = read_yaml(path, problems)
     if problems:
         raise CatalogueError(problems)
-    section = ((data or {}).get("left_out") or {}).get(rem) or {}
+    return data if isinstance(data, dict) else {}
+
+
+def obsolete_kept_because(requirements_dir: Path) -> str:
+    """Why the catalogue keeps official ids the grid marks obsolete (``ans-grid.yaml``), or ""."""
+    return str(_reconciliation_file(requirements_dir).get("obsolete_kept_because") or "")
+
+
+def left_out_rows(requirements_dir: Path, rem: str) -> dict[str, str]:
+    """The approved rows of ``rem`` the catalogue leaves out on purpose: REM reference -> why (``ans-grid.yaml``)."""
+    from bench.catalogue.loader import ANS_GRID_FILE, CatalogueError
+
+    path = requirements_dir / ANS_GRID_FILE
+    section = (_reconciliation_file(requirements_dir).get("left_out") or {}).get(rem) or {}
     if not isinstance(section, dict) or not all(isinstance(v, str) and v.strip() for v in section.values()):
         raise CatalogueError([f"{path}:1: left_out.{rem} : une raison (texte) par référence attendue"])
     return {str(reference): str(reason) for reference, reason in section.items()}

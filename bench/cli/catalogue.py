@@ -230,7 +230,7 @@ def catalogue_domains() -> None:
 
 def _grid_diff(root: Path, grid_path: Path, rem: str, output_format: str) -> None:
     """``catalogue diff ROOT --grid EXPORT.csv``: the catalogue against ANS's grid for one REM."""
-    from bench.catalogue.ans_grid import GridError, left_out_rows, read_grid, reconcile
+    from bench.catalogue.ans_grid import GridError, left_out_rows, obsolete_kept_because, read_grid, reconcile
     from bench.catalogue.diff import load_requirements
     from bench.catalogue.loader import CatalogueError
 
@@ -254,6 +254,7 @@ def _grid_diff(root: Path, grid_path: Path, rem: str, output_format: str) -> Non
                     "left_out": {row.reference: reason for row, reason in result.left_out},
                     "missing": [row.reference for row in result.missing],
                     "obsolete": [{"requirement": r, "official_id": o} for r, o in result.obsolete],
+                    "obsolete_kept_because": obsolete_kept_because(folder),
                     "stale_reasons": result.stale_reasons,
                 },
                 ensure_ascii=False,
@@ -274,6 +275,10 @@ def _grid_diff(root: Path, grid_path: Path, rem: str, output_format: str) -> Non
             out.print(f"· écartée      {row.reference} : {reason}", soft_wrap=True)
         for reference in result.stale_reasons:
             out.print(f"! raison inutile : {reference} est portée par le catalogue", soft_wrap=True)
+        kept = obsolete_kept_because(folder)
+        if result.obsolete and kept:
+            count = len(result.obsolete)
+            out.print(f"{count} identifiants marqués obsolètes par la grille, gardés : {kept}", soft_wrap=True)
         for requirement, official in result.obsolete:
             out.print(f"~ obsolète     {requirement} porte {official}, que la grille marque obsolète", soft_wrap=True)
     if result.missing:

@@ -16,6 +16,7 @@ from bench.catalogue.ans_grid import COLUMNS, GridError, left_out_rows, read_gri
 from bench.catalogue.loader import load_catalogue
 from bench.cli import app
 from bench.paths import content_root
+from tests.catalogue.test_official_grid import _grid_ids
 
 EXPORT = Path(__file__).resolve().parents[3] / "shared" / "data" / "ans-grid-drafts"
 EXPORT = EXPORT / "segur-va2-prepub_va2_avec_scenarios.csv"
@@ -45,6 +46,24 @@ def test_every_approved_lgc_row_is_carried_or_left_out_with_a_reason() -> None:
     assert [f"{r.reference} (ligne {r.line})" for r in result.missing] == []
     assert result.stale_reasons == []  # a reason for a row the catalogue carries after all is stale
     assert len(result.carried) + len(result.left_out) == 130  # the export's approved LGC rows
+
+
+@pytest.mark.skipif(not EXPORT.is_file(), reason="export of ANS's draft grid absent (outside the project's workspace)")
+def test_ids_the_draft_marks_obsolete_are_kept_only_when_the_published_rem_names_them() -> None:
+    """The catalogue keeps an official id the March 2023 draft marks obsolete only if the project's table of official
+    ids (SEGUR-REQUIREMENTS.md, from the published REM) names it, as ``ans-grid.yaml`` says."""
+    from bench.catalogue.ans_grid import obsolete_kept_because
+
+    table = EXPORT.parents[2] / "SEGUR-REQUIREMENTS.md"
+    catalogue = load_catalogue(content_root())
+    result = reconcile(read_grid(EXPORT), catalogue.requirements.values(), "LGC")
+    assert result.obsolete and obsolete_kept_because(content_root() / "requirements")
+    text = table.read_text(encoding="utf-8")
+    named = _grid_ids(text)  # the catalogue tables' ids, ranges such as "SC.DMP/UX.16–.19" expanded
+    # Written "`SC.SSI/GEN.01` … `.04` GDPR / privacy by design" in the table's SSI notes.
+    shorthand = {"SC.SSI/GEN.04"}
+    unnamed = [o for _r, o in result.obsolete if o not in named and o not in text and o not in shorthand]
+    assert unnamed == []
 
 
 def test_rows_are_carried_by_any_of_their_ids_and_obsolete_ids_are_reported(tmp_path: Path) -> None:
