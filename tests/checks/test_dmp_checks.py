@@ -472,17 +472,19 @@ def test_only_the_chosen_dmp_documents_are_integrated_once(
 
 
 @pytest.mark.parametrize(
-    ("shown", "outcome", "said"),
+    ("change", "shown", "outcome", "said"),
     [
-        ({"author": "AUTRE CONFRERE", "dmp_change": "remplace"}, "pass", "remplacement dans le DMP signalé"),
-        ({"author": "AUTRE CONFRERE", "dmp_change": None}, "fail", "remplacement dans le DMP non signalé"),
-        ({"author": "Dr X", "dmp_change": "remplace"}, "fail", "auteur montré"),
+        ("replaces", {"author": "AUTRE CONFRERE", "dmp_change": "remplace"}, "pass", "signalé"),
+        ("replaces", {"author": "AUTRE CONFRERE", "dmp_change": None}, "fail", "remplacement dans le DMP non signalé"),
+        ("replaces", {"author": "Dr X", "dmp_change": "remplace"}, "fail", "auteur montré"),
+        ("deletes", {"author": "AUTRE CONFRERE", "dmp_change": "supprime"}, "pass", "supprime"),
+        ("deletes", {"author": "AUTRE CONFRERE", "dmp_change": "remplace"}, "fail", "suppression dans le DMP non"),
     ],
 )
-def test_a_dmp_document_replaced_after_integration_is_noticed(
-    tmp_path: Path, shown: dict[str, object], outcome: str, said: str
+def test_a_dmp_document_replaced_or_deleted_after_integration_is_noticed(
+    tmp_path: Path, change: str, shown: dict[str, object], outcome: str, said: str
 ) -> None:
-    """DMP-034: the record shows the author of an integrated document and that the DMP now holds a newer version."""
+    """DMP-034: the record shows the author of an integrated document and what became of it in the DMP."""
     uid, document = _dated("vaccination-note", "2026-11-27")
     journal = Journal(tmp_path / "run")
     _retrieval(journal, {uid: document})
@@ -492,7 +494,7 @@ def test_a_dmp_document_replaced_after_integration_is_noticed(
         {"request": (b"<x/>", "application/xml")},
         subjects=SUBJECTS,
         outcome="success",
-        meta={"unique_id": "9.9.9", "replaces": uid},
+        meta={"unique_id": "9.9.9", "replaces": uid} if change == "replaces" else {"deletes": uid},
     )
     line = {"unique_id": uid, "title": "VAC", "origin": "dmp", "dmp_status": "integre", "type_code": "87273-9"}
     _record_of(journal, [{**line, **shown}])

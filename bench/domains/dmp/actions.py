@@ -178,13 +178,40 @@ def publish_new_version(context: ActionContext, params: DocumentParams) -> Excha
         feed = colleague_feed(dmp.state, person, params.kind, new_version=True)
     except RuntimeError as exc:
         raise AdapterError(f"l'étape {context.step_id} : {exc}") from exc
+    meta = {"unique_id": feed.unique_id, "replaces": feed.replaces}
+    return _colleague_change(context, (feed.request, "application/xml"), meta)
+
+
+@action(
+    "delete_colleague_document",
+    domain="dmp",
+    description="Le banc, en confrère, supprime du DMP du patient son document de ce type (TD3.3c)",
+    params=DocumentParams,
+    by="bench",
+    focus=COLLEAGUE_FEED,
+)
+def delete_colleague_document(context: ActionContext, params: DocumentParams) -> Exchange:
+    from bench.domains.dmp.seed import colleague_delete
+
+    dmp = _dmp(context)
+    person = dmp.identities.by_id(context.require_identity())
+    try:
+        deleted = colleague_delete(dmp.state, person, params.kind)
+    except RuntimeError as exc:
+        raise AdapterError(f"l'étape {context.step_id} : {exc}") from exc
+    said = json.dumps({"deleted": deleted, "kind": params.kind}).encode()
+    return _colleague_change(context, (said, "application/json"), {"deletes": deleted})
+
+
+def _colleague_change(context: ActionContext, request: tuple[bytes, str], meta: dict[str, str | None]) -> Exchange:
+    """Journal what a colleague changed in the DMP, with the path an export's replay knows it by."""
     exchange: Exchange = context.journal.record(
         "dmp",
         COLLEAGUE_FEED,
-        {"request": (feed.request, "application/xml")},
+        {"request": request},
         subjects=context.subjects,
         outcome="success",
-        meta={"unique_id": feed.unique_id, "replaces": feed.replaces, "path": COLLEAGUE_FEED_PATH},
+        meta={**meta, "path": COLLEAGUE_FEED_PATH},
     )
     return exchange
 

@@ -1119,44 +1119,50 @@ def selective_integration(evidence: Evidence, context: CheckContext) -> list[Ver
 @check(
     "dmp.integrated_change_noticed",
     requirements=("DMP-034",),
-    title="Document intégré du DMP : auteur montré, remplacement dans le DMP détecté (SC.DMP/UX.38-42)",
+    title="Document intégré du DMP : auteur montré, remplacement ou suppression dans le DMP détectés (SC.DMP/UX.38-42)",
 )
 def integrated_change_noticed(evidence: Evidence, context: CheckContext) -> list[Verdict]:
-    """A document the software integrated from the DMP was since replaced there by its author (RPLC): the record,
-    read after the user opened it, shows who wrote it and that a newer version exists in the DMP."""
+    """Documents the software integrated from the DMP were since replaced (RPLC) or deleted there by their author:
+    the record, read after the user opened them, shows who wrote each and what became of it in the DMP."""
     keys = context.patient.keys if context.patient else None
-    feeds = [
-        f for f in evidence.select(channel="dmp", transactions=(COLLEAGUE_FEED,), keys=keys) if f.meta.get("replaces")
+    changes = [
+        (f, str(f.meta.get("replaces") or f.meta.get("deletes")), "remplace" if f.meta.get("replaces") else "supprime")
+        for f in evidence.select(channel="dmp", transactions=(COLLEAGUE_FEED,), keys=keys)
+        if f.meta.get("replaces") or f.meta.get("deletes")
     ]
-    if not feeds:
-        return [omitted("aucun document remplacé dans le DMP par son auteur dans ce scénario", None)]
-    feed = feeds[-1]
-    old = str(feed.meta["replaces"])
+    if not changes:
+        return [omitted("aucun document remplacé ou supprimé dans le DMP par son auteur dans ce scénario", None)]
+    last = changes[-1][0]
     integrated: dict[str, ImportKeys] = {}
     for call in _dmp(evidence, context, ("dmp.iti43",)):
-        if call.seq < feed.seq:
+        if call.seq < changes[0][0].seq:
             integrated.update(retrieved_documents(evidence, call))
-    if old not in integrated:
-        return [omitted(f"le document remplacé {old} n'avait pas été intégré au dossier", feed)]
-    records = _records_after(evidence, context, feed.seq)
+    judged = [(feed, uid, expected) for feed, uid, expected in changes if uid in integrated]
+    if not judged:
+        return [omitted("les documents changés dans le DMP n'avaient pas été intégrés au dossier", last)]
+    records = _records_after(evidence, context, last.seq)
     if not records:
-        return [omitted("aucune lecture du dossier après le remplacement dans le DMP", feed)]
+        return [omitted("aucune lecture du dossier après les changements dans le DMP", last)]
     listed = (evidence.json(records[-1], "record") or {}).get("documents")
     if listed is None or not says_filing(listed):
         message = "le candidat ne dit pas ce que son dossier montre des documents du DMP : à constater à l'écran"
         return [skipped(message, records[-1])]
-    line = next((d for d in listed if isinstance(d, dict) and d.get("unique_id") == old), None)
-    if line is None:
-        return [failed(f"document intégré {old} absent du dossier après son remplacement dans le DMP", records[-1])]
     problems = []
-    family = integrated[old].author_family
-    if family and family.casefold() not in str(line.get("author") or "").casefold():
-        problems.append(f"auteur montré {line.get('author')!r}, le CDA nomme {family} (SC.DMP/UX.38)")
-    if line.get("dmp_change") != "remplace":
-        problems.append(
-            f"remplacement dans le DMP non signalé (dmp_change {line.get('dmp_change')!r}) : l'identifiant unique "
-            "conservé doit servir à le détecter et à proposer la nouvelle version"
-        )
+    for _feed, uid, expected in judged:
+        line = next((d for d in listed if isinstance(d, dict) and d.get("unique_id") == uid), None)
+        if line is None:
+            problems.append(f"{uid} absent du dossier (le document intégré doit rester, son changement signalé)")
+            continue
+        family = integrated[uid].author_family
+        if family and family.casefold() not in str(line.get("author") or "").casefold():
+            problems.append(f"{uid} : auteur montré {line.get('author')!r}, le CDA nomme {family} (SC.DMP/UX.38)")
+        if line.get("dmp_change") != expected:
+            what = "remplacement" if expected == "remplace" else "suppression"
+            problems.append(
+                f"{uid} : {what} dans le DMP non signalé (dmp_change {line.get('dmp_change')!r} au lieu de "
+                f"{expected!r}) ; l'identifiant unique conservé sert à le détecter"
+            )
     if problems:
-        return [failed(f"document intégré {old} : " + " ; ".join(problems), records[-1])]
-    return [passed(f"document intégré {old} : auteur montré, remplacement dans le DMP signalé", records[-1])]
+        return [failed("documents intégrés du DMP : " + " ; ".join(problems), records[-1])]
+    said = ", ".join(f"{uid} {expected}" for _f, uid, expected in judged)
+    return [passed(f"auteur montré et changement dans le DMP signalé : {said}", records[-1])]

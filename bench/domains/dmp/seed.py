@@ -65,6 +65,16 @@ def colleague_feed(state: DmpState, person: Person, kind: str, *, new_version: b
     )
 
 
+def colleague_delete(state: DmpState, person: Person, kind: str) -> str:
+    """The colleague deletes their last document of ``kind`` from ``person``'s DMP (TD3.3c: the DMP forgets it, as the
+    simulator's ITI-57 does); its unique id."""
+    found = _colleague_document(state, person, kind)
+    if found is None:
+        raise RuntimeError(f"aucun document « {kind} » du confrère à supprimer du DMP")
+    state.registry.delete(found[0].entry_uuid)
+    return found[0].unique_id
+
+
 def _colleague_document(state: DmpState, person: Person, kind: str) -> tuple[StoredEntry, bytes] | None:
     """The colleague's last approved document of ``kind`` in ``person``'s DMP, with its bytes."""
     wanted = DOCUMENT_KINDS[kind].code
