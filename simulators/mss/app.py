@@ -142,6 +142,8 @@ class MssSimulator:
         self.password = password or secrets.token_urlsafe(12)
         self.accounts = Accounts()
         self.size_limit = MAX_MESSAGE_BYTES  # the operator's message size limit for new SMTP sessions
+        self._deferrals = 0  # submissions still to answer with a temporary failure
+        self._deferral_lock = threading.Lock()
         self._last_sent: tuple[Submission, Message, list[str]] | None = None  # for a delivery failure report
         self.accounts.passwords[CANDIDATE_MAILBOX] = self.password
         self.accounts.certificates[_common_name(pki.client.cert)] = CANDIDATE_MAILBOX
@@ -204,6 +206,7 @@ class MssSimulator:
                     self.accounts,
                     functools.partial(self._accept, channel),
                     functools.partial(self._record_session, channel),
+                    self._take_deferral,
                 )
                 factory = smtp_factory(
                     handler, implicit_tls=implicit, tls_context=context, size_limit=lambda: self.size_limit
@@ -312,9 +315,14 @@ class MssSimulator:
             channel,
             "mss.smtp.session",
             {"transcript": (transcript, "text/plain")},
-            outcome="message" if trace.messages else "no_message",
+            outcome="message" if trace.messages else ("deferred" if trace.deferred else "no_message"),
             peer={"tls": trace.tls},
-            meta={"implicit_tls": trace.implicit_tls, "auth": trace.auth, "messages": trace.messages},
+            meta={
+                "implicit_tls": trace.implicit_tls,
+                "auth": trace.auth,
+                "messages": trace.messages,
+                "deferred": trace.deferred,
+            },
         )
 
     def _record_imap(
@@ -344,6 +352,19 @@ class MssSimulator:
         exchange: Exchange = self._call(self._put(sender, report, "dsn-failure", subjects, meta))
         return exchange
 
+    def defer_next_messages(self, count: int) -> None:
+        """The operator answers the next ``count`` submissions with a temporary failure (451), as a loaded or
+        briefly failing relay does; the client must send each again (RFC 5321 §4.5.4.1)."""
+        with self._deferral_lock:
+            self._deferrals = count
+
+    def _take_deferral(self) -> bool:
+        with self._deferral_lock:
+            if self._deferrals <= 0:
+                return False
+            self._deferrals -= 1
+            return True
+
     def limit_message_size(self, limit: int | None) -> None:
         """The operator's message size limit for SMTP sessions opened from now on (None: the default)."""
         self.size_limit = limit or MAX_MESSAGE_BYTES
@@ -352,6 +373,7 @@ class MssSimulator:
         """Empty every mailbox and restore the default size limit (each scenario starts with nothing received)."""
         self.size_limit = MAX_MESSAGE_BYTES
         self._last_sent = None
+        self.defer_next_messages(0)
 
         async def clear() -> None:
             self.mailboxes.cache.clear()

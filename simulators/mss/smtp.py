@@ -61,6 +61,7 @@ class SessionTrace:
     tls: dict[str, Any] = field(default_factory=lambda: {"tls": False})
     auth: dict[str, Any] = field(default_factory=dict)
     messages: int = 0
+    deferred: list[str] = field(default_factory=list)  # Message-IDs of submissions answered 451 (to be sent again)
 
 
 # A bearer token -> (the mailbox of the professional it was issued to, their national id, the PSC session it belongs
@@ -183,10 +184,12 @@ class SubmissionHandler:
         accounts: Accounts,
         on_message: Callable[[Submission], Awaitable[str]],
         on_session: Callable[[SessionTrace], None],
+        defer: Callable[[], bool] = lambda: False,
     ) -> None:
         self.accounts = accounts
         self._on_message = on_message
         self._on_session = on_session
+        self._defer = defer  # whether the operator answers this submission with a temporary failure
 
     def session_closed(self, trace: SessionTrace) -> None:
         self._on_session(trace)
@@ -280,6 +283,11 @@ class SubmissionHandler:
 
     async def handle_DATA(self, server: BenchSmtp, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""
+        if self._defer():
+            # RFC 5321 §4.2.5: with a 4yz reply to the end of data the server takes no responsibility for the message;
+            # the client must send it again (the same message, the same Message-ID).
+            server.trace.deferred.append(_message_id(data))
+            return "451 4.3.0 Indisponibilite temporaire de l'operateur, renvoyez plus tard"
         submission = Submission(
             mail_from=envelope.mail_from or "",
             rcpt_tos=list(envelope.rcpt_tos),
@@ -292,6 +300,13 @@ class SubmissionHandler:
         server.trace.messages += 1
         queue_id = await self._on_message(submission)
         return f"250 2.0.0 OK mis en file {queue_id}"
+
+
+def _message_id(data: bytes) -> str:
+    """The Message-ID header of a submitted message ("" if none): what tells a resend from a second message."""
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    found = re.search(rb"(?im)^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", head)
+    return found.group(1).decode("ascii", "replace").strip() if found else ""
 
 
 def _ssl_of(server: SMTP) -> ssl.SSLObject | None:

@@ -560,3 +560,26 @@ def test_a_new_version_received_replaces_the_old_one_kept_as_history(
     findings = _judge_mss(journal, tmp_path, "mss.new_version_replaces")
     assert [f.outcome for f in findings] == [outcome]
     assert findings[0].requirements == ("MSS-042",) and said in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("resends", "outcome", "said"),
+    [(1, "pass", "accepté une fois"), (0, "fail", "jamais renvoyé"), (2, "fail", "accepté 2 fois")],
+)
+def test_a_deferred_message_is_sent_again_once(tmp_path: Path, resends: int, outcome: str, said: str) -> None:
+    """MSS-016: a submission the operator deferred (451) comes back, the same Message-ID, exactly once."""
+    journal = Journal(tmp_path)
+    mid = "<renvoi-1@cabinet.segur-bench.local>"
+    journal.record(
+        "mss",
+        "mss.smtp.session",
+        {"transcript": (b"C: DATA\r\nS: 451 4.3.0 ...\r\n", "text/plain")},
+        outcome="deferred",
+        meta={"messages": 0, "deferred": [mid]},
+    )
+    message = f"From: {CANDIDATE_MAILBOX}\r\nMessage-ID: {mid}\r\nSubject: CR\r\n\r\ncorps\r\n".encode()
+    for _n in range(resends):
+        journal.record("mss", "mss.smtp.message", {"message": (message, "message/rfc822")}, outcome="accepted")
+    findings = _judge_mss(journal, tmp_path, "mss.resent_after_deferral")
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("MSS-016",)
+    assert said in findings[0].message

@@ -310,6 +310,42 @@ def test_a_lowered_size_limit_is_announced_and_enforced_then_restored(mss: MssSi
         assert not client.sendmail(CANDIDATE_MAILBOX, [CORRESPONDENT], message)
 
 
+RESENT = "<renvoi-1@cabinet.segur-bench.local>"
+
+
+def test_a_deferred_submission_is_refused_451_and_its_resend_accepted(mss: MssSimulator, pki: BenchPki) -> None:
+    """The bench's defer_next_messages: the next submission gets a temporary failure (451, RFC 5321 §4.2.5) and is not
+    taken; the session's record names its Message-ID; the same message sent again is accepted; a reset clears it."""
+    smtp, _, _, _ = _endpoints(mss)
+    message = _message()
+    message.replace_header("Message-ID", RESENT)
+    mss.defer_next_messages(1)
+    for expected in (451, 250):
+        with smtplib.SMTP("127.0.0.1", smtp, timeout=10) as client:
+            client.starttls(context=pki.client_context())
+            client.login(CANDIDATE_MAILBOX, mss.password)
+            if expected == 451:
+                with pytest.raises(smtplib.SMTPDataError) as refused:
+                    client.sendmail(CANDIDATE_MAILBOX, [CORRESPONDENT], message.as_bytes())
+                assert refused.value.smtp_code == 451
+            else:
+                assert not client.sendmail(CANDIDATE_MAILBOX, [CORRESPONDENT], message.as_bytes())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        sessions = [x for x in mss.journal.exchanges if x.transaction == "mss.smtp.session"]
+        if len(sessions) >= 2:
+            break
+        time.sleep(0.05)
+    assert sessions[0].outcome == "deferred" and sessions[0].meta["deferred"] == [RESENT]
+    assert len([x for x in mss.journal.exchanges if x.transaction == "mss.smtp.message"]) == 1
+    mss.defer_next_messages(3)
+    mss.reset()
+    with smtplib.SMTP("127.0.0.1", smtp, timeout=10) as client:
+        client.starttls(context=pki.client_context())
+        client.login(CANDIDATE_MAILBOX, mss.password)
+        assert not client.sendmail(CANDIDATE_MAILBOX, [CORRESPONDENT], message.as_bytes())
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(min_size=1, max_size=2048))
 def test_fuzzed_bytes_never_crash_the_servers(mss: MssSimulator, pki: BenchPki, noise: bytes) -> None:

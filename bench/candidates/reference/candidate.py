@@ -165,7 +165,7 @@ class ReferenceCandidate:
             self._mss = MssPractice(environment, self.defects, self._verify_received, token)
 
     def settled(self, timeout: float) -> bool:
-        return self._dmp is None or self._dmp.idle(timeout)
+        return (self._dmp is None or self._dmp.idle(timeout)) and (self._mss is None or self._mss.idle(timeout))
 
     def stop(self) -> None:
         if self._insi is not None:

@@ -243,6 +243,11 @@ DEFECTS: dict[str, Defect] = {
             frozenset({"CDA-008"}),
         ),
         Defect(
+            "mss.no_retry",
+            "Abandonne un message que l'opérateur refuse temporairement (451) au lieu de le renvoyer",
+            frozenset({"MSS-016"}),
+        ),
+        Defect(
             "cda.imports_dated_on_receipt",
             "Classe les documents intégrés du DMP ou reçus par MSSanté à leur date d'arrivée, pas à celle du CDA",
             frozenset({"CDA-013"}),

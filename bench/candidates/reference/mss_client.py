@@ -22,6 +22,10 @@ class MssUnavailable(RuntimeError):
     """The MSSanté server could not be reached or refused us (including a certificate that does not verify)."""
 
 
+class MssDeferred(MssUnavailable):
+    """The server answered a temporary failure (4yz) to the submission: RFC 5321 §4.5.4.1, send it again later."""
+
+
 class MssTooLarge(MssUnavailable):
     """The message exceeds the operator's size limit (EHLO SIZE, RFC 1870): not submitted at all."""
 
@@ -80,6 +84,10 @@ def send(url: str, tls: ssl.SSLContext, account: MssAccount, recipients: list[st
             refused = client.sendmail(account.address, recipients, message, rcpt_options=options)
     except MssTooLarge:
         raise
+    except smtplib.SMTPResponseException as exc:
+        if 400 <= exc.smtp_code < 500:
+            raise MssDeferred(f"envoi différé par l'opérateur : {exc.smtp_code} {exc.smtp_error!r}") from exc
+        raise MssUnavailable(f"envoi MSSanté impossible : {exc}") from exc
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
         raise MssUnavailable(f"envoi MSSanté impossible : {exc}") from exc
     if refused:

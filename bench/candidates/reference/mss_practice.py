@@ -9,6 +9,7 @@ import email.utils
 import hashlib
 import re
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
@@ -20,7 +21,7 @@ from lxml import etree
 
 from bench.candidates.base import AdapterError, Environment, Notification, ReceivedDocument, ReceivedDocumentsView
 from bench.candidates.reference.filing import replaced_version
-from bench.candidates.reference.mss_client import MssAccount, MssUnavailable, fetch_unseen, send
+from bench.candidates.reference.mss_client import MssAccount, MssDeferred, MssUnavailable, fetch_unseen, send
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.common.namespaces import HL7
 from simulators.insi.ins import INS_OIDS
@@ -34,6 +35,8 @@ HL7_NS = {"h": HL7}
 SOURCE_ID = "1.2.250.1.999.1.1.2"
 DOCUMENT_FILE = "DOC0001.XML"
 NIL = "SEGUR-BENCH-REF-0001"  # the product number Convergence would give the software (X-MSS-NIL)
+RETRIES = 5
+RETRY_AFTER_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ class MssPractice:
         self.received: dict[str, tuple[str, str, str]] = {}  # Message-ID -> (From, Subject, References)
         self.notifications: list[Notification] = []  # DSN and MDN received for the messages it sent, as shown
         self.sent = 0  # messages the operator accepted: what the dashboard counts (GEN-003)
+        # Messages the operator deferred (4yz), sent again in the background with the same Message-ID (MSS-016).
+        self._deferred = 0
+        self._retries = threading.Condition()
 
     def configure(self, smtp_url: str, imap_url: str) -> None:
         self.smtp_url, self.imap_url = smtp_url, imap_url
@@ -113,13 +119,47 @@ class MssPractice:
             recipient = f"{patient.ins_matricule}@{PATIENT_DOMAIN}"
         message = self._compose(document, recipient, end_exchange=no_reply and to_patient)
         try:
-            ask = "mss.no_ack_request" not in self.defects
-            sized = "mss.ignores_size_limit" not in self.defects
-            send(self.smtp_url, self.tls, self.account, [recipient], message, notify_success=ask, check_size=sized)
+            self._submit(recipient, message)
+        except MssDeferred as exc:
+            if "mss.no_retry" in self.defects:
+                return f"Message non envoyé : {exc}"  # and forgotten: the defect loses it
+            self._retry_later(recipient, message, RETRIES)
+            return f"Message différé par l'opérateur, renvoi automatique : {exc}"
         except MssUnavailable as exc:
             return f"Message non envoyé : {exc}"
-        self.sent += 1
         return f"Message envoyé à {recipient}"
+
+    def _submit(self, recipient: str, message: bytes) -> None:
+        ask = "mss.no_ack_request" not in self.defects
+        sized = "mss.ignores_size_limit" not in self.defects
+        send(self.smtp_url, self.tls, self.account, [recipient], message, notify_success=ask, check_size=sized)
+        self.sent += 1
+
+    def _retry_later(self, recipient: str, message: bytes, attempts: int) -> None:
+        """The very same message (same Message-ID: a resend, never a second message) again in a while."""
+        with self._retries:
+            self._deferred += 1
+        timer = threading.Timer(RETRY_AFTER_S, self._retry, (recipient, message, attempts - 1))
+        timer.daemon = True
+        timer.start()
+
+    def _retry(self, recipient: str, message: bytes, attempts: int) -> None:
+        try:
+            self._submit(recipient, message)
+        except MssDeferred:
+            if attempts > 0:
+                self._retry_later(recipient, message, attempts)
+        except MssUnavailable:
+            pass  # the server is gone: the user was told the message was deferred; nothing more to try here
+        finally:
+            with self._retries:
+                self._deferred -= 1
+                self._retries.notify_all()
+
+    def idle(self, timeout: float) -> bool:
+        """Whether no deferred message waits to be sent again, waiting at most ``timeout`` seconds."""
+        with self._retries:
+            return self._retries.wait_for(lambda: self._deferred == 0, timeout=timeout)
 
     def _compose(self, document: bytes, recipient: str, *, end_exchange: bool = False) -> bytes:
         header = read_header(document)

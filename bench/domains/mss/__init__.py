@@ -75,6 +75,7 @@ DOMAIN = Domain(
         ("message", "message soumis, journalisé"),
         ("delivered", "message remis dans la boîte par le banc (correspondant simulé)"),
         ("no_message", "session terminée sans message"),
+        ("deferred", "message refusé temporairement (451) par l'opérateur : à renvoyer"),
         ("refused", "connexion ou authentification refusée"),
     ),
     label="Messagerie sécurisée de santé (MSSanté)",

@@ -219,6 +219,23 @@ def report_delivery_failure(context: ActionContext, params: FailureParams) -> Ex
     return exchange
 
 
+class DeferralParams(Params):
+    count: str = Field("1", pattern=r"^[1-9][0-9]?$")  # how many submissions the operator defers
+
+
+@action(
+    "defer_next_messages",
+    domain="mss",
+    description="L'opérateur MSSanté refuse temporairement (451) les prochains messages soumis : le logiciel doit les "
+    "renvoyer lui-même, sans en perdre ni en envoyer deux fois",
+    params=DeferralParams,
+    by="bench",
+    needs_patient=False,
+)
+def defer_next_messages(context: ActionContext, params: DeferralParams) -> None:
+    _mss(context).server.defer_next_messages(int(params.count))
+
+
 @action(
     "limit_message_size",
     domain="mss",

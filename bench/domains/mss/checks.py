@@ -1214,3 +1214,37 @@ def new_version_replaces(evidence: Evidence, context: CheckContext) -> list[Verd
         )
         return [failed(message, records[-1])]
     return [passed(f"{new} remplace {old}, gardée comme historique", records[-1])]
+
+
+SESSION = "mss.smtp.session"
+
+
+@check(
+    "mss.resent_after_deferral",
+    requirements=("MSS-016",),
+    title="Message refusé temporairement (451) renvoyé, ni perdu ni envoyé deux fois (RFC 5321 §4.5.4.1)",
+)
+def resent_after_deferral(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """The operator answered a submission with a temporary failure: the software sends that same message again (same
+    Message-ID) until the operator takes it, and the operator receives it exactly once."""
+    deferred = [(s, str(mid)) for s in evidence.select(transactions=(SESSION,)) for mid in s.meta.get("deferred") or []]
+    if not deferred:
+        return [omitted("aucun message refusé temporairement par l'opérateur dans ce scénario", None)]
+    accepted: Counter[str] = Counter()
+    # A session is journaled when it closes: a resend in the same session comes before its record.
+    for sent in evidence.select(transactions=(MESSAGE,)):
+        message, _problems = _mail(evidence, sent)
+        if message is not None:
+            accepted.update(str(i).strip() for i in message.get_all("Message-ID") or [])
+    findings = []
+    for session, mid in dict((mid, (s, mid)) for s, mid in deferred).values():
+        if not mid:
+            findings.append(failed("message différé (451) sans Message-ID : son renvoi est invérifiable", session))
+        elif accepted[mid] == 0:
+            lost = f"message {mid} refusé temporairement (451) jamais renvoyé : perdu (renvoi attendu, RFC 5321)"
+            findings.append(failed(lost, session))
+        elif accepted[mid] > 1:
+            findings.append(failed(f"message {mid} accepté {accepted[mid]} fois après son refus temporaire", session))
+        else:
+            findings.append(passed(f"message {mid} refusé temporairement puis renvoyé et accepté une fois", session))
+    return findings
