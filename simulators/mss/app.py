@@ -322,6 +322,7 @@ class MssSimulator:
                 "auth": trace.auth,
                 "messages": trace.messages,
                 "deferred": trace.deferred,
+                "deferred_subjects": trace.deferred_subjects,
             },
         )
 

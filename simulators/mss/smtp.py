@@ -62,6 +62,7 @@ class SessionTrace:
     auth: dict[str, Any] = field(default_factory=dict)
     messages: int = 0
     deferred: list[str] = field(default_factory=list)  # Message-IDs of submissions answered 451 (to be sent again)
+    deferred_subjects: list[str] = field(default_factory=list)  # their Subject fields, as sent (raw)
 
 
 # A bearer token -> (the mailbox of the professional it was issued to, their national id, the PSC session it belongs
@@ -286,7 +287,8 @@ class SubmissionHandler:
         if self._defer():
             # RFC 5321 §4.2.5: with a 4yz reply to the end of data the server takes no responsibility for the message;
             # the client must send it again (the same message, the same Message-ID).
-            server.trace.deferred.append(_message_id(data))
+            server.trace.deferred.append(_header(data, "message-id"))
+            server.trace.deferred_subjects.append(_header(data, "subject"))
             return "451 4.3.0 Indisponibilite temporaire de l'operateur, renvoyez plus tard"
         submission = Submission(
             mail_from=envelope.mail_from or "",
@@ -302,11 +304,13 @@ class SubmissionHandler:
         return f"250 2.0.0 OK mis en file {queue_id}"
 
 
-def _message_id(data: bytes) -> str:
-    """The Message-ID header of a submitted message ("" if none): what tells a resend from a second message."""
+def _header(data: bytes, name: str) -> str:
+    """A header field of a submitted message, unfolded as sent ("" if none): the Message-ID tells a resend from a
+    second message."""
     head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    found = re.search(rb"(?im)^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", head)
-    return found.group(1).decode("ascii", "replace").strip() if found else ""
+    found = re.search(rb"(?im)^" + re.escape(name.encode()) + rb":[ \t]*(.*(?:\r?\n[ \t].*)*)", head)
+    value = found.group(1).decode("ascii", "replace") if found else ""
+    return re.sub(r"\r?\n[ \t]+", " ", value).strip()
 
 
 def _ssl_of(server: SMTP) -> ssl.SSLObject | None:

@@ -563,10 +563,17 @@ def test_a_new_version_received_replaces_the_old_one_kept_as_history(
 
 
 @pytest.mark.parametrize(
-    ("resends", "outcome", "said"),
-    [(1, "pass", "accepté une fois"), (0, "fail", "jamais renvoyé"), (2, "fail", "accepté 2 fois")],
+    ("resends", "resent_id", "outcome", "said"),
+    [
+        (1, "<renvoi-1@cabinet.segur-bench.local>", "pass", "accepté une fois"),
+        (0, "", "fail", "jamais renvoyé"),
+        (2, "<renvoi-1@cabinet.segur-bench.local>", "fail", "accepté 2 fois"),
+        (1, "<autre@cabinet.segur-bench.local>", "fail", "sous un autre Message-ID"),  # recomposed: a second message
+    ],
 )
-def test_a_deferred_message_is_sent_again_once(tmp_path: Path, resends: int, outcome: str, said: str) -> None:
+def test_a_deferred_message_is_sent_again_once(
+    tmp_path: Path, resends: int, resent_id: str, outcome: str, said: str
+) -> None:
     """MSS-016: a submission the operator deferred (451) comes back, the same Message-ID, exactly once."""
     journal = Journal(tmp_path)
     mid = "<renvoi-1@cabinet.segur-bench.local>"
@@ -575,9 +582,10 @@ def test_a_deferred_message_is_sent_again_once(tmp_path: Path, resends: int, out
         "mss.smtp.session",
         {"transcript": (b"C: DATA\r\nS: 451 4.3.0 ...\r\n", "text/plain")},
         outcome="deferred",
-        meta={"messages": 0, "deferred": [mid]},
+        meta={"messages": 0, "deferred": [mid], "deferred_subjects": ["=?utf-8?q?Synth=C3=A8se?="]},
     )
-    message = f"From: {CANDIDATE_MAILBOX}\r\nMessage-ID: {mid}\r\nSubject: CR\r\n\r\ncorps\r\n".encode()
+    head = f"From: {CANDIDATE_MAILBOX}\r\nMessage-ID: {resent_id}\r\nSubject: =?utf-8?b?U3ludGjDqHNl?=\r\n"
+    message = (head + "\r\ncorps\r\n").encode()  # the subject as a mail client encodes it (RFC 2047, base64 this time)
     for _n in range(resends):
         journal.record("mss", "mss.smtp.message", {"message": (message, "message/rfc822")}, outcome="accepted")
     findings = _judge_mss(journal, tmp_path, "mss.resent_after_deferral")

@@ -337,6 +337,7 @@ def test_a_deferred_submission_is_refused_451_and_its_resend_accepted(mss: MssSi
             break
         time.sleep(0.05)
     assert sessions[0].outcome == "deferred" and sessions[0].meta["deferred"] == [RESENT]
+    assert sessions[0].meta["deferred_subjects"] == ["Compte rendu"]
     assert len([x for x in mss.journal.exchanges if x.transaction == "mss.smtp.message"]) == 1
     mss.defer_next_messages(3)
     mss.reset()

@@ -33,6 +33,17 @@ from simulators.mss.xdm import ATTACHMENT_NAME, INDEX, METADATA, README, XdmErro
 MESSAGE = "mss.smtp.message"
 CAPTURED = "mss.message"  # a message from a field capture (.eml): its bytes only, no SMTP session around it
 SESSION = "mss.smtp.session"
+
+
+def _decoded_header(raw: str) -> str:
+    """A header field as sent (RFC 2047 encoded words and all), decoded and with its spaces collapsed."""
+    try:
+        text = str(email.header.make_header(email.header.decode_header(raw)))
+    except (ValueError, LookupError, UnicodeError):
+        text = raw
+    return " ".join(text.split())
+
+
 DELIVERY = "mss.delivery"
 RECEIVED = RECEIVED_VIEW.transaction
 FETCHES = ("mss.imap.fetch", "mss.imap.uid_fetch")
@@ -1216,9 +1227,6 @@ def new_version_replaces(evidence: Evidence, context: CheckContext) -> list[Verd
     return [passed(f"{new} remplace {old}, gardée comme historique", records[-1])]
 
 
-SESSION = "mss.smtp.session"
-
-
 @check(
     "mss.resent_after_deferral",
     requirements=("MSS-016",),
@@ -1227,19 +1235,36 @@ SESSION = "mss.smtp.session"
 def resent_after_deferral(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     """The operator answered a submission with a temporary failure: the software sends that same message again (same
     Message-ID) until the operator takes it, and the operator receives it exactly once."""
-    deferred = [(s, str(mid)) for s in evidence.select(transactions=(SESSION,)) for mid in s.meta.get("deferred") or []]
+    deferred = [
+        (s, str(mid), str(subject))
+        for s in evidence.select(transactions=(SESSION,))
+        for mid, subject in zip(
+            s.meta.get("deferred") or [],
+            (s.meta.get("deferred_subjects") or []) + [""] * len(s.meta.get("deferred") or []),
+            strict=False,
+        )
+    ]
     if not deferred:
         return [omitted("aucun message refusé temporairement par l'opérateur dans ce scénario", None)]
     accepted: Counter[str] = Counter()
+    subjects: set[str] = set()
     # A session is journaled when it closes: a resend in the same session comes before its record.
     for sent in evidence.select(transactions=(MESSAGE,)):
         message, _problems = _mail(evidence, sent)
         if message is not None:
             accepted.update(str(i).strip() for i in message.get_all("Message-ID") or [])
+            if sent.seq > deferred[0][0].seq:
+                subjects.add(_decoded_header(str(message.get("Subject", ""))))
     findings = []
-    for session, mid in dict((mid, (s, mid)) for s, mid in deferred).values():
+    for session, mid, subject in {mid: (s, mid, subject) for s, mid, subject in deferred}.values():
         if not mid:
             findings.append(failed("message différé (451) sans Message-ID : son renvoi est invérifiable", session))
+        elif accepted[mid] == 0 and subject and _decoded_header(subject) in subjects:
+            again = (
+                f"message {mid} différé (451) renvoyé sous un autre Message-ID : un renvoi garde celui du message "
+                "(RFC 5322 §3.6.4), sinon le destinataire reçoit un second message"
+            )
+            findings.append(failed(again, session))
         elif accepted[mid] == 0:
             lost = f"message {mid} refusé temporairement (451) jamais renvoyé : perdu (renvoi attendu, RFC 5321)"
             findings.append(failed(lost, session))
