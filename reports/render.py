@@ -76,8 +76,9 @@ def write_html(result: RunResult, path: Path, lang: str = "fr") -> Path:
 
 def evidence_groups(result: RunResult) -> list[tuple[ScenarioResult | None, list[EvidenceEntry]]]:
     """The evidence table grouped by the scenario whose steps recorded each exchange, in the run's order. An exchange
-    no step listed (an SMTP session journaled as its connection closes, after its step) goes with the scenario of the
-    exchange before it (scenarios run one after the other); one before any scenario's, last under its own heading."""
+    no step listed (an SMTP session journaled as its connection closes, or the delivery notice of a message sent again
+    in the background, just after its step) goes with the scenario of the exchange before it (scenarios run one after
+    the other); one before any scenario's, last under its own heading."""
     owner: dict[str, ScenarioResult] = {}
     for scenario in result.scenarios:
         for step in scenario.steps:
