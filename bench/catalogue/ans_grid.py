@@ -77,13 +77,13 @@ def read_grid(path: Path) -> Grid:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise GridError(f"{path}: pas en UTF-8 (octet {exc.start})") from exc
-    csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise GridError(f"{path}:1: colonnes absentes de l'export ANS : {', '.join(missing)}")
     rows = []
+    before = csv.field_size_limit(MAX_FIELD_CHARS)  # process-wide: put back once read
     try:
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise GridError(f"{path}:1: colonnes absentes de l'export ANS : {', '.join(missing)}")
         for record in reader:
             line = reader.line_num
             if None in record:
@@ -103,6 +103,8 @@ def read_grid(path: Path) -> Grid:
             )
     except csv.Error as exc:
         raise GridError(f"{path}:{reader.line_num}: CSV illisible ({exc})") from exc
+    finally:
+        csv.field_size_limit(before)
     return Grid(path, hashlib.sha256(data).hexdigest(), tuple(rows))
 
 
@@ -116,10 +118,6 @@ class Reconciliation:
     missing: list[GridRow] = field(default_factory=list)  # approved rows neither carried nor explained
     obsolete: list[tuple[str, str]] = field(default_factory=list)  # (requirement id, official id the grid obsoletes)
     stale_reasons: list[str] = field(default_factory=list)  # left-out references that are carried after all
-
-    @property
-    def complete(self) -> bool:
-        return not self.missing
 
 
 def reconcile(
@@ -176,7 +174,9 @@ def left_out_rows(requirements_dir: Path, rem: str) -> dict[str, str]:
     from bench.catalogue.loader import ANS_GRID_FILE, CatalogueError
 
     path = requirements_dir / ANS_GRID_FILE
-    section = (_reconciliation_file(requirements_dir).get("left_out") or {}).get(rem) or {}
-    if not isinstance(section, dict) or not all(isinstance(v, str) and v.strip() for v in section.values()):
+    by_rem = _reconciliation_file(requirements_dir).get("left_out") or {}
+    section = (by_rem.get(rem) if isinstance(by_rem, dict) else None) or {}
+    reasons_given = isinstance(section, dict) and all(isinstance(v, str) and v.strip() for v in section.values())
+    if not isinstance(by_rem, dict) or not reasons_given:
         raise CatalogueError([f"{path}:1: left_out.{rem} : une raison (texte) par référence attendue"])
     return {str(reference): str(reason) for reference, reason in section.items()}

@@ -165,3 +165,20 @@ def test_a_grid_that_is_not_one_stops_the_run_before_it_starts(tmp_path: Path) -
     bad.write_text("a,b\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["run", "--scenario", "MSS-SC-09", "--ans-grid", str(bad), "--out", str(tmp_path)])
     assert result.exit_code == 2 and "colonnes absentes" in result.output
+
+
+@pytest.mark.parametrize("left_out", ["left_out: [DB/LGC.01]", "left_out:\n  LGC:\n    DB/LGC.01: ''"])
+def test_a_left_out_list_without_reasons_is_a_catalogue_error(tmp_path: Path, left_out: str) -> None:
+    from bench.catalogue.loader import CatalogueError
+
+    (tmp_path / "ans-grid.yaml").write_text(left_out + "\n", encoding="utf-8")
+    with pytest.raises(CatalogueError, match="une raison"):
+        left_out_rows(tmp_path, "LGC")
+
+
+def test_reading_an_export_leaves_the_csv_field_limit_as_it_was(tmp_path: Path) -> None:
+    before = csv.field_size_limit()
+    read_grid(_grid(tmp_path, [_row("A.01")]))
+    with pytest.raises(GridError):
+        read_grid(tmp_path / "absent.csv")
+    assert csv.field_size_limit() == before

@@ -1235,15 +1235,11 @@ def new_version_replaces(evidence: Evidence, context: CheckContext) -> list[Verd
 def resent_after_deferral(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     """The operator answered a submission with a temporary failure: the software sends that same message again (same
     Message-ID) until the operator takes it, and the operator receives it exactly once."""
-    deferred = [
-        (s, str(mid), str(subject))
-        for s in evidence.select(transactions=(SESSION,))
-        for mid, subject in zip(
-            s.meta.get("deferred") or [],
-            (s.meta.get("deferred_subjects") or []) + [""] * len(s.meta.get("deferred") or []),
-            strict=False,
-        )
-    ]
+    deferred = []
+    for session in evidence.select(transactions=(SESSION,)):
+        subjects_sent = session.meta.get("deferred_subjects") or []
+        for n, mid in enumerate(session.meta.get("deferred") or []):
+            deferred.append((session, str(mid), str(subjects_sent[n]) if n < len(subjects_sent) else ""))
     if not deferred:
         return [omitted("aucun message refusé temporairement par l'opérateur dans ce scénario", None)]
     accepted: Counter[str] = Counter()
