@@ -44,8 +44,19 @@ class Operator:
         self.prompts: list[str] = []
 
     def expect(self, pattern: str) -> str:
-        self.child.expect(pattern)
+        try:
+            self.child.expect(pattern)
+        except pexpect.EOF:
+            pytest.fail(f"the bench ended before {pattern!r}:\n{self._ended_output()}")
         return ANSI.sub("", str(self.child.before or "") + str(self.child.after or ""))
+
+    def _ended_output(self) -> str:
+        """All the bench printed, and the traceback it kept if it stopped on an error of its own: a failure in CI must
+        be diagnosable from its log alone."""
+        output = ANSI.sub("", str(self.child.before or ""))
+        for kept in re.findall(r"détails : (\S+\.txt)", output):
+            output += f"\n--- {kept}\n" + Path(kept).read_text(encoding="utf-8")
+        return output
 
     def enter(self) -> None:
         self.expect("Appuyez sur Entrée")
