@@ -36,7 +36,11 @@ CORE_VIEWS = (
 
 
 class DocumentParams(Params):
-    kind: DocumentKindName = Field("consultation-report", description="Le type de document (liste unique des types)")
+    kind: DocumentKindName = Field(
+        "consultation-report",
+        description="Le type de document (liste unique des types) ; dans une campagne, une étape qui ne le nomme pas "
+        "porte sur le document habituel du profil (profiles.yaml, usual_document)",
+    )
 
 
 class ChoiceParams(Params):

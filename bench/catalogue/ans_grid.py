@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.catalogue.models import Requirement
-from bench.yamlio import read_yaml
+from bench.yamlio import read_yaml, validate_model
 
 MAX_GRID_BYTES = 32 * 1024 * 1024  # the full export of every REM is ~3 MB
 MAX_FIELD_CHARS = 200_000
@@ -121,13 +121,18 @@ class Reconciliation:
 
 
 def reconcile(
-    grid: Grid, requirements: Iterable[Requirement], rem: str, left_out: dict[str, str] | None = None
+    grid: Grid,
+    requirements: Iterable[Requirement],
+    rem: str,
+    left_out: dict[str, str] | None = None,
+    profiles: Collection[str] | None = None,
 ) -> Reconciliation:
     """Which approved rows of ``rem`` the catalogue carries (by official id), which it leaves out and why
     (``left_out``: REM reference -> reason), which it misses; and which official ids it carries that the grid only
-    knows as obsolete."""
+    knows as obsolete. With ``profiles`` (those that follow ``rem``), a row is carried only by a requirement that
+    applies to one of them: a socle row the GP profile carries is not thereby carried for laboratory software."""
     reasons = left_out or {}
-    catalogue = list(requirements)
+    catalogue = [r for r in requirements if profiles is None or set(r.profiles) & set(profiles)]
     by_id: dict[str, list[str]] = {}
     for requirement in catalogue:
         for official in requirement.official_ids:
@@ -162,6 +167,19 @@ def _reconciliation_file(requirements_dir: Path) -> dict[str, Any]:
     if problems:
         raise CatalogueError(problems)
     return data if isinstance(data, dict) else {}
+
+
+def profiles_following(requirements_dir: Path, rem: str) -> list[str]:
+    """The profiles whose grid is ``rem`` (``ans_rem`` in ``profiles.yaml``)."""
+    from bench.catalogue.loader import PROFILES_FILE, CatalogueError
+    from bench.catalogue.models import ProfilesFile
+
+    problems: list[str] = []
+    path = requirements_dir / PROFILES_FILE
+    parsed = validate_model(ProfilesFile, read_yaml(path, problems), path, problems) if path.is_file() else None
+    if problems:
+        raise CatalogueError(problems)
+    return [p.id for p in parsed.profiles if p.ans_rem == rem] if parsed else []
 
 
 def obsolete_kept_because(requirements_dir: Path) -> str:

@@ -26,6 +26,7 @@ from bench.catalogue.models import (
     Scenario,
 )
 from bench.domains import registry as domains
+from bench.fixtures.kinds import DOCUMENT_KINDS
 from bench.yamlio import read_yaml, validate_model
 
 HEADER_FILE = "catalogue.yaml"
@@ -95,8 +96,14 @@ def load_catalogue(
     profiles_data = read_yaml(req_dir / PROFILES_FILE, problems) if (req_dir / PROFILES_FILE).exists() else None
     if profiles_data is not None:
         parsed = validate_model(ProfilesFile, profiles_data, req_dir / PROFILES_FILE, problems)
-        for declared in parsed.profiles if parsed else []:
+        for index, declared in enumerate(parsed.profiles if parsed else []):
             profiles[declared.id] = declared
+            if declared.id not in DOCUMENT_KINDS[declared.usual_document].profiles:
+                line = profiles_data["profiles"][index].key_lines.get("usual_document", 1)
+                problems.append(
+                    f"{req_dir / PROFILES_FILE}:{line}: profil {declared.id} : son document habituel "
+                    f"{declared.usual_document} n'est pas produit par ce profil (bench/fixtures/kinds.py)"
+                )
     else:
         problems.append(f"{req_dir / PROFILES_FILE}:1: fichier des profils absent")
     known_profiles = set(profiles)

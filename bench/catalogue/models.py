@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from bench.fixtures.kinds import DocumentKindName
+
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|min)?$")
 
 
@@ -75,6 +77,10 @@ class Profile(Strict):
     # ANS's scenario and proof for each requirement, when given the grid's export (--ans-grid).
     ans_rem: str | None = None
     ans_rem_note: str | None = None  # a caveat on that choice, shown in the report's header
+    # Which release or draft of ANS's requirements this profile's catalogue follows, shown in the report's header.
+    grid: str = ""
+    # The document its software produces most: what a scenario step produces when it names no kind.
+    usual_document: DocumentKindName
 
 
 class RequirementFile(Strict):

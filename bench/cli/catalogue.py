@@ -230,14 +230,22 @@ def catalogue_domains() -> None:
 
 def _grid_diff(root: Path, grid_path: Path, rem: str, output_format: str) -> None:
     """``catalogue diff ROOT --grid EXPORT.csv``: the catalogue against ANS's grid for one REM."""
-    from bench.catalogue.ans_grid import GridError, left_out_rows, obsolete_kept_because, read_grid, reconcile
+    from bench.catalogue.ans_grid import (
+        GridError,
+        left_out_rows,
+        obsolete_kept_because,
+        profiles_following,
+        read_grid,
+        reconcile,
+    )
     from bench.catalogue.diff import load_requirements
     from bench.catalogue.loader import CatalogueError
 
     folder = root / "requirements" if (root / "requirements").is_dir() else root
     try:
         _version, requirements = load_requirements(root)
-        result = reconcile(read_grid(grid_path), requirements.values(), rem, left_out_rows(folder, rem))
+        profiles = profiles_following(folder, rem) or None  # a REM no profile follows: the whole catalogue
+        result = reconcile(read_grid(grid_path), requirements.values(), rem, left_out_rows(folder, rem), profiles)
     except CatalogueError as exc:
         for problem in exc.problems:
             console.print(f"[red]{problem}[/red]", soft_wrap=True)
@@ -250,6 +258,7 @@ def _grid_diff(root: Path, grid_path: Path, rem: str, output_format: str) -> Non
             json.dumps(
                 {
                     "rem": rem,
+                    "profiles": profiles or [],
                     "carried": {row.reference: ids for row, ids in result.carried},
                     "left_out": {row.reference: reason for row, reason in result.left_out},
                     "missing": [row.reference for row in result.missing],
@@ -264,7 +273,9 @@ def _grid_diff(root: Path, grid_path: Path, rem: str, output_format: str) -> Non
     else:
         approved = len(result.carried) + len(result.left_out) + len(result.missing)
         out.print(
-            f"Grille ANS {grid_path.name}, REM {rem} : {approved} exigences approuvées — "
+            f"Grille ANS {grid_path.name}, REM {rem}"
+            + (f" (profils {', '.join(profiles)})" if profiles else " (aucun profil ne la suit : tout le catalogue)")
+            + f" : {approved} exigences approuvées — "
             f"{len(result.carried)} portées, "
             f"{len(result.left_out)} écartées (raison donnée), {len(result.missing)} manquantes",
             soft_wrap=True,

@@ -354,7 +354,11 @@ class Campaign:
         spec = actions.get(step.action)
         if spec.needs_patient and patient is None:
             raise AdapterError(f"l'action {step.action} exige un patient")
-        return spec.perform(self._context(journal=journal, step=step, patient=patient), spec.parse(step.params))
+        params = step.params
+        if "kind" in spec.params.model_fields and "kind" not in params:
+            # A step that names no kind is about the document this profile's software produces most.
+            params = {**params, "kind": self.catalogue.profiles[self.options.profile].usual_document}
+        return spec.perform(self._context(journal=journal, step=step, patient=patient), spec.parse(params))
 
     def _wait(
         self, expectation: Expectation, keys: PatientKeys | None, journal: Journal, step_seq: int

@@ -116,6 +116,7 @@ class RunResult(_Model):
     defects: list[str]
     profile: str
     profile_label: str
+    profile_grid: str = Field(default="", description="The release or draft of ANS's requirements the profile follows")
     started: str
     finished: str
     duration_s: float

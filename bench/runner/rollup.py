@@ -95,6 +95,7 @@ def build_result(
         defects=list(defects),
         profile=profile_id,
         profile_label=profile.label if profile else profile_id,
+        profile_grid=profile.grid if profile else "",
         started=started.isoformat(timespec="seconds"),
         finished=finished.isoformat(timespec="seconds"),
         duration_s=round(duration, 3),

@@ -1,5 +1,6 @@
-"""The catalogue against ANS's draft wave-2 grid (issue 17): every approved LGC row is carried by a requirement or left
-out with a reason; the export reader refuses what is not one with ``file:line``; ``catalogue diff --grid``."""
+"""The catalogue against ANS's draft wave-2 grid (issue 17): every approved row of the LGC, BIO, RIS and DPI REMs is
+carried by a requirement of its profile or left out with a reason; the export reader refuses what is not one with
+``file:line``; ``catalogue diff --grid``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.catalogue.ans_grid import COLUMNS, GridError, left_out_rows, read_grid, reconcile
+from bench.catalogue.ans_grid import COLUMNS, GridError, left_out_rows, profiles_following, read_grid, reconcile
 from bench.catalogue.loader import load_catalogue
 from bench.cli import app
 from bench.paths import content_root
@@ -39,13 +40,29 @@ def _row(reference: str, status: str = "Approuvée", socle: str = "", **more: st
 
 
 @pytest.mark.skipif(not EXPORT.is_file(), reason="export of ANS's draft grid absent (outside the project's workspace)")
-def test_every_approved_lgc_row_is_carried_or_left_out_with_a_reason() -> None:
+@pytest.mark.parametrize(("rem", "approved"), [("LGC", 130), ("BIO", 125), ("RIS", 165), ("DPI", 129)])
+def test_every_approved_row_is_carried_by_its_profile_or_left_out_with_a_reason(rem: str, approved: int) -> None:
+    """Each approved row of the REM is carried by a requirement of a profile that follows that REM (a socle row the
+    GP profile carries does not count for laboratory software), or left out with a reason."""
     catalogue = load_catalogue(content_root())
-    reasons = left_out_rows(content_root() / "requirements", "LGC")
-    result = reconcile(read_grid(EXPORT), catalogue.requirements.values(), "LGC", reasons)
+    folder = content_root() / "requirements"
+    profiles = profiles_following(folder, rem)
+    assert profiles, f"no profile follows REM {rem}"
+    result = reconcile(read_grid(EXPORT), catalogue.requirements.values(), rem, left_out_rows(folder, rem), profiles)
     assert [f"{r.reference} (ligne {r.line})" for r in result.missing] == []
     assert result.stale_reasons == []  # a reason for a row the catalogue carries after all is stale
-    assert len(result.carried) + len(result.left_out) == 130  # the export's approved LGC rows
+    assert len(result.carried) + len(result.left_out) == approved  # the export's approved rows of the REM
+    for _row, holders in result.carried:
+        assert all(set(profiles) & set(catalogue.requirements[h].profiles) for h in holders)
+
+
+def test_a_row_carried_only_for_another_profile_is_missing(tmp_path: Path) -> None:
+    catalogue = load_catalogue(content_root())
+    grid = read_grid(_grid(tmp_path, [{**_row("MSS/CONF.16", socle="SC.MSS/CONF.16"), "REM": "BIO"}]))
+    gp_only = catalogue.requirements["MSS-009"].model_copy(update={"profiles": ["medecin-ville"]})
+    result = reconcile(grid, [gp_only], "BIO", {}, ["biologie"])
+    assert [r.reference for r in result.missing] == ["MSS/CONF.16"]
+    assert reconcile(grid, [gp_only], "BIO", {}).carried  # without profiles, the whole catalogue counts
 
 
 @pytest.mark.skipif(not EXPORT.is_file(), reason="export of ANS's draft grid absent (outside the project's workspace)")
@@ -56,7 +73,8 @@ def test_ids_the_draft_marks_obsolete_are_kept_only_when_the_published_rem_names
 
     table = EXPORT.parents[2] / "SEGUR-REQUIREMENTS.md"
     catalogue = load_catalogue(content_root())
-    result = reconcile(read_grid(EXPORT), catalogue.requirements.values(), "LGC")
+    lgc = profiles_following(content_root() / "requirements", "LGC")
+    result = reconcile(read_grid(EXPORT), catalogue.requirements.values(), "LGC", profiles=lgc)
     assert result.obsolete and obsolete_kept_because(content_root() / "requirements")
     text = table.read_text(encoding="utf-8")
     named = _grid_ids(text)  # the catalogue tables' ids, ranges such as "SC.DMP/UX.16–.19" expanded

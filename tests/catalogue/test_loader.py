@@ -154,13 +154,15 @@ def test_unknown_fixture_identity_is_reported(content: Path) -> None:
     [
         ("profiles: [general]", "profil 'general' supprimé"),
         ("profiles: []", "profiles"),
-        ("profiles: [hopital]", "inconnu"),
+        ("profiles: [dentiste]", "inconnu"),
     ],
 )
 def test_profiles_are_explicit_general_empty_or_unknown_are_refused(content: Path, written: str, said: str) -> None:
     path = content / "requirements" / "ins.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("profiles: [medecin-ville, officine]", written, 1), encoding="utf-8")
+    path.write_text(
+        text.replace("profiles: [medecin-ville, officine, biologie, imagerie, hopital]", written, 1), encoding="utf-8"
+    )
     line = _line_of(path, written)
     problems = _problems(content)
     assert any(p.startswith(f"{path}:{line}:") and said in p for p in problems), (line, problems)
@@ -172,22 +174,38 @@ def test_every_requirement_names_its_profiles(catalogue: Catalogue) -> None:
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "said"),
+    ("scenario", "old", "new", "said"),
     [
         (
+            "ins/sc02-qualification-vitale",
             "method: vitale",
             "method: vitalle",
             "search_ins : method='vitalle' refusé (valeurs permises : traits, vitale)",
         ),
-        ("kind: consultation-report", "kind: consultation-reprot", "kind='consultation-reprot' refusé"),
-        ("method: vitale", "methode: vitale", "paramètre inconnu 'methode' pour l'action search_ins (permis : method)"),
-        ("action: search_ins", "action: search_inss", "action inconnue 'search_inss' (actions connues : "),
+        (
+            "dmp/sc01-alimentation-medecin-ville",
+            "kind: consultation-report",
+            "kind: consultation-reprot",
+            "kind='consultation-reprot' refusé",
+        ),
+        (
+            "ins/sc02-qualification-vitale",
+            "method: vitale",
+            "methode: vitale",
+            "paramètre inconnu 'methode' pour l'action search_ins (permis : method)",
+        ),
+        (
+            "ins/sc02-qualification-vitale",
+            "action: search_ins",
+            "action: search_inss",
+            "action inconnue 'search_inss' (actions connues : ",
+        ),
     ],
 )
 def test_a_step_with_a_misspelt_action_or_parameter_is_refused_at_its_line(
-    content: Path, old: str, new: str, said: str
+    content: Path, scenario: str, old: str, new: str, said: str
 ) -> None:
-    path = content / "scenarios" / "ins" / "sc02-qualification-vitale.yaml"
+    path = content / "scenarios" / f"{scenario}.yaml"
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -245,3 +263,16 @@ def test_yaml_nested_too_deep_is_a_file_line_problem_not_a_traceback(content: Pa
     path.write_text(path.read_text(encoding="utf-8") + deep, encoding="utf-8")
     problems = _problems(content)
     assert any(p.startswith(f"{path}:") for p in problems), problems
+
+
+def test_a_profiles_usual_document_must_be_one_it_produces(content: Path) -> None:
+    """A step naming no kind asks for the profile's usual document: one its software does not produce is refused at
+    its line."""
+    path = content / "requirements" / "profiles.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("usual_document: consultation-report", "usual_document: lab-report", 1), "utf-8")
+    line = _line_of(path, "usual_document: lab-report")
+    problems = _problems(content)
+    assert any(p.startswith(f"{path}:{line}:") and "medecin-ville" in p and "lab-report" in p for p in problems), (
+        problems
+    )

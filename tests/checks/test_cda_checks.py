@@ -376,3 +376,30 @@ def test_each_recipient_is_named_in_the_document(tmp_path: Path, named: tuple[st
     journal.close()
     findings = recipients_named(Evidence(tmp_path, journal.exchanges), CheckContext(focus=produced))
     assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("CDA-008",)
+
+
+@needs_pack
+@pytest.mark.parametrize(
+    ("kind", "volet", "defect", "said"),
+    [
+        ("lab-report", "CI-SIS_BIO-CR-BIO_2024.01", "lab_result_unnamed", "@displayName"),
+        ("imaging-report", "CI-SIS_IMG-CR-IMG_2024.01", "imaging_without_conclusion", "FR-DICOM-Conclusion"),
+        ("discharge-letter", "CI-SIS_LDL-SES_2022.01", "discharge_without_treatments", "FR-Traitements-a-la-sortie"),
+    ],
+)
+def test_laboratory_imaging_and_hospital_documents_follow_their_volet(
+    tmp_path: Path, pack: ValidationPack, kind: str, volet: str, defect: str, said: str
+) -> None:
+    """The reference candidate's CR-BIO, IMG-CR-IMG and LDL-SES pass every CDA check and their volet's official
+    schematron (picked by their templateIds); each defect switch breaks exactly one rule of that schematron."""
+    from bench.fixtures.documents import DocumentDefects
+
+    good = _run(tmp_path, build_cda(kind, SAMPLE_PATIENT), pack)
+    assert _outcomes(good) == {check: {"pass"} for check in CDA_CHECKS}
+    assert good["cda.schematron"][0].message == f"schématron {volet} respecté"
+    wrong = build_cda(kind, SAMPLE_PATIENT, defects=DocumentDefects(**{defect: True}))
+    bad = _run(tmp_path, wrong, pack)
+    assert {c for c, outcomes in _outcomes(bad).items() if outcomes != {"pass"}} == {"cda.schematron"}
+    failures = bad["cda.schematron"]
+    assert {f.outcome for f in failures} == {"fail"} and all(f.requirements == ("CDA-006",) for f in failures)
+    assert any(said in f.message and volet in f.message for f in failures), [f.message for f in failures]

@@ -335,6 +335,33 @@ def test_a_historical_document_carries_its_business_date(tmp_path: Path, dated: 
         assert "creationTime" in findings[0].message and "effectiveTime" in findings[0].message
 
 
+@pytest.mark.parametrize(("letter_day", "outcome"), [("2025-11-28", "pass"), ("2025-11-24", "fail")])
+def test_a_historical_stay_spans_its_business_date(tmp_path: Path, letter_day: str, outcome: str) -> None:
+    """DMP-018: a discharge letter of 2025-11-28 covers a stay that began three days before: its act (XDS
+    serviceStartTime to serviceStopTime) spans the business date, which a letter written for another day does not."""
+    import datetime as dt
+
+    from bench.actions.core import CANDIDATE, DOCUMENT_REQUEST
+
+    day = dt.date.fromisoformat(letter_day)
+    moment = dt.datetime(day.year, day.month, day.day, 9, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    document = build_cda("discharge-letter", SAMPLE_PATIENT, now=moment)
+    submission = provide_and_register(document, SubmissionContext(source_id="1.2.3"))
+    assert "serviceStopTime" in submission.body
+    journal = Journal(tmp_path / "run")
+    asked = json.dumps({"ref": "p1", "kind": "discharge-letter", "business_date": "2025-11-28"}).encode()
+    journal.record(CANDIDATE, DOCUMENT_REQUEST, {"request": (asked, "application/json")}, subjects=SUBJECTS)
+    _feed(journal, document, submission.body, submission.document_cid)
+    findings = run_check(
+        "dmp.business_date",
+        Evidence(journal.run_dir, journal.exchanges),
+        CheckContext(patient=PATIENT, focus=journal.exchanges[-1]),
+    )
+    assert _outcomes(findings) == {outcome}
+    if outcome == "fail":
+        assert "serviceStartTime/serviceStopTime 20251121" in findings[0].message
+
+
 @pytest.mark.parametrize(
     ("answers", "shown", "outcome"),
     [
@@ -501,3 +528,44 @@ def test_a_dmp_document_replaced_or_deleted_after_integration_is_noticed(
     findings = _judge(journal, "dmp.integrated_change_noticed")
     assert _outcomes(findings) == {outcome} and findings[0].requirements == ("DMP-034",)
     assert said in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("omit", "body_edit", "outcome", "said"),
+    [
+        (frozenset(), None, "pass", "relié à sa demande"),
+        (frozenset({"imagingReferences"}), None, "fail", "referenceIdList sans l'Order Placer Number"),
+        (frozenset(), ("urn:ihe:iti:xds:2013:accession", "urn:ihe:iti:xds:2013:order"), "fail", "l'Accession Number"),
+    ],
+)
+def test_an_imaging_report_is_linked_to_its_order_study_modality_and_region(
+    tmp_path: Path, omit: frozenset[str], body_edit: tuple[str, str] | None, outcome: str, said: str
+) -> None:
+    """DMP-037 (DB/RIS.09): the identifiers and codes the CDA header carries are in the ITI-41's metadata."""
+    document = build_cda("imaging-report", SAMPLE_PATIENT)
+    submission = provide_and_register(document, SubmissionContext(source_id="1.2.3", omit=omit))
+    body = submission.body.replace(*body_edit) if body_edit else submission.body
+    journal = Journal(tmp_path / "run")
+    _feed(journal, document, body, submission.document_cid)
+    findings = run_check(
+        "dmp.imaging_references",
+        Evidence(journal.run_dir, journal.exchanges),
+        CheckContext(patient=PATIENT, focus=journal.exchanges[-1]),
+    )
+    assert _outcomes(findings) == {outcome} and findings[0].requirements == ("DMP-037",)
+    assert said in findings[0].message
+    if omit:
+        assert "eventCodeList sans la modalité d'acquisition CR" in findings[0].message
+
+
+def test_other_documents_are_not_judged_as_imaging_reports(tmp_path: Path) -> None:
+    document = build_cda("lab-report", SAMPLE_PATIENT)
+    submission = provide_and_register(document, SubmissionContext(source_id="1.2.3"))
+    journal = Journal(tmp_path / "run")
+    _feed(journal, document, submission.body, submission.document_cid)
+    findings = run_check(
+        "dmp.imaging_references",
+        Evidence(journal.run_dir, journal.exchanges),
+        CheckContext(patient=PATIENT, focus=journal.exchanges[-1]),
+    )
+    assert _outcomes(findings) == {"omit"} and "aucun compte rendu d'imagerie" in findings[0].message

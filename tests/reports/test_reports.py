@@ -41,6 +41,8 @@ def test_html_is_french_self_contained_and_links_evidence(defective_run: tuple[R
     assert re.search(r'href="exchanges/[^"]+-dmp\.iti41\.request-part1\.xml"', html), "the fed CDA, split out"
     failing = next(r for r in result.requirements if r.verdict == "non_conforme")
     assert failing.id == "INS-005" and "transmet l&#39;INS" in html
+    # The header says which release or draft of ANS's requirements the profile follows.
+    assert result.profile_grid.startswith("REM LGC vague 2 publié") and "Exigences suivies" in html
 
 
 def test_html_leads_with_the_non_conforming_requirements_and_reads_on_any_screen_and_paper(

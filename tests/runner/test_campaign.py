@@ -11,12 +11,15 @@ import pytest
 from bench.candidates.base import AdapterError, Artifact, Environment, PatientRecordView
 from bench.candidates.reference import DEFECTS, ReferenceCandidate
 from bench.catalogue.loader import Catalogue
+from bench.fixtures.kinds import DOCUMENT_KINDS
 from bench.runner.engine import Campaign, CampaignOptions
 from bench.runner.results import RunResult
 from bench.runner.verdicts import EXIT_BENCH_ERROR, EXIT_NON_CONFORME, EXIT_OK
 from bench.validation.packs import ValidationPack
 from simulators.common.journal import read_journal
+from simulators.common.namespaces import HL7
 from simulators.common.pki import BenchPki
+from simulators.common.xmlsafe import parse_xml
 
 baseline_dirs: dict[str, str] = {}
 INS_AUTOMATED = {f"INS-{n:03d}" for n in range(1, 8)}
@@ -91,17 +94,39 @@ def baseline(
     return result
 
 
+_profile_baselines: dict[str, RunResult] = {}
+profile_dirs: dict[str, Path] = {}
+NEW_PROFILES = ("biologie", "imagerie", "hopital")
+
+
+def _profile_baseline(
+    profile: str,
+    catalogue: Catalogue,
+    pki: BenchPki,
+    pack: ValidationPack | None,
+    factory: pytest.TempPathFactory,
+) -> RunResult:
+    """The reference candidate's clean campaign of a profile other than medecin-ville, run once per worker."""
+    if profile not in _profile_baselines:
+        run_dir = factory.mktemp(profile) / "run"
+        _profile_baselines[profile] = _run(catalogue, pki, run_dir, profile=profile, pack=pack)
+        profile_dirs[profile] = run_dir
+    return _profile_baselines[profile]
+
+
 def _verdicts(result: RunResult) -> dict[str, str]:
     return {r.id: r.verdict for r in result.requirements}
 
 
 def test_reference_candidate_is_conforme_on_every_automated_requirement(
-    baseline: RunResult, ci_sis_pack: ValidationPack | None
+    baseline: RunResult, catalogue: Catalogue, ci_sis_pack: ValidationPack | None
 ) -> None:
     verdicts = _verdicts(baseline)
     expected = _expected_conforme(ci_sis_pack)
     assert {req for req, v in verdicts.items() if v == "conforme"} == expected
-    assert {v for req, v in verdicts.items() if req not in expected} == {"non_teste"}
+    applicable = {r.id for r in catalogue.requirements.values() if "medecin-ville" in r.profiles}
+    assert {v for req, v in verdicts.items() if req not in expected and req in applicable} == {"non_teste"}
+    assert {v for req, v in verdicts.items() if req not in applicable} == {"non_applicable"}
     assert baseline.exit_code == EXIT_OK
     assert all(s.outcome == "pass" for s in baseline.scenarios)
 
@@ -121,6 +146,31 @@ def test_officine_profile_runs_its_scenarios(catalogue: Catalogue, pki: BenchPki
     assert {s.id for s in result.scenarios} >= {"CDA-SC-02"} and "CDA-SC-01" not in {s.id for s in result.scenarios}
 
 
+@pytest.mark.parametrize("profile", NEW_PROFILES)
+def test_laboratory_imaging_and_hospital_profiles_observe_every_automated_requirement(
+    profile: str,
+    catalogue: Catalogue,
+    pki: BenchPki,
+    ci_sis_pack: ValidationPack | None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Each automated requirement of the profile is observed (Conforme on the reference candidate), none is left
+    silently Non testé; the rest are attestations and documentary proofs."""
+    result = _profile_baseline(profile, catalogue, pki, ci_sis_pack, tmp_path_factory)
+    applicable = {r.id: r for r in catalogue.requirements.values() if profile in r.profiles}
+    automated = {i for i, r in applicable.items() if r.proof.nature == "automated"}
+    expected = automated - (set() if ci_sis_pack else {"CDA-001", "CDA-006"})
+    verdicts = {i: v for i, v in _verdicts(result).items() if i in applicable}
+    assert {i for i, v in verdicts.items() if v == "conforme"} == expected
+    assert {v for i, v in verdicts.items() if i not in expected} <= {"non_teste"}
+    assert result.exit_code == EXIT_OK and all(s.outcome == "pass" for s in result.scenarios)
+    # Every document the software produced is the profile's own kind (steps name none: the profile's usual one).
+    run_dir = profile_dirs[profile]
+    produced = [e for e in result.evidence if e.transaction == "candidate.document" and e.file.endswith(".xml")]
+    codes = {parse_xml((run_dir / e.file).read_bytes()).find(f"{{{HL7}}}code").get("code") for e in produced}
+    assert produced and codes == {DOCUMENT_KINDS[catalogue.profiles[profile].usual_document].code}
+
+
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_each_defect_flips_exactly_its_requirements(
     defect: str,
@@ -129,10 +179,14 @@ def test_each_defect_flips_exactly_its_requirements(
     pki: BenchPki,
     ci_sis_pack: ValidationPack | None,
     tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     if DEFECTS[defect].flips & {"CDA-001", "CDA-006"} and ci_sis_pack is None:
         pytest.skip("CDA-001 and CDA-006 are judged with a validation pack: none at ../shared/data/ci-sis")
-    result = _run(catalogue, pki, tmp_path / "run", [defect], pack=ci_sis_pack)
+    profile = DEFECTS[defect].profile
+    if profile != "medecin-ville":
+        baseline = _profile_baseline(profile, catalogue, pki, ci_sis_pack, tmp_path_factory)
+    result = _run(catalogue, pki, tmp_path / "run", [defect], profile=profile, pack=ci_sis_pack)
     before, after = _verdicts(baseline), _verdicts(result)
     changed = {req for req in before if before[req] != after[req]}
     assert changed == set(DEFECTS[defect].flips | DEFECTS[defect].untestable)

@@ -295,6 +295,9 @@ class ReferenceCandidate:
             author_without_national_id="cda.author_without_national_id" in self.defects,
             body_not_pdf="cda.body_not_pdf" in self.defects,
             vaccine_without_lot="cda.vaccine_without_lot" in self.defects,
+            lab_result_unnamed="cda.lab_result_unnamed" in self.defects,
+            imaging_without_conclusion="cda.imaging_without_conclusion" in self.defects,
+            discharge_without_treatments="cda.discharge_without_treatments" in self.defects,
         )
         data = build_cda(
             kind,

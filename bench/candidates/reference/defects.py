@@ -13,6 +13,8 @@ class Defect:
     flips: frozenset[str]  # the requirements it turns Non conforme
     # Those it leaves with nothing to judge (Non testé instead of Conforme): a cascade that is no fault of theirs.
     untestable: frozenset[str] = frozenset()
+    # The profile whose campaign shows it: a defect in a document kind only that profile's software produces.
+    profile: str = "medecin-ville"
 
 
 DEFECTS: dict[str, Defect] = {
@@ -133,6 +135,31 @@ DEFECTS: dict[str, Defect] = {
             "cda.vaccine_without_lot",
             "Note de vaccination structurée sans numéro de lot du vaccin (volet VAC-NOTE)",
             frozenset({"CDA-006"}),
+        ),
+        Defect(
+            "cda.lab_result_unnamed",
+            "Compte rendu de biologie dont le résultat est codé LOINC sans son libellé (volet CR-BIO 2024.01)",
+            frozenset({"CDA-006"}),
+            profile="biologie",
+        ),
+        Defect(
+            "cda.imaging_without_conclusion",
+            "Compte rendu d'imagerie sans la section de conclusion du radiologue (volet IMG-CR-IMG 2024.01)",
+            frozenset({"CDA-006"}),
+            profile="imagerie",
+        ),
+        Defect(
+            "cda.discharge_without_treatments",
+            "Lettre de liaison à la sortie sans la section des traitements de sortie (volet LDL-SES 2022.01)",
+            frozenset({"CDA-006"}),
+            profile="hopital",
+        ),
+        Defect(
+            "dmp.imaging_references_missing",
+            "Alimente le DMP d'un compte rendu d'imagerie sans ses identifiants de demande et d'examen "
+            "(referenceIdList) ni sa modalité et sa région (eventCodeList)",
+            frozenset({"DMP-037"}),
+            profile="imagerie",
         ),
         Defect(
             "ins.ignore_fault",

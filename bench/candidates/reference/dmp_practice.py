@@ -304,7 +304,14 @@ class DmpPractice:
             replaces_entry=replaces.entry_uuid
             if replaces is not None and "dmp.replace_without_rplc" not in self.defects
             else None,
-            omit=frozenset({"classCode"}) if "dmp.metadata_without_class" in self.defects else frozenset(),
+            omit=frozenset(
+                field
+                for field, defect in (
+                    ("classCode", "dmp.metadata_without_class"),
+                    ("imagingReferences", "dmp.imaging_references_missing"),
+                )
+                if defect in self.defects
+            ),
             wrong_hash="dmp.wrong_hash" in self.defects,
         )
         submission = provide_and_register(document.data, context)

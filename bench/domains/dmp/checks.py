@@ -948,7 +948,9 @@ def dashboard_feeds(evidence: Evidence, context: CheckContext) -> list[Verdict]:
 )
 def business_date(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     """A historical document the software was asked to produce with its business date carries that day in the CDA's
-    effectiveTime and in the XDS creationTime and serviceStartTime of the ITI-41 that fed it (SC.DMP/HISTO.03)."""
+    effectiveTime and the XDS creationTime of the ITI-41 that fed it, and its act (XDS serviceStartTime to
+    serviceStopTime, from the CDA's documentationOf/serviceEvent) took place that day: a one-day act starts on it, a
+    hospital stay spans it (SC.DMP/HISTO.03)."""
     from bench.actions.core import DOCUMENT_REQUEST
 
     focus = context.focus
@@ -964,10 +966,14 @@ def business_date(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     wanted = day.replace("-", "")
     problems = []
     for entry in feed.submission.entries:
-        for slot in ("creationTime", "serviceStartTime"):
-            value = entry.slot(slot) or ""
-            if not value.startswith(wanted):
-                problems.append(f"{slot} {value or 'absent'}")
+        created = entry.slot("creationTime") or ""
+        if not created.startswith(wanted):
+            problems.append(f"creationTime {created or 'absent'}")
+        start = entry.slot("serviceStartTime") or ""
+        stop = entry.slot("serviceStopTime") or start
+        if not start[:8] or not start[:8] <= wanted <= stop[:8]:
+            span = f"{start or 'absent'}" + (f" – {stop}" if stop != start else "")
+            problems.append(f"serviceStartTime/serviceStopTime {span}")
     for document in feed.documents.values():
         root = _cda(document)
         found = root.find("h:effectiveTime", NS) if root is not None else None
@@ -1166,3 +1172,77 @@ def integrated_change_noticed(evidence: Evidence, context: CheckContext) -> list
         return [failed("documents intégrés du DMP : " + " ; ".join(problems), records[-1])]
     said = ", ".join(f"{uid} {expected}" for _f, uid, expected in judged)
     return [passed(f"auteur montré et changement dans le DMP signalé : {said}", records[-1])]
+
+
+# DMP-037 -------------------------------------------------------------------------------------------------------
+IMAGING_REPORT = "18748-4"  # LOINC, CR d'imagerie médicale
+_DICOM = "1.2.840.10008.2.16.4"
+_SNOMED = "2.16.840.1.113883.6.96"
+_PS3_20 = "urn:dicom-org:ps3-20"
+# XDS referenceIdList types (IHE ITI TF-3 4.2.3.2.28; the study instance UID's from IHE RAD XDS-I.b).
+_LINKS = (
+    ("h:inFulfillmentOf/h:order/h:id", "urn:ihe:iti:xds:2013:order", "l'Order Placer Number de la demande"),
+    (f"h:inFulfillmentOf/h:order/{{{_PS3_20}}}accessionNumber", "urn:ihe:iti:xds:2013:accession", "l'Accession Number"),
+    ("h:documentationOf/h:serviceEvent/h:id", "urn:ihe:iti:xds:2016:studyInstanceUID", "le Study Instance UID"),
+)
+
+
+def _reference_parts(value: str) -> tuple[str, str, str]:
+    """(id, assigning authority OID, type) of a referenceIdList value (CXi: id^^^&OID&ISO^type)."""
+    fields = value.split("^")
+    authority = fields[3].split("&") if len(fields) > 3 else []
+    return fields[0], authority[1] if len(authority) > 1 else "", fields[4] if len(fields) > 4 else ""
+
+
+@check(
+    "dmp.imaging_references",
+    requirements=("DMP-037",),
+    title="Compte rendu d'imagerie relié dans le DMP à sa demande, son examen, ses modalités et régions (DB/RIS.09)",
+    applies_to=("dmp.iti41",),
+)
+def imaging_references(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """An imaging report fed to the DMP carries, in its XDS metadata, the identifiers its CDA header links it to (order
+    placer number, accession number, study instance UID: referenceIdList) and the acquisition modality and anatomic
+    region of the documented act (eventCodeList), as the DRIMbox specification asks (REM RIS DB/RIS.08-09)."""
+    focus = context.focus
+    if focus is None or focus.transaction != "dmp.iti41":
+        return [omitted("aucune alimentation ITI-41 dans cette étape", None)]
+    feed = read_feed(evidence, focus)
+    if not isinstance(feed, Feed):
+        return [failed(f"alimentation illisible : {feed}", focus)]
+    verdicts = []
+    for entry in feed.submission.entries:
+        root = _cda(feed.documents.get(entry.id, b""))
+        code = root.find("h:code", NS) if root is not None else None
+        if code is None or code.get("code") != IMAGING_REPORT:
+            continue
+        problems = _imaging_link_problems(root, entry)
+        if problems:
+            verdicts.append(failed("compte rendu d'imagerie : " + " ; ".join(problems), focus))
+        else:
+            verdicts.append(
+                passed("compte rendu d'imagerie relié à sa demande, son examen, sa modalité et sa région", focus)
+            )
+    return verdicts or [omitted("aucun compte rendu d'imagerie dans cette alimentation", focus)]
+
+
+def _imaging_link_problems(root: Any, entry: RegistryObject) -> list[str]:
+    problems = []
+    references = [_reference_parts(v) for v in entry.slots.get("urn:ihe:iti:xds:2013:referenceIdList", [])]
+    for path, kind, label in _LINKS:
+        element = root.find(path, NS)
+        if element is None or not element.get("root"):
+            problems.append(f"l'en-tête CDA ne porte pas {label}")
+            continue
+        extension = element.get("extension")
+        wanted = (extension, element.get("root")) if extension else (element.get("root"), "")
+        if not any((value, authority) == wanted and found == kind for value, authority, found in references):
+            problems.append(f"referenceIdList sans {label} {wanted[0]} ({kind})")
+    events = {(c.code, c.scheme) for c in entry.codes.get("eventCodeList", [])}
+    translations = root.findall("h:documentationOf/h:serviceEvent/h:code/h:translation", NS)
+    for system, label in ((_DICOM, "modalité d'acquisition"), (_SNOMED, "région anatomique")):
+        codes = [t.get("code", "") for t in translations if t.get("codeSystem") == system]
+        if not codes:
+            problems.append(f"l'acte documenté ne porte pas sa {label} (documentationOf/serviceEvent/code/translation)")
+        problems += [f"eventCodeList sans la {label} {c}" for c in codes if (c, system) not in events]
+    return problems
