@@ -27,7 +27,7 @@ def _findings(result: RunResult) -> dict[str, list[tuple[str, str, tuple[str, ..
     }
 
 
-@pytest.mark.parametrize("profile", ["medecin-ville", "officine"])
+@pytest.mark.parametrize("profile", ["medecin-ville", "officine", "imagerie"])
 @pytest.mark.parametrize("defects", [[], ["ins.share_unqualified", "cda.no_timezone"]], ids=["clean", "defects"])
 def test_export_then_replay_gives_the_same_verdicts(
     profile: str,
