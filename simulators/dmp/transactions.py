@@ -294,19 +294,35 @@ _CODE_CRITERIA = {
     "$XDSDocumentEntryFormatCode": "formatCode",
     "$XDSDocumentEntryPracticeSettingCode": "practiceSettingCode",
     "$XDSDocumentEntryHealthcareFacilityTypeCode": "healthcareFacilityTypeCode",
+    "$XDSDocumentEntryEventCodeList": "eventCodeList",
 }
+
+
+# ITI TF-2a §3.18.4.1.2.3.7.1 (ITI CP-1074): $XDSDocumentEntryReferenceIdList selects entries whose referenceIdList
+# holds one of the values (CXi: id^^^&OID&ISO^type), as a RIS or DPI finds the reports of an order (DRIMbox DB/RIS.16).
+REFERENCE_ID_LIST = "urn:ihe:iti:xds:2013:referenceIdList"
+
+
+def _reference_key(value: str) -> tuple[str, str, str]:
+    """(id, assigning authority OID, type) of a CXi value; other components do not tell two references apart."""
+    fields = value.split("^")
+    authority = fields[3].split("&") if len(fields) > 3 else []
+    return fields[0], authority[1] if len(authority) > 1 else "", fields[4] if len(fields) > 4 else ""
 
 
 def _meets_criteria(entry: StoredEntry, query: StoredQuery) -> bool:
     codes = {name: {v.split("^")[0] for v in query.values(p)} for p, name in _CODE_CRITERIA.items() if query.values(p)}
     time_from = query.values("$XDSDocumentEntryCreationTimeFrom")
     time_to = query.values("$XDSDocumentEntryCreationTimeTo")
-    if not codes and not time_from and not time_to:
+    references = {_reference_key(v) for v in query.values("$XDSDocumentEntryReferenceIdList")}
+    if not codes and not time_from and not time_to and not references:
         return True
     stored = read_entry(parse_xml(entry.metadata))
     for name, wanted in codes.items():
         if not any(code.code in wanted for code in stored.codes.get(name, [])):
             return False
+    if references and not references & {_reference_key(v) for v in stored.slots.get(REFERENCE_ID_LIST, [])}:
+        return False
     created = _dtm(stored.slot("creationTime") or "")
     if time_from and (not created or created < _dtm(time_from[0])):
         return False

@@ -112,6 +112,8 @@ def provide_and_register(
     masked: bool = False,
     cid: str = "doc1@test",
     declared_hash: str | None = None,
+    references: tuple[str, ...] = (),
+    event_codes: tuple[tuple[str, str], ...] = (),
 ) -> tuple[str, str, str]:
     """(ITI-41 body, entryUUID, uniqueId)."""
     entry, package = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
@@ -130,6 +132,7 @@ def provide_and_register(
         ("urn:uuid:f33fb8ac-18af-42cc-ae0e-ed0b0bdb91e1", "SA07", "1.2.250.1.71.4.2.4"),  # healthcareFacilityType
         ("urn:uuid:cccf5598-8b07-4b77-a05e-ae952c785ead", "AMBULATOIRE", "1.2.250.1.213.1.1.4.9"),  # practiceSetting
         ("urn:uuid:f0306f51-975f-434e-a61c-c59651d33983", "11488-4", "2.16.840.1.113883.6.1"),  # typeCode
+        *(("urn:uuid:2c6b8cb7-8b2a-4051-b291-b1ae6a575ef4", code, system) for code, system in event_codes),
     ):
         confidentiality += _classification(scheme, entry, code, system)
     digest = declared_hash or hashlib.sha1(document).hexdigest()
@@ -147,6 +150,11 @@ def provide_and_register(
             ("sourcePatientId", patient_id),
         )
     )
+    if references:
+        values = "".join(f"<rim:Value>{v.replace('&', '&amp;')}</rim:Value>" for v in references)
+        slots += (
+            f'<rim:Slot name="urn:ihe:iti:xds:2013:referenceIdList"><rim:ValueList>{values}</rim:ValueList></rim:Slot>'
+        )
     body = (
         '<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007" '
         f'xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0" xmlns:rim="{RIM}"><lcm:SubmitObjectsRequest>'

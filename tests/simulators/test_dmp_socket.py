@@ -131,6 +131,41 @@ def test_find_documents_applies_the_multicriteria_search(
     assert _find(client, hub, pki, criteria) == ([unique_id] if found else [])
 
 
+ORDER = "984375862^^^&1.2.250.1.999.2.1&ISO^urn:ihe:iti:xds:2013:order"
+
+
+@pytest.mark.parametrize(
+    ("asked", "found"),
+    [
+        (f"('{ORDER}')", True),
+        ("('111^^^&1.2.250.1.999.2.1&ISO^urn:ihe:iti:xds:2013:order','" + ORDER + "')", True),  # any of them
+        ("('984375862^^^&1.2.250.1.999.2.2&ISO^urn:ihe:iti:xds:2013:order')", False),  # another authority
+        ("('984375862^^^&1.2.250.1.999.2.1&ISO^urn:ihe:iti:xds:2013:accession')", False),  # another type
+    ],
+)
+def test_find_documents_selects_by_reference_id(
+    hub: SimulatorHub, client: httpx.Client, pki: BenchPki, asked: str, found: bool
+) -> None:
+    """ITI TF-2a §3.18.4.1.2.3.7.1: $XDSDocumentEntryReferenceIdList finds the entries holding one of the references
+    (id, assigning authority and type), as a RIS or a hospital record finds the reports of an imaging order."""
+    response, _entry, unique_id = _feed(client, hub, pki, references=(ORDER,))
+    assert _status(response) == "Success", response.text
+    criteria = {"$XDSDocumentEntryReferenceIdList": asked.replace("&", "&amp;")}
+    assert _find(client, hub, pki, criteria) == ([unique_id] if found else [])
+
+
+@pytest.mark.parametrize(
+    ("asked", "found"), [("('CR^^1.2.840.10008.2.16.4')", True), ("('CT^^1.2.840.10008.2.16.4')", False)]
+)
+def test_find_documents_selects_by_event_code(
+    hub: SimulatorHub, client: httpx.Client, pki: BenchPki, asked: str, found: bool
+) -> None:
+    """$XDSDocumentEntryEventCodeList: an imaging report found by its acquisition modality."""
+    response, _entry, unique_id = _feed(client, hub, pki, event_codes=(("CR", "1.2.840.10008.2.16.4"),))
+    assert _status(response) == "Success", response.text
+    assert _find(client, hub, pki, {"$XDSDocumentEntryEventCodeList": asked}) == ([unique_id] if found else [])
+
+
 def test_replacement_deprecates_and_masking_hides_from_other_professionals(
     hub: SimulatorHub, client: httpx.Client, pki: BenchPki
 ) -> None:
