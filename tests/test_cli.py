@@ -17,7 +17,7 @@ runner = CliRunner()
 def test_catalogue_commands(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "250")
     validated = runner.invoke(app, ["catalogue", "validate"])
-    assert validated.exit_code == 0 and "130 exigences" in validated.stdout
+    assert validated.exit_code == 0 and "131 exigences" in validated.stdout
     listed = runner.invoke(app, ["catalogue", "list", "--profile", "officine"])
     assert listed.exit_code == 0 and "INS-SC-08" in listed.stdout
     shown = runner.invoke(app, ["catalogue", "show", "INS-005"])

@@ -37,6 +37,7 @@ TEMPLATES = {
     "delete_document": f"{FORWARD} POST /v1/patients/{{ref}}/documents/{{kind}}/deletion",
     "integrate_dmp_document": f"{FORWARD} POST /v1/patients/{{ref}}/dmp-documents/{{kind}}/integration",
     "open_dmp_document": f"{FORWARD} POST /v1/patients/{{ref}}/dmp-documents/{{kind}}/opening",
+    "find_order_reports": f"{FORWARD} POST /v1/patients/{{ref}}/dmp-order-reports",
 }
 
 
@@ -57,6 +58,14 @@ def test_command_adapter_gives_the_reference_verdicts(
     direct = Campaign(catalogue, ReferenceCandidate(), options, tmp_path / "direct", pki).run()
     assert {r.id: r.verdict for r in by_command.requirements} == {r.id: r.verdict for r in direct.requirements}
     assert all(s.outcome == "pass" for s in by_command.scenarios)
+
+
+def test_command_adapter_finds_an_orders_reports(
+    hook: str, catalogue: Catalogue, pki: BenchPki, tmp_path: Path
+) -> None:
+    options = CampaignOptions(profile="imagerie", scenario_ids=["DMP-SC-14"], timeout_factor=0.2)
+    result = Campaign(catalogue, CommandAdapter(TEMPLATES), options, tmp_path / "cmd", pki).run()
+    assert {r.id: r.verdict for r in result.requirements}["DMP-039"] == "conforme"
 
 
 def test_command_failures_and_configuration_errors() -> None:

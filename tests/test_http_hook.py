@@ -50,6 +50,19 @@ def test_http_hook_gives_the_reference_verdicts(
     assert {s.id: s.outcome for s in through_hook.scenarios} == {s.id: s.outcome for s in direct.scenarios}
 
 
+def test_http_hook_gives_the_reference_verdicts_for_an_imaging_department(
+    hook_url: str, catalogue: Catalogue, pki: BenchPki, ci_sis_pack: ValidationPack | None, tmp_path: Path
+) -> None:
+    """API 1.6: the imaging report (its kind, its DMP links) and the search of an order's reports over HTTP."""
+    scenarios = ["CDA-SC-03", "DMP-SC-13", "DMP-SC-14"]
+    options = CampaignOptions(profile="imagerie", pack=ci_sis_pack, timeout_factor=0.2, scenario_ids=scenarios)
+    through_hook = Campaign(catalogue, HttpHookAdapter(hook_url), options, tmp_path / "hook", pki).run()
+    direct = Campaign(catalogue, ReferenceCandidate(), options, tmp_path / "direct", pki).run()
+    assert _verdicts(through_hook) == _verdicts(direct)
+    assert _verdicts(through_hook)["DMP-039"] == _verdicts(through_hook)["DMP-037"] == "conforme"
+    assert all(s.outcome == "pass" for s in through_hook.scenarios)
+
+
 def test_hook_errors_become_adapter_errors(hook_url: str) -> None:
     adapter = HttpHookAdapter(hook_url)
     with pytest.raises(AdapterError, match="HTTP 409 : patient inconnu du candidat : nobody"):

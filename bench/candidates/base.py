@@ -284,6 +284,11 @@ class CandidateAdapter(Protocol):
         itself carries both criteria (TD3.1)."""
         ...
 
+    def find_order_reports(self, ref: str, order: str) -> None:
+        """Find in the patient's DMP the imaging reports of the imaging request ``order`` (its order placer number):
+        one ITI-18 FindDocuments selecting that reference (``$XDSDocumentEntryReferenceIdList``, DB/RIS.16)."""
+        ...
+
     def read_received_documents(self) -> ReceivedDocumentsView:
         """Read-only: which received documents are filed in which record, and which await matching."""
         ...

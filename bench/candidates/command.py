@@ -194,6 +194,9 @@ class CommandAdapter:
     def search_dmp(self, ref: str, kind: str, since: str) -> None:
         self._run("search_dmp", {"kind": kind, "since": since}, ref=ref, kind=kind)
 
+    def find_order_reports(self, ref: str, order: str) -> None:
+        self._run("find_order_reports", {"order": order}, ref=ref)
+
     def psc_sign_in(self) -> None:
         self._run("psc_sign_in", {})
 

@@ -34,6 +34,7 @@ from bench.candidates.api.models import (
     ApiMssReply,
     ApiMssSending,
     ApiNotification,
+    ApiOrderReports,
     ApiPatient,
     ApiPatientChoice,
     ApiPatientRecord,
@@ -237,6 +238,11 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         candidate.search_dmp(request.path_params["ref"], body.kind, body.since)
         return Response(status_code=204)
 
+    async def dmp_order_reports(request: Request) -> Response:
+        body = await _body(request, ApiOrderReports)
+        candidate.find_order_reports(request.path_params["ref"], body.order)
+        return Response(status_code=204)
+
     async def psc_sign_in(request: Request) -> Response:
         candidate.psc_sign_in()
         return Response(status_code=204)
@@ -293,6 +299,7 @@ def create_hook_app(defects: list[str] | None = None) -> Starlette:
         ("/v1/patients/{ref}/dmp-choice", dmp_choice, "POST"),
         ("/v1/patients/{ref}/mss-choice", mss_choice, "POST"),
         ("/v1/patients/{ref}/dmp-search", dmp_search, "POST"),
+        ("/v1/patients/{ref}/dmp-order-reports", dmp_order_reports, "POST"),
         ("/v1/session/psc-sign-in", psc_sign_in, "POST"),
         ("/v1/session/psc-sign-out", psc_sign_out, "POST"),
         ("/v1/mailbox/received-documents", received, "GET"),

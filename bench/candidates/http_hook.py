@@ -180,6 +180,9 @@ class HttpHookAdapter:
     def search_dmp(self, ref: str, kind: str, since: str) -> None:
         self._call("POST", f"/v1/patients/{ref}/dmp-search", {"kind": kind, "since": since})
 
+    def find_order_reports(self, ref: str, order: str) -> None:
+        self._call("POST", f"/v1/patients/{ref}/dmp-order-reports", {"order": order})
+
     def psc_sign_in(self) -> None:
         self._call("POST", "/v1/session/psc-sign-in")
 

@@ -329,6 +329,13 @@ class OperatorAdapter:
             f"Recherchez dans le DMP de {self._who(ref)} {label} créé(e)s depuis le {day} (recherche multicritère).",
         )
 
+    def find_order_reports(self, ref: str, order: str) -> None:
+        self._say(
+            "Comptes rendus d'une demande d'imagerie",
+            f"Depuis la demande d'imagerie n° {order} de {self._who(ref)}, retrouvez dans le DMP ses comptes rendus "
+            "(recherche par le numéro de la demande).",
+        )
+
     def psc_sign_in(self) -> None:
         self._say(
             "Connexion Pro Santé Connect",

@@ -569,3 +569,37 @@ def test_other_documents_are_not_judged_as_imaging_reports(tmp_path: Path) -> No
         CheckContext(patient=PATIENT, focus=journal.exchanges[-1]),
     )
     assert _outcomes(findings) == {"omit"} and "aucun compte rendu d'imagerie" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("slots", "outcome"),
+    [
+        ({"$XDSDocumentEntryReferenceIdList": "('DEM-1^^^&1.2.3&ISO^urn:ihe:iti:xds:2013:order')"}, "pass"),
+        ({"$XDSDocumentEntryReferenceIdList": "('DEM-1^^^^urn:ihe:iti:xds:2013:order')"}, "pass"),  # own authority
+        ({"$XDSDocumentEntryReferenceIdList": "('DEM-1^^^&1.2.3&ISO^urn:ihe:iti:xds:2013:accession')"}, "fail"),
+        ({"$XDSDocumentEntryReferenceIdList": "('DEM-2^^^&1.2.3&ISO^urn:ihe:iti:xds:2013:order')"}, "fail"),
+        ({"$XDSDocumentEntryTypeCode": "('18748-4^^2.16.840.1.113883.6.1')"}, "fail"),  # every report, sorted locally
+    ],
+)
+def test_an_orders_reports_are_queried_by_its_order_placer_number(
+    tmp_path: Path, slots: dict[str, str], outcome: str
+) -> None:
+    """DMP-039 (DB/RIS.16, DB/DPI.04): the reports of imaging request DEM-1 are asked of the DMP by that reference."""
+    from bench.actions.core import CANDIDATE
+    from bench.candidates.reference.dmp_practice import _find_documents
+    from bench.domains.dmp.checks import ORDER_SEARCH, order_reports_query
+
+    journal = Journal(tmp_path)
+    asked = {"ref": "p1", "order": "DEM-1"}
+    journal.record(CANDIDATE, ORDER_SEARCH, {"search": (json.dumps(asked).encode(), "application/json")})
+    query = _find_documents("285063306307734^^^&1.2.250.1.213.1.4.10&ISO^NH", slots)
+    envelope = (
+        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header/><s:Body>'
+        f"{query}</s:Body></s:Envelope>"
+    ).encode()
+    call = journal.record("dmp", "dmp.iti18", {"request": (envelope, "application/soap+xml")})
+    journal.close()
+    findings = order_reports_query(Evidence(tmp_path, journal.exchanges), CheckContext(focus=call))
+    assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("DMP-039",)
+    if outcome == "fail":
+        assert "ne sélectionne pas la demande DEM-1" in findings[0].message and "DB/RIS.16" in findings[0].message

@@ -138,6 +138,10 @@ class ApiDmpSearch(_Strict):
     since: str = Field(pattern=DATE_PATTERN)
 
 
+class ApiOrderReports(_Strict):
+    order: str = Field(pattern=r"^[A-Za-z0-9-]{1,30}$")  # 1.6: an imaging request's order placer number
+
+
 class ApiMssReply(_Strict):
     message_id: str = Field(min_length=3, max_length=998)
     subject: str = Field(default="", max_length=998)

@@ -429,6 +429,16 @@ class ReferenceCandidate:
         if not self._dmp_refused(record):
             self._dmp_practice().search(patient, (found.code, found.code_system), since)
 
+    def find_order_reports(self, ref: str, order: str) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,30}", order):
+            raise AdapterError("find_order_reports : numéro de demande (Order Placer Number) attendu")
+        record = self._record(ref)
+        patient = record.dmp_patient()
+        if patient is None:
+            raise AdapterError("recherche dans le DMP demandée pour un patient sans identité qualifiée")
+        if not self._dmp_refused(record):
+            self._dmp_practice().find_order_reports(patient, order)
+
     def integrate_dmp_document(self, ref: str, kind: str) -> None:
         found = DOCUMENT_KINDS.get(kind)
         if found is None:

@@ -162,6 +162,13 @@ DEFECTS: dict[str, Defect] = {
             profile="imagerie",
         ),
         Defect(
+            "dmp.order_query_unselective",
+            "Cherche les comptes rendus d'une demande d'imagerie en listant tous ceux du patient dans le DMP, sans "
+            "sélectionner l'Order Placer Number de la demande",
+            frozenset({"DMP-039"}),
+            profile="imagerie",
+        ),
+        Defect(
             "ins.ignore_fault",
             "Ignore une faute ou une indisponibilité INSi et qualifie avec le numéro de la carte Vitale",
             frozenset({"INS-007"}),

@@ -33,7 +33,9 @@ from bench.candidates.reference.dmp_client import (
 from bench.candidates.reference.filing import FilingKeys
 from bench.candidates.reference.psc_client import PscIdentity
 from bench.fixtures.documents import Lineage, Practitioner
+from bench.fixtures.kinds import DOCUMENT_KINDS, LOINC
 from bench.fixtures.vihf import VihfContext, build_vihf
+from bench.fixtures.volets import ORDER_PLACER_ROOT, REFERENCE_ORDER
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.common.namespaces import HL7
 from simulators.insi.ins import normalise_trait
@@ -433,6 +435,29 @@ class DmpPractice:
                 return 0
             found = len(list(answer.body.iter(f"{{{RIM}}}ExtrinsicObject")))
             patient.messages.append(f"DMP : {found} document(s) trouvé(s)")
+            return found
+
+    def find_order_reports(self, patient: DmpPatient, order: str) -> int:
+        """The imaging reports of an imaging request: one FindDocuments selecting its order placer number among the
+        entries' references (IHE ITI TF-2a §3.18.4.1.2.3.7.1, DB/RIS.16); the practice placed the order under its
+        own order number authority."""
+        with self._lock:
+            if patient.access is None:
+                self.access_test(patient)
+            if patient.access is not None and patient.access != "autorise":
+                return 0
+            if "dmp.order_query_unselective" in self.defects:  # every imaging report of the patient, sorted locally
+                criteria = {"$XDSDocumentEntryTypeCode": f"('{DOCUMENT_KINDS['imaging-report'].code}^^{LOINC}')"}
+            else:
+                reference = f"{order}^^^&{ORDER_PLACER_ROOT}&ISO^{REFERENCE_ORDER}"
+                criteria = {"$XDSDocumentEntryReferenceIdList": f"('{reference}')"}
+            try:
+                answer = self._client.call("iti18", _find_documents(patient.patient_id, criteria), self._vihf(patient))
+            except (DmpUnavailable, DmpRefused) as exc:
+                patient.messages.append(f"DMP : recherche impossible : {exc}")
+                return 0
+            found = len(list(answer.body.iter(f"{{{RIM}}}ExtrinsicObject")))
+            patient.messages.append(f"DMP : {found} compte(s) rendu(s) pour la demande {order}")
             return found
 
     def consult(self, patient: DmpPatient, access_mode: str) -> None:

@@ -87,6 +87,10 @@ DOMAIN = Domain(
     dashboard_counters=(DashboardCounter("dmp_feeds", "Alimentations du DMP (documents envoyés, ITI-41)"),),
     candidate_views=(
         CandidateView("candidate.dmp_search", "search", "application/json", "searches/", ".json", subject_field="ref"),
+        # The imaging request whose reports the bench asked the software to find (the ITI-18 must select it).
+        CandidateView(
+            "candidate.dmp_order_search", "search", "application/json", "order-searches/", ".json", subject_field="ref"
+        ),
         INTEGRATION_VIEW,
     ),
 )

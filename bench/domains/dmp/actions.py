@@ -35,6 +35,15 @@ class SearchParams(DocumentParams):
 
 
 SEARCH = "candidate.dmp_search"  # what the bench asked to search for (the criteria the ITI-18 must carry)
+ORDER_SEARCH = "candidate.dmp_order_search"  # the imaging order whose reports the bench asked for
+
+
+class OrderParams(Params):
+    order: str = Field(
+        pattern=r"^[A-Za-z0-9-]{1,30}$", description="Numéro de la demande d'imagerie (Order Placer Number)"
+    )
+
+
 INTEGRATION = INTEGRATION_VIEW.transaction
 
 
@@ -103,6 +112,23 @@ def search_dmp(context: ActionContext, params: SearchParams) -> None:
         CANDIDATE, SEARCH, {"search": (json.dumps(asked).encode(), "application/json")}, subjects=context.subjects
     )
     context.adapter.search_dmp(patient.fixture.ref, params.kind, params.since)
+
+
+@action(
+    "find_order_reports",
+    domain="dmp",
+    description="Retrouver dans le DMP du patient les comptes rendus d'imagerie d'une demande d'actes d'imagerie, par "
+    "son Order Placer Number (requête sur les métadonnées XDS, DB/RIS.16 et DB/DPI.04)",
+    params=OrderParams,
+    causes=("dmp.iti18",),
+)
+def find_order_reports(context: ActionContext, params: OrderParams) -> None:
+    patient = context.require_patient()
+    asked = {"ref": patient.fixture.ref, "order": params.order}
+    context.journal.record(
+        CANDIDATE, ORDER_SEARCH, {"search": (json.dumps(asked).encode(), "application/json")}, subjects=context.subjects
+    )
+    context.adapter.find_order_reports(patient.fixture.ref, params.order)
 
 
 @action(

@@ -1246,3 +1246,46 @@ def _imaging_link_problems(root: Any, entry: RegistryObject) -> list[str]:
             problems.append(f"l'acte documenté ne porte pas sa {label} (documentationOf/serviceEvent/code/translation)")
         problems += [f"eventCodeList sans la {label} {c}" for c in codes if (c, system) not in events]
     return problems
+
+
+# DMP-039 -------------------------------------------------------------------------------------------------------
+ORDER_SEARCH = "candidate.dmp_order_search"
+_ORDER_TYPE = "urn:ihe:iti:xds:2013:order"
+
+
+@check(
+    "dmp.order_reports_query",
+    requirements=("DMP-039",),
+    title="Comptes rendus d'une demande d'imagerie cherchés au DMP par son Order Placer Number (DB/RIS.16)",
+)
+def order_reports_query(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """Asked for the imaging reports of an imaging request, the software queries the DMP for the entries holding
+    that order placer number (FindDocuments with ``$XDSDocumentEntryReferenceIdList``, type
+    ``urn:ihe:iti:xds:2013:order``; IHE ITI TF-2a §3.18.4.1.2.3.7.1), as DB/RIS.16 and DB/DPI.04 ask; fetching the
+    patient's whole list to sort it locally is not that query. The assigning authority is the software's own: it is
+    reported, not judged."""
+    focus = context.focus
+    if focus is None or focus.transaction != "dmp.iti18":
+        return [omitted("aucune recherche ITI-18 dans cette étape", None)]
+    asked = [x for x in evidence.select(channel="candidate", transactions=(ORDER_SEARCH,)) if x.seq < focus.seq]
+    order = str((evidence.json(asked[-1], "search") or {}).get("order") or "") if asked else ""
+    if not order:
+        return [errored("demande d'imagerie recherchée introuvable au journal", focus)]
+    try:
+        query = read_stored_query(_body(_message(evidence, focus, "request")))
+    except (MtomError, UnsafeXmlError, SoapError) as exc:
+        return [failed(f"requête illisible : {exc}", focus)]
+    sent = query.values("$XDSDocumentEntryReferenceIdList")
+    selecting = [(value, authority) for value, authority, kind in map(_reference_parts, sent) if kind == _ORDER_TYPE]
+    authorities = [authority for value, authority in selecting if value == order]
+    if not authorities:
+        said = ", ".join(sent) if sent else "absent"
+        return [
+            failed(
+                f"l'ITI-18 ne sélectionne pas la demande {order} : $XDSDocumentEntryReferenceIdList {said} (attendu "
+                f"{order}^^^&OID&ISO^{_ORDER_TYPE}) ; les comptes rendus d'une demande se retrouvent par une requête "
+                "sur les métadonnées du DMP (DB/RIS.16), pas en triant toute la liste du patient",
+                focus,
+            )
+        ]
+    return [passed(f"ITI-18 sélectionnant la demande {order} (autorité {authorities[0] or 'non précisée'})", focus)]

@@ -20,6 +20,9 @@ class DmpPatientFixture(FixtureFields):
     # The identity the DMP holds for the patient (TD0.2 answers it): the national base's traits, or the same with
     # another birth date (a DMP opened from a mistyped identity, SC.DMP/CONF.01).
     dmp_traits: Literal["identiques", "divergents"] = "identiques"
+    # The order placer number of the imaging request the colleague's imaging report in the DMP fulfils (its
+    # referenceIdList): what a RIS or a hospital record finds the report by (DB/RIS.16, DB/DPI.04).
+    dmp_imaging_order: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,30}$")
 
 
 class DmpScenarioFixture(FixtureFields):

@@ -5,11 +5,12 @@ exactly as a feed would store them."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bench.fixtures.colleague import COLLEAGUE, colleague_moment, colleague_record_target
 from bench.fixtures.documents import Lineage, build_cda
 from bench.fixtures.kinds import DOCUMENT_KINDS
+from bench.fixtures.volets import new_study
 from bench.fixtures.xds import SubmissionContext, provide_and_register, read_header
 from simulators.common.mtom import MtomMessage
 from simulators.common.xmlsafe import parse_xml
@@ -20,11 +21,14 @@ from simulators.dmp.vihf import Vihf
 from simulators.insi.identities import Person
 
 
-def seed_patient(state: DmpState, person: Person, dmp_state: PatientState, kinds: list[str]) -> None:
-    """Give ``person``'s DMP its state and the documents of ``kinds``, authored by a colleague."""
+def seed_patient(
+    state: DmpState, person: Person, dmp_state: PatientState, kinds: list[str], imaging_order: str | None = None
+) -> None:
+    """Give ``person``'s DMP its state and the documents of ``kinds``, authored by a colleague; an imaging report
+    fulfils the imaging request ``imaging_order`` when given."""
     state.registry.set_patient_state(person.matricule, dmp_state)
     for kind in kinds:
-        colleague_feed(state, person, kind)
+        colleague_feed(state, person, kind, imaging_order=imaging_order)
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,9 @@ class ColleagueFeed:
     replaces: str | None  # the unique id of the version it replaced
 
 
-def colleague_feed(state: DmpState, person: Person, kind: str, *, new_version: bool = False) -> ColleagueFeed:
+def colleague_feed(
+    state: DmpState, person: Person, kind: str, *, new_version: bool = False, imaging_order: str | None = None
+) -> ColleagueFeed:
     """The colleague feeds ``person``'s DMP a document of ``kind`` (written a few days ago) through the simulator's own
     ITI-41 path; ``new_version``: the next version of the colleague's last document of that kind (RPLC), which the DMP
     then deprecates."""
@@ -45,7 +51,9 @@ def colleague_feed(state: DmpState, person: Person, kind: str, *, new_version: b
     if new_version and earlier is None:
         raise RuntimeError(f"aucun document « {kind} » du confrère à remplacer dans le DMP")
     lineage = Lineage.of(earlier[1]) if earlier else None
-    document = build_cda(kind, patient, COLLEAGUE, now=colleague_moment(1 if earlier else 3), replaces=lineage)
+    study = replace(new_study(), order_placer_number=imaging_order) if imaging_order else None
+    moment = colleague_moment(1 if earlier else 3)
+    document = build_cda(kind, patient, COLLEAGUE, now=moment, replaces=lineage, study=study)
     replaced_entry = earlier[0].entry_uuid if earlier else None
     submission = provide_and_register(
         document, SubmissionContext(source_id=COLLEAGUE.practice_id, replaces_entry=replaced_entry)

@@ -80,7 +80,7 @@ class DmpSimulators:
             traits = dmp_traits(person, divergent=dmp.dmp_traits == "divergents")
             self.state.registry.set_traits(person.matricule, traits)
             if dmp.dmp != "actif" or dmp.dmp_documents:
-                seed_patient(self.state, person, dmp.dmp, list(dmp.dmp_documents))
+                seed_patient(self.state, person, dmp.dmp, list(dmp.dmp_documents), dmp.dmp_imaging_order)
         self.state.outage = scenario.fixtures.part(DmpScenarioFixture).dmp_outage_until is not None
 
     def after_step(self, scenario: Scenario, step: Step) -> None:
