@@ -12,7 +12,7 @@ from bench.checks.base import CheckContext, Evidence, Finding, PatientKeys
 from bench.fixtures.documents import SAMPLE_PATIENT, build_cda
 from bench.fixtures.xds import SubmissionContext, provide_and_register
 from bench.runner.judge import run_check
-from simulators.common.journal import Journal
+from simulators.common.journal import Exchange, Journal
 from simulators.common.mtom import build_mtom
 from simulators.common.pki import BenchPki
 from simulators.common.soap import SOAP11_NS, SOAP12_NS, envelope
@@ -30,6 +30,26 @@ def _feed(journal: Journal, document: bytes, body: str, cid: str, outcome: str =
 def _judge(journal: Journal, check_id: str) -> list[Finding]:
     evidence = Evidence(journal.run_dir, journal.exchanges)
     return run_check(check_id, evidence, CheckContext(patient=PATIENT))
+
+
+def _asked_then_queried(
+    run_dir: Path, view: str, asked: dict[str, str], slots: dict[str, str]
+) -> tuple[Journal, Exchange]:
+    """What the bench asked the software to search (journaled as ``view``), then the ITI-18 FindDocuments it sent
+    with ``slots`` (as the reference candidate writes one)."""
+    from bench.actions.core import CANDIDATE
+    from bench.candidates.reference.dmp_practice import _find_documents
+
+    journal = Journal(run_dir)
+    journal.record(CANDIDATE, view, {"search": (json.dumps(asked).encode(), "application/json")})
+    query = _find_documents("285063306307734^^^&1.2.250.1.213.1.4.10&ISO^NH", slots)
+    envelope = (
+        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header/><s:Body>'
+        f"{query}</s:Body></s:Envelope>"
+    ).encode()
+    call = journal.record("dmp", "dmp.iti18", {"request": (envelope, "application/soap+xml")})
+    journal.close()
+    return journal, call
 
 
 def _outcomes(findings: list[Finding]) -> set[str]:
@@ -225,20 +245,10 @@ def test_a_soap_11_feed_is_judged_as_the_simulator_took_it(tmp_path: Path) -> No
 )
 def test_search_criteria_are_sent_to_the_dmp(tmp_path: Path, slots: dict[str, str], outcome: str) -> None:
     """DMP-031: what the bench asked (a vaccination note since 2020-01-01) must be in the ITI-18 itself."""
-    from bench.actions.core import CANDIDATE
-    from bench.candidates.reference.dmp_practice import _find_documents
     from bench.domains.dmp.checks import SEARCH, search_criteria
 
-    journal = Journal(tmp_path)
     asked = {"ref": "p1", "kind": "vaccination-note", "since": "2020-01-01"}
-    journal.record(CANDIDATE, SEARCH, {"search": (json.dumps(asked).encode(), "application/json")})
-    query = _find_documents("285063306307734^^^&1.2.250.1.213.1.4.10&ISO^NH", slots)
-    envelope = (
-        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header/><s:Body>'
-        f"{query}</s:Body></s:Envelope>"
-    ).encode()
-    call = journal.record("dmp", "dmp.iti18", {"request": (envelope, "application/soap+xml")})
-    journal.close()
+    journal, call = _asked_then_queried(tmp_path, SEARCH, asked, slots)
     findings = search_criteria(Evidence(tmp_path, journal.exchanges), CheckContext(focus=call))
     assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("DMP-031",)
     if outcome == "fail":
@@ -585,20 +595,9 @@ def test_an_orders_reports_are_queried_by_its_order_placer_number(
     tmp_path: Path, slots: dict[str, str], outcome: str
 ) -> None:
     """DMP-039 (DB/RIS.16, DB/DPI.04): the reports of imaging request DEM-1 are asked of the DMP by that reference."""
-    from bench.actions.core import CANDIDATE
-    from bench.candidates.reference.dmp_practice import _find_documents
     from bench.domains.dmp.checks import ORDER_SEARCH, order_reports_query
 
-    journal = Journal(tmp_path)
-    asked = {"ref": "p1", "order": "DEM-1"}
-    journal.record(CANDIDATE, ORDER_SEARCH, {"search": (json.dumps(asked).encode(), "application/json")})
-    query = _find_documents("285063306307734^^^&1.2.250.1.213.1.4.10&ISO^NH", slots)
-    envelope = (
-        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header/><s:Body>'
-        f"{query}</s:Body></s:Envelope>"
-    ).encode()
-    call = journal.record("dmp", "dmp.iti18", {"request": (envelope, "application/soap+xml")})
-    journal.close()
+    journal, call = _asked_then_queried(tmp_path, ORDER_SEARCH, {"ref": "p1", "order": "DEM-1"}, slots)
     findings = order_reports_query(Evidence(tmp_path, journal.exchanges), CheckContext(focus=call))
     assert [f.outcome for f in findings] == [outcome] and findings[0].requirements == ("DMP-039",)
     if outcome == "fail":

@@ -420,44 +420,36 @@ class DmpPractice:
 
     def search(self, patient: DmpPatient, type_code: tuple[str, str], since: str) -> int:
         """The multicriteria search (TD3.1): documents of one type created since a date; the user sees how many."""
-        with self._lock:
-            if patient.access is None:
-                self.access_test(patient)
-            if patient.access is not None and patient.access != "autorise":
-                return 0
-            criteria = {"$XDSDocumentEntryCreationTimeFrom": since.replace("-", "")}
-            if "dmp.search_without_criteria" not in self.defects:
-                criteria["$XDSDocumentEntryTypeCode"] = f"('{type_code[0]}^^{type_code[1]}')"
-            try:
-                answer = self._client.call("iti18", _find_documents(patient.patient_id, criteria), self._vihf(patient))
-            except (DmpUnavailable, DmpRefused) as exc:
-                patient.messages.append(f"DMP : recherche impossible : {exc}")
-                return 0
-            found = len(list(answer.body.iter(f"{{{RIM}}}ExtrinsicObject")))
-            patient.messages.append(f"DMP : {found} document(s) trouvé(s)")
-            return found
+        criteria = {"$XDSDocumentEntryCreationTimeFrom": since.replace("-", "")}
+        if "dmp.search_without_criteria" not in self.defects:
+            criteria["$XDSDocumentEntryTypeCode"] = f"('{type_code[0]}^^{type_code[1]}')"
+        return self._find(patient, criteria, "document(s) trouvé(s)")
 
     def find_order_reports(self, patient: DmpPatient, order: str) -> int:
         """The imaging reports of an imaging request: one FindDocuments selecting its order placer number among the
         entries' references (IHE ITI TF-2a §3.18.4.1.2.3.7.1, DB/RIS.16); the practice placed the order under its
         own order number authority."""
+        if "dmp.order_query_unselective" in self.defects:  # every imaging report of the patient, sorted locally
+            criteria = {"$XDSDocumentEntryTypeCode": f"('{DOCUMENT_KINDS['imaging-report'].code}^^{LOINC}')"}
+        else:
+            reference = f"{order}^^^&{ORDER_PLACER_ROOT}&ISO^{REFERENCE_ORDER}"
+            criteria = {"$XDSDocumentEntryReferenceIdList": f"('{reference}')"}
+        return self._find(patient, criteria, f"compte(s) rendu(s) pour la demande {order}")
+
+    def _find(self, patient: DmpPatient, criteria: dict[str, str], found_what: str) -> int:
+        """One FindDocuments with ``criteria`` after the access test; the user is told how many were found."""
         with self._lock:
             if patient.access is None:
                 self.access_test(patient)
             if patient.access is not None and patient.access != "autorise":
                 return 0
-            if "dmp.order_query_unselective" in self.defects:  # every imaging report of the patient, sorted locally
-                criteria = {"$XDSDocumentEntryTypeCode": f"('{DOCUMENT_KINDS['imaging-report'].code}^^{LOINC}')"}
-            else:
-                reference = f"{order}^^^&{ORDER_PLACER_ROOT}&ISO^{REFERENCE_ORDER}"
-                criteria = {"$XDSDocumentEntryReferenceIdList": f"('{reference}')"}
             try:
                 answer = self._client.call("iti18", _find_documents(patient.patient_id, criteria), self._vihf(patient))
             except (DmpUnavailable, DmpRefused) as exc:
                 patient.messages.append(f"DMP : recherche impossible : {exc}")
                 return 0
             found = len(list(answer.body.iter(f"{{{RIM}}}ExtrinsicObject")))
-            patient.messages.append(f"DMP : {found} compte(s) rendu(s) pour la demande {order}")
+            patient.messages.append(f"DMP : {found} {found_what}")
             return found
 
     def consult(self, patient: DmpPatient, access_mode: str) -> None:
