@@ -385,9 +385,10 @@ def test_each_recipient_is_named_in_the_document(tmp_path: Path, named: tuple[st
         ("lab-report", "CI-SIS_BIO-CR-BIO_2024.01", "lab_result_unnamed", "@displayName"),
         ("imaging-report", "CI-SIS_IMG-CR-IMG_2024.01", "imaging_without_conclusion", "FR-DICOM-Conclusion"),
         ("discharge-letter", "CI-SIS_LDL-SES_2022.01", "discharge_without_treatments", "FR-Traitements-a-la-sortie"),
+        ("prescription", "CI-SIS_EP-MED-DM_2024.01", "prescription_without_flags", "FR-En-rapport-avec-ALD"),
     ],
 )
-def test_laboratory_imaging_and_hospital_documents_follow_their_volet(
+def test_structured_documents_follow_their_volet(
     tmp_path: Path, pack: ValidationPack, kind: str, volet: str, defect: str, said: str
 ) -> None:
     """The reference candidate's CR-BIO, IMG-CR-IMG and LDL-SES pass every CDA check and their volet's official
@@ -403,3 +404,21 @@ def test_laboratory_imaging_and_hospital_documents_follow_their_volet(
     failures = bad["cda.schematron"]
     assert {f.outcome for f in failures} == {"fail"} and all(f.requirements == ("CDA-006",) for f in failures)
     assert any(said in f.message and volet in f.message for f in failures), [f.message for f in failures]
+
+
+@pytest.mark.parametrize(
+    ("kind", "as_pdf", "outcome"),
+    [("prescription", False, "pass"), ("prescription", True, "fail"), ("consultation-report", False, "omit")],
+)
+def test_a_prescription_is_structured_per_ep_med_dm(tmp_path: Path, kind: str, as_pdf: bool, outcome: str) -> None:
+    """CDA-009 (LGC.PRESC.02): a prescription of health products is N3 eP-MED-DM, its medicines structured entries;
+    the same prescription as a PDF (minimal structuring) is not; other documents are not judged."""
+    from bench.fixtures.documents import DocumentDefects
+
+    document = build_cda(kind, SAMPLE_PATIENT, defects=DocumentDefects(prescription_as_pdf=as_pdf))
+    (tmp_path / "doc.xml").write_bytes(document)
+    evidence, exchange = document_evidence(tmp_path, "doc.xml")
+    findings = get("cda.prescription_n3").function(evidence, CheckContext(focus=exchange))
+    assert [f.outcome for f in findings] == [outcome]
+    if outcome == "fail":
+        assert "pas en N3" in findings[0].message and "1.2.250.1.213.1.1.1.39" in findings[0].message

@@ -59,8 +59,8 @@ MSS_AUTOMATED = {f"MSS-{n:03d}" for n in range(1, 10)} | {
 SEC_AUTOMATED = {"SEC-001", "SEC-002", "SEC-012"}
 GEN_AUTOMATED = {"GEN-003"}
 # Deferred feeding (SC.DMP/ALI/PROG.01), INSi check and duplicates on MSSanté reception, recipients named in the
-# document (LGC.DOC.02): LGC's REM only.
-MEDECIN_ONLY = {"DMP-013", "MSS-010", "MSS-011", "CDA-008", "CDA-013"}
+# document (LGC.DOC.02), prescriptions in N3 (LGC.PRESC.02): LGC's REM only.
+MEDECIN_ONLY = {"DMP-013", "MSS-010", "MSS-011", "CDA-008", "CDA-009", "CDA-013"}
 
 
 def _expected_conforme(pack: ValidationPack | None, profile: str = "medecin-ville") -> set[str]:

@@ -298,6 +298,7 @@ class ReferenceCandidate:
             lab_result_unnamed="cda.lab_result_unnamed" in self.defects,
             imaging_without_conclusion="cda.imaging_without_conclusion" in self.defects,
             discharge_without_treatments="cda.discharge_without_treatments" in self.defects,
+            prescription_as_pdf="cda.prescription_as_pdf" in self.defects,
         )
         data = build_cda(
             kind,

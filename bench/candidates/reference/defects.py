@@ -169,6 +169,11 @@ DEFECTS: dict[str, Defect] = {
             profile="imagerie",
         ),
         Defect(
+            "cda.prescription_as_pdf",
+            "Produit la prescription de médicaments en PDF (structuration minimale N1) au lieu du N3 eP-MED-DM",
+            frozenset({"CDA-009"}),
+        ),
+        Defect(
             "ins.ignore_fault",
             "Ignore une faute ou une indisponibilité INSi et qualifie avec le numéro de la carte Vitale",
             frozenset({"INS-007"}),

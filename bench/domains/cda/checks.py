@@ -462,6 +462,48 @@ def body(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     return _cda_check(evidence, context, _body_rules)
 
 
+# --- CDA-009 ---------------------------------------------------------------------------------------------
+PRESCRIPTION = "57833-6"  # LOINC, Prescription de produits de santé (JDV_J07)
+EP_MED_DM = "1.2.250.1.213.1.1.1.39"  # CI-SIS volet eP-MED-DM
+PRESCRIBED_MEDICINE = "1.2.250.1.213.1.1.3.83"  # its entry FR-Traitement-prescrit
+
+
+@check(
+    "cda.prescription_n3",
+    requirements=("CDA-009",),
+    title="Prescription de produits de santé structurée en N3 selon le volet eP-MED-DM",
+    applies_to=("candidate.document",),
+)
+def prescription_n3(evidence: Evidence, context: CheckContext) -> list[Verdict]:
+    """A prescription of health products is a CDA R2 level 3 per eP-MED-DM: the volet's templateId, and each medicine
+    as a structured entry (FR-Traitement-prescrit) in a structured body, not a PDF a pharmacist's software cannot read
+    (LGC.PRESC.02). Its conformity to the volet's schematron is CDA-006's."""
+    exchange = context.focus
+    if exchange is None or not any(part in exchange.files for part in DOCUMENT_PARTS):
+        return [omitted("aucun document CDA dans cette preuve")]
+    try:
+        root = _document(evidence, exchange)
+    except UnsafeXmlError as exc:
+        return [failed(f"document illisible : {exc}", exchange.id)]
+    if (not_cda := _not_cda(root, exchange)) is not None:
+        return not_cda
+    if _attr(root, "h:code", "code") != PRESCRIPTION:
+        return [omitted("pas une prescription de produits de santé", exchange.id)]
+    problems = []
+    if root.find(f"h:templateId[@root='{EP_MED_DM}']", NS) is None:
+        problems.append(f"templateId {EP_MED_DM} (eP-MED-DM) absent")
+    medicines = root.findall(
+        f".//h:structuredBody//h:substanceAdministration/h:templateId[@root='{PRESCRIBED_MEDICINE}']", NS
+    )
+    if not medicines:
+        problems.append(
+            f"aucun médicament en entrée structurée ({PRESCRIBED_MEDICINE}) : la prescription n'est pas en N3"
+        )
+    if problems:
+        return [failed("prescription : " + " ; ".join(problems) + " (volet eP-MED-DM, LGC.PRESC.02)", exchange.id, "/")]
+    return [passed(f"prescription en N3 eP-MED-DM : {len(medicines)} médicament(s) structuré(s)", exchange.id)]
+
+
 # --- CDA-006 ---------------------------------------------------------------------------------------------
 @check("cda.schematron", requirements=("CDA-006",), title="Schématron officiel du volet (paquet CI-SIS)")
 def schematron(evidence: Evidence, context: CheckContext) -> list[Verdict]:
