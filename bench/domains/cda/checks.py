@@ -82,7 +82,8 @@ AUTO_PRESENTABLE = (
 )
 
 
-def _cda_check(evidence: Evidence, context: CheckContext, rules: Callable[[Any], list[Rule]]) -> list[Verdict]:
+def _clinical_document(evidence: Evidence, context: CheckContext) -> tuple[Any, Exchange] | list[Verdict]:
+    """The focus exchange's ClinicalDocument and the exchange, or the verdicts saying why there is none to judge."""
     exchange = context.focus
     if exchange is None or not any(part in exchange.files for part in DOCUMENT_PARTS):
         return [omitted("aucun document CDA dans cette preuve")]
@@ -92,6 +93,14 @@ def _cda_check(evidence: Evidence, context: CheckContext, rules: Callable[[Any],
         return [failed(f"document illisible : {exc}", exchange.id)]
     if (not_cda := _not_cda(root, exchange)) is not None:
         return not_cda
+    return root, exchange
+
+
+def _cda_check(evidence: Evidence, context: CheckContext, rules: Callable[[Any], list[Rule]]) -> list[Verdict]:
+    found = _clinical_document(evidence, context)
+    if isinstance(found, list):
+        return found
+    root, exchange = found
     problems = rules(root)
     if not problems:
         return [passed("règles respectées", exchange.id)]
@@ -478,15 +487,10 @@ def prescription_n3(evidence: Evidence, context: CheckContext) -> list[Verdict]:
     """A prescription of health products is a CDA R2 level 3 per eP-MED-DM: the volet's templateId, and each medicine
     as a structured entry (FR-Traitement-prescrit) in a structured body, not a PDF a pharmacist's software cannot read
     (LGC.PRESC.02). Its conformity to the volet's schematron is CDA-006's."""
-    exchange = context.focus
-    if exchange is None or not any(part in exchange.files for part in DOCUMENT_PARTS):
-        return [omitted("aucun document CDA dans cette preuve")]
-    try:
-        root = _document(evidence, exchange)
-    except UnsafeXmlError as exc:
-        return [failed(f"document illisible : {exc}", exchange.id)]
-    if (not_cda := _not_cda(root, exchange)) is not None:
-        return not_cda
+    found = _clinical_document(evidence, context)
+    if isinstance(found, list):
+        return found
+    root, exchange = found
     if _attr(root, "h:code", "code") != PRESCRIPTION:
         return [omitted("pas une prescription de produits de santé", exchange.id)]
     problems = []
