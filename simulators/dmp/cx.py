@@ -43,3 +43,12 @@ def cx_key(value: str | None) -> str | None:
     """``parse_cx(value).key``, or None."""
     parsed = parse_cx(value)
     return parsed.key if parsed else None
+
+
+def reference_key(value: str) -> tuple[str, str, str]:
+    """(id, assigning authority OID or "", type) of a CXi reference as XDS referenceIdList carries it (IHE ITI TF-3
+    §4.2.3.2.28: ``id^^^&OID&ISO^type``). Unlike a patient's CX its authority may be absent (a study instance UID is
+    written ``uid^^^^urn:ihe:iti:xds:2016:studyInstanceUID``); later components do not tell two references apart."""
+    components = value.split("^")
+    authority = components[3].split("&") if len(components) > 3 else []
+    return components[0], authority[1] if len(authority) > 1 else "", components[4] if len(components) > 4 else ""

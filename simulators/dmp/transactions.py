@@ -19,7 +19,7 @@ from lxml import etree
 
 from simulators.common.mtom import MtomError, MtomMessage
 from simulators.common.xmlsafe import parse_xml
-from simulators.dmp.cx import cx_key, parse_cx
+from simulators.dmp.cx import cx_key, parse_cx, reference_key
 from simulators.dmp.habilitations import (
     ALREADY_PRESENT,
     OK,
@@ -303,25 +303,18 @@ _CODE_CRITERIA = {
 REFERENCE_ID_LIST = "urn:ihe:iti:xds:2013:referenceIdList"
 
 
-def _reference_key(value: str) -> tuple[str, str, str]:
-    """(id, assigning authority OID, type) of a CXi value; other components do not tell two references apart."""
-    fields = value.split("^")
-    authority = fields[3].split("&") if len(fields) > 3 else []
-    return fields[0], authority[1] if len(authority) > 1 else "", fields[4] if len(fields) > 4 else ""
-
-
 def _meets_criteria(entry: StoredEntry, query: StoredQuery) -> bool:
     codes = {name: {v.split("^")[0] for v in query.values(p)} for p, name in _CODE_CRITERIA.items() if query.values(p)}
     time_from = query.values("$XDSDocumentEntryCreationTimeFrom")
     time_to = query.values("$XDSDocumentEntryCreationTimeTo")
-    references = {_reference_key(v) for v in query.values("$XDSDocumentEntryReferenceIdList")}
+    references = {reference_key(v) for v in query.values("$XDSDocumentEntryReferenceIdList")}
     if not codes and not time_from and not time_to and not references:
         return True
     stored = read_entry(parse_xml(entry.metadata))
     for name, wanted in codes.items():
         if not any(code.code in wanted for code in stored.codes.get(name, [])):
             return False
-    if references and not references & {_reference_key(v) for v in stored.slots.get(REFERENCE_ID_LIST, [])}:
+    if references and not references & {reference_key(v) for v in stored.slots.get(REFERENCE_ID_LIST, [])}:
         return False
     created = _dtm(stored.slot("creationTime") or "")
     if time_from and (not created or created < _dtm(time_from[0])):

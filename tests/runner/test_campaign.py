@@ -94,8 +94,7 @@ def baseline(
     return result
 
 
-_profile_baselines: dict[str, RunResult] = {}
-profile_dirs: dict[str, Path] = {}
+_profile_baselines: dict[str, tuple[RunResult, Path]] = {}  # profile -> (clean campaign, its run folder)
 NEW_PROFILES = ("biologie", "imagerie", "hopital")
 
 
@@ -105,12 +104,12 @@ def _profile_baseline(
     pki: BenchPki,
     pack: ValidationPack | None,
     factory: pytest.TempPathFactory,
-) -> RunResult:
-    """The reference candidate's clean campaign of a profile other than medecin-ville, run once per worker."""
+) -> tuple[RunResult, Path]:
+    """The reference candidate's clean campaign of a profile other than medecin-ville and its run folder, run once per
+    worker."""
     if profile not in _profile_baselines:
         run_dir = factory.mktemp(profile) / "run"
-        _profile_baselines[profile] = _run(catalogue, pki, run_dir, profile=profile, pack=pack)
-        profile_dirs[profile] = run_dir
+        _profile_baselines[profile] = (_run(catalogue, pki, run_dir, profile=profile, pack=pack), run_dir)
     return _profile_baselines[profile]
 
 
@@ -156,7 +155,7 @@ def test_laboratory_imaging_and_hospital_profiles_observe_every_automated_requir
 ) -> None:
     """Each automated requirement of the profile is observed (Conforme on the reference candidate), none is left
     silently Non testé; the rest are attestations and documentary proofs."""
-    result = _profile_baseline(profile, catalogue, pki, ci_sis_pack, tmp_path_factory)
+    result, run_dir = _profile_baseline(profile, catalogue, pki, ci_sis_pack, tmp_path_factory)
     applicable = {r.id: r for r in catalogue.requirements.values() if profile in r.profiles}
     automated = {i for i, r in applicable.items() if r.proof.nature == "automated"}
     expected = automated - (set() if ci_sis_pack else {"CDA-001", "CDA-006"})
@@ -165,7 +164,6 @@ def test_laboratory_imaging_and_hospital_profiles_observe_every_automated_requir
     assert {v for i, v in verdicts.items() if i not in expected} <= {"non_teste"}
     assert result.exit_code == EXIT_OK and all(s.outcome == "pass" for s in result.scenarios)
     # Every document the software produced is the profile's own kind (steps name none: the profile's usual one).
-    run_dir = profile_dirs[profile]
     produced = [e for e in result.evidence if e.transaction == "candidate.document" and e.file.endswith(".xml")]
     codes = {parse_xml((run_dir / e.file).read_bytes()).find(f"{{{HL7}}}code").get("code") for e in produced}
     assert produced and codes == {DOCUMENT_KINDS[catalogue.profiles[profile].usual_document].code}
@@ -185,7 +183,7 @@ def test_each_defect_flips_exactly_its_requirements(
         pytest.skip("CDA-001 and CDA-006 are judged with a validation pack: none at ../shared/data/ci-sis")
     profile = DEFECTS[defect].profile
     if profile != "medecin-ville":
-        baseline = _profile_baseline(profile, catalogue, pki, ci_sis_pack, tmp_path_factory)
+        baseline, _run_dir = _profile_baseline(profile, catalogue, pki, ci_sis_pack, tmp_path_factory)
     result = _run(catalogue, pki, tmp_path / "run", [defect], profile=profile, pack=ci_sis_pack)
     before, after = _verdicts(baseline), _verdicts(result)
     changed = {req for req in before if before[req] != after[req]}

@@ -16,7 +16,7 @@ from signxml.signer import XMLSigner
 from bench.fixtures.vihf import build_vihf
 from simulators.common.pki import BenchPki
 from simulators.common.soap import SOAP12_NS, fault
-from simulators.dmp.cx import cx_key, parse_cx
+from simulators.dmp.cx import cx_key, parse_cx, reference_key
 from simulators.dmp.vihf import PURPOSE_OF_USE, ROLE, SUBJECT_ID, verify_vihf
 from tests.simulators.dmp_requests import VIHF_CONTEXT as CONTEXT
 
@@ -94,6 +94,18 @@ def test_cx_identifiers_are_read_by_component() -> None:
     assert cx_key("2a7058575627097^^^&1.2.250.1.213.1.4.10&ISO^NH") == "2A7058575627097^^^&1.2.250.1.213.1.4.10&ISO"
     for bad in ("", "207058575627097", "207^^^&1.2.250&XX^NH", "^^^&1.2.250.1&ISO", "207^^^1.2.250.1&ISO^NH"):
         assert parse_cx(bad) is None, bad
+
+
+def test_cxi_references_are_read_by_component_even_truncated() -> None:
+    """referenceIdList values (ITI TF-3 §4.2.3.2.28): id, authority (absent for a study instance UID) and type;
+    a truncated or odd value reads as empty components, never as an error."""
+    order = "DEM-1^^^&1.2.250.1.999.2.1&ISO^urn:ihe:iti:xds:2013:order"
+    assert reference_key(order) == ("DEM-1", "1.2.250.1.999.2.1", "urn:ihe:iti:xds:2013:order")
+    assert reference_key(order + "^^x") == reference_key(order)
+    study = "2.25.42^^^^urn:ihe:iti:xds:2016:studyInstanceUID"
+    assert reference_key(study) == ("2.25.42", "", "urn:ihe:iti:xds:2016:studyInstanceUID")
+    for odd in ("", "DEM-1", "DEM-1^^^", "DEM-1^^^&&"):
+        assert reference_key(odd)[2] == "", odd
 
 
 @pytest.mark.parametrize("spelling", ["Authentification_mode", "Authentification_Mode"])

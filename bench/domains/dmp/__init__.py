@@ -44,6 +44,10 @@ def _identify_path(path: str) -> str | None:
 INTEGRATION_VIEW = CandidateView(
     "candidate.dmp_integration", "integration", "application/json", "integrations/", ".json", subject_field="ref"
 )
+# The imaging request whose reports the bench asked the software to find (DMP-039: the ITI-18 must select it).
+ORDER_SEARCH_VIEW = CandidateView(
+    "candidate.dmp_order_search", "search", "application/json", "order-searches/", ".json", subject_field="ref"
+)
 TLS_REFUSED = "dmp.tls_refused"
 
 
@@ -87,10 +91,7 @@ DOMAIN = Domain(
     dashboard_counters=(DashboardCounter("dmp_feeds", "Alimentations du DMP (documents envoyés, ITI-41)"),),
     candidate_views=(
         CandidateView("candidate.dmp_search", "search", "application/json", "searches/", ".json", subject_field="ref"),
-        # The imaging request whose reports the bench asked the software to find (the ITI-18 must select it).
-        CandidateView(
-            "candidate.dmp_order_search", "search", "application/json", "order-searches/", ".json", subject_field="ref"
-        ),
+        ORDER_SEARCH_VIEW,
         INTEGRATION_VIEW,
     ),
 )

@@ -17,7 +17,7 @@ from bench.actions.core import (
 )
 from bench.actions.registry import ActionContext, NoParams, Params, action, on_scenario_start
 from bench.candidates.base import AdapterError
-from bench.domains.dmp import COLLEAGUE_FEED, COLLEAGUE_FEED_PATH, INTEGRATION_VIEW
+from bench.domains.dmp import COLLEAGUE_FEED, COLLEAGUE_FEED_PATH, INTEGRATION_VIEW, ORDER_SEARCH_VIEW
 from simulators.common.journal import Exchange
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class SearchParams(DocumentParams):
 
 
 SEARCH = "candidate.dmp_search"  # what the bench asked to search for (the criteria the ITI-18 must carry)
-ORDER_SEARCH = "candidate.dmp_order_search"  # the imaging order whose reports the bench asked for
+ORDER_SEARCH = ORDER_SEARCH_VIEW.transaction
 
 
 class OrderParams(Params):

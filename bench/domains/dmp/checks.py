@@ -19,13 +19,13 @@ from bench.actions.core import DOCUMENT, RECORD
 from bench.checks.base import CheckContext, Evidence
 from bench.checks.imports import ImportKeys, cda_keys, judge_imports, says_filing
 from bench.checks.registry import Verdict, check, errored, failed, omitted, passed, skipped
-from bench.domains.dmp import COLLEAGUE_FEED, INTEGRATION_VIEW
+from bench.domains.dmp import COLLEAGUE_FEED, INTEGRATION_VIEW, ORDER_SEARCH_VIEW
 from simulators.common.journal import Exchange
 from simulators.common.mtom import MtomError, MtomMessage, parse_mtom
 from simulators.common.namespaces import HL7
 from simulators.common.soap import SoapError, read_envelope
 from simulators.common.xmlsafe import UnsafeXmlError, parse_xml
-from simulators.dmp.cx import cx_key
+from simulators.dmp.cx import cx_key, reference_key
 from simulators.dmp.habilitations import read_set_authorization
 from simulators.dmp.messages import read_stored_query
 from simulators.dmp.xds import REPLACE, RIM, SIGNS, XDSB, RegistryObject, Submission, read_submission
@@ -1187,13 +1187,6 @@ _LINKS = (
 )
 
 
-def _reference_parts(value: str) -> tuple[str, str, str]:
-    """(id, assigning authority OID, type) of a referenceIdList value (CXi: id^^^&OID&ISO^type)."""
-    fields = value.split("^")
-    authority = fields[3].split("&") if len(fields) > 3 else []
-    return fields[0], authority[1] if len(authority) > 1 else "", fields[4] if len(fields) > 4 else ""
-
-
 @check(
     "dmp.imaging_references",
     requirements=("DMP-037",),
@@ -1228,7 +1221,7 @@ def imaging_references(evidence: Evidence, context: CheckContext) -> list[Verdic
 
 def _imaging_link_problems(root: Any, entry: RegistryObject) -> list[str]:
     problems = []
-    references = [_reference_parts(v) for v in entry.slots.get("urn:ihe:iti:xds:2013:referenceIdList", [])]
+    references = [reference_key(v) for v in entry.slots.get("urn:ihe:iti:xds:2013:referenceIdList", [])]
     for path, kind, label in _LINKS:
         element = root.find(path, NS)
         if element is None or not element.get("root"):
@@ -1249,7 +1242,7 @@ def _imaging_link_problems(root: Any, entry: RegistryObject) -> list[str]:
 
 
 # DMP-039 -------------------------------------------------------------------------------------------------------
-ORDER_SEARCH = "candidate.dmp_order_search"
+ORDER_SEARCH = ORDER_SEARCH_VIEW.transaction
 _ORDER_TYPE = "urn:ihe:iti:xds:2013:order"
 
 
@@ -1276,7 +1269,7 @@ def order_reports_query(evidence: Evidence, context: CheckContext) -> list[Verdi
     except (MtomError, UnsafeXmlError, SoapError) as exc:
         return [failed(f"requête illisible : {exc}", focus)]
     sent = query.values("$XDSDocumentEntryReferenceIdList")
-    selecting = [(value, authority) for value, authority, kind in map(_reference_parts, sent) if kind == _ORDER_TYPE]
+    selecting = [(value, authority) for value, authority, kind in map(reference_key, sent) if kind == _ORDER_TYPE]
     authorities = [authority for value, authority in selecting if value == order]
     if not authorities:
         said = ", ".join(sent) if sent else "absent"
